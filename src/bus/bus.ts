@@ -1,0 +1,25 @@
+import type { Outbound } from "../core/envelope.ts";
+import type { RoomId, UserId } from "../core/types.ts";
+
+/** One thing to deliver to a room's live streams on every node. */
+export interface BusEvent {
+  /** The node that published it; a node never receives its own events back. */
+  readonly origin: string;
+  readonly room: RoomId;
+  readonly payload: Outbound;
+  readonly excludeUserId?: UserId;
+}
+
+/**
+ * Carries events between server nodes. The publishing node delivers to its
+ * own streams itself, before it publishes, so a bus that fails never stops
+ * local delivery. Implementations must pass `test/bus-contract.ts`.
+ */
+export interface Bus {
+  /** This node's id, stamped on what it publishes. */
+  readonly nodeId: string;
+  publish(event: BusEvent): Promise<void>;
+  /** `handler` gets every event published by other nodes. */
+  onEvent(handler: (event: BusEvent) => void): void;
+  close(): Promise<void>;
+}

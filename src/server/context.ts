@@ -1,0 +1,10 @@
+import type { Logger } from "pino";
+import type { Chat } from "../core/chat.ts";
+
+/** What every RPC handler is given. */
+export interface HandlerContext {
+  readonly chat: Chat;
+  readonly logger: Logger;
+  /** Per-stream bound on items waiting for a slow reader. */
+  readonly maxQueued: number;
+}

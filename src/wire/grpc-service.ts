@@ -1,0 +1,55 @@
+import {
+  type DescMessage,
+  type DescService,
+  fromBinary,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import { ChatService } from "../gen/chat_pb.js";
+
+/**
+ * Serialises a message, or passes bytes through untouched: the fan-out
+ * encodes a message once and hands the same bytes to every stream.
+ */
+function serializer<T extends DescMessage>(schema: T) {
+  return (value: MessageShape<T> | Uint8Array): Buffer => {
+    const bytes = value instanceof Uint8Array ? value : toBinary(schema, value);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+function deserializer<T extends DescMessage>(schema: T) {
+  return (bytes: Buffer): MessageShape<T> => fromBinary(schema, bytes);
+}
+
+/**
+ * A grpc-js service definition derived from the protobuf-es descriptors, so
+ * server and clients share one generated code set. Keys are the methods'
+ * local names (`chatStream`, `joinChat`, ...).
+ */
+export function grpcServiceDefinition(service: DescService): ServiceDefinition {
+  // grpc-js types each method by its messages; ours vary per method, so any.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  const definition: Record<string, MethodDefinition<any, any>> = {};
+  for (const method of service.methods) {
+    definition[method.localName] = {
+      path: `/${service.typeName}/${method.name}`,
+      originalName: method.name,
+      requestStream:
+        method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+      responseStream:
+        method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+      requestSerialize: serializer(method.input),
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: serializer(method.output),
+      responseDeserialize: deserializer(method.output),
+    };
+  }
+  return definition;
+}
+
+export const chatServiceDefinition: ServiceDefinition = grpcServiceDefinition(ChatService);
+
+/** The gRPC metadata key that names the caller, as the seed client sends it. */
+export const USER_ID_METADATA = "user_id";
