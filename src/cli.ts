@@ -1,0 +1,130 @@
+import { randomBytes } from "node:crypto";
+import { createInterface } from "node:readline";
+import { Command, InvalidArgumentError, Option } from "commander";
+import pino from "pino";
+import { createChatClient } from "./client/chat-client.ts";
+import { DEFAULT_LIMITS } from "./core/limits.ts";
+import { DEFAULT_DB, DEFAULT_PORT, startChatServer } from "./server/chat-server.ts";
+import { ChatController, type ChatView } from "./tui/chat-controller.ts";
+import { runLineMode } from "./tui/line-mode.ts";
+
+function wholeNumber(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+const program = new Command("grpc-chat")
+  .description("A chat server and terminal client speaking gRPC with real streaming.")
+  .showHelpAfterError();
+
+program
+  .command("server")
+  .description("Run the chat server (history in SQLite; no other service needed).")
+  .addOption(
+    new Option("--host <host>", "interface to listen on").env("GRPC_CHAT_HOST").default("0.0.0.0"),
+  )
+  .addOption(
+    new Option("--port <port>", "port for native gRPC (0: any free port)")
+      .env("GRPC_CHAT_PORT")
+      .default(DEFAULT_PORT)
+      .argParser(wholeNumber(0, 65535)),
+  )
+  .addOption(
+    new Option("--db <path>", 'SQLite file for history (directory is created), or ":memory:"')
+      .env("GRPC_CHAT_DB")
+      .default(DEFAULT_DB),
+  )
+  .addOption(
+    new Option("--log-level <level>", "log level (logs go to stderr as JSON)")
+      .env("GRPC_CHAT_LOG_LEVEL")
+      .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+  )
+  .addOption(
+    new Option("--max-message-bytes <n>", "longest message text, in UTF-8 bytes")
+      .env("GRPC_CHAT_MAX_MESSAGE_BYTES")
+      .default(DEFAULT_LIMITS.maxMessageBytes)
+      .argParser(wholeNumber(1, 1_000_000)),
+  )
+  .action(
+    async (options: {
+      host: string;
+      port: number;
+      db: string;
+      logLevel: string;
+      maxMessageBytes: number;
+    }) => {
+      const logger = pino({ level: options.logLevel }, pino.destination(2));
+      const server = await startChatServer({
+        host: options.host,
+        port: options.port,
+        db: options.db,
+        logger,
+        limits: { maxMessageBytes: options.maxMessageBytes },
+      });
+      logger.info({ host: server.host, port: server.port, db: server.db }, "server started");
+      process.stdout.write(
+        `grpc-chat server listening on ${server.host}:${server.port}, history in ${server.db}; ` +
+          `connect with: npm run client -- --server ${server.address}\n`,
+      );
+      const stop = (signal: string) => {
+        logger.info({ signal }, "shutting down");
+        // The promise below should finish well within this; the timer is the promise's backstop.
+        setTimeout(() => process.exit(0), 4_500).unref();
+        void server.stop(3_000).then(() => {
+          logger.info("stopped");
+          logger.flush();
+          process.exit(0);
+        });
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    },
+  );
+
+program
+  .command("client")
+  .description("Chat from a terminal: full screen on a terminal, one line per message when piped.")
+  .addOption(
+    new Option("--server <host:port>", "server to connect to")
+      .env("GRPC_CHAT_SERVER")
+      .default("localhost:50051"),
+  )
+  .addOption(
+    new Option("--name <name>", "your username (asked for when missing)").env("GRPC_CHAT_NAME"),
+  )
+  .option("--line", "line mode even on a terminal")
+  .action(async (options: { server: string; name?: string; line?: boolean }) => {
+    const fullScreen = !options.line && process.stdin.isTTY && process.stdout.isTTY;
+    const lines = createInterface({ input: process.stdin, terminal: false });
+    const input = lines[Symbol.asyncIterator]();
+    let name = options.name;
+    if (name === undefined) {
+      if (fullScreen) process.stdout.write("Enter your username: ");
+      name = ((await input.next()).value ?? "").trim();
+    }
+    const username = name || `User-${randomBytes(3).toString("hex")}`;
+    const client = createChatClient({ address: options.server, username });
+    const controllerFor = (view: ChatView) => new ChatController(client, view);
+    let code: number;
+    try {
+      if (fullScreen) {
+        lines.close();
+        const { runFullScreen } = await import("./tui/full-screen.ts");
+        code = await runFullScreen({ controllerFor, server: options.server, username });
+      } else {
+        code = await runLineMode(controllerFor, input, process.stdout);
+      }
+    } catch (error) {
+      process.stderr.write(`grpc-chat: ${(error as Error).message}\n`);
+      code = 1;
+    }
+    process.exit(code);
+  });
+
+await program.parseAsync();

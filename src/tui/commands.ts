@@ -1,0 +1,62 @@
+/** What one line typed by the user asks for. */
+export type Command =
+  | { readonly kind: "message"; readonly text: string }
+  | { readonly kind: "history"; readonly count: number }
+  | { readonly kind: "batch" }
+  | { readonly kind: "end" }
+  | { readonly kind: "ping" }
+  | { readonly kind: "help" }
+  | { readonly kind: "quit" }
+  | { readonly kind: "empty" }
+  | { readonly kind: "usage"; readonly text: string };
+
+export const DEFAULT_HISTORY = 10;
+export const MAX_HISTORY = 1000;
+
+export const HELP = [
+  "Type a message and press Enter to send it to everyone else.",
+  "/history [n]  show the last n messages (default 10, at most 1000)",
+  "/batch        collect lines until /end, then send them in one call",
+  "/ping         time a round trip to the server",
+  "/help         this list",
+  "/quit, exit   leave the chat",
+  "Start a message with // to send a line that begins with /.",
+];
+
+export function parseCommand(line: string): Command {
+  const trimmed = line.trim();
+  if (trimmed === "") return { kind: "empty" };
+  if (trimmed === "exit") return { kind: "quit" };
+  if (line.startsWith("//")) return { kind: "message", text: line.slice(1) };
+  if (!trimmed.startsWith("/")) return { kind: "message", text: line };
+
+  const [name = "", ...args] = trimmed.split(/\s+/);
+  switch (name) {
+    case "/history": {
+      if (args.length === 0) return { kind: "history", count: DEFAULT_HISTORY };
+      const count = Number(args[0]);
+      if (args.length > 1 || !Number.isInteger(count) || count < 1 || count > MAX_HISTORY) {
+        return {
+          kind: "usage",
+          text: `Usage: /history [n], where n is a whole number from 1 to ${MAX_HISTORY}.`,
+        };
+      }
+      return { kind: "history", count };
+    }
+    case "/batch":
+      return args.length === 0
+        ? { kind: "batch" }
+        : { kind: "usage", text: "Usage: /batch (then lines, then /end)" };
+    case "/end":
+      return { kind: "end" };
+    case "/ping":
+      return args.length === 0 ? { kind: "ping" } : { kind: "usage", text: "Usage: /ping" };
+    case "/help":
+      return { kind: "help" };
+    case "/quit":
+    case "/exit":
+      return { kind: "quit" };
+    default:
+      return { kind: "usage", text: `Unknown command ${name}. Type /help for the list.` };
+  }
+}
