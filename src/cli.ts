@@ -1,10 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
+import { setLogger, status } from "@grpc/grpc-js";
 import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
-import { createChatClient } from "./client/chat-client.ts";
+import { ChatClientError, createChatClient } from "./client/chat-client.ts";
 import { DEFAULT_LIMITS } from "./core/limits.ts";
-import { DEFAULT_DB, DEFAULT_PORT, startChatServer } from "./server/chat-server.ts";
+import {
+  DEFAULT_DB,
+  DEFAULT_PORT,
+  type RunningChatServer,
+  startChatServer,
+} from "./server/chat-server.ts";
 import { ChatController, type ChatView } from "./tui/chat-controller.ts";
 import { runLineMode } from "./tui/line-mode.ts";
 
@@ -16,6 +22,53 @@ function wholeNumber(min: number, max: number) {
     }
     return n;
   };
+}
+
+interface ServerFlags {
+  host: string;
+  port: number;
+  db: string;
+  logLevel: string;
+  maxMessageBytes: number;
+}
+
+async function runServer(flags: ServerFlags): Promise<void> {
+  const logger = pino({ level: flags.logLevel }, pino.destination(2));
+  // grpc-js logs to stderr in its own format; route it through ours.
+  setLogger({ error: (...args: unknown[]) => logger.debug({ source: "grpc-js" }, args.join(" ")) });
+  let server: RunningChatServer;
+  try {
+    server = await startChatServer({
+      host: flags.host,
+      port: flags.port,
+      db: flags.db,
+      logger,
+      limits: { maxMessageBytes: flags.maxMessageBytes },
+    });
+  } catch (error) {
+    const reason = /EADDRINUSE/.test(String(error))
+      ? "the port is in use (is another server running? choose another with --port)"
+      : (error as Error).message;
+    process.stderr.write(`grpc-chat: cannot start on ${flags.host}:${flags.port}: ${reason}\n`);
+    process.exit(1);
+  }
+  logger.info({ host: server.host, port: server.port, db: server.db }, "server started");
+  process.stdout.write(
+    `grpc-chat server listening on ${server.host}:${server.port}, history in ${server.db}; ` +
+      `connect with: npm run client -- --server ${server.address}\n`,
+  );
+  const stop = (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    // stop() ends within its grace period; this timer only guards the promise to exit in 5 s.
+    setTimeout(() => process.exit(0), 4_500).unref();
+    void server.stop(3_000).then(() => {
+      logger.info("stopped");
+      logger.flush();
+      process.exit(0);
+    });
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
 }
 
 const program = new Command("grpc-chat")
@@ -51,41 +104,7 @@ program
       .default(DEFAULT_LIMITS.maxMessageBytes)
       .argParser(wholeNumber(1, 1_000_000)),
   )
-  .action(
-    async (options: {
-      host: string;
-      port: number;
-      db: string;
-      logLevel: string;
-      maxMessageBytes: number;
-    }) => {
-      const logger = pino({ level: options.logLevel }, pino.destination(2));
-      const server = await startChatServer({
-        host: options.host,
-        port: options.port,
-        db: options.db,
-        logger,
-        limits: { maxMessageBytes: options.maxMessageBytes },
-      });
-      logger.info({ host: server.host, port: server.port, db: server.db }, "server started");
-      process.stdout.write(
-        `grpc-chat server listening on ${server.host}:${server.port}, history in ${server.db}; ` +
-          `connect with: npm run client -- --server ${server.address}\n`,
-      );
-      const stop = (signal: string) => {
-        logger.info({ signal }, "shutting down");
-        // The promise below should finish well within this; the timer is the promise's backstop.
-        setTimeout(() => process.exit(0), 4_500).unref();
-        void server.stop(3_000).then(() => {
-          logger.info("stopped");
-          logger.flush();
-          process.exit(0);
-        });
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    },
-  );
+  .action(runServer);
 
 program
   .command("client")
@@ -121,7 +140,12 @@ program
         code = await runLineMode(controllerFor, input, process.stdout);
       }
     } catch (error) {
-      process.stderr.write(`grpc-chat: ${(error as Error).message}\n`);
+      const e = ChatClientError.from(error);
+      const reason =
+        e.code === status.UNAVAILABLE
+          ? `cannot reach the server at ${options.server}; is it running?`
+          : e.message;
+      process.stderr.write(`grpc-chat: ${reason}\n`);
       code = 1;
     }
     process.exit(code);

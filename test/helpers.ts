@@ -84,13 +84,22 @@ export interface CliProcess {
   readonly lines: string[];
   /** Waits for a stdout line matching `pattern`; resolves to that line. */
   waitForLine(pattern: RegExp | string, ms?: number): Promise<string>;
-  /** Resolves with the exit code. */
+  /** Resolves with the exit code, once all of stdout has been read. */
   readonly exited: Promise<number | null>;
   stderr(): string;
 }
 
 export function spawnCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  return spawnLines(process.execPath, [CLI, ...args], env);
+}
+
+/** Any process, run from the project root, with its stdout collected line by line. */
+export function spawnLines(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): CliProcess {
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "pipe"],
@@ -108,8 +117,15 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliP
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
     stderr += chunk;
   });
+  let closed = false;
+  // "close", not "exit": by then all of stdout has been read.
   const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
+    child.once("close", (code) => {
+      if (partial) lines.push(partial);
+      partial = "";
+      closed = true;
+      resolve(code);
+    }),
   );
   exited.then(() => {
     for (const wake of waiters) wake();
@@ -135,7 +151,7 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliP
                 return;
               }
             }
-            if (child.exitCode !== null) {
+            if (closed) {
               waiters.delete(check);
               reject(
                 new Error(

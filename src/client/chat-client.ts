@@ -5,6 +5,7 @@ import {
   type ChannelOptions,
   Client,
   type ClientDuplexStream,
+  type ClientReadableStream,
   credentials,
   Metadata,
   type MethodDefinition,
@@ -24,6 +25,9 @@ import {
   type MessageResponse,
   PingRequestSchema,
   type PingResponse,
+  SendRequestSchema,
+  type SendResponse,
+  SubscribeRequestSchema,
   UserSchema,
 } from "../gen/chat_pb.js";
 import { chatServiceDefinition, USER_ID_METADATA } from "../wire/grpc-service.ts";
@@ -91,6 +95,12 @@ export interface SessionOptions {
   readonly resumeAfterId?: number;
 }
 
+/** A live subscription on one server-streaming call. */
+export interface ChatSubscription extends AsyncIterable<SessionEvent> {
+  readonly ended: Promise<ChatClientError | undefined>;
+  cancel(): void;
+}
+
 /** A live chat on one bidirectional stream. */
 export interface ChatSession extends AsyncIterable<SessionEvent> {
   /** Resolves when the server has stored the message; rejects with the reason it refused. */
@@ -145,6 +155,39 @@ function toSessionEvent(event: Event): SessionEvent | undefined {
 }
 
 /**
+ * Queues a call's events for a reader (pausing the call while the reader is
+ * behind) and resolves `ended` with how the call ended: undefined for OK or
+ * our own cancel, else the server's status.
+ */
+function eventStream(
+  call: ClientReadableStream<unknown> | ClientDuplexStream<unknown, unknown>,
+  onEnd?: (error: ChatClientError | undefined) => void,
+) {
+  const queue = new AsyncQueue<SessionEvent>({
+    onHigh: () => call.pause(),
+    onLow: () => call.resume(),
+  });
+  const ended = new Promise<ChatClientError | undefined>((resolve) => {
+    let settled = false;
+    const finish = (error: ChatClientError | undefined) => {
+      if (settled) return;
+      settled = true;
+      onEnd?.(error);
+      queue.end();
+      resolve(error);
+    };
+    call.on("error", (error) => {
+      const e = ChatClientError.from(error);
+      finish(e.code === status.CANCELLED ? undefined : e);
+    });
+    call.on("status", (s) => {
+      if (s.code === status.OK) finish(undefined);
+    });
+  });
+  return { queue, ended };
+}
+
+/**
  * The typed client every grpc-chat client uses: the terminal client, the
  * benchmarks and the tests.
  */
@@ -152,6 +195,8 @@ export class ChatClient {
   readonly userId: string;
   readonly username: string;
   readonly #client: Client;
+  /** Streaming calls still open, so close() can end them: grpc-js's own close() leaves them running. */
+  readonly #open = new Set<{ cancel(): void }>();
 
   constructor(options: ChatClientOptions) {
     this.userId = options.userId ?? randomUUID();
@@ -196,6 +241,50 @@ export class ChatClient {
       }),
     );
     return { messages: page.messages.map(toChatLine), hasMore: page.hasMore };
+  }
+
+  /** Sends one message with a unary call (the path browsers use); needs a prior join(). */
+  async send(
+    text: string,
+    options: { room?: string; clientMsgId?: string } = {},
+  ): Promise<SendAck> {
+    const response = await this.#unary<SendResponse>(
+      "send",
+      create(SendRequestSchema, {
+        room: options.room ?? "",
+        text,
+        clientMsgId: options.clientMsgId ?? "",
+      }),
+    );
+    return { id: Number(response.ack?.id ?? 0), timeMs: Number(response.ack?.serverTimeMs ?? 0) };
+  }
+
+  /** Server-streaming subscription (the path browsers use): the same events as a session, no sends. */
+  subscribe(options: SessionOptions = {}): ChatSubscription {
+    const m = method("subscribe");
+    const call = this.#client.makeServerStreamRequest(
+      m.path,
+      m.requestSerialize,
+      m.responseDeserialize,
+      create(SubscribeRequestSchema, {
+        room: options.room ?? "",
+        resumeAfterId: BigInt(options.resumeAfterId ?? 0),
+        userId: this.userId,
+        username: this.username,
+      }),
+      this.#metadata(),
+      {},
+    );
+    const { queue, ended } = this.#track(call);
+    call.on("data", (event: Event) => {
+      const sessionEvent = toSessionEvent(event);
+      if (sessionEvent) queue.push(sessionEvent);
+    });
+    return {
+      ended,
+      cancel: () => call.cancel(),
+      [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
+    };
   }
 
   /** Sends texts in one client-streaming call (the seed's SendMessages); resolves to the server's summary. */
@@ -243,30 +332,11 @@ export class ChatClient {
       string,
       { resolve: (ack: SendAck) => void; reject: (e: Error) => void }
     >();
-    const queue = new AsyncQueue<SessionEvent>({
-      onHigh: () => call.pause(),
-      onLow: () => call.resume(),
-    });
-
-    const ended = new Promise<ChatClientError | undefined>((resolve) => {
-      let settled = false;
-      const finish = (error: ChatClientError | undefined) => {
-        if (settled) return;
-        settled = true;
-        for (const waiter of pending.values()) {
-          waiter.reject(error ?? new ChatClientError(status.CANCELLED, "The session ended."));
-        }
-        pending.clear();
-        queue.end();
-        resolve(error);
-      };
-      call.on("error", (error) => {
-        const e = ChatClientError.from(error);
-        finish(e.code === status.CANCELLED ? undefined : e);
-      });
-      call.on("status", (s) => {
-        if (s.code === status.OK) finish(undefined);
-      });
+    const { queue, ended } = this.#track(call, (error) => {
+      for (const waiter of pending.values()) {
+        waiter.reject(error ?? new ChatClientError(status.CANCELLED, "The session ended."));
+      }
+      pending.clear();
     });
 
     call.on("data", (event: Event) => {
@@ -315,7 +385,19 @@ export class ChatClient {
 
   /** Closes the connection; open calls end with CANCELLED. */
   close(): void {
+    for (const call of this.#open) call.cancel();
     this.#client.close();
+  }
+
+  #track(
+    call: ClientReadableStream<unknown> | ClientDuplexStream<unknown, unknown>,
+    onEnd?: (error: ChatClientError | undefined) => void,
+  ) {
+    this.#open.add(call);
+    return eventStream(call, (error) => {
+      this.#open.delete(call);
+      onEnd?.(error);
+    });
   }
 
   #metadata(): Metadata {

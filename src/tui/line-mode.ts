@@ -39,9 +39,10 @@ export async function runLineMode(
 ): Promise<number> {
   const controller = makeController(createLineView(output));
   const { ended } = await controller.start();
+  let quitting = false;
   let connectionLost = false;
   const lost = ended.then(() => {
-    connectionLost = true;
+    connectionLost = !quitting;
   });
   const stop = lost.then((): IteratorResult<string> => ({ done: true, value: undefined }));
   for (;;) {
@@ -50,6 +51,7 @@ export async function runLineMode(
     const keepGoing = await Promise.race([controller.input(line.value), lost.then(() => false)]);
     if (!keepGoing) break;
   }
+  quitting = true;
   await controller.quit();
   return connectionLost ? 1 : 0;
 }

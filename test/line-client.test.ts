@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { SessionEvent } from "../src/client/chat-client.ts";
+import type { RunningChatServer } from "../src/server/chat-server.ts";
+import { nextMatching, spawnCli, startTestServer, testClient, within } from "./helpers.ts";
+
+const TIME = String.raw`\[\d{2}:\d{2}:\d{2}\]`;
+const isText = (text: string) => (e: SessionEvent) =>
+  e.type === "message" && e.message.text === text;
+
+let server: RunningChatServer;
+before(async () => {
+  server = await startTestServer();
+});
+after(() => server.stop());
+
+/** A project client that watches the chat. */
+async function observer(name: string) {
+  const client = testClient(server, { username: name });
+  await client.join();
+  const session = client.openSession();
+  const events = session[Symbol.asyncIterator]();
+  await nextMatching(events, (e) => e.type === "caught_up", `${name} live`);
+  return { client, session, events };
+}
+
+test("line mode: messages, commands and batch, one line each", async () => {
+  const obs = await observer("obs");
+  const cli = spawnCli(["client", "--server", server.address, "--name", "lena"]);
+  const type = (line: string) => cli.child.stdin.write(`${line}\n`);
+  try {
+    await cli.waitForLine("Server: Welcome to the chat, lena!");
+    await nextMatching(obs.events, isText("lena has joined the chat"), "lena's join");
+
+    await obs.session.send("hello lena");
+    await cli.waitForLine(new RegExp(`^${TIME} obs: hello lena$`));
+
+    type("hi obs");
+    await nextMatching(obs.events, isText("hi obs"), "lena's message at obs");
+
+    type("/ping");
+    await cli.waitForLine(/^Pong in \d+\.\d ms$/);
+
+    type("/history 2");
+    await cli.waitForLine("Last 2 messages:");
+    await cli.waitForLine(new RegExp(`^${TIME} lena: hi obs$`));
+
+    type("/bogus");
+    await cli.waitForLine("Unknown command /bogus. Type /help for the list.");
+    type("/history lots");
+    await cli.waitForLine(/^Usage: \/history \[n\]/);
+    type("/help");
+    await cli.waitForLine(/^\/batch +collect lines until \/end/);
+
+    type("/batch");
+    await cli.waitForLine(/^Batch mode/);
+    type("first of batch");
+    type("second of batch");
+    type("/end");
+    await cli.waitForLine("Server: Successfully processed 2 messages from lena");
+    await nextMatching(obs.events, isText("first of batch"), "batch message 1 at obs");
+    await nextMatching(obs.events, isText("second of batch"), "batch message 2 at obs");
+
+    // Text from others cannot drive the terminal: escapes arrive as visible symbols.
+    await obs.session.send("\u001b[2J\u001b]0;title\u0007cleared?");
+    const inert = await cli.waitForLine(/obs: .*cleared\?$/);
+    assert.equal(inert.includes("\u001b"), false, "a raw ESC reached the terminal");
+    assert.match(inert, /␛\[2J␛\]0;title␇cleared\?$/);
+
+    type("exit");
+    assert.equal(await within(cli.exited, 5_000, "the client to exit"), 0);
+    await nextMatching(obs.events, isText("lena has left the chat"), "lena's leave");
+  } finally {
+    cli.child.kill();
+    obs.session.close();
+    obs.client.close();
+  }
+});
+
+test("line mode: without --name the first input line is the name; end of input leaves", async () => {
+  const obs = await observer("obs2");
+  const cli = spawnCli(["client", "--server", server.address]);
+  try {
+    cli.child.stdin.write("mona\nbye for now\n");
+    cli.child.stdin.end();
+    await nextMatching(obs.events, isText("mona has joined the chat"), "mona's join");
+    const got = await nextMatching(obs.events, isText("bye for now"), "mona's message");
+    assert.equal(got.type === "message" && got.message.username, "mona");
+    await nextMatching(obs.events, isText("mona has left the chat"), "mona's leave");
+    assert.equal(await within(cli.exited, 5_000, "the client to exit"), 0);
+  } finally {
+    cli.child.kill();
+    obs.session.close();
+    obs.client.close();
+  }
+});
+
+test("line mode: a message the server refuses is reported and the chat goes on", async () => {
+  const cli = spawnCli(["client", "--server", server.address, "--name", "nils"]);
+  try {
+    await cli.waitForLine("Server: Welcome to the chat, nils!");
+    cli.child.stdin.write(`${"x".repeat(5000)}\n/ping\n`);
+    await cli.waitForLine(
+      /^error: Not sent: The message is 5000 bytes long; the limit is 4096 bytes/,
+    );
+    await cli.waitForLine(/^Pong in/);
+    cli.child.stdin.end();
+    assert.equal(await within(cli.exited, 5_000, "the client to exit"), 0);
+  } finally {
+    cli.child.kill();
+  }
+});
+
+test("line mode: an unreachable server is a clear error and exit code 1", async () => {
+  const cli = spawnCli(["client", "--server", "127.0.0.1:1", "--name", "olaf"]);
+  assert.equal(await within(cli.exited, 10_000, "the client to give up"), 1);
+  assert.match(cli.stderr(), /cannot reach the server at 127\.0\.0\.1:1; is it running\?/);
+});
