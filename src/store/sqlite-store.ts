@@ -78,8 +78,10 @@ export class SqliteStore implements Store {
     this.#insert = this.#db.prepare(
       `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // The repeated "<> ''" lets SQLite use the partial index; without it every
+    // lookup scans the room.
     this.#byClientMsgId = this.#db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND user_id = ? AND client_msg_id = ?`,
+      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND user_id = ? AND client_msg_id = ? AND client_msg_id <> ''`,
     );
     this.#maxId = this.#db.prepare(
       "SELECT coalesce(max(id), 0) AS id FROM messages WHERE room = ?",
