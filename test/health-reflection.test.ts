@@ -24,7 +24,9 @@ const reflectionProto = join(
 type AnyClient = Client & Record<string, (...args: unknown[]) => unknown>;
 
 function clientFor(file: string, path: string[], address: string): AnyClient {
-  let node: unknown = loadPackageDefinition(loadSync(file, { keepCase: true, defaults: true, enums: String }));
+  let node: unknown = loadPackageDefinition(
+    loadSync(file, { keepCase: true, defaults: true, enums: String }),
+  );
   for (const part of path) node = (node as Record<string, unknown>)[part];
   return new (node as ServiceClientConstructor)(address, credentials.createInsecure()) as AnyClient;
 }
