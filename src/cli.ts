@@ -119,7 +119,9 @@ program
   )
   .option("--line", "line mode even on a terminal")
   .action(async (options: { server: string; name?: string; line?: boolean }) => {
-    const fullScreen = !options.line && process.stdin.isTTY && process.stdout.isTTY;
+    // ink draws no live screen when CI is set, so a CI job on a terminal gets lines.
+    const fullScreen =
+      !options.line && !process.env.CI && process.stdin.isTTY && process.stdout.isTTY;
     const lines = createInterface({ input: process.stdin, terminal: false });
     const input = lines[Symbol.asyncIterator]();
     let name = options.name;

@@ -77,13 +77,14 @@ test("reflection lists the chat service and describes its file", async () => {
     call.write({ file_containing_symbol: "chat.ChatService" });
     await within(done, 5_000, "two reflection replies");
 
-    const services = (
-      replies[0]?.list_services_response as { service: { name: string }[] }
-    ).service.map((s) => s.name);
+    const [listed, described] = replies as [
+      { list_services_response: { service: { name: string }[] } },
+      { file_descriptor_response: { file_descriptor_proto: Buffer[] } },
+    ];
+    const services = listed.list_services_response.service.map((s) => s.name);
     assert.ok(services.includes("chat.ChatService"), `services: ${services.join(", ")}`);
     assert.ok(services.includes("grpc.health.v1.Health"));
-    const files = (replies[1]?.file_descriptor_response as { file_descriptor_proto: Buffer[] })
-      .file_descriptor_proto;
+    const files = described.file_descriptor_response.file_descriptor_proto;
     assert.ok(files.some((f) => f.toString("latin1").includes("ChatStream")));
   } finally {
     reflection.close();

@@ -49,6 +49,7 @@ describe("our Session API", () => {
     await nextMatching(olga.events, isCaughtUp, "olga caught up");
     olga.session.close();
     await within(olga.session.ended, 5_000, "olga's session to end");
+    await assert.rejects(olga.session.send("too late"), /session has ended/);
   });
 
   test("sends are acknowledged with increasing ids that the others see", async () => {

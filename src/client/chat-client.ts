@@ -332,7 +332,10 @@ export class ChatClient {
       string,
       { resolve: (ack: SendAck) => void; reject: (e: Error) => void }
     >();
+    // null while open; once ended, how it ended (undefined: closed normally).
+    let endedWith: ChatClientError | undefined | null = null;
     const { queue, ended } = this.#track(call, (error) => {
+      endedWith = error;
       for (const waiter of pending.values()) {
         waiter.reject(error ?? new ChatClientError(status.CANCELLED, "The session ended."));
       }
@@ -373,6 +376,10 @@ export class ChatClient {
       ended,
       send: (text, clientMsgId = randomUUID()) =>
         new Promise<SendAck>((resolve, reject) => {
+          if (endedWith !== null) {
+            reject(endedWith ?? new ChatClientError(status.CANCELLED, "The session has ended."));
+            return;
+          }
           pending.set(clientMsgId, { resolve, reject });
           call.write(
             create(ClientFrameSchema, { kind: { case: "send", value: { text, clientMsgId } } }),

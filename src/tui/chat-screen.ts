@@ -1,0 +1,120 @@
+import { Box, Text, useInput, useStdout } from "ink";
+import { createElement as h, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import type { ConnectionState } from "./chat-controller.ts";
+import type { ChatLog, LoggedItem } from "./chat-log.ts";
+import { inert } from "./format.ts";
+import { ItemLine } from "./item-line.ts";
+import { editLine } from "./line-editor.ts";
+
+export interface ChatScreenProps {
+  readonly log: ChatLog;
+  readonly server: string;
+  readonly username: string;
+  readonly onSubmit: (line: string) => void;
+  readonly onQuit: () => void;
+}
+
+// A badge reads in light and dark terminal themes alike.
+const STATE_BADGE: Record<ConnectionState, { color: string; backgroundColor: string }> = {
+  connecting: { color: "black", backgroundColor: "yellow" },
+  online: { color: "black", backgroundColor: "green" },
+  offline: { color: "white", backgroundColor: "red" },
+};
+
+function useTerminalRows(): number {
+  const { stdout } = useStdout();
+  const [rows, setRows] = useState(stdout.rows || 24);
+  useEffect(() => {
+    const resized = () => setRows(stdout.rows || 24);
+    stdout.on("resize", resized);
+    return () => {
+      stdout.off("resize", resized);
+    };
+  }, [stdout]);
+  return rows;
+}
+
+/**
+ * The whole screen: messages, a status line, the input line. One row short
+ * of the terminal: once ink's output fills it, ink clears the terminal on
+ * every change, the user's scrollback included.
+ */
+export function ChatScreen({ log, server, username, onSubmit, onQuit }: ChatScreenProps) {
+  const { items, state } = useSyncExternalStore(log.subscribe, log.snapshot);
+  const rows = useTerminalRows();
+  const paneHeight = Math.max(1, rows - 3);
+  const [text, setText] = useState("");
+  // Several keys can arrive in one batch, before React re-renders with new state.
+  const draft = useRef("");
+  // The seq of the newest item shown while scrolled back; undefined follows new messages.
+  const [anchor, setAnchor] = useState<number | undefined>(undefined);
+  const first = items[0]?.seq ?? 0;
+  const end =
+    anchor === undefined ? items.length : Math.max(1, Math.min(items.length, anchor - first + 1));
+  const scrollTo = (newEnd: number) =>
+    setAnchor(newEnd >= items.length ? undefined : items[Math.max(0, newEnd - 1)]?.seq);
+
+  useInput((input, key) => {
+    // Half a page of items: long items take several rows, so a whole page could skip some.
+    const page = Math.max(1, Math.floor(paneHeight / 2));
+    if (key.pageUp) return scrollTo(end - page);
+    if (key.pageDown) return scrollTo(end + page);
+    const edit = editLine(draft.current, input, key);
+    draft.current = edit.text;
+    setText(edit.text);
+    if (edit.submitted.length > 0) setAnchor(undefined);
+    for (const line of edit.submitted) onSubmit(line);
+    if (edit.quit) onQuit();
+  });
+
+  return h(
+    Box,
+    { flexDirection: "column", height: rows - 1 },
+    h(MessagePane, { items: items.slice(Math.max(0, end - paneHeight), end), height: paneHeight }),
+    h(StatusLine, { server, username, state, newer: items.length - end }),
+    h(InputLine, { text }),
+  );
+}
+
+/** Each item takes at least one row, so `items` never needs more than `height` of them. */
+function MessagePane({ items, height }: { items: readonly LoggedItem[]; height: number }) {
+  // flex-end with hidden overflow: long items that do not fit are cut at the top.
+  return h(
+    Box,
+    { flexDirection: "column", justifyContent: "flex-end", overflow: "hidden", height },
+    items.map(({ seq, item }) => h(ItemLine, { key: seq, item })),
+  );
+}
+
+function StatusLine(props: {
+  server: string;
+  username: string;
+  state: ConnectionState;
+  newer: number;
+}) {
+  const hint =
+    props.newer > 0
+      ? `${props.newer} newer below · PgDn`
+      : "PgUp/PgDn scroll · /help · Ctrl+C quit";
+  return h(
+    Box,
+    { justifyContent: "space-between", backgroundColor: "blue" },
+    h(
+      Text,
+      { color: "white", wrap: "truncate-end" },
+      h(Text, { ...STATE_BADGE[props.state], bold: true }, ` ${props.state} `),
+      ` ${inert(props.username)} @ ${inert(props.server)}`,
+    ),
+    h(Text, { color: "white", wrap: "truncate-start" }, ` ${hint} `),
+  );
+}
+
+function InputLine({ text }: { text: string }) {
+  // A drawn block cursor: ink hides the terminal's own.
+  return h(
+    Box,
+    null,
+    h(Box, { flexShrink: 0 }, h(Text, { bold: true }, "> ")),
+    h(Text, { wrap: "truncate-start" }, text, h(Text, { inverse: true }, " ")),
+  );
+}

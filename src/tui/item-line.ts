@@ -1,0 +1,41 @@
+import { Box, Text } from "ink";
+import { createElement as h } from "react";
+import type { ChatLine } from "../client/chat-client.ts";
+import type { DisplayItem } from "./chat-controller.ts";
+import { colourFor, formatTime, inert } from "./format.ts";
+
+// Yoga shrinks boxes that do not fit and ink then draws their text over the
+// next box: items keep their full height (the pane cuts off the oldest) and
+// the time keeps its full width.
+const RIGID = { flexShrink: 0 } as const;
+
+/** One item of the scrollback. Every text from elsewhere goes through inert(). */
+export function ItemLine({ item }: { item: DisplayItem }) {
+  switch (item.kind) {
+    case "message":
+    case "sent":
+      return h(MessageLine, { line: item.line });
+    case "info":
+      return h(Box, RIGID, h(Text, { dimColor: true }, `-- ${inert(item.text)}`));
+    case "error":
+      return h(Box, RIGID, h(Text, { color: "red" }, `error: ${inert(item.text)}`));
+  }
+}
+
+function MessageLine({ line }: { line: ChatLine }) {
+  const text = inert(line.text);
+  // The time in its own column, so wrapped text lines up after it.
+  return h(
+    Box,
+    RIGID,
+    h(Box, RIGID, h(Text, { dimColor: true }, `${formatTime(line.timeMs)} `)),
+    line.system
+      ? h(Text, { dimColor: true, italic: true }, `* ${text}`)
+      : h(
+          Text,
+          null,
+          h(Text, { color: colourFor(line.username), bold: true }, inert(line.username)),
+          `: ${text}`,
+        ),
+  );
+}

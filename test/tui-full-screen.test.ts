@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import type { ChatClient, ChatSession, SessionEvent } from "../src/client/chat-client.ts";
+import type { RunningChatServer } from "../src/server/chat-server.ts";
+import { CLI, nextMatching, ROOT, startTestServer, testClient } from "./helpers.ts";
+
+// The full-screen client in a real pseudo-terminal: tmux runs it, the test
+// types with send-keys and reads the screen with capture-pane.
+
+const run = promisify(execFile);
+
+// This test's own tmux server, so it never touches anyone else's sessions.
+const SOCKET = `grpc-chat-test-${process.pid}-${randomBytes(4).toString("hex")}`;
+const PANE = "chat";
+// ink draws only <Static> output when it thinks it runs in CI; and a TMUX
+// variable inherited from a surrounding tmux must not leak into the pane.
+const {
+  CI: _ci,
+  CONTINUOUS_INTEGRATION: _ci2,
+  TMUX: _tmux,
+  TMUX_PANE: _pane,
+  ...env
+} = process.env;
+
+async function tmux(...args: string[]): Promise<string> {
+  const { stdout } = await run("tmux", ["-L", SOCKET, ...args], { env });
+  return stdout;
+}
+
+const screen = () => tmux("capture-pane", "-p", "-t", PANE);
+
+/** A tmux format about the pane, such as "#{pane_pid}". */
+const pane = async (format: string) =>
+  (await tmux("display-message", "-p", "-t", PANE, format)).trim();
+
+/** Polls the screen (what there is to wait on) until `ok`, within a deadline. */
+async function waitForScreen(
+  what: string,
+  ok: (screen: string) => boolean,
+  ms = 10_000,
+): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const text = await screen();
+    if (ok(text)) return text;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}; the screen:\n${text}`);
+    }
+    await sleep(50);
+  }
+}
+
+/** The input line: the only line that starts with the prompt. */
+function inputLine(text: string): string | undefined {
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith(">"))
+    .at(-1)
+    ?.trimEnd();
+}
+
+let server: RunningChatServer;
+let bob: ChatClient;
+let session: ChatSession;
+let events: AsyncIterator<SessionEvent>;
+let clientPid: number | undefined;
+let socketPath: string | undefined;
+
+before(async () => {
+  server = await startTestServer();
+  // remain-on-exit keeps the pane after the client exits, to see that it did and how it left
+  // the terminal.
+  await tmux(
+    ...["-f", "/dev/null", "start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";"],
+    ...["new-session", "-d", "-s", PANE, "-x", "100", "-y", "30", "-c", ROOT, "--"],
+    ...[process.execPath, CLI, "client", "--server", server.address, "--name", "alice"],
+  );
+  clientPid = Number(await pane("#{pane_pid}"));
+  socketPath = await pane("#{socket_path}");
+  await waitForScreen("alice to be online", (text) => /\bonline\b/.test(text));
+
+  bob = testClient(server, { username: "bob" });
+  await bob.join();
+  session = bob.openSession();
+  events = session[Symbol.asyncIterator]();
+  await nextMatching(events, (event) => event.type === "caught_up", "bob's session to catch up");
+});
+
+after(async () => {
+  await tmux("kill-server").catch(() => {});
+  if (socketPath) rmSync(socketPath, { force: true });
+  // kill-server hangs up on the client, which then quits; make sure it has.
+  const deadline = Date.now() + 5_000;
+  while (clientPid && isAlive(clientPid)) {
+    if (Date.now() > deadline) {
+      process.kill(clientPid, "SIGKILL");
+      break;
+    }
+    await sleep(50);
+  }
+  session?.close();
+  bob?.close();
+  await server?.stop(1_000);
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("the status line shows the server, the name and the connection state", async () => {
+  assert.equal(await pane("#{alternate_on}"), "1", "the client uses the alternate screen");
+  const text = await screen();
+  const status = text.split("\n").find((line) => line.includes("alice @"));
+  assert.ok(status, `no status line on the screen:\n${text}`);
+  assert.match(status, /\bonline\b/);
+  assert.ok(status.includes(`alice @ ${server.address}`), status);
+});
+
+test("a message arriving leaves the half-typed input exactly as typed", async () => {
+  await tmux("send-keys", "-t", PANE, "-l", "half typed");
+  await waitForScreen("the typed text", (text) => inputLine(text) === "> half typed");
+
+  await session.send("hello from bob");
+  const text = await waitForScreen("bob's message", (t) => t.includes("bob: hello from bob"));
+  assert.match(text, /^\d\d:\d\d:\d\d bob: hello from bob$/m);
+  assert.equal(inputLine(text), "> half typed");
+});
+
+test("Enter sends the input line as a message and clears it", async () => {
+  await tmux("send-keys", "-t", PANE, "Enter");
+  const event = await nextMatching(
+    events,
+    (e) => e.type === "message" && e.message.username === "alice",
+    "alice's message to reach bob",
+  );
+  assert.equal(event.type === "message" && event.message.text, "half typed");
+  const text = await waitForScreen("alice's own message", (t) => t.includes("alice: half typed"));
+  assert.equal(inputLine(text), ">");
+});
+
+test("escape sequences from others are shown inert", async () => {
+  await session.send("\u001b[2J\u001b]0;pwned\u0007evil");
+  const text = await waitForScreen("the message with escapes", (t) => t.includes("evil"));
+  assert.match(text, /bob: ␛\[2J␛\]0;pwned␇evil$/m);
+  // Not cleared: the earlier lines are still there.
+  assert.match(text, /bob: hello from bob$/m);
+  assert.match(text, /alice: half typed$/m);
+  assert.notEqual(await pane("#{pane_title}"), "pwned");
+});
+
+test("Ctrl+C quits cleanly and gives the terminal back", async () => {
+  await tmux("send-keys", "-t", PANE, "C-c");
+  const left = await nextMatching(
+    events,
+    (e) => e.type === "message" && e.message.system && e.message.text.includes("alice"),
+    "the server to announce that alice left",
+  );
+  assert.equal(left.type === "message" && left.message.text, "alice has left the chat");
+  // The exit status is not checked: tmux 3.3a does not always reap the pane's
+  // process, so #{pane_dead_status} can stay empty.
+  const deadline = Date.now() + 5_000;
+  while ((await pane("#{pane_dead}")) !== "1") {
+    assert.ok(Date.now() < deadline, `the client did not exit; the screen:\n${await screen()}`);
+    await sleep(50);
+  }
+  assert.equal(await pane("#{alternate_on}"), "0", "the client left the alternate screen");
+});
