@@ -1,10 +1,6 @@
 import { after, before, test } from "node:test";
-import type { SessionEvent } from "../src/client/chat-client.ts";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
-import { nextMatching, spawnCli, startTestServer, testClient, within } from "./helpers.ts";
-
-const isText = (text: string) => (e: SessionEvent) =>
-  e.type === "message" && e.message.text === text;
+import { isText, nextMatching, spawnCli, startTestServer, testClient, within } from "./helpers.ts";
 
 let server: RunningChatServer;
 before(async () => {

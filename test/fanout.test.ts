@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import type { SessionEvent } from "../src/client/chat-client.ts";
-import { nextMatching, startTestServer, testClient, within } from "./helpers.ts";
-
-const isText = (text: string) => (e: SessionEvent) =>
-  e.type === "message" && e.message.text === text;
+import { isText, nextMatching, startTestServer, testClient, within } from "./helpers.ts";
 
 test("a reader that stops reading is cut off with RESOURCE_EXHAUSTED; the others are not held up", async () => {
   const server = await startTestServer({ maxQueued: 64 });

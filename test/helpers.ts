@@ -7,6 +7,7 @@ import {
   type ChatClient,
   type ChatClientOptions,
   createChatClient,
+  type SessionEvent,
 } from "../src/client/chat-client.ts";
 import {
   type ChatServerOptions,
@@ -40,6 +41,13 @@ export function tempDir(): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), "grpc-chat-test-"));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/** Matches a session event carrying a message with exactly this text. */
+export const isText = (text: string) => (e: SessionEvent) =>
+  e.type === "message" && e.message.text === text;
+
+/** Matches the event that marks the switch from replay to live. */
+export const isCaughtUp = (e: SessionEvent) => e.type === "caught_up";
 
 /** Resolves with `promise`, or rejects after `ms` saying what was awaited. */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { SessionEvent } from "../src/client/chat-client.ts";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
-import { nextMatching, spawnCli, startTestServer, testClient, within } from "./helpers.ts";
+import { isText, nextMatching, spawnCli, startTestServer, testClient, within } from "./helpers.ts";
 
 const TIME = String.raw`\[\d{2}:\d{2}:\d{2}\]`;
-const isText = (text: string) => (e: SessionEvent) =>
-  e.type === "message" && e.message.text === text;
 
 let server: RunningChatServer;
 before(async () => {

@@ -3,13 +3,17 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { ChatClient, SessionEvent } from "../src/client/chat-client.ts";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
-import { nextMatching, startTestServer, testClient, within } from "./helpers.ts";
+import {
+  isCaughtUp,
+  isText,
+  nextMatching,
+  startTestServer,
+  testClient,
+  within,
+} from "./helpers.ts";
 import { type SeedChatMessage, SeedClient, streamReader } from "./seed-client.ts";
 
 type MessageEvent = Extract<SessionEvent, { type: "message" }>;
-const isText = (text: string) => (e: SessionEvent) =>
-  e.type === "message" && e.message.text === text;
-const isCaughtUp = (e: SessionEvent) => e.type === "caught_up";
 
 /** A joined project client with a live session, its welcome read. */
 async function liveUser(
