@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import { isText, nextMatching, spawnCli, startTestServer, testClient, within } from "./helpers.ts";
+import { type SeedChatMessage, SeedClient, streamReader } from "./seed-client.ts";
 
 const TIME = String.raw`\[\d{2}:\d{2}:\d{2}\]`;
 
@@ -112,4 +114,52 @@ test("line mode: an unreachable server is a clear error and exit code 1", async 
   const cli = spawnCli(["client", "--server", "127.0.0.1:1", "--name", "olaf"]);
   assert.equal(await within(cli.exited, 10_000, "the client to give up"), 1);
   assert.match(cli.stderr(), /cannot reach the server at 127\.0\.0\.1:1; is it running\?/);
+});
+
+test("two terminal clients and a seed client chat in one room", async () => {
+  const seed = new SeedClient(server.address, randomUUID(), "sally");
+  await seed.joinChat();
+  const call = seed.chatStream();
+  const fromSeed = streamReader<SeedChatMessage>(call);
+  call.write({ user_id: seed.userId, username: "sally", message: "", timestamp: "" });
+  const ann = spawnCli(["client", "--server", server.address, "--name", "ann"]);
+  let ben: ReturnType<typeof spawnCli> | undefined;
+  const seedSees = (text: string) =>
+    nextMatching(fromSeed.iterator, (m) => m.message === text, `"${text}" at sally`);
+  try {
+    await seedSees("ann has joined the chat");
+    ben = spawnCli(["client", "--server", server.address, "--name", "ben"]);
+    await seedSees("ben has joined the chat");
+    await ben.waitForLine("Server: Welcome to the chat, ben!");
+    await ann.waitForLine(new RegExp(`^${TIME} System: ben has joined the chat$`));
+
+    ann.child.stdin.write("hello from ann\n");
+    await seedSees("hello from ann");
+    await ben.waitForLine(new RegExp(`^${TIME} ann: hello from ann$`));
+
+    call.write({
+      user_id: seed.userId,
+      username: "sally",
+      message: "hello from sally",
+      timestamp: "",
+    });
+    await ann.waitForLine(new RegExp(`^${TIME} sally: hello from sally$`));
+    await ben.waitForLine(new RegExp(`^${TIME} sally: hello from sally$`));
+
+    ben.child.stdin.end();
+    assert.equal(await within(ben.exited, 5_000, "ben to leave"), 0);
+    await seedSees("ben has left the chat");
+    await ann.waitForLine(new RegExp(`^${TIME} System: ben has left the chat$`));
+
+    call.end();
+    await ann.waitForLine(new RegExp(`^${TIME} System: sally has left the chat$`));
+    assert.ok(
+      !ann.lines.some((line) => line.includes("ann: hello from ann")),
+      "ann saw her own message",
+    );
+  } finally {
+    ann.child.kill();
+    ben?.child.kill();
+    seed.close();
+  }
 });
