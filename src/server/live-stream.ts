@@ -46,6 +46,8 @@ export function openLiveStream(
     if (left) return;
     left = true;
     try {
+      if (member)
+        context.logger.debug({ user: member.identity.userId, room: member.room }, "stream left");
       await member?.leave();
     } catch (error) {
       context.logger.warn({ err: error }, "announcing a leave failed");
@@ -74,6 +76,7 @@ export function openLiveStream(
         return undefined;
       }
       member = joined;
+      context.logger.debug({ user: joined.identity.userId, room: joined.room }, "stream entered");
       options.beforeStart?.(joined);
       await joined.start();
       return joined;
