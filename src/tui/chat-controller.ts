@@ -32,6 +32,7 @@ export class ChatController {
   readonly client: ChatClient;
   readonly #view: ChatView;
   #session: ChatSession | undefined;
+  #room = "";
   #batch: string[] | undefined;
   #quitting = false;
 
@@ -54,7 +55,9 @@ export class ChatController {
     const live = new Promise<void>((resolve) => {
       void (async () => {
         for await (const event of session) {
-          if (event.type === "caught_up") {
+          if (event.type === "welcome") {
+            this.#room = event.room;
+          } else if (event.type === "caught_up") {
             this.#view.setState("online");
             resolve();
           } else if (event.type === "message") {
@@ -144,7 +147,7 @@ export class ChatController {
       this.#view.show({
         kind: "sent",
         line: {
-          room: "",
+          room: this.#room,
           id: ack.id,
           timeMs: ack.timeMs,
           userId: this.client.userId,
