@@ -155,39 +155,6 @@ function toSessionEvent(event: Event): SessionEvent | undefined {
 }
 
 /**
- * Queues a call's events for a reader (pausing the call while the reader is
- * behind) and resolves `ended` with how the call ended: undefined for OK or
- * our own cancel, else the server's status.
- */
-function eventStream(
-  call: ClientReadableStream<unknown> | ClientDuplexStream<unknown, unknown>,
-  onEnd?: (error: ChatClientError | undefined) => void,
-) {
-  const queue = new AsyncQueue<SessionEvent>({
-    onHigh: () => call.pause(),
-    onLow: () => call.resume(),
-  });
-  const ended = new Promise<ChatClientError | undefined>((resolve) => {
-    let settled = false;
-    const finish = (error: ChatClientError | undefined) => {
-      if (settled) return;
-      settled = true;
-      onEnd?.(error);
-      queue.end();
-      resolve(error);
-    };
-    call.on("error", (error) => {
-      const e = ChatClientError.from(error);
-      finish(e.code === status.CANCELLED ? undefined : e);
-    });
-    call.on("status", (s) => {
-      if (s.code === status.OK) finish(undefined);
-    });
-  });
-  return { queue, ended };
-}
-
-/**
  * The typed client every grpc-chat client uses: the terminal client, the
  * benchmarks and the tests.
  */
@@ -396,15 +363,39 @@ export class ChatClient {
     this.#client.close();
   }
 
+  /**
+   * Queues a streaming call's events for a reader (pausing the call while the
+   * reader is behind), keeps it in #open until it ends, and resolves `ended`
+   * with how it ended: undefined for OK or our own cancel, else the status.
+   */
   #track(
     call: ClientReadableStream<unknown> | ClientDuplexStream<unknown, unknown>,
     onEnd?: (error: ChatClientError | undefined) => void,
   ) {
     this.#open.add(call);
-    return eventStream(call, (error) => {
-      this.#open.delete(call);
-      onEnd?.(error);
+    const queue = new AsyncQueue<SessionEvent>({
+      onHigh: () => call.pause(),
+      onLow: () => call.resume(),
     });
+    const ended = new Promise<ChatClientError | undefined>((resolve) => {
+      let settled = false;
+      const finish = (error: ChatClientError | undefined) => {
+        if (settled) return;
+        settled = true;
+        this.#open.delete(call);
+        onEnd?.(error);
+        queue.end();
+        resolve(error);
+      };
+      call.on("error", (error) => {
+        const e = ChatClientError.from(error);
+        finish(e.code === status.CANCELLED ? undefined : e);
+      });
+      call.on("status", (s) => {
+        if (s.code === status.OK) finish(undefined);
+      });
+    });
+    return { queue, ended };
   }
 
   #metadata(): Metadata {

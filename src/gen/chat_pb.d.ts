@@ -178,9 +178,9 @@ export declare const HistoryRequestSchema: GenMessage<HistoryRequest>;
  */
 export declare type Message = Message$1<"chat.Message"> & {
   /**
-   * Room name; "lobby" is the room the seed's RPCs use. A direct message
-   * between two users lives in a room named "dm:<user_id>:<user_id>" (ids
-   * sorted), visible to those two only (issue: direct messages).
+   * Room name; "lobby" is the room the seed's RPCs use. Direct messages
+   * between two users will live in a room of their own that only those two
+   * can read (issue: direct messages).
    *
    * @generated from field: string room = 1;
    */

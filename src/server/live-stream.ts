@@ -46,9 +46,9 @@ export function openLiveStream(
     if (left) return;
     left = true;
     try {
-      if (member)
-        context.logger.debug({ user: member.identity.userId, room: member.room }, "stream left");
-      await member?.leave();
+      if (!member) return;
+      context.logger.debug({ user: member.identity.userId, room: member.room }, "stream left");
+      await member.leave();
     } catch (error) {
       context.logger.warn({ err: error }, "announcing a leave failed");
     }

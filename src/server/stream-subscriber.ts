@@ -38,7 +38,8 @@ export function createStreamSubscriber(options: StreamSubscriberOptions): Stream
   let head = 0;
   let waitingForDrain = false;
   let ended = false;
-  let endAfterFlush: Partial<ServiceError> | undefined | null = null;
+  // Set when end() was asked for while items still wait for the reader.
+  let endWhenFlushed: { error?: Partial<ServiceError> } | undefined;
 
   const finish = (error?: Partial<ServiceError>) => {
     if (ended) return;
@@ -59,6 +60,12 @@ export function createStreamSubscriber(options: StreamSubscriberOptions): Stream
       const bytes = queue[head] as Uint8Array;
       head += 1;
       if (!call.write(bytes)) {
+        // A reader that drains a little at a time never empties the queue;
+        // drop the written prefix so the array does not keep growing.
+        if (head >= maxQueued) {
+          queue = queue.slice(head);
+          head = 0;
+        }
         waitingForDrain = true;
         call.once("drain", flush);
         return;
@@ -66,7 +73,7 @@ export function createStreamSubscriber(options: StreamSubscriberOptions): Stream
     }
     queue = [];
     head = 0;
-    if (endAfterFlush !== null) finish(endAfterFlush);
+    if (endWhenFlushed) finish(endWhenFlushed.error);
   }
 
   const push = (bytes: Uint8Array) => {
@@ -107,7 +114,7 @@ export function createStreamSubscriber(options: StreamSubscriberOptions): Stream
     },
     end(error?: Partial<ServiceError>) {
       if (ended) return;
-      if (waitingForDrain) endAfterFlush = error;
+      if (waitingForDrain) endWhenFlushed = error ? { error } : {};
       else finish(error);
     },
   };

@@ -8,7 +8,7 @@ import { HELP, parseCommand } from "./commands.ts";
 
 /** One thing for a view to show. */
 export type DisplayItem =
-  | { readonly kind: "message"; readonly line: ChatLine; readonly own: boolean }
+  | { readonly kind: "message"; readonly line: ChatLine }
   /** A message the user just sent, now stored. */
   | { readonly kind: "sent"; readonly line: ChatLine }
   | { readonly kind: "info"; readonly text: string }
@@ -52,31 +52,33 @@ export class ChatController {
     await this.#showHistory(HISTORY_ON_START);
     const session = this.client.openSession();
     this.#session = session;
-    const live = new Promise<void>((resolve) => {
-      void (async () => {
-        for await (const event of session) {
-          if (event.type === "welcome") {
-            this.#room = event.room;
-          } else if (event.type === "caught_up") {
-            this.#view.setState("online");
-            resolve();
-          } else if (event.type === "message") {
-            this.#view.show({ kind: "message", line: event.message, own: false });
-          } else if (event.type === "notice") {
-            this.#view.show({ kind: "info", text: `Server: ${event.text}` });
-          }
-        }
-        resolve();
-      })();
-    });
+    const live = Promise.withResolvers<void>();
+    void this.#show(session, live.resolve);
     const ended = session.ended.then((error) => {
       this.#view.setState("offline");
       if (error && !this.#quitting)
         this.#view.show({ kind: "error", text: `Disconnected: ${error.message}` });
       return error;
     });
-    await live;
+    await live.promise;
     return { ended };
+  }
+
+  /** Shows the session's events until it ends; `onLive` once replay is done (or it ended first). */
+  async #show(session: ChatSession, onLive: () => void): Promise<void> {
+    for await (const event of session) {
+      if (event.type === "welcome") {
+        this.#room = event.room;
+      } else if (event.type === "caught_up") {
+        this.#view.setState("online");
+        onLive();
+      } else if (event.type === "message") {
+        this.#view.show({ kind: "message", line: event.message });
+      } else if (event.type === "notice") {
+        this.#view.show({ kind: "info", text: `Server: ${event.text}` });
+      }
+    }
+    onLive();
   }
 
   /** Handles one typed line. Resolves to false when the user asked to leave. */
@@ -166,7 +168,7 @@ export class ChatController {
       const { messages } = await this.client.history({ limit: count, includeSystem: true });
       this.#info(messages.length === 0 ? "No messages yet." : `Last ${messages.length} messages:`);
       for (const line of messages) {
-        this.#view.show({ kind: "message", line, own: line.userId === this.client.userId });
+        this.#view.show({ kind: "message", line });
       }
     } catch (error) {
       this.#view.show({
