@@ -1,7 +1,9 @@
-// Fan-out throughput: one sender, N receivers in one room, against the real
-// server in its own process over loopback. Prints sends acknowledged per
-// second, copies delivered per second and the server's peak memory.
-// Usage: npm run bench -- [--receivers 100] [--messages 2000] [--bytes 100] [--db :memory:]
+// Fan-out throughput: S senders and R receivers in one room, each client on
+// its own HTTP/2 connection, against the real server in its own process over
+// loopback. Prints acknowledged sends per second, copies delivered per second,
+// delivery latency and the server's peak memory.
+// Usage: npm run bench -- [--receivers 100] [--senders 4] [--messages 2000] [--bytes 100] [--db :memory:]
+// (--messages is the total over all senders.)
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -12,14 +14,17 @@ import { createChatClient } from "../src/client/chat-client.ts";
 const { values } = parseArgs({
   options: {
     receivers: { type: "string", default: "100" },
+    senders: { type: "string", default: "1" },
     messages: { type: "string", default: "2000" },
     bytes: { type: "string", default: "100" },
     db: { type: "string", default: ":memory:" },
   },
 });
 const receivers = Number(values.receivers);
-const messages = Number(values.messages);
-const text = "x".repeat(Number(values.bytes));
+const senders = Number(values.senders);
+const perSender = Math.ceil(Number(values.messages) / senders);
+const messages = perSender * senders;
+const padding = "x".repeat(Math.max(0, Number(values.bytes) - 24));
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const serverProcess = spawn(
@@ -34,13 +39,17 @@ const address = await new Promise<string>((resolve, reject) => {
   });
   serverProcess.once("exit", () => reject(new Error("the server exited before it listened")));
 });
-const server = { address };
 const client = (username: string) =>
   createChatClient({
-    address: server.address,
+    address,
     username,
     channelOptions: { "grpc.use_local_subchannel_pool": 1 },
   });
+
+// Each text says who sent it, its number and when (ms, performance.timeOrigin based).
+const BENCH_TEXT = /^b (\d+) (\d+) (\d+\.\d+) /;
+const latencies: number[] = [];
+let duplicated = 0;
 
 const readers = await Promise.all(
   Array.from({ length: receivers }, async (_, i) => {
@@ -53,30 +62,59 @@ const readers = await Promise.all(
       if (next.done || next.value.type === "caught_up") break;
     }
     const done = (async () => {
+      const seen = Array.from({ length: senders }, () => new Set<number>());
       let got = 0;
       for (;;) {
         const next = await events.next();
         if (next.done) throw new Error(`reader-${i} ended early`);
-        if (next.value.type === "message" && next.value.message.text === text && ++got === messages)
-          return;
+        if (next.value.type !== "message") continue;
+        const match = BENCH_TEXT.exec(next.value.message.text);
+        if (!match) continue;
+        const from = seen[Number(match[1])] as Set<number>;
+        const n = Number(match[2]);
+        if (from.has(n)) {
+          duplicated += 1;
+          continue;
+        }
+        from.add(n);
+        // Sampled: every reader's every 10th message keeps the array small.
+        if (n % 10 === 0) latencies.push(performance.now() - Number(match[3]));
+        if (++got === messages) return;
       }
     })();
     return { c, session, done };
   }),
 );
 
-const sender = client("sender");
-await sender.join();
-const session = sender.openSession();
+const sending = await Promise.all(
+  Array.from({ length: senders }, async (_, s) => {
+    const c = client(`sender-${s}`);
+    await c.join();
+    const session = c.openSession();
+    // Acks arrive on the same stream as the others' messages: keep reading it.
+    void (async () => {
+      for await (const _ of session) {
+        // discard
+      }
+    })();
+    return { c, session };
+  }),
+);
 const started = performance.now();
-// Keep a bounded number of sends in flight, as a real client would.
-const inFlight = new Set<Promise<unknown>>();
-for (let i = 0; i < messages; i++) {
-  const p = session.send(text).finally(() => inFlight.delete(p));
-  inFlight.add(p);
-  if (inFlight.size >= 64) await Promise.race(inFlight);
-}
-await Promise.all(inFlight);
+await Promise.all(
+  sending.map(async ({ session }, s) => {
+    // Keep a bounded number of sends in flight, as a real client would.
+    const inFlight = new Set<Promise<unknown>>();
+    for (let n = 0; n < perSender; n++) {
+      const p = session
+        .send(`b ${s} ${n} ${performance.now().toFixed(3)} ${padding}`)
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= 64) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  }),
+);
 const sentMs = performance.now() - started;
 await Promise.all(readers.map((r) => r.done));
 const totalMs = performance.now() - started;
@@ -86,17 +124,22 @@ const peak = /VmHWM:\s+(\d+) kB/.exec(
   readFileSync(`/proc/${serverProcess.pid}/status`, "utf8"),
 )?.[1];
 const rss = Number(peak ?? 0) / 1024;
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => (latencies[Math.floor((latencies.length - 1) * p)] ?? 0).toFixed(1);
 console.log(
-  `receivers=${receivers} messages=${messages} bytes=${text.length} ` +
+  `receivers=${receivers} senders=${senders} messages=${messages} bytes=${values.bytes} ` +
     `sends/s=${Math.round(messages / (sentMs / 1000))} copies/s=${Math.round(copies / (totalMs / 1000))} ` +
-    `total_ms=${Math.round(totalMs)} server_peak_rss_mib=${Math.round(rss)}`,
+    `latency_ms_p50=${pct(0.5)} p90=${pct(0.9)} p99=${pct(0.99)} max=${pct(1)} ` +
+    `duplicated=${duplicated} total_ms=${Math.round(totalMs)} server_peak_rss_mib=${Math.round(rss)}`,
 );
 
 for (const r of readers) {
   r.session.close();
   r.c.close();
 }
-session.close();
-sender.close();
+for (const { c, session } of sending) {
+  session.close();
+  c.close();
+}
 serverProcess.kill("SIGTERM");
 await new Promise((resolve) => serverProcess.once("exit", resolve));
