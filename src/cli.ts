@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
 import { ChatClientError, createChatClient } from "./client/chat-client.ts";
 import { DEFAULT_LIMITS } from "./core/limits.ts";
+import { DEFAULT_DELIVERY } from "./core/outlet.ts";
 import {
   DEFAULT_DB,
   DEFAULT_PORT,
@@ -24,12 +25,32 @@ function wholeNumber(min: number, max: number) {
   };
 }
 
+/** "30d", "12h", "90m", "45s" as ms; "0" or "unlimited" as 0 (keep everything). */
+function parseAge(value: string): number {
+  if (value === "0" || value === "unlimited") return 0;
+  const match = /^(\d+)(s|m|h|d)$/.exec(value);
+  if (!match)
+    throw new InvalidArgumentError('expected an age such as "90d", "12h", "30m", or "unlimited"');
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    match[2] as "s" | "m" | "h" | "d"
+  ];
+  return Number(match[1]) * unit;
+}
+
 interface ServerFlags {
   host: string;
   port: number;
   db: string;
   logLevel: string;
   maxMessageBytes: number;
+  maxRooms: number;
+  maxQueuedMessages: number;
+  maxQueuedBytes: number;
+  readerTimeout: number;
+  presenceMaxRoom: number;
+  historyMaxAge: number;
+  historyMaxPerRoom: number;
+  durability: "full" | "normal";
 }
 
 async function runServer(flags: ServerFlags): Promise<void> {
@@ -43,7 +64,15 @@ async function runServer(flags: ServerFlags): Promise<void> {
       port: flags.port,
       db: flags.db,
       logger,
-      limits: { maxMessageBytes: flags.maxMessageBytes },
+      limits: { maxMessageBytes: flags.maxMessageBytes, maxRooms: flags.maxRooms },
+      delivery: {
+        maxQueuedMessages: flags.maxQueuedMessages,
+        maxQueuedBytes: flags.maxQueuedBytes,
+      },
+      readerTimeoutMs: flags.readerTimeout * 1000,
+      presenceMaxRoom: flags.presenceMaxRoom,
+      retention: { maxAgeMs: flags.historyMaxAge, maxPerRoom: flags.historyMaxPerRoom },
+      durability: flags.durability,
     });
   } catch (error) {
     const reason = /EADDRINUSE/.test(String(error))
@@ -103,6 +132,66 @@ program
       .env("GRPC_CHAT_MAX_MESSAGE_BYTES")
       .default(DEFAULT_LIMITS.maxMessageBytes)
       .argParser(wholeNumber(1, 1_000_000)),
+  )
+  .addOption(
+    new Option("--max-rooms <n>", "most rooms one session may be in at once")
+      .env("GRPC_CHAT_MAX_ROOMS")
+      .default(DEFAULT_LIMITS.maxRooms)
+      .argParser(wholeNumber(1, 100_000)),
+  )
+  .addOption(
+    new Option(
+      "--max-queued-messages <n>",
+      "messages queued for a reader that is behind; past it, it is fed from history instead",
+    )
+      .env("GRPC_CHAT_MAX_QUEUED_MESSAGES")
+      .default(DEFAULT_DELIVERY.maxQueuedMessages)
+      .argParser(wholeNumber(1, 1_000_000)),
+  )
+  .addOption(
+    new Option("--max-queued-bytes <n>", "the same bound in bytes")
+      .env("GRPC_CHAT_MAX_QUEUED_BYTES")
+      .default(DEFAULT_DELIVERY.maxQueuedBytes)
+      .argParser(wholeNumber(1024, 1 << 30)),
+  )
+  .addOption(
+    new Option(
+      "--reader-timeout <seconds>",
+      "end a stream whose reader takes nothing for this long",
+    )
+      .env("GRPC_CHAT_READER_TIMEOUT")
+      .default(60)
+      .argParser(wholeNumber(1, 86_400)),
+  )
+  .addOption(
+    new Option(
+      "--presence-max-room <n>",
+      "rooms with more users online get no join/leave events (use ListMembers)",
+    )
+      .env("GRPC_CHAT_PRESENCE_MAX_ROOM")
+      .default(200)
+      .argParser(wholeNumber(0, 10_000_000)),
+  )
+  .addOption(
+    new Option("--history-max-age <age>", 'remove messages older than this ("unlimited" keeps all)')
+      .env("GRPC_CHAT_HISTORY_MAX_AGE")
+      .default(365 * 86_400_000, "365d")
+      .argParser(parseAge),
+  )
+  .addOption(
+    new Option("--history-max-per-room <n>", "keep at most this many messages per room (0: all)")
+      .env("GRPC_CHAT_HISTORY_MAX_PER_ROOM")
+      .default(1_000_000)
+      .argParser(wholeNumber(0, Number.MAX_SAFE_INTEGER)),
+  )
+  .addOption(
+    new Option(
+      "--durability <level>",
+      "full: an acknowledged message survives power loss; normal: it survives a crash of the server",
+    )
+      .env("GRPC_CHAT_DURABILITY")
+      .choices(["full", "normal"])
+      .default("full"),
   )
   .action(runServer);
 

@@ -11,8 +11,19 @@ export function busContract(name: string, connect: () => Promise<Bus>): void {
   const event = (bus: Bus, text: string): BusEvent => ({
     origin: bus.nodeId,
     room: "lobby",
-    payload: { type: "notice", text, timeMs: 1 },
-    excludeUserId: "u1",
+    payload: {
+      type: "message",
+      message: {
+        room: "lobby",
+        id: 1,
+        timeMs: 1,
+        userId: "u1",
+        username: "una",
+        text,
+        kind: "chat",
+        clientMsgId: "k1",
+      },
+    },
   });
 
   test(`${name}: an event reaches every other node intact, and not its origin`, async () => {
@@ -31,7 +42,7 @@ export function busContract(name: string, connect: () => Promise<Bus>): void {
       await b.publish(event(b, "from b"));
       await within(echo, 5_000, "b's event at a");
       assert.deepEqual(
-        atA.map((e) => (e.payload.type === "notice" ? e.payload.text : "")),
+        atA.map((e) => e.payload.message.text),
         ["from b"],
       );
     } finally {

@@ -1,6 +1,14 @@
 import { after, before, test } from "node:test";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
-import { isText, nextMatching, spawnCli, startTestServer, testClient, within } from "./helpers.ts";
+import {
+  isCaughtUp,
+  isPresence,
+  liveUser,
+  nextMatching,
+  spawnCli,
+  startTestServer,
+  within,
+} from "./helpers.ts";
 
 let server: RunningChatServer;
 before(async () => {
@@ -10,25 +18,18 @@ before(async () => {
 after(() => server.stop());
 
 async function watch() {
-  const client = testClient(server, { username: "sentry" });
-  await client.join();
-  const session = client.openSession();
-  const events = session[Symbol.asyncIterator]();
-  await nextMatching(events, (e) => e.type === "caught_up", "sentry live");
-  return { client, session, events };
+  const sentry = await liveUser(server, "sentry");
+  await nextMatching(sentry.events, isCaughtUp, "sentry live");
+  return sentry;
 }
 
 test("a client process that is killed is announced as leaving", async () => {
   const sentry = await watch();
   const cli = spawnCli(["client", "--server", server.address, "--name", "killed"]);
   try {
-    await nextMatching(sentry.events, isText("killed has joined the chat"), "the join");
+    await nextMatching(sentry.events, isPresence("killed"), "the join");
     cli.child.kill("SIGKILL");
-    await nextMatching(
-      sentry.events,
-      isText("killed has left the chat"),
-      "the leave after SIGKILL",
-    );
+    await nextMatching(sentry.events, isPresence("killed", false), "the leave after SIGKILL");
   } finally {
     cli.child.kill("SIGKILL");
     sentry.client.close();
@@ -39,12 +40,12 @@ test("a client that stops answering is found by keepalive and announced as leavi
   const sentry = await watch();
   const cli = spawnCli(["client", "--server", server.address, "--name", "frozen"]);
   try {
-    await nextMatching(sentry.events, isText("frozen has joined the chat"), "the join");
+    await nextMatching(sentry.events, isPresence("frozen"), "the join");
     // Frozen, not gone: its socket stays open, so only keepalive can tell.
     cli.child.kill("SIGSTOP");
     await nextMatching(
       sentry.events,
-      isText("frozen has left the chat"),
+      isPresence("frozen", false),
       "the leave found by keepalive",
       10_000,
     );

@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,6 +48,35 @@ export const isText = (text: string) => (e: SessionEvent) =>
 
 /** Matches the event that marks the switch from replay to live. */
 export const isCaughtUp = (e: SessionEvent) => e.type === "caught_up";
+
+/** Matches a presence event in which `name` came online (or, with online false, went offline). */
+export const isPresence =
+  (name: string, online = true) =>
+  (e: SessionEvent) =>
+    e.type === "presence" && (online ? e.joined : e.left).some((m) => m.username === name);
+
+/**
+ * A client that has joined (JoinChat) with a Session in `room` (default
+ * "lobby"), its welcome and caught_up read. `resumeAfterId` as in JoinRoom.
+ */
+export async function liveUser(
+  server: { address: string },
+  username: string,
+  options: { room?: string; resumeAfterId?: number; userId?: string } = {},
+) {
+  const client = testClient(server, {
+    username,
+    ...(options.userId ? { userId: options.userId } : {}),
+  });
+  await client.join();
+  const session = client.openSession();
+  const events = session[Symbol.asyncIterator]();
+  const welcome = await nextMatching(events, (e) => e.type === "welcome", `${username}'s welcome`);
+  const joined = await session.join(options.room ?? "lobby", {
+    ...(options.resumeAfterId === undefined ? {} : { resumeAfterId: options.resumeAfterId }),
+  });
+  return { client, session, events, welcome, joined };
+}
 
 /** Resolves with `promise`, or rejects after `ms` saying what was awaited. */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -176,4 +205,28 @@ export function spawnLines(
       );
     },
   };
+}
+
+/** Starts `grpc-chat server` as its own process and reads the port from its startup line. */
+export async function startServerProcess(args: string[], env: Record<string, string> = {}) {
+  const server = spawnCli(["server", "--host", "127.0.0.1", ...args], env);
+  const line = await server.waitForLine("listening on");
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec(line)?.[1]);
+  if (!(port > 0)) throw new Error(`no port in: ${line}`);
+  return { server, line, port, address: `127.0.0.1:${port}` };
+}
+
+/** Signals a process and waits (briefly) for it to exit; resolves to its exit code. */
+export async function stopProcess(
+  process: CliProcess,
+  signal: NodeJS.Signals = "SIGTERM",
+): Promise<number | null> {
+  process.child.kill(signal);
+  return within(process.exited, 5_000, `the process to exit after ${signal}`);
+}
+
+/** The peak resident memory of a running process on this machine, in MiB (Linux). */
+export function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }

@@ -2,25 +2,31 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
-import { isText, nextMatching, spawnCli, startTestServer, testClient, within } from "./helpers.ts";
+import {
+  isCaughtUp,
+  isPresence,
+  isText,
+  liveUser,
+  nextMatching,
+  spawnCli,
+  startTestServer,
+  within,
+} from "./helpers.ts";
 import { type SeedChatMessage, SeedClient, streamReader } from "./seed-client.ts";
 
 const TIME = String.raw`\[\d{2}:\d{2}:\d{2}\]`;
 
 let server: RunningChatServer;
 before(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ presenceTickMs: 20 });
 });
 after(() => server.stop());
 
 /** A project client that watches the chat. */
 async function observer(name: string) {
-  const client = testClient(server, { username: name });
-  await client.join();
-  const session = client.openSession();
-  const events = session[Symbol.asyncIterator]();
-  await nextMatching(events, (e) => e.type === "caught_up", `${name} live`);
-  return { client, session, events };
+  const user = await liveUser(server, name);
+  await nextMatching(user.events, isCaughtUp, `${name} live`);
+  return user;
 }
 
 test("line mode: messages, commands and batch, one line each", async () => {
@@ -29,7 +35,7 @@ test("line mode: messages, commands and batch, one line each", async () => {
   const type = (line: string) => cli.child.stdin.write(`${line}\n`);
   try {
     await cli.waitForLine("Server: Welcome to the chat, lena!");
-    await nextMatching(obs.events, isText("lena has joined the chat"), "lena's join");
+    await nextMatching(obs.events, isPresence("lena"), "lena's join");
 
     await obs.session.send("hello lena");
     await cli.waitForLine(new RegExp(`^${TIME} obs: hello lena$`));
@@ -68,7 +74,7 @@ test("line mode: messages, commands and batch, one line each", async () => {
 
     type("exit");
     assert.equal(await within(cli.exited, 5_000, "the client to exit"), 0);
-    await nextMatching(obs.events, isText("lena has left the chat"), "lena's leave");
+    await nextMatching(obs.events, isPresence("lena", false), "lena's leave");
   } finally {
     cli.child.kill();
     obs.session.close();
@@ -82,10 +88,8 @@ test("line mode: without --name the first input line is the name; end of input l
   try {
     cli.child.stdin.write("mona\nbye for now\n");
     cli.child.stdin.end();
-    await nextMatching(obs.events, isText("mona has joined the chat"), "mona's join");
     const got = await nextMatching(obs.events, isText("bye for now"), "mona's message");
     assert.equal(got.type === "message" && got.message.username, "mona");
-    await nextMatching(obs.events, isText("mona has left the chat"), "mona's leave");
     assert.equal(await within(cli.exited, 5_000, "the client to exit"), 0);
   } finally {
     cli.child.kill();

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import type { ChatLine, SessionEvent } from "../src/client/chat-client.ts";
 import {
   type CliProcess,
+  isPresence,
   nextMatching,
   spawnLines,
   startTestServer,
@@ -95,6 +96,7 @@ test("a seed-style Python client (grpcio, runtime descriptors) chats with a proj
   assert.equal(await node.join(), `Welcome to the chat, ${NODE_NAME}!`);
   const session = node.openSession();
   const events = session[Symbol.asyncIterator]();
+  await session.join("lobby");
   await nextMatching(events, (e) => e.type === "caught_up", "caught_up");
 
   // Every message our client sees from here on, to check the whole conversation at the end.
@@ -143,11 +145,8 @@ test("a seed-style Python client (grpcio, runtime descriptors) chats with a proj
     message: `Welcome to the chat, ${PY_NAME}!`,
   });
 
-  // Opening ChatStream announces the join; the empty hello is not relayed.
-  await nextMessage(
-    (m) => m.system && m.text === `${PY_NAME} has joined the chat`,
-    `"${PY_NAME} has joined the chat"`,
-  );
+  // Opening ChatStream announces the join (presence, not a message); the empty hello is not relayed.
+  await nextMatching(events, isPresence(PY_NAME), `${PY_NAME}'s join`, WAIT_MS);
   const fromPy = await nextMessage((m) => m.text === FROM_PY, "the Python client's message");
   assert.deepEqual(brief(fromPy), {
     userId: pyUserId,
@@ -181,37 +180,25 @@ test("a seed-style Python client (grpcio, runtime descriptors) chats with a proj
     0,
     `the Python client failed; stdout:\n${child.lines.join("\n")}\nstderr:\n${child.stderr()}`,
   );
-  await nextMessage(
-    (m) => m.system && m.text === `${PY_NAME} has left the chat`,
-    `"${PY_NAME} has left the chat"`,
-  );
+  await nextMatching(events, isPresence(PY_NAME, false), `${PY_NAME}'s leave`, WAIT_MS);
 
   // Our client saw exactly the Python user's side of the chat, once each.
   const pySide = (text: string) => ({ userId: pyUserId, username: PY_NAME, text, system: false });
-  const system = (text: string) => ({ userId: "system", username: "System", text, system: true });
-  assert.deepEqual(seen.map(brief), [
-    system(`${PY_NAME} has joined the chat`),
-    pySide(FROM_PY),
-    ...BATCH.map(pySide),
-    system(`${PY_NAME} has left the chat`),
-  ]);
+  assert.deepEqual(seen.map(brief), [pySide(FROM_PY), ...BATCH.map(pySide)]);
 
-  // The histories the Python client read: newest first, system messages included.
+  // The histories the Python client read: newest first; presence is not history.
   const histories = stepLines(child, "history");
   assert.equal(histories.length, 2);
   const [first, last] = histories.map((h) => h.messages as SeedMessage[]) as [
     SeedMessage[],
     SeedMessage[],
   ];
-  const seedSystem = (message: string) => ({ user_id: "system", username: "System", message });
-  assert.deepEqual(first.map(briefSeed), [seedSystem(`${NODE_NAME} has joined the chat`)]);
+  assert.deepEqual(first.map(briefSeed), []);
   const pySeed = (message: string) => ({ user_id: pyUserId, username: PY_NAME, message });
   assert.deepEqual(last.map(briefSeed), [
     ...BATCH.map(pySeed).reverse(),
     { user_id: node.userId, username: NODE_NAME, message: FROM_NODE },
     pySeed(FROM_PY),
-    seedSystem(`${PY_NAME} has joined the chat`),
-    seedSystem(`${NODE_NAME} has joined the chat`),
   ]);
   for (const m of [...first, ...last]) assert.match(m.timestamp, SEED_TIME);
 

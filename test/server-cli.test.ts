@@ -4,24 +4,15 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { status } from "@grpc/grpc-js";
 import { ChatClientError } from "../src/client/chat-client.ts";
-import { type CliProcess, nextMatching, spawnCli, tempDir, testClient, within } from "./helpers.ts";
-
-/** Starts `grpc-chat server` and reads the port from its startup line. */
-async function startServerProcess(args: string[], env: Record<string, string> = {}) {
-  const server = spawnCli(["server", "--host", "127.0.0.1", ...args], env);
-  const line = await server.waitForLine("listening on");
-  const port = Number(/127\.0\.0\.1:(\d+)/.exec(line)?.[1]);
-  assert.ok(port > 0, `no port in: ${line}`);
-  return { server, line, address: `127.0.0.1:${port}` };
-}
-
-async function stopProcess(
-  server: CliProcess,
-  signal: NodeJS.Signals = "SIGTERM",
-): Promise<number | null> {
-  server.child.kill(signal);
-  return within(server.exited, 5_000, `the server to exit after ${signal}`);
-}
+import {
+  nextMatching,
+  spawnCli,
+  startServerProcess,
+  stopProcess,
+  tempDir,
+  testClient,
+  within,
+} from "./helpers.ts";
 
 test("server --help lists every flag with its default and variable", async () => {
   const help = spawnCli(["server", "--help"]);
@@ -33,6 +24,14 @@ test("server --help lists every flag with its default and variable", async () =>
     /--db <path>.*default: "\.\/data\/chat\.db".*env: GRPC_CHAT_DB/,
     /--log-level <level>.*default: "info".*env: GRPC_CHAT_LOG_LEVEL/,
     /--max-message-bytes <n>.*default: 4096.*env: GRPC_CHAT_MAX_MESSAGE_BYTES/,
+    /--max-rooms <n>.*default: 100.*env: GRPC_CHAT_MAX_ROOMS/,
+    /--max-queued-messages <n>.*default: 1024.*env: GRPC_CHAT_MAX_QUEUED_MESSAGES/,
+    /--max-queued-bytes <n>.*default: 1048576.*env: GRPC_CHAT_MAX_QUEUED_BYTES/,
+    /--reader-timeout <seconds>.*default: 60.*env: GRPC_CHAT_READER_TIMEOUT/,
+    /--presence-max-room <n>.*default: 200.*env: GRPC_CHAT_PRESENCE_MAX_ROOM/,
+    /--history-max-age <age>.*default: 365d.*env: GRPC_CHAT_HISTORY_MAX_AGE/,
+    /--history-max-per-room <n>.*default: 1000000.*env: GRPC_CHAT_HISTORY_MAX_PER_ROOM/,
+    /--durability <level>.*choices: "full", "normal".*default: "full".*env: GRPC_CHAT_DURABILITY/,
   ]) {
     assert.match(text.replace(/\n\s+/g, " "), expected);
   }
@@ -52,6 +51,7 @@ test("history survives a restart; SIGTERM tells clients, ends streams with UNAVA
     await client.sendBatch(["written before the restart"]);
     const session = client.openSession();
     const events = session[Symbol.asyncIterator]();
+    await session.join("lobby");
     await nextMatching(events, (e) => e.type === "caught_up", "keeper live");
 
     const started = Date.now();
@@ -81,6 +81,35 @@ test("history survives a restart; SIGTERM tells clients, ends streams with UNAVA
     }
   } finally {
     dir.remove();
+  }
+});
+
+test("a second server on the same SQLite file is refused at start, saying why", async () => {
+  const dir = tempDir();
+  const db = join(dir.path, "chat.db");
+  try {
+    const first = await startServerProcess(["--port", "0", "--db", db]);
+    try {
+      const second = spawnCli(["server", "--host", "127.0.0.1", "--port", "0", "--db", db]);
+      assert.equal(await within(second.exited, 10_000, "the second server to give up"), 1);
+      assert.match(second.stderr(), /Another process is using the SQLite database/);
+      assert.match(second.stderr(), /choose another --db/);
+    } finally {
+      await stopProcess(first.server);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test("bad retention and durability flags are refused with the accepted forms", async () => {
+  for (const [flag, value, expected] of [
+    ["--history-max-age", "soon", /expected an age such as "90d"/],
+    ["--durability", "maybe", /Allowed choices are full, normal/],
+  ] as const) {
+    const server = spawnCli(["server", flag, value]);
+    assert.notEqual(await within(server.exited, 10_000, `${flag} to be refused`), 0);
+    assert.match(server.stderr(), expected);
   }
 });
 

@@ -1,35 +1,385 @@
 import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
-import { SqliteStore } from "../src/store/sqlite-store.ts";
-import { tempDir } from "./helpers.ts";
+import { DatabaseSync } from "node:sqlite";
+import { after, test } from "node:test";
+import { openSqliteStore } from "../src/store/sqlite-store.ts";
+import { type NewMessage, StoreUnavailableError } from "../src/store/store.ts";
 import { manualClock, storeContract } from "./store-contract.ts";
 
-storeContract(
-  "SqliteStore (:memory:)",
-  async (clock) => new SqliteStore({ path: ":memory:", clock }),
+// Our own temp dirs rather than helpers.ts: that module loads the server and
+// the client, which a store-only suite should not depend on.
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "grpc-chat-sqlite-"));
+  dirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const T0 = 1_700_000_000_000;
+const STORE_URL = new URL("../src/store/sqlite-store.ts", import.meta.url).href;
+const LOCKED =
+  /^Another process is using the SQLite database .* only one server may use a file at a time\. Stop it, or choose another --db\.$/;
+
+const message = (room: string, text: string, extra: Partial<NewMessage> = {}): NewMessage => ({
+  room,
+  userId: "u",
+  username: "una",
+  text,
+  kind: "chat",
+  clientMsgId: "",
+  ...extra,
+});
+
+const isLocked = (error: unknown) => {
+  assert.ok(error instanceof StoreUnavailableError, String(error));
+  assert.match(error.message, LOCKED);
+  return true;
+};
+
+storeContract("SqliteStore (:memory:)", (now) => openSqliteStore({ path: ":memory:", now }));
+
+storeContract("SqliteStore (file)", (now) =>
+  openSqliteStore({ path: join(tempDir(), "chat.db"), now }),
 );
 
-test("SqliteStore keeps messages in its file across reopen, creating the directory", async () => {
-  const dir = tempDir();
+test("a file reopened keeps its messages, its ids (pruned ones too) and its epoch", async () => {
+  const path = join(tempDir(), "nested", "deeper", "chat.db");
+  const clock = manualClock(T0);
+  const first = await openSqliteStore({ path, now: clock.now });
+  await first.append([message("emptied", "e1"), message("emptied", "e2")]);
+  clock.advance(10);
+  await first.append([message("r", "one"), message("r", "two", { clientMsgId: "k" })]);
+  assert.equal(await first.prune({ olderThanMs: T0 + 5 }), 2);
+  const epoch = first.epoch;
+  await first.close();
+
+  const second = await openSqliteStore({ path, now: clock.now });
   try {
-    const path = join(dir.path, "nested", "chat.db");
-    const first = new SqliteStore({ path, clock: manualClock() });
-    await first.append([
-      { room: "r", userId: "u", username: "una", text: "kept", kind: "chat", clientMsgId: "" },
-    ]);
-    await first.close();
-    const second = new SqliteStore({ path, clock: manualClock() });
+    assert.equal(second.epoch, epoch);
     assert.deepEqual(
       (await second.history("r", { limit: 5, includeSystem: true })).map((m) => [m.id, m.text]),
-      [[1, "kept"]],
+      [
+        [2, "two"],
+        [1, "one"],
+      ],
     );
-    const [next] = await second.append([
-      { room: "r", userId: "u", username: "una", text: "more", kind: "chat", clientMsgId: "" },
-    ]);
-    assert.equal(next?.message.id, 2);
-    await second.close();
+    assert.equal(await second.lastId("emptied"), 2);
+    assert.deepEqual(await second.after("emptied", 0, 10), { messages: [], prunedThrough: 2 });
+    const [again] = await second.append([message("r", "two again", { clientMsgId: "k" })]);
+    assert.deepEqual([again?.duplicate, again?.message.id], [true, 2]);
+    const [r3, e3] = await second.append([message("r", "three"), message("emptied", "e3")]);
+    assert.equal(r3?.message.id, 3);
+    assert.equal(e3?.message.id, 3);
   } finally {
-    dir.remove();
+    await second.close();
+  }
+
+  const other = await openSqliteStore({ path: join(tempDir(), "other.db") });
+  const memory = await openSqliteStore({ path: ":memory:" });
+  assert.equal(new Set([epoch, other.epoch, memory.epoch]).size, 3);
+  await Promise.all([other.close(), memory.close()]);
+});
+
+// The schema as the store created it before migrations were numbered.
+const OLD_SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  room          TEXT    NOT NULL,
+  id            INTEGER NOT NULL,
+  time_ms       INTEGER NOT NULL,
+  user_id       TEXT    NOT NULL,
+  username      TEXT    NOT NULL,
+  text          TEXT    NOT NULL,
+  kind          TEXT    NOT NULL,
+  client_msg_id TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (room, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client_msg_id
+  ON messages (room, user_id, client_msg_id) WHERE client_msg_id <> '';
+`;
+
+test("a database written before migrations opens as version 1 and is migrated, rows intact", async () => {
+  const path = join(tempDir(), "old.db");
+  const old = new DatabaseSync(path);
+  old.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+  old.exec(OLD_SCHEMA);
+  const insert = old.prepare("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.run("lobby", 1, T0, "u", "una", "first", "chat", "");
+  insert.run("lobby", 2, T0 + 1, "system", "System", "una joined", "system", "");
+  insert.run("lobby", 3, T0 + 2, "u", "una", "keyed", "chat", "k1");
+  insert.run("side", 1, T0 + 3, "v", "vic", "aside", "chat", "");
+  old.close();
+
+  const store = await openSqliteStore({ path, now: manualClock(T0 + 100).now });
+  let epoch: string;
+  try {
+    epoch = store.epoch;
+    assert.ok(epoch.length > 0);
+    assert.deepEqual(await store.history("lobby", { limit: 10, includeSystem: true }), [
+      {
+        room: "lobby",
+        id: 3,
+        timeMs: T0 + 2,
+        userId: "u",
+        username: "una",
+        text: "keyed",
+        kind: "chat",
+        clientMsgId: "k1",
+      },
+      {
+        room: "lobby",
+        id: 2,
+        timeMs: T0 + 1,
+        userId: "system",
+        username: "System",
+        text: "una joined",
+        kind: "system",
+        clientMsgId: "",
+      },
+      {
+        room: "lobby",
+        id: 1,
+        timeMs: T0,
+        userId: "u",
+        username: "una",
+        text: "first",
+        kind: "chat",
+        clientMsgId: "",
+      },
+    ]);
+    const [dup] = await store.append([message("lobby", "keyed again", { clientMsgId: "k1" })]);
+    assert.deepEqual([dup?.duplicate, dup?.message.id, dup?.message.text], [true, 3, "keyed"]);
+    const [next] = await store.append([message("lobby", "new")]);
+    assert.equal(next?.message.id, 4);
+    assert.equal(await store.lastId("side"), 1);
+    assert.equal((await store.after("lobby", 0, 10)).prunedThrough, 0);
+  } finally {
+    await store.close();
+  }
+
+  const check = new DatabaseSync(path, { readOnly: true });
+  assert.deepEqual(
+    check.prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version").all(),
+    [
+      { version: 1, applied_at_ms: T0 + 100 },
+      { version: 2, applied_at_ms: T0 + 100 },
+    ].map((row) => Object.assign(Object.create(null), row)),
+  );
+  assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 5);
+  check.close();
+
+  const reopened = await openSqliteStore({ path });
+  assert.equal(reopened.epoch, epoch);
+  await reopened.close();
+});
+
+test("a database from a newer server is refused and left as it was", async () => {
+  const path = join(tempDir(), "newer.db");
+  const store = await openSqliteStore({ path });
+  await store.append([message("r", "kept")]);
+  await store.close();
+  const db = new DatabaseSync(path);
+  db.prepare("INSERT INTO schema_migrations (version, applied_at_ms) VALUES (99, 0)").run();
+  db.close();
+
+  await assert.rejects(openSqliteStore({ path }), (error: Error) => {
+    assert.ok(!(error instanceof StoreUnavailableError));
+    assert.match(error.message, /schema version 99/);
+    assert.match(error.message, /a newer grpc-chat server wrote it/);
+    return true;
+  });
+
+  const after = new DatabaseSync(path, { readOnly: true });
+  assert.deepEqual(
+    after
+      .prepare("SELECT version FROM schema_migrations ORDER BY version")
+      .all()
+      .map((row) => row.version),
+    [1, 2, 99],
+  );
+  assert.equal(after.prepare("SELECT text FROM messages").get()?.text, "kept");
+  after.close();
+});
+
+test("a second open of a file in use fails at once with what to do, and works once it is free", async () => {
+  const path = join(tempDir(), "chat.db");
+  const first = await openSqliteStore({ path });
+  const started = performance.now();
+  await assert.rejects(openSqliteStore({ path }), isLocked);
+  // Well under the 5 s busy timeout that applies once a store is open.
+  assert.ok(performance.now() - started < 2_000, `took ${performance.now() - started} ms`);
+  await first.append([message("r", "still mine")]);
+  await first.close();
+
+  const second = await openSqliteStore({ path });
+  assert.equal(await second.lastId("r"), 1);
+  await second.close();
+});
+
+/** Waits for `child` to print `text`; rejects if it exits first. */
+function printed(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+      if (out.includes(text)) resolve();
+    });
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+      err += chunk;
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`the child exited (${code}) before printing ${text}:\n${out}\n${err}`)),
+    );
+  });
+}
+
+test("another process's open store holds the file until it dies, even by SIGKILL", {
+  timeout: 30_000,
+}, async () => {
+  const path = join(tempDir(), "chat.db");
+  const holder = spawn(
+    process.execPath,
+    [
+      // No --input-type: the store's worker inherits execArgv, and that flag
+      // is refused anywhere but the -e script itself.
+      "-e",
+      `const { openSqliteStore } = await import(process.argv[1]);
+       await openSqliteStore({ path: process.argv[2] });
+       console.log("open");
+       setInterval(() => {}, 60_000);`,
+      STORE_URL,
+      path,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const exited = new Promise((resolve) => holder.once("exit", resolve));
+  try {
+    await printed(holder, "open");
+    await assert.rejects(openSqliteStore({ path }), isLocked);
+  } finally {
+    holder.kill("SIGKILL");
+  }
+  assert.equal(await exited, null);
+  const store = await openSqliteStore({ path });
+  await store.close();
+});
+
+test("appends that arrive together share commits", async () => {
+  const store = await openSqliteStore({ path: join(tempDir(), "chat.db") });
+  try {
+    assert.equal(store.commits, 0);
+    const calls = 50;
+    const results = await Promise.all(
+      Array.from({ length: calls }, (_, i) => store.append([message("r", `m${i}`)])),
+    );
+    assert.deepEqual(
+      results.map(([r]) => r?.message.id),
+      Array.from({ length: calls }, (_, i) => i + 1),
+    );
+    assert.ok(store.commits >= 1 && store.commits < calls, `${store.commits} commits`);
+  } finally {
+    await store.close();
+  }
+});
+
+test('durability "normal" and "full" both store and reopen; anything else is refused', async () => {
+  const path = join(tempDir(), "chat.db");
+  for (const durability of ["normal", "full"] as const) {
+    const store = await openSqliteStore({ path, durability });
+    await store.append([message("r", durability)]);
+    await store.close();
+  }
+  const store = await openSqliteStore({ path });
+  assert.deepEqual(
+    (await store.after("r", 0, 10)).messages.map((m) => m.text),
+    ["normal", "full"],
+  );
+  await store.close();
+  await assert.rejects(
+    openSqliteStore({ path, durability: "off" as "full" }),
+    /durability must be "full" or "normal"/,
+  );
+});
+
+test("a full database refuses appends as unavailable, keeps serving reads, and recovers", async () => {
+  // A 24-page cap makes SQLite answer SQLITE_FULL for real after a few appends.
+  const store = await openSqliteStore({ path: join(tempDir(), "small.db"), maxPageCount: 24 });
+  try {
+    const text = "x".repeat(2_000);
+    let full: unknown;
+    for (let i = 0; i < 500 && full === undefined; i++) {
+      await store.append([message("r", `${i}${text}`)]).catch((error: unknown) => {
+        full = error;
+      });
+    }
+    assert.ok(full instanceof StoreUnavailableError, `never full: ${String(full)}`);
+    assert.match(full.message, /^The database is full \(disk or quota\); nothing was stored\./);
+    assert.equal(((full.cause as { errcode: number }).errcode & 0xff) === 13, true);
+
+    const stored = await store.lastId("r");
+    assert.ok(stored > 0);
+    const page = await store.after("r", 0, 1_000);
+    assert.deepEqual(
+      page.messages.map((m) => m.id),
+      Array.from({ length: stored }, (_, i) => i + 1),
+    );
+
+    assert.equal(await store.prune({ maxPerRoom: 1 }), stored - 1);
+    const [next] = await store.append([message("r", "room again")]);
+    assert.equal(next?.message.id, stored + 1);
+  } finally {
+    await store.close();
+  }
+});
+
+test("a prune runs in batches, letting appends through between them", async () => {
+  const store = await openSqliteStore({ path: ":memory:" });
+  try {
+    await store.append(Array.from({ length: 1_200 }, (_, i) => message("big", `m${i}`)));
+    const order: string[] = [];
+    const pruning = store.prune({ maxPerRoom: 0 }).then((removed) => {
+      order.push("prune");
+      return removed;
+    });
+    const appending = store.append([message("new", "during")]).then((results) => {
+      order.push("append");
+      return results;
+    });
+    assert.equal(await pruning, 1_200);
+    await appending;
+    assert.deepEqual(order, ["append", "prune"]);
+    assert.deepEqual(await store.after("big", 0, 10), { messages: [], prunedThrough: 1_200 });
+    // A room that began after the prune did is not part of it.
+    assert.equal((await store.after("new", 0, 10)).messages.length, 1);
+  } finally {
+    await store.close();
+  }
+});
+
+test("close() ends a running prune after a batch; what it removed stays consistent", async () => {
+  const path = join(tempDir(), "chat.db");
+  const store = await openSqliteStore({ path });
+  await store.append(Array.from({ length: 1_200 }, (_, i) => message("big", `m${i}`)));
+  const pruning = store.prune({ maxPerRoom: 0 });
+  await store.close();
+  const removed = await pruning;
+  assert.ok(removed > 0 && removed < 1_200, `removed ${removed}`);
+
+  const reopened = await openSqliteStore({ path });
+  try {
+    const page = await reopened.after("big", 0, 2_000);
+    assert.equal(page.prunedThrough, removed);
+    assert.deepEqual(
+      page.messages.map((m) => m.id),
+      Array.from({ length: 1_200 - removed }, (_, i) => removed + i + 1),
+    );
+  } finally {
+    await reopened.close();
   }
 });

@@ -1,14 +1,24 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Clock } from "../src/core/clock.ts";
-import type { NewMessage } from "../src/core/types.ts";
-import type { Store } from "../src/store/store.ts";
+import {
+  type AppendResult,
+  type NewMessage,
+  type Store,
+  StoreUnavailableError,
+} from "../src/store/store.ts";
 
-/** A clock that only moves when told to. */
-export function manualClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void } {
+export interface ManualClock {
+  now(): number;
+  advance(ms: number): void;
+}
+
+/** A clock that only moves when told to (backwards too, as a real clock may). */
+export function manualClock(start = 1_700_000_000_000): ManualClock {
   let now = start;
   return { now: () => now, advance: (ms) => (now += ms) };
 }
+
+const T0 = 1_700_000_000_000;
 
 const message = (room: string, text: string, extra: Partial<NewMessage> = {}): NewMessage => ({
   room,
@@ -20,22 +30,29 @@ const message = (room: string, text: string, extra: Partial<NewMessage> = {}): N
   ...extra,
 });
 
+/** A message the store must refuse: text is NOT NULL. */
+const bad = (room: string): NewMessage => ({
+  ...message(room, "bad"),
+  text: null as unknown as string,
+});
+
 /**
  * What every Store must do, run against a real engine. `open` returns a
- * fresh, empty store using the given clock.
+ * fresh, empty store whose times come from `now`.
  */
-export function storeContract(name: string, open: (clock: Clock) => Promise<Store>): void {
-  const withStore = async (
-    body: (store: Store, clock: ReturnType<typeof manualClock>) => Promise<void>,
-  ) => {
-    const clock = manualClock();
-    const store = await open(clock);
+export function storeContract(name: string, open: (now: () => number) => Promise<Store>): void {
+  const withStore = async (body: (store: Store, clock: ManualClock) => Promise<void>) => {
+    const clock = manualClock(T0);
+    const store = await open(clock.now);
     try {
       await body(store, clock);
     } finally {
       await store.close();
     }
   };
+  const ids = (messages: readonly { id: number }[]) => messages.map((m) => m.id);
+  const texts = (messages: readonly { text: string }[]) => messages.map((m) => m.text);
+  const everything = { limit: 10_000, includeSystem: true };
 
   test(`${name}: ids count up from 1 in each room, times come from the clock`, () =>
     withStore(async (store, clock) => {
@@ -47,8 +64,9 @@ export function storeContract(name: string, open: (clock: Clock) => Promise<Stor
         [a, b, c, x].map((r) => r?.message.id),
         [1, 2, 3, 1],
       );
-      assert.equal(a?.message.timeMs, 1_700_000_000_000);
-      assert.equal(b?.message.timeMs, 1_700_000_000_005);
+      assert.equal(a?.message.timeMs, T0);
+      assert.equal(b?.message.timeMs, T0 + 5);
+      assert.equal(c?.message.timeMs, T0 + 5);
       assert.equal(await store.lastId("r1"), 3);
       assert.equal(await store.lastId("empty"), 0);
     }));
@@ -61,17 +79,17 @@ export function storeContract(name: string, open: (clock: Clock) => Promise<Stor
         message("r", "two"),
         message("r", "three"),
       ]);
-      const texts = async (options: Parameters<Store["history"]>[1]) =>
-        (await store.history("r", options)).map((m) => m.text);
-      assert.deepEqual(await texts({ limit: 10, includeSystem: true }), [
+      const history = async (options: Parameters<Store["history"]>[1]) =>
+        texts(await store.history("r", options));
+      assert.deepEqual(await history({ limit: 10, includeSystem: true }), [
         "three",
         "two",
         "joined",
         "one",
       ]);
-      assert.deepEqual(await texts({ limit: 10, includeSystem: false }), ["three", "two", "one"]);
-      assert.deepEqual(await texts({ limit: 2, includeSystem: false }), ["three", "two"]);
-      assert.deepEqual(await texts({ limit: 10, includeSystem: true, beforeId: 3 }), [
+      assert.deepEqual(await history({ limit: 10, includeSystem: false }), ["three", "two", "one"]);
+      assert.deepEqual(await history({ limit: 2, includeSystem: false }), ["three", "two"]);
+      assert.deepEqual(await history({ limit: 10, includeSystem: true, beforeId: 3 }), [
         "joined",
         "one",
       ]);
@@ -79,7 +97,7 @@ export function storeContract(name: string, open: (clock: Clock) => Promise<Stor
       assert.deepEqual(stored, {
         room: "r",
         id: 4,
-        timeMs: 1_700_000_000_000,
+        timeMs: T0,
         userId: "u1",
         username: "una",
         text: "three",
@@ -88,14 +106,25 @@ export function storeContract(name: string, open: (clock: Clock) => Promise<Stor
       });
     }));
 
-  test(`${name}: after() returns the gap oldest first`, () =>
+  test(`${name}: after() pages forward oldest first, with nothing pruned`, () =>
     withStore(async (store) => {
-      await store.append(["a", "b", "c", "d"].map((t) => message("r", t)));
-      assert.deepEqual(
-        (await store.after("r", 1, 2)).map((m) => m.text),
-        ["b", "c"],
-      );
-      assert.deepEqual(await store.after("r", 4, 10), []);
+      await store.append([
+        message("r", "a"),
+        message("r", "joined", { kind: "system", userId: "system", username: "System" }),
+        message("r", "b"),
+        message("r", "c"),
+      ]);
+      await store.append([message("other", "elsewhere")]);
+      const first = await store.after("r", 0, 2);
+      assert.deepEqual(texts(first.messages), ["a", "joined"]);
+      assert.equal(first.prunedThrough, 0);
+      const second = await store.after("r", 2, 2);
+      assert.deepEqual(ids(second.messages), [3, 4]);
+      assert.deepEqual(await store.after("r", 4, 10), { messages: [], prunedThrough: 0 });
+      const chat = await store.after("r", 0, 2, false);
+      assert.deepEqual(texts(chat.messages), ["a", "b"]);
+      assert.deepEqual(texts((await store.after("r", 1, 10, false)).messages), ["b", "c"]);
+      assert.deepEqual(await store.after("nowhere", 0, 10), { messages: [], prunedThrough: 0 });
     }));
 
   test(`${name}: a repeated client_msg_id from the same user in the same room is stored once`, () =>
@@ -106,25 +135,183 @@ export function storeContract(name: string, open: (clock: Clock) => Promise<Stor
         message("r", "hi", { clientMsgId: "k1", userId: "u2" }),
       ]);
       const [otherRoom] = await store.append([message("s", "hi", { clientMsgId: "k1" })]);
+      const [inOneCall, repeatInCall] = await store.append([
+        message("r", "once", { clientMsgId: "k2" }),
+        message("r", "twice", { clientMsgId: "k2" }),
+      ]);
       assert.equal(first?.duplicate, false);
       assert.equal(again?.duplicate, true);
       assert.equal(again?.message.id, first?.message.id);
       assert.equal(again?.message.text, "hello");
       assert.equal(otherUser?.duplicate, false);
       assert.equal(otherRoom?.duplicate, false);
-      assert.equal(await store.lastId("r"), 2);
+      assert.equal(inOneCall?.duplicate, false);
+      assert.equal(repeatInCall?.duplicate, true);
+      assert.deepEqual(repeatInCall?.message, inOneCall?.message);
+      assert.equal(await store.lastId("r"), 3);
     }));
 
   test(`${name}: a batch that fails is stored not at all, and ids stay gapless`, () =>
     withStore(async (store) => {
       await store.append([message("r", "before")]);
-      const bad = { ...message("r", "bad"), text: null as unknown as string };
-      await assert.rejects(store.append([message("r", "ok"), bad]));
-      assert.deepEqual(
-        (await store.history("r", { limit: 10, includeSystem: true })).map((m) => m.text),
-        ["before"],
-      );
+      await assert.rejects(store.append([message("r", "ok"), bad("r")]));
+      assert.deepEqual(texts(await store.history("r", everything)), ["before"]);
+      assert.equal(await store.lastId("r"), 1);
       const [next] = await store.append([message("r", "next")]);
       assert.equal(next?.message.id, 2);
     }));
+
+  test(`${name}: concurrent appends all land, in call order, gapless, duplicates folded`, () =>
+    withStore(async (store) => {
+      // 200 calls on two rooms; every 7th reuses one of three keys, and one
+      // call carries the same key twice.
+      const calls: NewMessage[][] = [];
+      for (let i = 0; i < 200; i++) {
+        const room = i % 2 === 0 ? "even" : "odd";
+        const clientMsgId = i % 7 === 0 ? `key-${i % 3}` : `once-${i}`;
+        calls.push([message(room, `m${i}`, { clientMsgId })]);
+      }
+      calls.push([
+        message("even", "pair-1", { clientMsgId: "pair" }),
+        message("even", "pair-2", { clientMsgId: "pair" }),
+      ]);
+      const results = await Promise.all(calls.map((call) => store.append(call)));
+
+      // What a store taking the calls one by one, in order, would answer.
+      const next = new Map<string, number>();
+      const firstByKey = new Map<string, { id: number; text: string }>();
+      const expected = calls.map((call) =>
+        call.map((m) => {
+          const key = `${m.room}/${m.userId}/${m.clientMsgId}`;
+          const first = firstByKey.get(key);
+          if (first) return { id: first.id, text: first.text, duplicate: true };
+          const id = (next.get(m.room) ?? 0) + 1;
+          next.set(m.room, id);
+          firstByKey.set(key, { id, text: m.text });
+          return { id, text: m.text, duplicate: false };
+        }),
+      );
+      const actual = results.map((call: AppendResult[]) =>
+        call.map((r) => ({ id: r.message.id, text: r.message.text, duplicate: r.duplicate })),
+      );
+      assert.deepEqual(actual, expected);
+      assert.ok(actual.flat().some((r) => r.duplicate));
+      for (const room of ["even", "odd"]) {
+        const stored = (await store.after(room, 0, 1_000)).messages;
+        const count = next.get(room) ?? 0;
+        assert.deepEqual(
+          ids(stored),
+          Array.from({ length: count }, (_, i) => i + 1),
+        );
+        assert.equal(await store.lastId(room), count);
+      }
+    }));
+
+  test(`${name}: one bad call among concurrent good ones fails alone and leaves no gap`, () =>
+    withStore(async (store) => {
+      const settled = await Promise.allSettled([
+        store.append([message("r", "g1")]),
+        store.append([message("r", "g2")]),
+        store.append([message("r", "lost"), bad("r")]),
+        store.append([message("r", "g3"), message("r", "g4")]),
+        store.append([message("r", "g5")]),
+      ]);
+      assert.deepEqual(
+        settled.map((s) => s.status),
+        ["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled"],
+      );
+      const rejected = settled[2] as PromiseRejectedResult;
+      assert.ok(!(rejected.reason instanceof StoreUnavailableError), String(rejected.reason));
+      const stored = (await store.after("r", 0, 100)).messages;
+      assert.deepEqual(texts(stored), ["g1", "g2", "g3", "g4", "g5"]);
+      assert.deepEqual(ids(stored), [1, 2, 3, 4, 5]);
+      const [next] = await store.append([message("r", "g6")]);
+      assert.equal(next?.message.id, 6);
+    }));
+
+  test(`${name}: prune by maxPerRoom keeps each room's newest, and ids go on`, () =>
+    withStore(async (store) => {
+      await store.append(Array.from({ length: 10 }, (_, i) => message("big", `b${i + 1}`)));
+      await store.append([message("small", "s1"), message("small", "s2")]);
+      assert.equal(await store.prune({ maxPerRoom: 4 }), 6);
+      assert.deepEqual(ids(await store.history("big", everything)), [10, 9, 8, 7]);
+      assert.deepEqual(ids(await store.history("small", everything)), [2, 1]);
+      const page = await store.after("big", 0, 100);
+      assert.deepEqual(ids(page.messages), [7, 8, 9, 10]);
+      assert.equal(page.prunedThrough, 6);
+      assert.equal((await store.after("small", 0, 100)).prunedThrough, 0);
+      assert.equal(await store.lastId("big"), 10);
+
+      const [eleventh] = await store.append([message("big", "b11")]);
+      assert.equal(eleventh?.message.id, 11);
+      assert.equal(await store.prune({ maxPerRoom: 4 }), 1);
+      assert.equal(await store.prune({ maxPerRoom: 4 }), 0);
+      assert.equal((await store.after("big", 0, 100)).prunedThrough, 7);
+
+      // Emptying a room does not free its ids.
+      assert.equal(await store.prune({ maxPerRoom: 0 }), 6);
+      assert.deepEqual(await store.after("big", 0, 100), { messages: [], prunedThrough: 11 });
+      assert.equal(await store.lastId("big"), 11);
+      const [twelfth] = await store.append([message("big", "b12")]);
+      assert.equal(twelfth?.message.id, 12);
+      assert.equal(await store.prune({}), 0);
+    }));
+
+  test(`${name}: prune by age removes each room's oldest run, stopping at the first newer`, () =>
+    withStore(async (store, clock) => {
+      await store.append([message("a", "a1"), message("a", "a2"), message("b", "b1")]);
+      clock.advance(10);
+      await store.append([message("a", "a3")]);
+      clock.advance(10);
+      await store.append([message("a", "a4"), message("b", "b2")]);
+      // The clock stepped back: c2 and c3 are older than c1, but the walk
+      // stops at c1, the first message it keeps.
+      await store.append([message("c", "c1")]);
+      clock.advance(-20);
+      await store.append([message("c", "c2")]);
+      clock.advance(-5);
+      await store.append([message("c", "c3")]);
+
+      assert.equal(await store.prune({ olderThanMs: T0 + 10 }), 3);
+      assert.deepEqual(texts(await store.history("a", everything)), ["a4", "a3"]);
+      assert.deepEqual(texts(await store.history("b", everything)), ["b2"]);
+      assert.deepEqual(texts(await store.history("c", everything)), ["c3", "c2", "c1"]);
+      assert.equal((await store.after("a", 0, 10)).prunedThrough, 2);
+      assert.equal((await store.after("b", 0, 10)).prunedThrough, 1);
+      assert.equal((await store.after("c", 0, 10)).prunedThrough, 0);
+
+      assert.equal(await store.prune({ olderThanMs: T0 + 21 }), 6);
+      assert.deepEqual(await store.after("a", 0, 10), { messages: [], prunedThrough: 4 });
+      assert.deepEqual(await store.after("c", 0, 10), { messages: [], prunedThrough: 3 });
+      const [next] = await store.append([message("a", "a5")]);
+      assert.equal(next?.message.id, 5);
+    }));
+
+  test(`${name}: the epoch is a non-empty string`, () =>
+    withStore(async (store) => {
+      assert.equal(typeof store.epoch, "string");
+      assert.ok(store.epoch.length > 0);
+    }));
+
+  test(`${name}: close() lets earlier calls finish, then every call fails as unavailable`, async () => {
+    const store = await open(manualClock(T0).now);
+    const appended = store.append([message("r", "in time")]);
+    const read = store.lastId("r");
+    const closed = store.close();
+    await assert.rejects(store.append([message("r", "late")]), StoreUnavailableError);
+    assert.equal((await appended)[0]?.message.id, 1);
+    assert.equal(typeof (await read), "number");
+    await closed;
+    const calls: [string, () => Promise<unknown>][] = [
+      ["append", () => store.append([message("r", "late")])],
+      ["history", () => store.history("r", everything)],
+      ["after", () => store.after("r", 0, 10)],
+      ["lastId", () => store.lastId("r")],
+      ["prune", () => store.prune({ maxPerRoom: 0 })],
+    ];
+    for (const [what, call] of calls) {
+      await assert.rejects(call(), StoreUnavailableError, `${what} after close`);
+    }
+    await store.close();
+  });
 }

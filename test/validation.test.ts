@@ -149,13 +149,10 @@ describe("input rules", () => {
       await watcher.join();
       const watching = watcher.openSession();
       const events = watching[Symbol.asyncIterator]();
+      await watching.join("lobby");
       await nextMatching(events, (e) => e.type === "caught_up", "watcher live");
       const session = client.openSession();
-      await nextMatching(
-        session[Symbol.asyncIterator](),
-        (e) => e.type === "caught_up",
-        "sam live",
-      );
+      await session.join("lobby");
 
       await assert.rejects(session.send("x".repeat(65)), (error: ChatClientError) => {
         assert.equal(error.code, status.INVALID_ARGUMENT);
@@ -163,7 +160,10 @@ describe("input rules", () => {
         return true;
       });
       await assert.rejects(session.send("   "), /needs some text/);
-      await assert.rejects(session.send("ok", "k".repeat(65)), /client_msg_id is longer than 64/);
+      await assert.rejects(
+        session.send("ok", { clientMsgId: "k".repeat(65) }),
+        /client_msg_id is longer than 64/,
+      );
       const ack = await session.send("still here");
       assert.ok(ack.id > 0);
       await nextMatching(

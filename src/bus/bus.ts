@@ -1,19 +1,22 @@
-import type { Outbound } from "../core/envelope.ts";
-import type { RoomId, UserId } from "../core/types.ts";
+import type { RoomId, StoredMessage } from "../store/store.ts";
+
+/** What travels between nodes: stored messages. Presence stays on its node (for now). */
+export type BusPayload = { readonly type: "message"; readonly message: StoredMessage };
 
 /** One thing to deliver to a room's live streams on every node. */
 export interface BusEvent {
   /** The node that published it; a node never receives its own events back. */
   readonly origin: string;
   readonly room: RoomId;
-  readonly payload: Outbound;
-  readonly excludeUserId?: UserId;
+  readonly payload: BusPayload;
 }
 
 /**
  * Carries events between server nodes. The publishing node delivers to its
  * own streams itself, before it publishes, so a bus that fails never stops
- * local delivery. Implementations must pass `test/bus-contract.ts`.
+ * local delivery. Delivery is by cursor, so a bus may drop, delay or reorder
+ * events: a receiving stream fills any gap from the store. Implementations
+ * must pass `test/bus-contract.ts`.
  */
 export interface Bus {
   /** This node's id, stamped on what it publishes. */

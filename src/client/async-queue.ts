@@ -8,6 +8,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   #waiter: ((result: IteratorResult<T>) => void) | undefined;
   #ended = false;
   #paused = false;
+  #ready: Array<() => void> = [];
   readonly #highWater: number;
   readonly #onHigh: () => void;
   readonly #onLow: () => void;
@@ -33,9 +34,16 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     }
   }
 
+  /** Resolves at once, or once a reader has taken the queue back below half its high-water mark. */
+  ready(): Promise<void> {
+    if (!this.#paused || this.#ended) return Promise.resolve();
+    return new Promise((resolve) => this.#ready.push(resolve));
+  }
+
   /** Readers get what is queued, then the end. */
   end(): void {
     this.#ended = true;
+    for (const resolve of this.#ready.splice(0)) resolve();
     if (this.#waiter && this.#items.length === 0) {
       const waiter = this.#waiter;
       this.#waiter = undefined;
@@ -49,6 +57,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       if (this.#paused && this.#items.length < this.#highWater / 2) {
         this.#paused = false;
         this.#onLow();
+        for (const resolve of this.#ready.splice(0)) resolve();
       }
       return Promise.resolve({ value: item, done: false });
     }

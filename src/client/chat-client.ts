@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
-  type CallOptions,
   type ChannelOptions,
   Client,
   type ClientDuplexStream,
@@ -9,7 +8,6 @@ import {
   credentials,
   Metadata,
   type MethodDefinition,
-  type ServiceError,
   status,
 } from "@grpc/grpc-js";
 import {
@@ -20,8 +18,8 @@ import {
   type HistoryPage,
   HistoryQuerySchema,
   type JoinResponse,
-  type Message,
-  MessageKind,
+  ListMembersRequestSchema,
+  type ListMembersResponse,
   type MessageResponse,
   PingRequestSchema,
   type PingResponse,
@@ -32,53 +30,17 @@ import {
 } from "../gen/chat_pb.js";
 import { chatServiceDefinition, USER_ID_METADATA } from "../wire/grpc-service.ts";
 import { AsyncQueue } from "./async-queue.ts";
+import {
+  ChatClientError,
+  type ChatLine,
+  type Member,
+  type SendAck,
+  type SessionEvent,
+  toChatLine,
+  toSessionEvent,
+} from "./events.ts";
 
-/** A message as clients show it. */
-export interface ChatLine {
-  readonly room: string;
-  readonly id: number;
-  /** Server time, ms since the Unix epoch. */
-  readonly timeMs: number;
-  readonly userId: string;
-  readonly username: string;
-  readonly text: string;
-  readonly system: boolean;
-}
-
-export type SessionEvent =
-  | {
-      readonly type: "welcome";
-      readonly userId: string;
-      readonly username: string;
-      readonly room: string;
-      readonly lastId: number;
-      readonly online: readonly string[];
-    }
-  | { readonly type: "message"; readonly message: ChatLine }
-  | { readonly type: "caught_up"; readonly lastId: number }
-  | { readonly type: "notice"; readonly text: string; readonly timeMs: number };
-
-export interface SendAck {
-  readonly id: number;
-  readonly timeMs: number;
-}
-
-/** A failed call, with the server's gRPC status and its sentence for a person. */
-export class ChatClientError extends Error {
-  readonly code: status;
-
-  constructor(code: status, message: string) {
-    super(message);
-    this.name = "ChatClientError";
-    this.code = code;
-  }
-
-  static from(error: unknown): ChatClientError {
-    if (error instanceof ChatClientError) return error;
-    const e = error as Partial<ServiceError>;
-    return new ChatClientError(e.code ?? status.UNKNOWN, e.details || e.message || String(error));
-  }
-}
+export * from "./events.ts";
 
 export interface ChatClientOptions {
   /** "host:port". */
@@ -89,11 +51,15 @@ export interface ChatClientOptions {
   readonly channelOptions?: ChannelOptions;
 }
 
-export interface SessionOptions {
-  readonly room?: string;
-  /** Replay everything after this id before going live; 0 (default) for live only. */
-  readonly resumeAfterId?: number;
+/** Where delivery of a room starts: after `resumeAfterId` (0: from the start), else live at its head. */
+export interface RoomStart {
+  readonly room: string;
+  readonly resumeAfterId?: number | undefined;
+  /** The epoch the id belongs to (from the room's joined event). */
+  readonly epoch?: string;
 }
+
+export type JoinedEvent = Extract<SessionEvent, { type: "joined" }>;
 
 /** A live subscription on one server-streaming call. */
 export interface ChatSubscription extends AsyncIterable<SessionEvent> {
@@ -101,13 +67,17 @@ export interface ChatSubscription extends AsyncIterable<SessionEvent> {
   cancel(): void;
 }
 
-/** A live chat on one bidirectional stream. */
+/** A live chat on one bidirectional stream, in any number of rooms. */
 export interface ChatSession extends AsyncIterable<SessionEvent> {
+  /** Enters a room; resolves with its joined event, or rejects with the server's reason. */
+  join(room: string, start?: Omit<RoomStart, "room">): Promise<JoinedEvent>;
+  /** Leaves a room; resolves when the server confirms. */
+  leave(room: string): Promise<void>;
   /** Resolves when the server has stored the message; rejects with the reason it refused. */
-  send(text: string, clientMsgId?: string): Promise<SendAck>;
-  /** Ends our side; the server then ends the stream and announces the leave. */
+  send(text: string, options?: { room?: string; clientMsgId?: string }): Promise<SendAck>;
+  /** Ends our side; the server then ends the stream and leaves every room. */
   close(): void;
-  /** How the stream ended: OK after close(), else the server's status. */
+  /** How the stream ended: undefined after close(), else the server's status. */
   readonly ended: Promise<ChatClientError | undefined>;
 }
 
@@ -119,44 +89,19 @@ function method(name: string): Definition {
   return definition as Definition;
 }
 
-export function toChatLine(message: Message): ChatLine {
-  return {
-    room: message.room,
-    id: Number(message.id),
-    timeMs: Number(message.serverTimeMs),
-    userId: message.userId,
-    username: message.username,
-    text: message.text,
-    system: message.kind === MessageKind.SYSTEM,
-  };
-}
-
-function toSessionEvent(event: Event): SessionEvent | undefined {
-  const { kind } = event;
-  switch (kind.case) {
-    case "welcome":
-      return {
-        type: "welcome",
-        userId: kind.value.userId,
-        username: kind.value.username,
-        room: kind.value.room,
-        lastId: Number(kind.value.lastId),
-        online: kind.value.online,
-      };
-    case "message":
-      return { type: "message", message: toChatLine(kind.value) };
-    case "caughtUp":
-      return { type: "caught_up", lastId: Number(kind.value.lastId) };
-    case "notice":
-      return { type: "notice", text: kind.value.text, timeMs: Number(kind.value.serverTimeMs) };
-    default:
-      return undefined;
-  }
-}
+/**
+ * Keepalive pings find a dead server or path within about 25 s, even on a
+ * connection with nothing to send; the server allows a ping every 5 s.
+ */
+const CHANNEL_DEFAULTS: ChannelOptions = {
+  "grpc.keepalive_time_ms": 15_000,
+  "grpc.keepalive_timeout_ms": 10_000,
+  "grpc.keepalive_permit_without_calls": 1,
+};
 
 /**
  * The typed client every grpc-chat client uses: the terminal client, the
- * benchmarks and the tests.
+ * benchmarks and the tests. Each call is one RPC; LiveChat adds reconnecting.
  */
 export class ChatClient {
   readonly userId: string;
@@ -168,11 +113,10 @@ export class ChatClient {
   constructor(options: ChatClientOptions) {
     this.userId = options.userId ?? randomUUID();
     this.username = options.username;
-    this.#client = new Client(
-      options.address,
-      credentials.createInsecure(),
-      options.channelOptions,
-    );
+    this.#client = new Client(options.address, credentials.createInsecure(), {
+      ...CHANNEL_DEFAULTS,
+      ...options.channelOptions,
+    });
   }
 
   /** The seed's JoinChat; resolves to the server's greeting ("PONG" when already joined). */
@@ -191,11 +135,15 @@ export class ChatClient {
     return performance.now() - started;
   }
 
-  /** The newest `limit` messages (oldest first), or those before `beforeId`. */
+  /**
+   * One page of history, oldest first: the newest `limit`, or those before
+   * `beforeId`, or those after `afterId`.
+   */
   async history(options: {
     limit: number;
     room?: string;
     beforeId?: number;
+    afterId?: number;
     includeSystem?: boolean;
   }): Promise<{ messages: ChatLine[]; hasMore: boolean }> {
     const page = await this.#unary<HistoryPage>(
@@ -204,10 +152,30 @@ export class ChatClient {
         room: options.room ?? "",
         limit: options.limit,
         beforeId: BigInt(options.beforeId ?? 0),
+        ...(options.afterId === undefined ? {} : { afterId: BigInt(options.afterId) }),
         includeSystem: options.includeSystem ?? true,
       }),
     );
     return { messages: page.messages.map(toChatLine), hasMore: page.hasMore };
+  }
+
+  /** One page of who is online in a room; pass `nextPageToken` back for the next. */
+  async listMembers(
+    options: { room?: string; pageSize?: number; pageToken?: string } = {},
+  ): Promise<{ members: Member[]; nextPageToken: string; onlineCount: number }> {
+    const response = await this.#unary<ListMembersResponse>(
+      "listMembers",
+      create(ListMembersRequestSchema, {
+        room: options.room ?? "",
+        pageSize: options.pageSize ?? 0,
+        pageToken: options.pageToken ?? "",
+      }),
+    );
+    return {
+      members: response.members.map(({ userId, username }) => ({ userId, username })),
+      nextPageToken: response.nextPageToken,
+      onlineCount: response.onlineCount,
+    };
   }
 
   /** Sends one message with a unary call (the path browsers use); needs a prior join(). */
@@ -223,19 +191,26 @@ export class ChatClient {
         clientMsgId: options.clientMsgId ?? "",
       }),
     );
-    return { id: Number(response.ack?.id ?? 0), timeMs: Number(response.ack?.serverTimeMs ?? 0) };
+    return {
+      room: response.ack?.room ?? "",
+      id: Number(response.ack?.id ?? 0),
+      timeMs: Number(response.ack?.serverTimeMs ?? 0),
+    };
   }
 
   /** Server-streaming subscription (the path browsers use): the same events as a session, no sends. */
-  subscribe(options: SessionOptions = {}): ChatSubscription {
+  subscribe(rooms: readonly RoomStart[] = []): ChatSubscription {
     const m = method("subscribe");
     const call = this.#client.makeServerStreamRequest(
       m.path,
       m.requestSerialize,
       m.responseDeserialize,
       create(SubscribeRequestSchema, {
-        room: options.room ?? "",
-        resumeAfterId: BigInt(options.resumeAfterId ?? 0),
+        rooms: rooms.map((r) => ({
+          room: r.room,
+          ...(r.resumeAfterId === undefined ? {} : { resumeAfterId: BigInt(r.resumeAfterId) }),
+          epoch: r.epoch ?? "",
+        })),
         userId: this.userId,
         username: this.username,
       }),
@@ -285,73 +260,94 @@ export class ChatClient {
     });
   }
 
-  /** Opens a live session: a welcome, then (when resuming) the missed messages, then live events. */
-  openSession(options: SessionOptions = {}): ChatSession {
+  /** Opens a live session: a welcome, then, for each room joined, its events. */
+  openSession(): ChatSession {
     const m = method("session");
     const call = this.#client.makeBidiStreamRequest(
       m.path,
       m.requestSerialize,
       m.responseDeserialize,
       this.#metadata(),
-      {} satisfies CallOptions,
+      {},
     ) as ClientDuplexStream<ClientFrame, Event>;
-    const pending = new Map<
-      string,
-      { resolve: (ack: SendAck) => void; reject: (e: Error) => void }
-    >();
+    const sends = new Waiters<SendAck>();
+    const joins = new Waiters<JoinedEvent>();
+    const leaves = new Waiters<void>();
     // null while open; once ended, how it ended (undefined: closed normally).
     let endedWith: ChatClientError | undefined | null = null;
     const { queue, ended } = this.#track(call, (error) => {
       endedWith = error;
-      for (const waiter of pending.values()) {
-        waiter.reject(error ?? new ChatClientError(status.CANCELLED, "The session ended."));
-      }
-      pending.clear();
+      const reason = error ?? new ChatClientError(status.CANCELLED, "The session has ended.");
+      for (const waiters of [sends, joins, leaves]) waiters.rejectAll(reason);
     });
 
     call.on("data", (event: Event) => {
       const { kind } = event;
-      if (kind.case === "ack" || kind.case === "rejected") {
-        const waiter = pending.get(kind.value.clientMsgId);
-        pending.delete(kind.value.clientMsgId);
-        if (kind.case === "ack") {
-          waiter?.resolve({ id: Number(kind.value.id), timeMs: Number(kind.value.serverTimeMs) });
-        } else {
-          waiter?.reject(new ChatClientError(kind.value.code, kind.value.reason));
-        }
+      if (kind.case === "ack") {
+        const { room, clientMsgId, id, serverTimeMs } = kind.value;
+        sends.resolve(clientMsgId, { room, id: Number(id), timeMs: Number(serverTimeMs) });
+        return;
+      }
+      if (kind.case === "rejected") {
+        const { clientMsgId, code, reason } = kind.value;
+        sends.reject(clientMsgId, new ChatClientError(code, reason));
         return;
       }
       const sessionEvent = toSessionEvent(event);
-      if (sessionEvent) queue.push(sessionEvent);
+      if (!sessionEvent) return;
+      if (sessionEvent.type === "joined") joins.resolve(sessionEvent.room, sessionEvent);
+      if (sessionEvent.type === "left") {
+        if (sessionEvent.code === status.OK) leaves.resolve(sessionEvent.room, undefined);
+        else
+          joins.reject(
+            sessionEvent.room,
+            new ChatClientError(sessionEvent.code, sessionEvent.reason),
+          );
+      }
+      queue.push(sessionEvent);
     });
+
+    const write = <T>(
+      waiters: Waiters<T>,
+      key: string,
+      frame: MessageInitShape<typeof ClientFrameSchema>["kind"],
+    ) =>
+      new Promise<T>((resolve, reject) => {
+        if (endedWith !== null) {
+          reject(endedWith ?? new ChatClientError(status.CANCELLED, "The session has ended."));
+          return;
+        }
+        waiters.add(key, resolve, reject);
+        call.write(create(ClientFrameSchema, { kind: frame }));
+      });
 
     call.write(
       create(ClientFrameSchema, {
-        kind: {
-          case: "hello",
-          value: {
-            userId: this.userId,
-            username: this.username,
-            room: options.room ?? "",
-            resumeAfterId: BigInt(options.resumeAfterId ?? 0),
-          },
-        },
+        kind: { case: "hello", value: { userId: this.userId, username: this.username } },
       }),
     );
 
     return {
       ended,
-      send: (text, clientMsgId = randomUUID()) =>
-        new Promise<SendAck>((resolve, reject) => {
-          if (endedWith !== null) {
-            reject(endedWith ?? new ChatClientError(status.CANCELLED, "The session has ended."));
-            return;
-          }
-          pending.set(clientMsgId, { resolve, reject });
-          call.write(
-            create(ClientFrameSchema, { kind: { case: "send", value: { text, clientMsgId } } }),
-          );
+      join: (room, start = {}) =>
+        write(joins, room, {
+          case: "join",
+          value: {
+            room,
+            ...(start.resumeAfterId === undefined
+              ? {}
+              : { resumeAfterId: BigInt(start.resumeAfterId) }),
+            epoch: start.epoch ?? "",
+          },
         }),
+      leave: (room) => write(leaves, room, { case: "leave", value: { room } }),
+      send: (text, options = {}) => {
+        const clientMsgId = options.clientMsgId ?? randomUUID();
+        return write(sends, clientMsgId, {
+          case: "send",
+          value: { room: options.room ?? "", text, clientMsgId },
+        });
+      },
       close: () => call.end(),
       [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
     };
@@ -389,7 +385,7 @@ export class ChatClient {
       };
       call.on("error", (error) => {
         const e = ChatClientError.from(error);
-        finish(e.code === status.CANCELLED ? undefined : e);
+        finish(e.code === status.CANCELLED && e.message.includes("on client") ? undefined : e);
       });
       call.on("status", (s) => {
         if (s.code === status.OK) finish(undefined);
@@ -417,6 +413,35 @@ export class ChatClient {
         (error, response) => (error ? reject(ChatClientError.from(error)) : resolve(response as T)),
       );
     });
+  }
+}
+
+/** Promises waiting for an answer keyed by a string (a client_msg_id, a room). */
+class Waiters<T> {
+  readonly #waiting = new Map<string, Array<{ resolve(v: T): void; reject(e: Error): void }>>();
+
+  add(key: string, resolve: (value: T) => void, reject: (error: Error) => void): void {
+    const list = this.#waiting.get(key);
+    if (list) list.push({ resolve, reject });
+    else this.#waiting.set(key, [{ resolve, reject }]);
+  }
+
+  resolve(key: string, value: T): void {
+    for (const waiter of this.#take(key)) waiter.resolve(value);
+  }
+
+  reject(key: string, error: Error): void {
+    for (const waiter of this.#take(key)) waiter.reject(error);
+  }
+
+  rejectAll(error: Error): void {
+    for (const key of [...this.#waiting.keys()]) this.reject(key, error);
+  }
+
+  #take(key: string) {
+    const list = this.#waiting.get(key) ?? [];
+    this.#waiting.delete(key);
+    return list;
   }
 }
 

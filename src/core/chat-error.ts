@@ -1,3 +1,5 @@
+import { StoreUnavailableError } from "../store/store.ts";
+
 /**
  * What went wrong, in terms a transport can map to its own status. The names
  * follow gRPC's codes because they are the best-known vocabulary for this; the
@@ -26,8 +28,15 @@ export class ChatError extends Error {
   }
 }
 
-/** Normalises anything caught into a ChatError, keeping the original as `cause`. */
+/**
+ * Normalises anything caught into a ChatError, keeping the original as
+ * `cause`. A store that cannot serve for now is `unavailable` (retry later);
+ * anything unexpected is `internal`, and its details stay in the log.
+ */
 export function toChatError(error: unknown): ChatError {
   if (error instanceof ChatError) return error;
+  if (error instanceof StoreUnavailableError) {
+    return new ChatError("unavailable", `${error.message} Try again shortly.`, { cause: error });
+  }
   return new ChatError("internal", "The server failed to handle this request.", { cause: error });
 }

@@ -1,6 +1,7 @@
-import type { Bus, BusEvent } from "../bus/bus.ts";
+import type { Bus } from "../bus/bus.ts";
 import type { AppendResult, Store } from "../store/store.ts";
-import { ChatError } from "./chat-error.ts";
+import { ChatError, toChatError } from "./chat-error.ts";
+import { ChatStream, type SendInput, type StreamHub } from "./chat-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Envelope, type Outbound } from "./envelope.ts";
 import {
@@ -14,31 +15,28 @@ import {
   type Limits,
 } from "./limits.ts";
 import {
-  type Identity,
-  type MessageId,
-  type NewMessage,
-  type RoomId,
-  type StoredMessage,
-  SYSTEM_USER_ID,
-  SYSTEM_USERNAME,
-  type UserId,
-} from "./types.ts";
+  DEFAULT_DELIVERY,
+  type DeliveryOptions,
+  Outlet,
+  type RoomCursor,
+  type StreamSink,
+} from "./outlet.ts";
+import { Presence } from "./presence.ts";
+import type { Identity, MessageId, NewMessage, RoomId, StoredMessage, UserId } from "./types.ts";
 import { UserDirectory } from "./user-directory.ts";
 
-/** A live stream as the core sees it; each transport implements one per wire shape. */
-export interface Subscriber {
-  /**
-   * Takes one item for the stream. Must return at once: a subscriber queues
-   * (boundedly) and cuts itself off rather than make the fan-out wait.
-   */
-  deliver(envelope: Envelope): void;
-  /** The server is stopping: deliver the notice and end the stream. */
-  shutdown(notice: Envelope): void;
-}
+export type { SendInput } from "./chat-stream.ts";
 
 /** The narrow slice of a pino logger the core uses. */
 export interface CoreLogger {
+  info(details: object, message: string): void;
   warn(details: object, message: string): void;
+}
+
+/** How much history to keep; a field left out is unlimited. */
+export interface Retention {
+  readonly maxAgeMs?: number;
+  readonly maxPerRoom?: number;
 }
 
 export interface ChatOptions {
@@ -46,78 +44,67 @@ export interface ChatOptions {
   readonly bus: Bus;
   readonly clock?: Clock;
   readonly limits?: Partial<Limits>;
+  readonly delivery?: Partial<DeliveryOptions>;
   readonly logger?: CoreLogger;
   /** How many user_id -> username entries JoinChat remembers. Default 100,000. */
   readonly maxKnownUsers?: number;
-}
-
-export interface ConnectOptions {
-  readonly identity: Identity;
-  readonly room: RoomId;
-  readonly subscriber: Subscriber;
-  /** Replay messages after this id before going live; 0 for live only. */
-  readonly resumeAfterId?: MessageId;
-}
-
-export interface SendInput {
-  readonly room: RoomId;
-  readonly text: string;
-  readonly clientMsgId?: string;
+  /** A stream whose transport takes nothing for this long is ended. Default 60,000 ms. */
+  readonly readerTimeoutMs?: number;
+  /** Presence changes are collected this long and sent as one event per room. Default 250 ms. */
+  readonly presenceTickMs?: number;
+  /** Rooms with more users online than this get no presence events. Default 200. */
+  readonly presenceMaxRoom?: number;
+  readonly retention?: Retention;
+  /** How often retention runs (and once at start). Default 60,000 ms. */
+  readonly retentionIntervalMs?: number;
 }
 
 export interface HistoryQuery {
   readonly room: RoomId;
   /** 0 or less for the default size. */
   readonly limit: number;
+  /** Backwards from this id (exclusive); 0 or absent with no afterId: the newest. */
   readonly beforeId?: MessageId;
+  /** Forwards from this id (exclusive; 0: from the start), oldest first. */
+  readonly afterId?: MessageId;
   readonly includeSystem: boolean;
 }
 
 export interface HistoryResult {
-  /** Newest first. */
+  /** Oldest first. */
   readonly messages: StoredMessage[];
-  /** True when older messages exist before the last one here. */
+  /** True when more exist beyond this page in the direction asked for. */
   readonly hasMore: boolean;
 }
 
-/** A stream's place in a room, from connect to leave. */
-export interface Member {
-  readonly identity: Identity;
-  readonly room: RoomId;
-  /** The room's newest id when the member connected. */
-  readonly lastIdAtConnect: MessageId;
-  /**
-   * Starts delivery: replays what the member missed (if it asked to resume),
-   * then a "caught up" item, then live items. Items published between connect
-   * and start are held, not lost, and none is delivered twice.
-   */
-  start(): Promise<void>;
-  /** Idempotent. Announces the leave when this was the user's last stream in the room. */
-  leave(): Promise<void>;
+export interface MembersPage {
+  readonly members: Identity[];
+  /** The last member of this page when more follow: pass it back as `after`. */
+  readonly next: Identity | undefined;
+  readonly onlineCount: number;
 }
 
-interface Presence {
-  username: string;
-  streams: number;
-}
-
-interface LiveMember extends Member {
-  lastIdAtConnect: MessageId;
-  subscriber: Subscriber;
-  /** Items held until start() has replayed the gap; null once live. */
-  pending: Envelope[] | null;
-}
-
-/** The chat domain: rooms, who is in them, the message rules and the fan-out. */
+/**
+ * The chat domain: rooms, who is in them, the message rules and the fan-out.
+ * Transports hand it plain values; it hands them Outbound items through each
+ * stream's Outlet.
+ */
 export class Chat {
   readonly limits: Limits;
   readonly #store: Store;
   readonly #bus: Bus;
   readonly #clock: Clock;
   readonly #logger: CoreLogger | undefined;
+  readonly #delivery: DeliveryOptions;
   readonly #directory: UserDirectory;
-  readonly #members = new Map<RoomId, Set<LiveMember>>();
-  readonly #presence = new Map<RoomId, Map<UserId, Presence>>();
+  readonly #presence = new Presence();
+  readonly #presenceMaxRoom: number;
+  readonly #readerTimeoutMs: number;
+  readonly #members = new Map<RoomId, Set<RoomCursor>>();
+  readonly #streams = new Set<ChatStream>();
+  readonly #hub: StreamHub;
+  readonly #timers: Array<() => void> = [];
+  #pruning = false;
   #stopping = false;
 
   constructor(options: ChatOptions) {
@@ -126,8 +113,40 @@ export class Chat {
     this.#bus = options.bus;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
+    this.#delivery = { ...DEFAULT_DELIVERY, ...options.delivery };
     this.#directory = new UserDirectory(options.maxKnownUsers ?? 100_000);
-    this.#bus.onEvent((event) => this.#deliverLocal(event));
+    this.#presenceMaxRoom = options.presenceMaxRoom ?? 200;
+    this.#readerTimeoutMs = options.readerTimeoutMs ?? 60_000;
+    this.#hub = {
+      store: this.#store,
+      limits: this.limits,
+      presence: this.#presence,
+      register: (cursor) => {
+        let members = this.#members.get(cursor.room);
+        if (!members) {
+          members = new Set();
+          this.#members.set(cursor.room, members);
+        }
+        members.add(cursor);
+      },
+      unregister: (cursor) => {
+        const members = this.#members.get(cursor.room);
+        if (members?.delete(cursor) && members.size === 0) this.#members.delete(cursor.room);
+      },
+      send: (sender, input, origin) => this.send(sender, input, origin),
+      forget: (stream) => this.#streams.delete(stream),
+    };
+    this.#bus.onEvent((event) => this.#fanOut(event.room, new Envelope(event.payload)));
+    this.#timers.push(
+      this.#clock.every(options.presenceTickMs ?? 250, () => this.#announcePresence()),
+      this.#clock.every(Math.max(10, this.#readerTimeoutMs / 4), () => this.#endStalled()),
+    );
+    const retention = options.retention ?? {};
+    if (retention.maxAgeMs || retention.maxPerRoom) {
+      const prune = () => this.#prune(retention);
+      this.#timers.push(this.#clock.every(options.retentionIntervalMs ?? 60_000, prune));
+      prune();
+    }
   }
 
   /** The seed's JoinChat: records the name; `known` is true when the user had joined before. */
@@ -151,93 +170,68 @@ export class Chat {
     return this.#clock.now();
   }
 
-  /** Who is online in a room, by name, sorted. */
-  online(room: RoomId): string[] {
-    const here = this.#presence.get(room);
-    if (!here) return [];
-    return [...here.values()].map((p) => p.username).sort();
+  get epoch(): string {
+    return this.#store.epoch;
   }
 
-  async connect(options: ConnectOptions): Promise<Member> {
-    this.#ensureRunning();
-    const room = checkRoom(options.room);
-    const resumeAfterId = options.resumeAfterId ?? 0;
-    let left = false;
-    const member: LiveMember = {
-      identity: options.identity,
-      room,
-      lastIdAtConnect: 0,
-      subscriber: options.subscriber,
-      pending: [],
-      start: async () => {
-        let lastId = resumeAfterId;
-        while (lastId > 0 && lastId < member.lastIdAtConnect) {
-          const page = await this.#store.after(room, lastId, this.limits.maxReplay);
-          for (const message of page) {
-            member.subscriber.deliver(new Envelope({ type: "message", message }));
-          }
-          const last = page.at(-1);
-          if (!last) break;
-          lastId = last.id;
-        }
-        lastId = Math.max(lastId, member.lastIdAtConnect);
-        for (const envelope of member.pending ?? []) {
-          const { payload } = envelope;
-          if (payload.type === "message") {
-            // Already replayed from the store above.
-            if (payload.message.id <= lastId && resumeAfterId > 0) continue;
-            lastId = Math.max(lastId, payload.message.id);
-          }
-          member.subscriber.deliver(envelope);
-        }
-        member.pending = null;
-        member.subscriber.deliver(new Envelope({ type: "caught_up", lastId }));
-      },
-      leave: async () => {
-        if (left) return;
-        left = true;
-        this.#members.get(room)?.delete(member);
-        if (this.#members.get(room)?.size === 0) this.#members.delete(room);
-        if (this.#removePresence(room, options.identity) && !this.#stopping) {
-          await this.#announce(
-            room,
-            `${options.identity.username} has left the chat`,
-            options.identity.userId,
-          );
-        }
-      },
-    };
-    let roomMembers = this.#members.get(room);
-    if (!roomMembers) {
-      roomMembers = new Set();
-      this.#members.set(room, roomMembers);
-    }
-    // Registered before the newest id is read: whatever is stored after that
-    // read is held in `pending`, so the gap between replay and live is empty.
-    roomMembers.add(member);
-    member.lastIdAtConnect = await this.#store.lastId(room);
-    if (this.#addPresence(room, options.identity)) {
-      await this.#announce(
-        room,
-        `${options.identity.username} has joined the chat`,
-        options.identity.userId,
+  /** One page of who is online in a room, sorted by name, after `after` (exclusive). */
+  members(room: RoomId, pageSize: number, after?: Identity): MembersPage {
+    const all = this.#presence.list(checkRoom(room));
+    let start = 0;
+    if (after) {
+      start = all.findIndex(
+        (m) =>
+          m.username > after.username || (m.username === after.username && m.userId > after.userId),
       );
+      if (start < 0) start = all.length;
     }
-    return member;
+    const members = all.slice(start, start + pageSize);
+    const more = start + pageSize < all.length;
+    return { members, next: more ? members.at(-1) : undefined, onlineCount: all.length };
   }
 
-  /** Stores one message from `sender` and delivers it to everyone else in the room. */
-  async send(sender: Identity, input: SendInput): Promise<AppendResult> {
+  /**
+   * A live stream for `identity`, writing to `sink`; it enters rooms with
+   * joinRoom. `skipOwnUser`: the stream never gets its user's messages (the
+   * seed's wire); otherwise only the ones it sent itself are left out.
+   */
+  openStream(
+    identity: Identity,
+    sink: StreamSink,
+    options: { skipOwnUser?: boolean } = {},
+  ): ChatStream {
+    this.#ensureRunning();
+    let stream: ChatStream | undefined;
+    const outlet = new Outlet({
+      sink,
+      store: this.#store,
+      clock: this.#clock,
+      delivery: this.#delivery,
+      caughtUp: (room, lastId) => this.#caughtUp(room, lastId),
+      ...(options.skipOwnUser ? { skipUserId: identity.userId } : {}),
+      onPageError: (error) => {
+        const chatError = toChatError(error);
+        if (chatError.code === "internal") {
+          this.#logger?.warn({ err: error }, "reading history for a stream failed");
+        }
+        stream?.abort(chatError);
+      },
+    });
+    stream = new ChatStream(identity, outlet, this.#hub);
+    this.#streams.add(stream);
+    return stream;
+  }
+
+  /**
+   * Stores one message from `sender` and delivers it to the room; `origin`,
+   * the sending stream, gets no copy (it is given an ack).
+   */
+  async send(sender: Identity, input: SendInput, origin?: Outlet): Promise<AppendResult> {
     this.#ensureRunning();
     const message = this.#newChatMessage(sender, input);
-    const [result] = await this.#store.append([message]);
+    const [result] = await this.#append([message]);
     if (!result) throw new ChatError("internal", "The store returned nothing for a message.");
-    if (!result.duplicate)
-      this.#publish(
-        result.message.room,
-        { type: "message", message: result.message },
-        sender.userId,
-      );
+    if (!result.duplicate) this.#publish(result.message, origin);
     return result;
   }
 
@@ -264,42 +258,68 @@ export class Chat {
         throw error;
       }
     });
-    const results = await this.#store.append(messages);
-    for (const { message } of results) {
-      this.#publish(message.room, { type: "message", message }, sender.userId);
-    }
+    const results = await this.#append(messages);
+    for (const { message } of results) this.#publish(message);
     return results.map((r) => r.message);
   }
 
   async history(query: HistoryQuery): Promise<HistoryResult> {
-    const roomId = checkRoom(query.room);
+    const room = checkRoom(query.room);
     const limit = checkHistoryLimit(query.limit, this.limits);
-    const messages = await this.#store.history(roomId, {
-      limit: limit + 1,
-      includeSystem: query.includeSystem,
-      ...(query.beforeId ? { beforeId: query.beforeId } : {}),
-    });
-    const hasMore = messages.length > limit;
-    if (hasMore) messages.pop();
-    return { messages, hasMore };
+    if (query.beforeId && query.afterId !== undefined) {
+      throw new ChatError(
+        "invalid_argument",
+        "Give before_id or after_id, not both: a page goes one way.",
+      );
+    }
+    try {
+      if (query.afterId !== undefined) {
+        const { messages } = await this.#store.after(
+          room,
+          query.afterId,
+          limit + 1,
+          query.includeSystem,
+        );
+        const hasMore = messages.length > limit;
+        if (hasMore) messages.pop();
+        return { messages, hasMore };
+      }
+      const messages = await this.#store.history(room, {
+        limit: limit + 1,
+        includeSystem: query.includeSystem,
+        ...(query.beforeId ? { beforeId: query.beforeId } : {}),
+      });
+      const hasMore = messages.length > limit;
+      if (hasMore) messages.pop();
+      return { messages: messages.reverse(), hasMore };
+    } catch (error) {
+      throw toChatError(error);
+    }
   }
 
   /**
-   * Stops taking new work and tells every live stream `notice`; each
-   * subscriber ends its stream. Leaves during shutdown are not announced.
+   * Stops taking new work and tells every live stream `notice`; each ends
+   * with UNAVAILABLE. Leaves during shutdown are not announced.
    */
   shutdown(notice: string): void {
     this.#stopping = true;
-    const envelope = new Envelope({ type: "notice", text: notice, timeMs: this.#clock.now() });
-    for (const members of this.#members.values()) {
-      for (const member of members) member.subscriber.shutdown(envelope);
+    this.#stopTimers();
+    const error = new ChatError("unavailable", "The server is shutting down; reconnect shortly.");
+    for (const stream of [...this.#streams]) {
+      stream.notify({ type: "notice", text: notice, timeMs: this.#clock.now() });
+      stream.end(error);
     }
   }
 
   async close(): Promise<void> {
     this.#stopping = true;
+    this.#stopTimers();
     await this.#bus.close();
     await this.#store.close();
+  }
+
+  #stopTimers(): void {
+    for (const stop of this.#timers.splice(0)) stop();
   }
 
   #newChatMessage(sender: Identity, input: SendInput): NewMessage {
@@ -313,69 +333,88 @@ export class Chat {
     };
   }
 
-  async #announce(roomId: RoomId, text: string, aboutUserId: UserId): Promise<void> {
-    const [result] = await this.#store.append([
-      {
-        room: roomId,
-        userId: SYSTEM_USER_ID,
-        username: SYSTEM_USERNAME,
-        text,
-        kind: "system",
-        clientMsgId: "",
-      },
-    ]);
-    if (result) this.#publish(roomId, { type: "message", message: result.message }, aboutUserId);
+  async #append(messages: NewMessage[]): Promise<AppendResult[]> {
+    try {
+      return await this.#store.append(messages);
+    } catch (error) {
+      throw toChatError(error);
+    }
   }
 
   /** Local streams first, then the other nodes: a failing bus never stops local delivery. */
-  #publish(roomId: RoomId, payload: Outbound, excludeUserId: UserId): void {
-    const event: BusEvent = { origin: this.#bus.nodeId, room: roomId, payload, excludeUserId };
-    this.#deliverLocal(event);
-    this.#bus.publish(event).catch((error: unknown) => {
+  #publish(message: StoredMessage, origin?: Outlet): void {
+    const payload = { type: "message", message } as const;
+    this.#fanOut(message.room, new Envelope(payload, origin));
+    this.#bus.publish({ origin: this.#bus.nodeId, room: message.room, payload }).catch((error) => {
       this.#logger?.warn(
-        { err: error, room: roomId },
-        "bus publish failed; other nodes miss this event",
+        { err: error, room: message.room },
+        "bus publish failed; other nodes fill the gap from the store at their next message",
       );
     });
   }
 
-  #deliverLocal(event: BusEvent): void {
-    const members = this.#members.get(event.room);
+  #fanOut(room: RoomId, envelope: Envelope): void {
+    const members = this.#members.get(room);
     if (!members) return;
-    const envelope = new Envelope(event.payload, event.excludeUserId);
-    for (const member of members) {
-      if (member.identity.userId === envelope.excludeUserId) continue;
-      if (member.pending) member.pending.push(envelope);
-      else member.subscriber.deliver(envelope);
+    for (const cursor of members) cursor.outlet.offer(cursor, envelope);
+  }
+
+  #caughtUp(room: RoomId, lastId: MessageId): Outbound {
+    const onlineCount = this.#presence.count(room);
+    const online = onlineCount <= this.#presenceMaxRoom ? this.#presence.list(room) : [];
+    return { type: "caught_up", room, lastId, online, onlineCount };
+  }
+
+  #announcePresence(): void {
+    const timeMs = this.#clock.now();
+    for (const change of this.#presence.flush()) {
+      if (change.onlineCount > this.#presenceMaxRoom) continue;
+      const { room, onlineCount } = change;
+      for (const [online, users] of [
+        [false, change.left],
+        [true, change.joined],
+      ] as const) {
+        if (users.length > 0) {
+          this.#fanOut(
+            room,
+            new Envelope({ type: "presence", room, online, users, onlineCount, timeMs }),
+          );
+        }
+      }
     }
   }
 
-  /** Returns true when this is the user's first stream in the room. */
-  #addPresence(roomId: RoomId, identity: Identity): boolean {
-    let here = this.#presence.get(roomId);
-    if (!here) {
-      here = new Map();
-      this.#presence.set(roomId, here);
+  #endStalled(): void {
+    const now = this.#clock.now();
+    for (const stream of [...this.#streams]) {
+      const since = stream.blockedSince;
+      if (since !== undefined && now - since >= this.#readerTimeoutMs) {
+        stream.abort(
+          new ChatError(
+            "resource_exhausted",
+            `Your client read nothing for ${Math.round(this.#readerTimeoutMs / 1000)} s, so the server ended this stream; reconnect to resume where you left off.`,
+          ),
+        );
+      }
     }
-    const presence = here.get(identity.userId);
-    if (presence) {
-      presence.streams += 1;
-      return false;
-    }
-    here.set(identity.userId, { username: identity.username, streams: 1 });
-    return true;
   }
 
-  /** Returns true when this was the user's last stream in the room. */
-  #removePresence(roomId: RoomId, identity: Identity): boolean {
-    const here = this.#presence.get(roomId);
-    const presence = here?.get(identity.userId);
-    if (!here || !presence) return false;
-    presence.streams -= 1;
-    if (presence.streams > 0) return false;
-    here.delete(identity.userId);
-    if (here.size === 0) this.#presence.delete(roomId);
-    return true;
+  #prune(retention: Retention): void {
+    if (this.#pruning) return;
+    this.#pruning = true;
+    const now = this.#clock.now();
+    this.#store
+      .prune({
+        ...(retention.maxAgeMs ? { olderThanMs: now - retention.maxAgeMs } : {}),
+        ...(retention.maxPerRoom ? { maxPerRoom: retention.maxPerRoom } : {}),
+      })
+      .then((removed) => {
+        if (removed > 0) this.#logger?.info({ removed }, "retention removed old messages");
+      })
+      .catch((error) => this.#logger?.warn({ err: error }, "retention failed; it runs again later"))
+      .finally(() => {
+        this.#pruning = false;
+      });
   }
 
   #ensureRunning(): void {

@@ -1,10 +1,73 @@
-import type { MessageId, StoredMessage, UserId } from "./types.ts";
+import type { ChatErrorCode } from "./chat-error.ts";
+import type { Identity, MessageId, RoomId, StoredMessage } from "./types.ts";
 
-/** What the core pushes to a live stream. */
+/** How a join started delivery; see ResumeOutcome in the proto. */
+export type ResumeOutcome = "live" | "resumed" | "reset";
+
+/**
+ * Everything the core pushes to a live stream. Each transport's encoder says
+ * how (or whether) its wire shape carries each one.
+ */
 export type Outbound =
   | { readonly type: "message"; readonly message: StoredMessage }
+  | {
+      readonly type: "presence";
+      readonly room: RoomId;
+      /** Who came online (`online`) or went offline in one tick. */
+      readonly online: boolean;
+      readonly users: readonly Identity[];
+      readonly onlineCount: number;
+      readonly timeMs: number;
+    }
   | { readonly type: "notice"; readonly text: string; readonly timeMs: number }
-  | { readonly type: "caught_up"; readonly lastId: MessageId };
+  | {
+      readonly type: "welcome";
+      readonly identity: Identity;
+      readonly timeMs: number;
+      readonly maxRooms: number;
+    }
+  | {
+      readonly type: "joined";
+      readonly room: RoomId;
+      readonly lastId: MessageId;
+      readonly epoch: string;
+      readonly resume: ResumeOutcome;
+    }
+  | {
+      readonly type: "caught_up";
+      readonly room: RoomId;
+      readonly lastId: MessageId;
+      /** Sorted by name; empty when the room is too large to list. */
+      readonly online: readonly Identity[];
+      readonly onlineCount: number;
+    }
+  | {
+      readonly type: "gap";
+      readonly room: RoomId;
+      readonly fromId: MessageId;
+      readonly toId: MessageId;
+    }
+  | {
+      readonly type: "left";
+      readonly room: RoomId;
+      /** Undefined when the client asked to leave. */
+      readonly code?: ChatErrorCode;
+      readonly reason: string;
+    }
+  | {
+      readonly type: "ack";
+      readonly room: RoomId;
+      readonly clientMsgId: string;
+      readonly id: MessageId;
+      readonly timeMs: number;
+    }
+  | {
+      readonly type: "rejected";
+      readonly room: RoomId;
+      readonly clientMsgId: string;
+      readonly code: ChatErrorCode;
+      readonly reason: string;
+    };
 
 /**
  * Turns an outbound item into the bytes of one wire shape, or null when that
@@ -19,14 +82,17 @@ export type Encoder = (payload: Outbound) => Uint8Array | null;
  */
 export class Envelope {
   readonly payload: Outbound;
-  /** Streams of this user do not get it (a message never goes back to its sender). */
-  readonly excludeUserId: UserId | undefined;
+  /**
+   * The stream that sent this message, if it is on this node: it gets an ack
+   * instead. Compared by identity only.
+   */
+  readonly origin: object | undefined;
   // At most one entry per wire shape (two today), so a Map stays tiny.
   readonly #encoded = new Map<Encoder, Uint8Array | null>();
 
-  constructor(payload: Outbound, excludeUserId?: UserId) {
+  constructor(payload: Outbound, origin?: object) {
     this.payload = payload;
-    this.excludeUserId = excludeUserId;
+    this.origin = origin;
   }
 
   encode(encoder: Encoder): Uint8Array | null {

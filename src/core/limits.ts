@@ -11,8 +11,8 @@ export interface Limits {
   readonly defaultHistory: number;
   /** Most messages in one SendMessages batch. Default 1000. */
   readonly maxBatch: number;
-  /** Most messages replayed to a resuming client in one go. Default 1000. */
-  readonly maxReplay: number;
+  /** Most rooms one live stream may be in at once. Default 100. */
+  readonly maxRooms: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -20,7 +20,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxHistory: 1000,
   defaultHistory: 50,
   maxBatch: 1000,
-  maxReplay: 1000,
+  maxRooms: 100,
 };
 
 const MAX_USERNAME_CHARS = 32;

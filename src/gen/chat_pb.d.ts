@@ -235,7 +235,8 @@ export declare type Message = Message$1<"chat.Message"> & {
 export declare const MessageSchema: GenMessage<Message>;
 
 /**
- * Everything the server pushes on Session and Subscribe.
+ * Everything the server pushes on Session and Subscribe. Every event about a
+ * room names the room.
  *
  * @generated from message chat.Event
  */
@@ -245,13 +246,15 @@ export declare type Event = Message$1<"chat.Event"> & {
    */
   kind: {
     /**
+     * The answer to SessionHello.
+     *
      * @generated from field: chat.Welcome welcome = 1;
      */
     value: Welcome;
     case: "welcome";
   } | {
     /**
-     * A stored message: from another user, or a system message.
+     * A stored message, in id order within its room.
      *
      * @generated from field: chat.Message message = 2;
      */
@@ -275,7 +278,8 @@ export declare type Event = Message$1<"chat.Event"> & {
     case: "rejected";
   } | {
     /**
-     * Someone came online or went offline (issue: presence).
+     * People came online or went offline in a room. Not history: never
+     * stored or replayed.
      *
      * @generated from field: chat.PresenceEvent presence = 5;
      */
@@ -283,7 +287,7 @@ export declare type Event = Message$1<"chat.Event"> & {
     case: "presence";
   } | {
     /**
-     * The replay of missed messages is complete; what follows is live.
+     * The room's stream is at the head of its history: what follows is live.
      *
      * @generated from field: chat.CaughtUp caught_up = 6;
      */
@@ -298,6 +302,30 @@ export declare type Event = Message$1<"chat.Event"> & {
      */
     value: Notice;
     case: "notice";
+  } | {
+    /**
+     * The answer to JoinRoom (and to each room of a SubscribeRequest).
+     *
+     * @generated from field: chat.Joined joined = 8;
+     */
+    value: Joined;
+    case: "joined";
+  } | {
+    /**
+     * The session is not (or no longer) in a room.
+     *
+     * @generated from field: chat.Left left = 9;
+     */
+    value: Left;
+    case: "left";
+  } | {
+    /**
+     * Messages the client asked for are gone from history (retention).
+     *
+     * @generated from field: chat.Gap gap = 10;
+     */
+    value: Gap;
+    case: "gap";
   } | { case: undefined; value?: undefined };
 };
 
@@ -322,28 +350,16 @@ export declare type Welcome = Message$1<"chat.Welcome"> & {
   username: string;
 
   /**
-   * @generated from field: string room = 3;
-   */
-  room: string;
-
-  /**
-   * The room's newest message id when the session started.
-   *
-   * @generated from field: uint64 last_id = 4;
-   */
-  lastId: bigint;
-
-  /**
    * @generated from field: int64 server_time_ms = 5;
    */
   serverTimeMs: bigint;
 
   /**
-   * Who is online in the room now (names, sorted).
+   * The most rooms one session may be in at once.
    *
-   * @generated from field: repeated string online = 6;
+   * @generated from field: uint32 max_rooms = 7;
    */
-  online: string[];
+  maxRooms: number;
 };
 
 /**
@@ -351,6 +367,102 @@ export declare type Welcome = Message$1<"chat.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export declare const WelcomeSchema: GenMessage<Welcome>;
+
+/**
+ * @generated from message chat.Joined
+ */
+export declare type Joined = Message$1<"chat.Joined"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * The room's newest message id when the join was handled.
+   *
+   * @generated from field: uint64 last_id = 2;
+   */
+  lastId: bigint;
+
+  /**
+   * The history's epoch; give it back with resume_after_id when resuming.
+   *
+   * @generated from field: string epoch = 3;
+   */
+  epoch: string;
+
+  /**
+   * @generated from field: chat.ResumeOutcome resume = 4;
+   */
+  resume: ResumeOutcome;
+};
+
+/**
+ * Describes the message chat.Joined.
+ * Use `create(JoinedSchema)` to create a new message.
+ */
+export declare const JoinedSchema: GenMessage<Joined>;
+
+/**
+ * @generated from message chat.Left
+ */
+export declare type Left = Message$1<"chat.Left"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * 0 when the client asked to leave; otherwise a google.rpc.Code number saying
+   * why the join failed or the room was left (3 INVALID_ARGUMENT: a bad room
+   * name; 8 RESOURCE_EXHAUSTED: too many rooms; 14 UNAVAILABLE: try again).
+   *
+   * @generated from field: int32 code = 2;
+   */
+  code: number;
+
+  /**
+   * A sentence a person can act on; empty when code is 0.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message chat.Left.
+ * Use `create(LeftSchema)` to create a new message.
+ */
+export declare const LeftSchema: GenMessage<Left>;
+
+/**
+ * @generated from message chat.Gap
+ */
+export declare type Gap = Message$1<"chat.Gap"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * Messages from_id to to_id (both included) were removed by the server's
+   * retention before this client read them; delivery goes on after to_id.
+   *
+   * @generated from field: uint64 from_id = 2;
+   */
+  fromId: bigint;
+
+  /**
+   * @generated from field: uint64 to_id = 3;
+   */
+  toId: bigint;
+};
+
+/**
+ * Describes the message chat.Gap.
+ * Use `create(GapSchema)` to create a new message.
+ */
+export declare const GapSchema: GenMessage<Gap>;
 
 /**
  * @generated from message chat.SendAck
@@ -370,6 +482,11 @@ export declare type SendAck = Message$1<"chat.SendAck"> & {
    * @generated from field: int64 server_time_ms = 3;
    */
   serverTimeMs: bigint;
+
+  /**
+   * @generated from field: string room = 4;
+   */
+  room: string;
 };
 
 /**
@@ -388,7 +505,9 @@ export declare type SendRejected = Message$1<"chat.SendRejected"> & {
   clientMsgId: string;
 
   /**
-   * A google.rpc.Code number (3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED, ...).
+   * A google.rpc.Code number. 14 UNAVAILABLE means nothing was stored and the
+   * same send may be retried with the same client_msg_id; 3 INVALID_ARGUMENT
+   * and the like mean it never will be stored as it is.
    *
    * @generated from field: int32 code = 2;
    */
@@ -400,6 +519,11 @@ export declare type SendRejected = Message$1<"chat.SendRejected"> & {
    * @generated from field: string reason = 3;
    */
   reason: string;
+
+  /**
+   * @generated from field: string room = 4;
+   */
+  room: string;
 };
 
 /**
@@ -409,6 +533,32 @@ export declare type SendRejected = Message$1<"chat.SendRejected"> & {
 export declare const SendRejectedSchema: GenMessage<SendRejected>;
 
 /**
+ * @generated from message chat.Member
+ */
+export declare type Member = Message$1<"chat.Member"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string username = 2;
+   */
+  username: string;
+};
+
+/**
+ * Describes the message chat.Member.
+ * Use `create(MemberSchema)` to create a new message.
+ */
+export declare const MemberSchema: GenMessage<Member>;
+
+/**
+ * Presence is coalesced per room over a short tick: one event lists everyone
+ * who came online (or went offline) in that tick. A user is online while any
+ * of their streams is in the room. Rooms with more members than the server's
+ * --presence-max-room get no presence events; use ListMembers.
+ *
  * @generated from message chat.PresenceEvent
  */
 export declare type PresenceEvent = Message$1<"chat.PresenceEvent"> & {
@@ -418,19 +568,21 @@ export declare type PresenceEvent = Message$1<"chat.PresenceEvent"> & {
   room: string;
 
   /**
-   * @generated from field: string user_id = 2;
+   * @generated from field: repeated chat.Member joined = 2;
    */
-  userId: string;
+  joined: Member[];
 
   /**
-   * @generated from field: string username = 3;
+   * @generated from field: repeated chat.Member left = 3;
    */
-  username: string;
+  left: Member[];
 
   /**
-   * @generated from field: bool online = 4;
+   * How many users are online in the room after this change.
+   *
+   * @generated from field: uint32 online_count = 4;
    */
-  online: boolean;
+  onlineCount: number;
 };
 
 /**
@@ -444,9 +596,29 @@ export declare const PresenceEventSchema: GenMessage<PresenceEvent>;
  */
 export declare type CaughtUp = Message$1<"chat.CaughtUp"> & {
   /**
+   * The id of the last message delivered in this room (0: none yet).
+   *
    * @generated from field: uint64 last_id = 1;
    */
   lastId: bigint;
+
+  /**
+   * @generated from field: string room = 2;
+   */
+  room: string;
+
+  /**
+   * Who is online in the room now, sorted by name; empty in rooms larger
+   * than the server's --presence-max-room (online_count still counts them).
+   *
+   * @generated from field: repeated chat.Member online = 3;
+   */
+  online: Member[];
+
+  /**
+   * @generated from field: uint32 online_count = 4;
+   */
+  onlineCount: number;
 };
 
 /**
@@ -477,7 +649,7 @@ export declare type Notice = Message$1<"chat.Notice"> & {
 export declare const NoticeSchema: GenMessage<Notice>;
 
 /**
- * First frame of Session; later frames are sends.
+ * Frames a client sends on Session.
  *
  * @generated from message chat.ClientFrame
  */
@@ -497,6 +669,18 @@ export declare type ClientFrame = Message$1<"chat.ClientFrame"> & {
      */
     value: SendRequest;
     case: "send";
+  } | {
+    /**
+     * @generated from field: chat.JoinRoom join = 3;
+     */
+    value: JoinRoom;
+    case: "join";
+  } | {
+    /**
+     * @generated from field: chat.LeaveRoom leave = 4;
+     */
+    value: LeaveRoom;
+    case: "leave";
   } | { case: undefined; value?: undefined };
 };
 
@@ -525,21 +709,6 @@ export declare type SessionHello = Message$1<"chat.SessionHello"> & {
   username: string;
 
   /**
-   * Empty means "lobby".
-   *
-   * @generated from field: string room = 3;
-   */
-  room: string;
-
-  /**
-   * 0: live only. N: first replay every message after id N, then go live, so
-   * a reconnecting client misses nothing and sees nothing twice.
-   *
-   * @generated from field: uint64 resume_after_id = 4;
-   */
-  resumeAfterId: bigint;
-
-  /**
    * Bearer token (issue: accounts); when set, user_id and username come from it.
    *
    * @generated from field: string token = 5;
@@ -554,19 +723,60 @@ export declare type SessionHello = Message$1<"chat.SessionHello"> & {
 export declare const SessionHelloSchema: GenMessage<SessionHello>;
 
 /**
- * @generated from message chat.SubscribeRequest
+ * @generated from message chat.JoinRoom
  */
-export declare type SubscribeRequest = Message$1<"chat.SubscribeRequest"> & {
+export declare type JoinRoom = Message$1<"chat.JoinRoom"> & {
   /**
+   * 1-64 characters: letters, digits and _ . : -, starting with a letter or digit.
+   *
    * @generated from field: string room = 1;
    */
   room: string;
 
   /**
-   * @generated from field: uint64 resume_after_id = 2;
+   * Unset: start live at the room's head. N: first deliver every message
+   * after id N (the last one this client has; 0 when it has none), then go
+   * live, so a reconnecting client misses nothing and sees nothing twice.
+   *
+   * @generated from field: optional uint64 resume_after_id = 2;
    */
-  resumeAfterId: bigint;
+  resumeAfterId?: bigint | undefined;
 
+  /**
+   * The epoch from the Joined event that resume_after_id belongs to; empty
+   * when unknown (the id is then trusted if it is not above the newest).
+   *
+   * @generated from field: string epoch = 3;
+   */
+  epoch: string;
+};
+
+/**
+ * Describes the message chat.JoinRoom.
+ * Use `create(JoinRoomSchema)` to create a new message.
+ */
+export declare const JoinRoomSchema: GenMessage<JoinRoom>;
+
+/**
+ * @generated from message chat.LeaveRoom
+ */
+export declare type LeaveRoom = Message$1<"chat.LeaveRoom"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message chat.LeaveRoom.
+ * Use `create(LeaveRoomSchema)` to create a new message.
+ */
+export declare const LeaveRoomSchema: GenMessage<LeaveRoom>;
+
+/**
+ * @generated from message chat.SubscribeRequest
+ */
+export declare type SubscribeRequest = Message$1<"chat.SubscribeRequest"> & {
   /**
    * @generated from field: string user_id = 3;
    */
@@ -581,6 +791,13 @@ export declare type SubscribeRequest = Message$1<"chat.SubscribeRequest"> & {
    * @generated from field: string token = 5;
    */
   token: string;
+
+  /**
+   * The rooms to join, each with its resume point; empty means "lobby", live.
+   *
+   * @generated from field: repeated chat.JoinRoom rooms = 6;
+   */
+  rooms: JoinRoom[];
 };
 
 /**
@@ -594,7 +811,7 @@ export declare const SubscribeRequestSchema: GenMessage<SubscribeRequest>;
  */
 export declare type SendRequest = Message$1<"chat.SendRequest"> & {
   /**
-   * Empty means the session's room (Session) or "lobby" (Send).
+   * Empty means "lobby".
    *
    * @generated from field: string room = 1;
    */
@@ -644,6 +861,8 @@ export declare const SendResponseSchema: GenMessage<SendResponse>;
  */
 export declare type HistoryQuery = Message$1<"chat.HistoryQuery"> & {
   /**
+   * Empty means "lobby".
+   *
    * @generated from field: string room = 1;
    */
   room: string;
@@ -656,8 +875,8 @@ export declare type HistoryQuery = Message$1<"chat.HistoryQuery"> & {
   limit: number;
 
   /**
-   * Only messages with an id below this one (0: the newest). Page backwards by
-   * passing the first id of the previous page.
+   * Backwards: only messages with an id below this one (0 with after_id 0:
+   * the newest). Page back by passing the first id of the previous page.
    *
    * @generated from field: uint64 before_id = 3;
    */
@@ -667,6 +886,16 @@ export declare type HistoryQuery = Message$1<"chat.HistoryQuery"> & {
    * @generated from field: bool include_system = 4;
    */
   includeSystem: boolean;
+
+  /**
+   * Forwards: when set, only messages with an id above this one, the oldest
+   * of them first (0: from the room's first message). Page forward by
+   * passing the last id of the previous page. At most one of before_id and
+   * after_id may be set.
+   *
+   * @generated from field: optional uint64 after_id = 5;
+   */
+  afterId?: bigint | undefined;
 };
 
 /**
@@ -687,7 +916,8 @@ export declare type HistoryPage = Message$1<"chat.HistoryPage"> & {
   messages: Message[];
 
   /**
-   * True when older messages exist before the first one here.
+   * True when more messages exist beyond this page in the direction asked
+   * for (older for before_id, newer for after_id).
    *
    * @generated from field: bool has_more = 2;
    */
@@ -839,9 +1069,25 @@ export declare const RoomInfoSchema: GenMessage<RoomInfo>;
  */
 export declare type ListMembersRequest = Message$1<"chat.ListMembersRequest"> & {
   /**
+   * Empty means "lobby".
+   *
    * @generated from field: string room = 1;
    */
   room: string;
+
+  /**
+   * 1-1000; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * From a previous response's next_page_token; empty for the first page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
 };
 
 /**
@@ -855,9 +1101,23 @@ export declare const ListMembersRequestSchema: GenMessage<ListMembersRequest>;
  */
 export declare type ListMembersResponse = Message$1<"chat.ListMembersResponse"> & {
   /**
-   * @generated from field: repeated chat.PresenceEvent members = 1;
+   * Online users, sorted by name (then user_id).
+   *
+   * @generated from field: repeated chat.Member members = 1;
    */
-  members: PresenceEvent[];
+  members: Member[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+
+  /**
+   * @generated from field: uint32 online_count = 3;
+   */
+  onlineCount: number;
 };
 
 /**
@@ -883,7 +1143,8 @@ export enum MessageKind {
   CHAT = 1,
 
   /**
-   * Written by the server: joins, leaves, notices. user_id is "system".
+   * Written by the server. user_id is "system". (Servers before presence
+   * events stored joins and leaves this way; such history keeps them.)
    *
    * @generated from enum value: MESSAGE_KIND_SYSTEM = 2;
    */
@@ -896,6 +1157,45 @@ export enum MessageKind {
 export declare const MessageKindSchema: GenEnum<MessageKind>;
 
 /**
+ * @generated from enum chat.ResumeOutcome
+ */
+export enum ResumeOutcome {
+  /**
+   * @generated from enum value: RESUME_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * resume_after_id was not set: delivery starts live at the room's head.
+   *
+   * @generated from enum value: RESUME_OUTCOME_LIVE = 1;
+   */
+  LIVE = 1,
+
+  /**
+   * The messages after resume_after_id follow, then caught_up.
+   *
+   * @generated from enum value: RESUME_OUTCOME_RESUMED = 2;
+   */
+  RESUMED = 2,
+
+  /**
+   * resume_after_id is above the room's newest id, or its epoch is not this
+   * history's (the history was reset, or it belongs to another server). It
+   * means nothing here: delivery starts live at the room's head (last_id),
+   * and the client should tell its user that older messages may be missing.
+   *
+   * @generated from enum value: RESUME_OUTCOME_RESET = 3;
+   */
+  RESET = 3,
+}
+
+/**
+ * Describes the enum chat.ResumeOutcome.
+ */
+export declare const ResumeOutcomeSchema: GenEnum<ResumeOutcome>;
+
+/**
  * ---- The seed's RPCs (wire-identical to the original) ----
  *
  * @generated from service chat.ChatService
@@ -905,9 +1205,13 @@ export declare const ChatService: GenService<{
    * Live chat. Metadata `user_id` names the stream's user (else the first
    * message's user_id). Empty messages are not relayed (the seed client opens
    * with one). Every other message is stored and relayed to every other stream,
-   * never back to its sender. When the stream ends, "<name> has left the chat"
-   * goes to the others. A message claiming another user_id ends the stream with
-   * INVALID_ARGUMENT.
+   * never back to its sender. Presence comes as system lines (user_id
+   * "system"), never stored: "<name> has joined the chat" when a user's first
+   * stream opens, "<name> has left the chat" when their last one ends,
+   * coalesced when many come at once ("alice, bob and 38 others joined the
+   * chat"), and none in rooms above the server's --presence-max-room. A reader
+   * that falls behind is fed from history, as on Session. A message claiming
+   * another user_id ends the stream with INVALID_ARGUMENT.
    *
    * @generated from rpc chat.ChatService.ChatStream
    */
@@ -950,11 +1254,30 @@ export declare const ChatService: GenService<{
     output: typeof ChatMessageSchema;
   },
   /**
-   * Live chat for native clients (bidirectional). The first frame must be a
-   * SessionHello; the server answers with Event.welcome, replays what the
-   * client missed (when it says resume_after_id), then sends live events.
-   * Later frames are sends, each answered with Event.ack or Event.rejected;
-   * a rejected send does not end the session. Served.
+   * Live chat for native clients (bidirectional), in any number of rooms.
+   *
+   * The first frame must be a SessionHello; the server answers Event.welcome.
+   * Then, in any order:
+   * * JoinRoom: answered with Event.joined, then (when resuming) the messages
+   *   missed, then Event.caught_up; live messages of the room follow. A join
+   *   that fails is answered with Event.left carrying the reason (the session
+   *   goes on). JoinRoom for a room the session is in restarts that room's
+   *   delivery from the new resume_after_id.
+   * * LeaveRoom: answered with Event.left (code 0); nothing more of that room
+   *   follows.
+   * * SendRequest: answered with Event.ack once stored, or Event.rejected
+   *   (the session goes on). The sending stream gets the ack, not its own
+   *   message; the same user's other streams get the message.
+   *
+   * Delivery is by cursor: within a room, messages arrive in id order, each
+   * once, with no gaps but those reported by Event.gap. A reader that falls
+   * behind is not disconnected: the server stops queueing live messages for
+   * it and feeds it from history at its own pace until it is at the head
+   * again (then Event.caught_up again). Only a reader that takes nothing at
+   * all for the server's reader timeout (default 60 s) is ended, with
+   * RESOURCE_EXHAUSTED; it reconnects and resumes. While catching up from
+   * history a stream may be given its own earlier messages; they carry the
+   * client_msg_id it sent them with.
    *
    * @generated from rpc chat.ChatService.Session
    */
@@ -965,8 +1288,9 @@ export declare const ChatService: GenService<{
   },
   /**
    * The browser path: fetch can do unary and server-streaming calls only, so a
-   * browser subscribes with this and sends with Send. Events are as on Session.
-   * Served.
+   * browser subscribes with this and sends with Send. The request joins every
+   * room listed; events are as on Session. A join that fails ends the call
+   * with its status (the client subscribes again, resuming). Served.
    *
    * @generated from rpc chat.ChatService.Subscribe
    */
@@ -987,7 +1311,8 @@ export declare const ChatService: GenService<{
     output: typeof SendResponseSchema;
   },
   /**
-   * One page of a room's history, by cursor (message id), oldest first. Served.
+   * One page of a room's history, by cursor (message id), oldest first, in
+   * either direction. Served.
    *
    * @generated from rpc chat.ChatService.History
    */
@@ -1026,8 +1351,7 @@ export declare const ChatService: GenService<{
     output: typeof AuthTokenSchema;
   },
   /**
-   * Rooms and presence (issue: rooms). Lists rooms the caller can see, and the
-   * members of one room with their presence.
+   * Rooms (issue: rooms): lists the rooms the caller can see. Not served yet.
    *
    * @generated from rpc chat.ChatService.ListRooms
    */
@@ -1037,6 +1361,8 @@ export declare const ChatService: GenService<{
     output: typeof ListRoomsResponseSchema;
   },
   /**
+   * Who is online in a room, sorted by name, a page at a time. Served.
+   *
    * @generated from rpc chat.ChatService.ListMembers
    */
   listMembers: {

@@ -28,7 +28,7 @@ import { enumDesc, fileDesc, messageDesc, serviceDesc, tsEnum } from "@bufbuild/
  * Describes the file chat.proto.
  */
 export const file_chat = /*@__PURE__*/
-  fileDesc("CgpjaGF0LnByb3RvEgRjaGF0Im4KC0NoYXRNZXNzYWdlEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIRCgl0aW1lc3RhbXAYBCABKAkSDAoEcm9vbRgFIAEoCRIKCgJpZBgGIAEoBCIpCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkiMAoMSm9pblJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCSJKCg9NZXNzYWdlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIVCg1tZXNzYWdlX2NvdW50GAIgASgFEg8KB3N1bW1hcnkYAyABKAkiWQoOSGlzdG9yeVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIVCg1tZXNzYWdlX2xpbWl0GAIgASgFEh8KF2luY2x1ZGVfc3lzdGVtX21lc3NhZ2VzGAMgASgIIqQBCgdNZXNzYWdlEgwKBHJvb20YASABKAkSCgoCaWQYAiABKAQSFgoOc2VydmVyX3RpbWVfbXMYAyABKAMSDwoHdXNlcl9pZBgEIAEoCRIQCgh1c2VybmFtZRgFIAEoCRIMCgR0ZXh0GAYgASgJEh8KBGtpbmQYByABKA4yES5jaGF0Lk1lc3NhZ2VLaW5kEhUKDWNsaWVudF9tc2dfaWQYCCABKAkihwIKBUV2ZW50EiAKB3dlbGNvbWUYASABKAsyDS5jaGF0LldlbGNvbWVIABIgCgdtZXNzYWdlGAIgASgLMg0uY2hhdC5NZXNzYWdlSAASHAoDYWNrGAMgASgLMg0uY2hhdC5TZW5kQWNrSAASJgoIcmVqZWN0ZWQYBCABKAsyEi5jaGF0LlNlbmRSZWplY3RlZEgAEicKCHByZXNlbmNlGAUgASgLMhMuY2hhdC5QcmVzZW5jZUV2ZW50SAASIwoJY2F1Z2h0X3VwGAYgASgLMg4uY2hhdC5DYXVnaHRVcEgAEh4KBm5vdGljZRgHIAEoCzIMLmNoYXQuTm90aWNlSABCBgoEa2luZCJzCgdXZWxjb21lEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSDAoEcm9vbRgDIAEoCRIPCgdsYXN0X2lkGAQgASgEEhYKDnNlcnZlcl90aW1lX21zGAUgASgDEg4KBm9ubGluZRgGIAMoCSJECgdTZW5kQWNrEhUKDWNsaWVudF9tc2dfaWQYASABKAkSCgoCaWQYAiABKAQSFgoOc2VydmVyX3RpbWVfbXMYAyABKAMiQwoMU2VuZFJlamVjdGVkEhUKDWNsaWVudF9tc2dfaWQYASABKAkSDAoEY29kZRgCIAEoBRIOCgZyZWFzb24YAyABKAkiUAoNUHJlc2VuY2VFdmVudBIMCgRyb29tGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEAoIdXNlcm5hbWUYAyABKAkSDgoGb25saW5lGAQgASgIIhsKCENhdWdodFVwEg8KB2xhc3RfaWQYASABKAQiLgoGTm90aWNlEgwKBHRleHQYASABKAkSFgoOc2VydmVyX3RpbWVfbXMYAiABKAMiXQoLQ2xpZW50RnJhbWUSIwoFaGVsbG8YASABKAsyEi5jaGF0LlNlc3Npb25IZWxsb0gAEiEKBHNlbmQYAiABKAsyES5jaGF0LlNlbmRSZXF1ZXN0SABCBgoEa2luZCJnCgxTZXNzaW9uSGVsbG8SDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIMCgRyb29tGAMgASgJEhcKD3Jlc3VtZV9hZnRlcl9pZBgEIAEoBBINCgV0b2tlbhgFIAEoCSJrChBTdWJzY3JpYmVSZXF1ZXN0EgwKBHJvb20YASABKAkSFwoPcmVzdW1lX2FmdGVyX2lkGAIgASgEEg8KB3VzZXJfaWQYAyABKAkSEAoIdXNlcm5hbWUYBCABKAkSDQoFdG9rZW4YBSABKAkiQAoLU2VuZFJlcXVlc3QSDAoEcm9vbRgBIAEoCRIMCgR0ZXh0GAIgASgJEhUKDWNsaWVudF9tc2dfaWQYAyABKAkiKgoMU2VuZFJlc3BvbnNlEhoKA2FjaxgBIAEoCzINLmNoYXQuU2VuZEFjayJWCgxIaXN0b3J5UXVlcnkSDAoEcm9vbRgBIAEoCRINCgVsaW1pdBgCIAEoBRIRCgliZWZvcmVfaWQYAyABKAQSFgoOaW5jbHVkZV9zeXN0ZW0YBCABKAgiQAoLSGlzdG9yeVBhZ2USHwoIbWVzc2FnZXMYASADKAsyDS5jaGF0Lk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiDQoLUGluZ1JlcXVlc3QiJgoMUGluZ1Jlc3BvbnNlEhYKDnNlcnZlcl90aW1lX21zGAEgASgDIjEKC0NyZWRlbnRpYWxzEhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIlQKCUF1dGhUb2tlbhINCgV0b2tlbhgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhUKDWV4cGlyZXNfYXRfbXMYBCABKAMiEgoQTGlzdFJvb21zUmVxdWVzdCIyChFMaXN0Um9vbXNSZXNwb25zZRIdCgVyb29tcxgBIAMoCzIOLmNoYXQuUm9vbUluZm8iOQoIUm9vbUluZm8SDAoEbmFtZRgBIAEoCRIPCgdsYXN0X2lkGAIgASgEEg4KBm9ubGluZRgDIAEoBSIiChJMaXN0TWVtYmVyc1JlcXVlc3QSDAoEcm9vbRgBIAEoCSI7ChNMaXN0TWVtYmVyc1Jlc3BvbnNlEiQKB21lbWJlcnMYASADKAsyEy5jaGF0LlByZXNlbmNlRXZlbnQqWwoLTWVzc2FnZUtpbmQSHAoYTUVTU0FHRV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9LSU5EX0NIQVQQARIXChNNRVNTQUdFX0tJTkRfU1lTVEVNEAIyvAUKC0NoYXRTZXJ2aWNlEjYKCkNoYXRTdHJlYW0SES5jaGF0LkNoYXRNZXNzYWdlGhEuY2hhdC5DaGF0TWVzc2FnZSgBMAESKgoISm9pbkNoYXQSCi5jaGF0LlVzZXIaEi5jaGF0LkpvaW5SZXNwb25zZRI6CgxTZW5kTWVzc2FnZXMSES5jaGF0LkNoYXRNZXNzYWdlGhUuY2hhdC5NZXNzYWdlUmVzcG9uc2UoARI7Cg5HZXRDaGF0SGlzdG9yeRIULmNoYXQuSGlzdG9yeVJlcXVlc3QaES5jaGF0LkNoYXRNZXNzYWdlMAESLQoHU2Vzc2lvbhIRLmNoYXQuQ2xpZW50RnJhbWUaCy5jaGF0LkV2ZW50KAEwARIyCglTdWJzY3JpYmUSFi5jaGF0LlN1YnNjcmliZVJlcXVlc3QaCy5jaGF0LkV2ZW50MAESLQoEU2VuZBIRLmNoYXQuU2VuZFJlcXVlc3QaEi5jaGF0LlNlbmRSZXNwb25zZRIwCgdIaXN0b3J5EhIuY2hhdC5IaXN0b3J5UXVlcnkaES5jaGF0Lkhpc3RvcnlQYWdlEi0KBFBpbmcSES5jaGF0LlBpbmdSZXF1ZXN0GhIuY2hhdC5QaW5nUmVzcG9uc2USLgoIUmVnaXN0ZXISES5jaGF0LkNyZWRlbnRpYWxzGg8uY2hhdC5BdXRoVG9rZW4SKwoFTG9naW4SES5jaGF0LkNyZWRlbnRpYWxzGg8uY2hhdC5BdXRoVG9rZW4SPAoJTGlzdFJvb21zEhYuY2hhdC5MaXN0Um9vbXNSZXF1ZXN0GhcuY2hhdC5MaXN0Um9vbXNSZXNwb25zZRJCCgtMaXN0TWVtYmVycxIYLmNoYXQuTGlzdE1lbWJlcnNSZXF1ZXN0GhkuY2hhdC5MaXN0TWVtYmVyc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CgpjaGF0LnByb3RvEgRjaGF0Im4KC0NoYXRNZXNzYWdlEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIRCgl0aW1lc3RhbXAYBCABKAkSDAoEcm9vbRgFIAEoCRIKCgJpZBgGIAEoBCIpCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkiMAoMSm9pblJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCSJKCg9NZXNzYWdlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIVCg1tZXNzYWdlX2NvdW50GAIgASgFEg8KB3N1bW1hcnkYAyABKAkiWQoOSGlzdG9yeVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIVCg1tZXNzYWdlX2xpbWl0GAIgASgFEh8KF2luY2x1ZGVfc3lzdGVtX21lc3NhZ2VzGAMgASgIIqQBCgdNZXNzYWdlEgwKBHJvb20YASABKAkSCgoCaWQYAiABKAQSFgoOc2VydmVyX3RpbWVfbXMYAyABKAMSDwoHdXNlcl9pZBgEIAEoCRIQCgh1c2VybmFtZRgFIAEoCRIMCgR0ZXh0GAYgASgJEh8KBGtpbmQYByABKA4yES5jaGF0Lk1lc3NhZ2VLaW5kEhUKDWNsaWVudF9tc2dfaWQYCCABKAki3QIKBUV2ZW50EiAKB3dlbGNvbWUYASABKAsyDS5jaGF0LldlbGNvbWVIABIgCgdtZXNzYWdlGAIgASgLMg0uY2hhdC5NZXNzYWdlSAASHAoDYWNrGAMgASgLMg0uY2hhdC5TZW5kQWNrSAASJgoIcmVqZWN0ZWQYBCABKAsyEi5jaGF0LlNlbmRSZWplY3RlZEgAEicKCHByZXNlbmNlGAUgASgLMhMuY2hhdC5QcmVzZW5jZUV2ZW50SAASIwoJY2F1Z2h0X3VwGAYgASgLMg4uY2hhdC5DYXVnaHRVcEgAEh4KBm5vdGljZRgHIAEoCzIMLmNoYXQuTm90aWNlSAASHgoGam9pbmVkGAggASgLMgwuY2hhdC5Kb2luZWRIABIaCgRsZWZ0GAkgASgLMgouY2hhdC5MZWZ0SAASGAoDZ2FwGAogASgLMgkuY2hhdC5HYXBIAEIGCgRraW5kIoABCgdXZWxjb21lEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFgoOc2VydmVyX3RpbWVfbXMYBSABKAMSEQoJbWF4X3Jvb21zGAcgASgNSgQIAxAESgQIBBAFSgQIBhAHUgRyb29tUgdsYXN0X2lkUgZvbmxpbmUiWwoGSm9pbmVkEgwKBHJvb20YASABKAkSDwoHbGFzdF9pZBgCIAEoBBINCgVlcG9jaBgDIAEoCRIjCgZyZXN1bWUYBCABKA4yEy5jaGF0LlJlc3VtZU91dGNvbWUiMgoETGVmdBIMCgRyb29tGAEgASgJEgwKBGNvZGUYAiABKAUSDgoGcmVhc29uGAMgASgJIjMKA0dhcBIMCgRyb29tGAEgASgJEg8KB2Zyb21faWQYAiABKAQSDQoFdG9faWQYAyABKAQiUgoHU2VuZEFjaxIVCg1jbGllbnRfbXNnX2lkGAEgASgJEgoKAmlkGAIgASgEEhYKDnNlcnZlcl90aW1lX21zGAMgASgDEgwKBHJvb20YBCABKAkiUQoMU2VuZFJlamVjdGVkEhUKDWNsaWVudF9tc2dfaWQYASABKAkSDAoEY29kZRgCIAEoBRIOCgZyZWFzb24YAyABKAkSDAoEcm9vbRgEIAEoCSIrCgZNZW1iZXISDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCSJtCg1QcmVzZW5jZUV2ZW50EgwKBHJvb20YASABKAkSHAoGam9pbmVkGAIgAygLMgwuY2hhdC5NZW1iZXISGgoEbGVmdBgDIAMoCzIMLmNoYXQuTWVtYmVyEhQKDG9ubGluZV9jb3VudBgEIAEoDSJdCghDYXVnaHRVcBIPCgdsYXN0X2lkGAEgASgEEgwKBHJvb20YAiABKAkSHAoGb25saW5lGAMgAygLMgwuY2hhdC5NZW1iZXISFAoMb25saW5lX2NvdW50GAQgASgNIi4KBk5vdGljZRIMCgR0ZXh0GAEgASgJEhYKDnNlcnZlcl90aW1lX21zGAIgASgDIp8BCgtDbGllbnRGcmFtZRIjCgVoZWxsbxgBIAEoCzISLmNoYXQuU2Vzc2lvbkhlbGxvSAASIQoEc2VuZBgCIAEoCzIRLmNoYXQuU2VuZFJlcXVlc3RIABIeCgRqb2luGAMgASgLMg4uY2hhdC5Kb2luUm9vbUgAEiAKBWxlYXZlGAQgASgLMg8uY2hhdC5MZWF2ZVJvb21IAEIGCgRraW5kImMKDFNlc3Npb25IZWxsbxIPCgd1c2VyX2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEg0KBXRva2VuGAUgASgJSgQIAxAESgQIBBAFUgRyb29tUg9yZXN1bWVfYWZ0ZXJfaWQiWQoISm9pblJvb20SDAoEcm9vbRgBIAEoCRIcCg9yZXN1bWVfYWZ0ZXJfaWQYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCUISChBfcmVzdW1lX2FmdGVyX2lkIhkKCUxlYXZlUm9vbRIMCgRyb29tGAEgASgJIoYBChBTdWJzY3JpYmVSZXF1ZXN0Eg8KB3VzZXJfaWQYAyABKAkSEAoIdXNlcm5hbWUYBCABKAkSDQoFdG9rZW4YBSABKAkSHQoFcm9vbXMYBiADKAsyDi5jaGF0LkpvaW5Sb29tSgQIARACSgQIAhADUgRyb29tUg9yZXN1bWVfYWZ0ZXJfaWQiQAoLU2VuZFJlcXVlc3QSDAoEcm9vbRgBIAEoCRIMCgR0ZXh0GAIgASgJEhUKDWNsaWVudF9tc2dfaWQYAyABKAkiKgoMU2VuZFJlc3BvbnNlEhoKA2FjaxgBIAEoCzINLmNoYXQuU2VuZEFjayJ6CgxIaXN0b3J5UXVlcnkSDAoEcm9vbRgBIAEoCRINCgVsaW1pdBgCIAEoBRIRCgliZWZvcmVfaWQYAyABKAQSFgoOaW5jbHVkZV9zeXN0ZW0YBCABKAgSFQoIYWZ0ZXJfaWQYBSABKARIAIgBAUILCglfYWZ0ZXJfaWQiQAoLSGlzdG9yeVBhZ2USHwoIbWVzc2FnZXMYASADKAsyDS5jaGF0Lk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiDQoLUGluZ1JlcXVlc3QiJgoMUGluZ1Jlc3BvbnNlEhYKDnNlcnZlcl90aW1lX21zGAEgASgDIjEKC0NyZWRlbnRpYWxzEhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIlQKCUF1dGhUb2tlbhINCgV0b2tlbhgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhUKDWV4cGlyZXNfYXRfbXMYBCABKAMiEgoQTGlzdFJvb21zUmVxdWVzdCIyChFMaXN0Um9vbXNSZXNwb25zZRIdCgVyb29tcxgBIAMoCzIOLmNoYXQuUm9vbUluZm8iOQoIUm9vbUluZm8SDAoEbmFtZRgBIAEoCRIPCgdsYXN0X2lkGAIgASgEEg4KBm9ubGluZRgDIAEoBSJJChJMaXN0TWVtYmVyc1JlcXVlc3QSDAoEcm9vbRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJjChNMaXN0TWVtYmVyc1Jlc3BvbnNlEh0KB21lbWJlcnMYASADKAsyDC5jaGF0Lk1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFAoMb25saW5lX2NvdW50GAMgASgNKlsKC01lc3NhZ2VLaW5kEhwKGE1FU1NBR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEU1FU1NBR0VfS0lORF9DSEFUEAESFwoTTUVTU0FHRV9LSU5EX1NZU1RFTRACKn4KDVJlc3VtZU91dGNvbWUSHgoaUkVTVU1FX09VVENPTUVfVU5TUEVDSUZJRUQQABIXChNSRVNVTUVfT1VUQ09NRV9MSVZFEAESGgoWUkVTVU1FX09VVENPTUVfUkVTVU1FRBACEhgKFFJFU1VNRV9PVVRDT01FX1JFU0VUEAMyvAUKC0NoYXRTZXJ2aWNlEjYKCkNoYXRTdHJlYW0SES5jaGF0LkNoYXRNZXNzYWdlGhEuY2hhdC5DaGF0TWVzc2FnZSgBMAESKgoISm9pbkNoYXQSCi5jaGF0LlVzZXIaEi5jaGF0LkpvaW5SZXNwb25zZRI6CgxTZW5kTWVzc2FnZXMSES5jaGF0LkNoYXRNZXNzYWdlGhUuY2hhdC5NZXNzYWdlUmVzcG9uc2UoARI7Cg5HZXRDaGF0SGlzdG9yeRIULmNoYXQuSGlzdG9yeVJlcXVlc3QaES5jaGF0LkNoYXRNZXNzYWdlMAESLQoHU2Vzc2lvbhIRLmNoYXQuQ2xpZW50RnJhbWUaCy5jaGF0LkV2ZW50KAEwARIyCglTdWJzY3JpYmUSFi5jaGF0LlN1YnNjcmliZVJlcXVlc3QaCy5jaGF0LkV2ZW50MAESLQoEU2VuZBIRLmNoYXQuU2VuZFJlcXVlc3QaEi5jaGF0LlNlbmRSZXNwb25zZRIwCgdIaXN0b3J5EhIuY2hhdC5IaXN0b3J5UXVlcnkaES5jaGF0Lkhpc3RvcnlQYWdlEi0KBFBpbmcSES5jaGF0LlBpbmdSZXF1ZXN0GhIuY2hhdC5QaW5nUmVzcG9uc2USLgoIUmVnaXN0ZXISES5jaGF0LkNyZWRlbnRpYWxzGg8uY2hhdC5BdXRoVG9rZW4SKwoFTG9naW4SES5jaGF0LkNyZWRlbnRpYWxzGg8uY2hhdC5BdXRoVG9rZW4SPAoJTGlzdFJvb21zEhYuY2hhdC5MaXN0Um9vbXNSZXF1ZXN0GhcuY2hhdC5MaXN0Um9vbXNSZXNwb25zZRJCCgtMaXN0TWVtYmVycxIYLmNoYXQuTGlzdE1lbWJlcnNSZXF1ZXN0GhkuY2hhdC5MaXN0TWVtYmVyc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Describes the message chat.ChatMessage.
@@ -87,151 +87,193 @@ export const WelcomeSchema = /*@__PURE__*/
   messageDesc(file_chat, 7);
 
 /**
+ * Describes the message chat.Joined.
+ * Use `create(JoinedSchema)` to create a new message.
+ */
+export const JoinedSchema = /*@__PURE__*/
+  messageDesc(file_chat, 8);
+
+/**
+ * Describes the message chat.Left.
+ * Use `create(LeftSchema)` to create a new message.
+ */
+export const LeftSchema = /*@__PURE__*/
+  messageDesc(file_chat, 9);
+
+/**
+ * Describes the message chat.Gap.
+ * Use `create(GapSchema)` to create a new message.
+ */
+export const GapSchema = /*@__PURE__*/
+  messageDesc(file_chat, 10);
+
+/**
  * Describes the message chat.SendAck.
  * Use `create(SendAckSchema)` to create a new message.
  */
 export const SendAckSchema = /*@__PURE__*/
-  messageDesc(file_chat, 8);
+  messageDesc(file_chat, 11);
 
 /**
  * Describes the message chat.SendRejected.
  * Use `create(SendRejectedSchema)` to create a new message.
  */
 export const SendRejectedSchema = /*@__PURE__*/
-  messageDesc(file_chat, 9);
+  messageDesc(file_chat, 12);
+
+/**
+ * Describes the message chat.Member.
+ * Use `create(MemberSchema)` to create a new message.
+ */
+export const MemberSchema = /*@__PURE__*/
+  messageDesc(file_chat, 13);
 
 /**
  * Describes the message chat.PresenceEvent.
  * Use `create(PresenceEventSchema)` to create a new message.
  */
 export const PresenceEventSchema = /*@__PURE__*/
-  messageDesc(file_chat, 10);
+  messageDesc(file_chat, 14);
 
 /**
  * Describes the message chat.CaughtUp.
  * Use `create(CaughtUpSchema)` to create a new message.
  */
 export const CaughtUpSchema = /*@__PURE__*/
-  messageDesc(file_chat, 11);
+  messageDesc(file_chat, 15);
 
 /**
  * Describes the message chat.Notice.
  * Use `create(NoticeSchema)` to create a new message.
  */
 export const NoticeSchema = /*@__PURE__*/
-  messageDesc(file_chat, 12);
+  messageDesc(file_chat, 16);
 
 /**
  * Describes the message chat.ClientFrame.
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema = /*@__PURE__*/
-  messageDesc(file_chat, 13);
+  messageDesc(file_chat, 17);
 
 /**
  * Describes the message chat.SessionHello.
  * Use `create(SessionHelloSchema)` to create a new message.
  */
 export const SessionHelloSchema = /*@__PURE__*/
-  messageDesc(file_chat, 14);
+  messageDesc(file_chat, 18);
+
+/**
+ * Describes the message chat.JoinRoom.
+ * Use `create(JoinRoomSchema)` to create a new message.
+ */
+export const JoinRoomSchema = /*@__PURE__*/
+  messageDesc(file_chat, 19);
+
+/**
+ * Describes the message chat.LeaveRoom.
+ * Use `create(LeaveRoomSchema)` to create a new message.
+ */
+export const LeaveRoomSchema = /*@__PURE__*/
+  messageDesc(file_chat, 20);
 
 /**
  * Describes the message chat.SubscribeRequest.
  * Use `create(SubscribeRequestSchema)` to create a new message.
  */
 export const SubscribeRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 15);
+  messageDesc(file_chat, 21);
 
 /**
  * Describes the message chat.SendRequest.
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 16);
+  messageDesc(file_chat, 22);
 
 /**
  * Describes the message chat.SendResponse.
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 17);
+  messageDesc(file_chat, 23);
 
 /**
  * Describes the message chat.HistoryQuery.
  * Use `create(HistoryQuerySchema)` to create a new message.
  */
 export const HistoryQuerySchema = /*@__PURE__*/
-  messageDesc(file_chat, 18);
+  messageDesc(file_chat, 24);
 
 /**
  * Describes the message chat.HistoryPage.
  * Use `create(HistoryPageSchema)` to create a new message.
  */
 export const HistoryPageSchema = /*@__PURE__*/
-  messageDesc(file_chat, 19);
+  messageDesc(file_chat, 25);
 
 /**
  * Describes the message chat.PingRequest.
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 20);
+  messageDesc(file_chat, 26);
 
 /**
  * Describes the message chat.PingResponse.
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 21);
+  messageDesc(file_chat, 27);
 
 /**
  * Describes the message chat.Credentials.
  * Use `create(CredentialsSchema)` to create a new message.
  */
 export const CredentialsSchema = /*@__PURE__*/
-  messageDesc(file_chat, 22);
+  messageDesc(file_chat, 28);
 
 /**
  * Describes the message chat.AuthToken.
  * Use `create(AuthTokenSchema)` to create a new message.
  */
 export const AuthTokenSchema = /*@__PURE__*/
-  messageDesc(file_chat, 23);
+  messageDesc(file_chat, 29);
 
 /**
  * Describes the message chat.ListRoomsRequest.
  * Use `create(ListRoomsRequestSchema)` to create a new message.
  */
 export const ListRoomsRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 24);
+  messageDesc(file_chat, 30);
 
 /**
  * Describes the message chat.ListRoomsResponse.
  * Use `create(ListRoomsResponseSchema)` to create a new message.
  */
 export const ListRoomsResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 25);
+  messageDesc(file_chat, 31);
 
 /**
  * Describes the message chat.RoomInfo.
  * Use `create(RoomInfoSchema)` to create a new message.
  */
 export const RoomInfoSchema = /*@__PURE__*/
-  messageDesc(file_chat, 26);
+  messageDesc(file_chat, 32);
 
 /**
  * Describes the message chat.ListMembersRequest.
  * Use `create(ListMembersRequestSchema)` to create a new message.
  */
 export const ListMembersRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 27);
+  messageDesc(file_chat, 33);
 
 /**
  * Describes the message chat.ListMembersResponse.
  * Use `create(ListMembersResponseSchema)` to create a new message.
  */
 export const ListMembersResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 28);
+  messageDesc(file_chat, 34);
 
 /**
  * Describes the enum chat.MessageKind.
@@ -244,6 +286,18 @@ export const MessageKindSchema = /*@__PURE__*/
  */
 export const MessageKind = /*@__PURE__*/
   tsEnum(MessageKindSchema);
+
+/**
+ * Describes the enum chat.ResumeOutcome.
+ */
+export const ResumeOutcomeSchema = /*@__PURE__*/
+  enumDesc(file_chat, 1);
+
+/**
+ * @generated from enum chat.ResumeOutcome
+ */
+export const ResumeOutcome = /*@__PURE__*/
+  tsEnum(ResumeOutcomeSchema);
 
 /**
  * ---- The seed's RPCs (wire-identical to the original) ----

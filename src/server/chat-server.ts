@@ -1,26 +1,24 @@
 import pino, { type Logger } from "pino";
 import type { Bus } from "../bus/bus.ts";
 import { createLocalBus } from "../bus/local-bus.ts";
-import { createChat } from "../core/chat.ts";
-import type { Clock } from "../core/clock.ts";
-import type { Limits } from "../core/limits.ts";
-import { createSqliteStore } from "../store/sqlite-store.ts";
+import { type ChatOptions, createChat } from "../core/chat.ts";
+import { openSqliteStore, type SqliteStoreOptions } from "../store/sqlite-store.ts";
 import type { Store } from "../store/store.ts";
 import { createGrpcTransport, type GrpcTransportOptions } from "./grpc.ts";
 
-export interface ChatServerOptions extends GrpcTransportOptions {
+export interface ChatServerOptions
+  extends GrpcTransportOptions,
+    Omit<ChatOptions, "store" | "bus" | "logger"> {
   /** Interface to listen on. Default "0.0.0.0" (all). */
   readonly host?: string;
   /** Port for native gRPC; 0 picks a free one. Default 50051. */
   readonly port?: number;
   /** SQLite file for history, or ":memory:". Default "./data/chat.db". Ignored when `store` is given. */
   readonly db?: string;
+  /** How durable a commit is; see SqliteStoreOptions. Default "full". */
+  readonly durability?: SqliteStoreOptions["durability"];
   readonly store?: Store;
   readonly bus?: Bus;
-  readonly clock?: Clock;
-  readonly limits?: Partial<Limits>;
-  /** Items held for a slow reader before its stream is cut off. Default 1024. */
-  readonly maxQueued?: number;
   readonly logger?: Logger;
 }
 
@@ -45,19 +43,21 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const host = options.host ?? "0.0.0.0";
   const db = options.db ?? DEFAULT_DB;
   const logger = options.logger ?? pino({ level: "silent" });
+  const clock = options.clock;
+  const store =
+    options.store ??
+    (await openSqliteStore({
+      path: db,
+      ...(clock ? { now: () => clock.now() } : {}),
+      ...(options.durability ? { durability: options.durability } : {}),
+    }));
   const chat = createChat({
-    store:
-      options.store ??
-      createSqliteStore({ path: db, ...(options.clock ? { clock: options.clock } : {}) }),
+    ...options,
+    store,
     bus: options.bus ?? createLocalBus(),
     logger,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
   });
-  const transport = createGrpcTransport(
-    { chat, logger, maxQueued: options.maxQueued ?? 1024 },
-    options,
-  );
+  const transport = createGrpcTransport({ chat, logger }, options);
   let port: number;
   try {
     port = await transport.listen(host, options.port ?? DEFAULT_PORT);

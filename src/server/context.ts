@@ -5,6 +5,4 @@ import type { Chat } from "../core/chat.ts";
 export interface HandlerContext {
   readonly chat: Chat;
   readonly logger: Logger;
-  /** Per-stream bound on items waiting for a slow reader. */
-  readonly maxQueued: number;
 }

@@ -1,6 +1,11 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import type { Encoder } from "../core/envelope.ts";
-import { type StoredMessage, SYSTEM_USER_ID, SYSTEM_USERNAME } from "../core/types.ts";
+import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import type { Encoder, ResumeOutcome as Outcome } from "../core/envelope.ts";
+import {
+  type Identity,
+  type StoredMessage,
+  SYSTEM_USER_ID,
+  SYSTEM_USERNAME,
+} from "../core/types.ts";
 import {
   type ChatMessage,
   ChatMessageSchema,
@@ -8,8 +13,11 @@ import {
   type Message,
   MessageKind,
   MessageSchema,
+  ResumeOutcome,
 } from "../gen/chat_pb.js";
+import { presenceText } from "../wire/presence-text.ts";
 import { formatSeedTime } from "../wire/seed-time.ts";
+import { grpcCode } from "./status.ts";
 
 export function toSeedMessage(message: StoredMessage): ChatMessage {
   return create(ChatMessageSchema, {
@@ -35,50 +43,138 @@ export function toMessage(message: StoredMessage): Message {
   });
 }
 
-/** The seed's stream shape: messages and notices as ChatMessage; it has no "caught up". */
+function systemLine(text: string, timeMs: number, room = ""): Uint8Array {
+  return toBinary(
+    ChatMessageSchema,
+    create(ChatMessageSchema, {
+      userId: SYSTEM_USER_ID,
+      username: SYSTEM_USERNAME,
+      message: text,
+      timestamp: formatSeedTime(timeMs),
+      room,
+    }),
+  );
+}
+
+/** The seed's stream shape: messages, presence lines and notices as ChatMessage; nothing else. */
 export const seedEncoder: Encoder = (payload) => {
   switch (payload.type) {
     case "message":
       return toBinary(ChatMessageSchema, toSeedMessage(payload.message));
-    case "notice":
-      return toBinary(
-        ChatMessageSchema,
-        create(ChatMessageSchema, {
-          userId: SYSTEM_USER_ID,
-          username: SYSTEM_USERNAME,
-          message: payload.text,
-          timestamp: formatSeedTime(payload.timeMs),
-        }),
+    case "presence":
+      return systemLine(
+        presenceText(
+          payload.users.map((u) => u.username),
+          payload.online,
+        ),
+        payload.timeMs,
+        payload.room,
       );
-    case "caught_up":
+    case "notice":
+      return systemLine(payload.text, payload.timeMs);
+    default:
       return null;
   }
 };
+
+const OUTCOMES: Record<Outcome, ResumeOutcome> = {
+  live: ResumeOutcome.LIVE,
+  resumed: ResumeOutcome.RESUMED,
+  reset: ResumeOutcome.RESET,
+};
+
+const member = (identity: Identity) => ({
+  userId: identity.userId,
+  username: identity.username,
+});
+
+function event(kind: MessageInitShape<typeof EventSchema>["kind"]): Uint8Array {
+  return toBinary(EventSchema, create(EventSchema, { kind }));
+}
 
 /** Our own stream shape: one Event for everything. */
 export const eventEncoder: Encoder = (payload) => {
   switch (payload.type) {
     case "message":
-      return toBinary(
-        EventSchema,
-        create(EventSchema, { kind: { case: "message", value: toMessage(payload.message) } }),
-      );
+      return event({ case: "message", value: toMessage(payload.message) });
+    case "presence": {
+      const users = payload.users.map(member);
+      return event({
+        case: "presence",
+        value: {
+          room: payload.room,
+          ...(payload.online ? { joined: users } : { left: users }),
+          onlineCount: payload.onlineCount,
+        },
+      });
+    }
     case "notice":
-      return toBinary(
-        EventSchema,
-        create(EventSchema, {
-          kind: {
-            case: "notice",
-            value: { text: payload.text, serverTimeMs: BigInt(payload.timeMs) },
-          },
-        }),
-      );
+      return event({
+        case: "notice",
+        value: { text: payload.text, serverTimeMs: BigInt(payload.timeMs) },
+      });
+    case "welcome":
+      return event({
+        case: "welcome",
+        value: {
+          ...member(payload.identity),
+          serverTimeMs: BigInt(payload.timeMs),
+          maxRooms: payload.maxRooms,
+        },
+      });
+    case "joined":
+      return event({
+        case: "joined",
+        value: {
+          room: payload.room,
+          lastId: BigInt(payload.lastId),
+          epoch: payload.epoch,
+          resume: OUTCOMES[payload.resume],
+        },
+      });
     case "caught_up":
-      return toBinary(
-        EventSchema,
-        create(EventSchema, {
-          kind: { case: "caughtUp", value: { lastId: BigInt(payload.lastId) } },
-        }),
-      );
+      return event({
+        case: "caughtUp",
+        value: {
+          room: payload.room,
+          lastId: BigInt(payload.lastId),
+          online: payload.online.map(member),
+          onlineCount: payload.onlineCount,
+        },
+      });
+    case "gap":
+      return event({
+        case: "gap",
+        value: { room: payload.room, fromId: BigInt(payload.fromId), toId: BigInt(payload.toId) },
+      });
+    case "left":
+      return event({
+        case: "left",
+        value: {
+          room: payload.room,
+          code: payload.code ? grpcCode(payload.code) : 0,
+          reason: payload.reason,
+        },
+      });
+    case "ack":
+      return event({
+        case: "ack",
+        value: {
+          room: payload.room,
+          clientMsgId: payload.clientMsgId,
+          id: BigInt(payload.id),
+          serverTimeMs: BigInt(payload.timeMs),
+        },
+      });
+    case "rejected":
+      return event({
+        case: "rejected",
+        value: {
+          room: payload.room,
+          clientMsgId: payload.clientMsgId,
+          code: grpcCode(payload.code),
+          reason: payload.reason,
+        },
+      });
   }
 };

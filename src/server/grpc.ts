@@ -7,6 +7,7 @@ import { chatServiceDefinition } from "../wire/grpc-service.ts";
 import type { HandlerContext } from "./context.ts";
 import { seedService } from "./seed-service.ts";
 import { sessionService } from "./session-service.ts";
+import { unaryService } from "./unary-service.ts";
 
 const CHAT_PROTO = fileURLToPath(new URL("../../proto/chat.proto", import.meta.url));
 const SERVICE_NAME = "chat.ChatService";
@@ -42,7 +43,11 @@ export function createGrpcTransport(
     // Chat clients keep a stream open and ping it; let them, within reason.
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
   });
-  server.addService(chatServiceDefinition, { ...seedService(context), ...sessionService(context) });
+  server.addService(chatServiceDefinition, {
+    ...seedService(context),
+    ...sessionService(context),
+    ...unaryService(context),
+  });
 
   const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
   health.addToServer(server);

@@ -1,89 +1,37 @@
-import type { Member } from "../core/chat.ts";
+import type { ChatStream } from "../core/chat-stream.ts";
 import type { Encoder } from "../core/envelope.ts";
-import type { Identity, MessageId, RoomId } from "../core/types.ts";
+import type { Identity, MessageId } from "../core/types.ts";
 import type { HandlerContext } from "./context.ts";
-import { toServiceError } from "./status.ts";
-import {
-  createStreamSubscriber,
-  type StreamSubscriber,
-  type WritableCall,
-} from "./stream-subscriber.ts";
-
-export interface EnterOptions {
-  readonly identity: Identity;
-  readonly room: RoomId;
-  readonly resumeAfterId?: MessageId;
-  /** Writes what must come before any replayed or live item (a welcome). */
-  readonly beforeStart?: (member: Member) => void;
-}
-
-/** A streaming call that is (or is about to be) a member of a room. */
-export interface LiveStream {
-  readonly subscriber: StreamSubscriber;
-  /** Joins the room and starts delivery; undefined when the call ended meanwhile. */
-  enter(options: EnterOptions): Promise<Member | undefined>;
-  /**
-   * Leaves the room at once (so the leave is announced now), then ends the
-   * stream, with `error`'s status if given, once queued items are written.
-   */
-  finish(error?: unknown): Promise<void>;
-}
+import { grpcSink, type WritableCall } from "./grpc-sink.ts";
 
 /**
- * Shared by every streaming RPC that delivers live items: the seed's
- * ChatStream, Session and Subscribe. A cancel (client gone, or found dead by
- * keepalive), a cut-off and a normal end all leave the room exactly once.
+ * Opens the core's stream for a grpc-js call. Shared by the seed's
+ * ChatStream, Session and Subscribe: a cancel (the client went away, or
+ * keepalive found its connection dead) closes it, leaving every room once.
  */
 export function openLiveStream(
   context: HandlerContext,
   call: WritableCall,
   encoder: Encoder,
-): LiveStream {
-  let member: Member | undefined;
-  let left = false;
+  identity: Identity,
+  options: { skipOwnUser?: boolean } = {},
+): ChatStream {
+  const sink = grpcSink(call, encoder, context.logger);
+  const stream = context.chat.openStream(identity, sink, options);
+  if (call.cancelled) stream.close();
+  else call.once("cancelled", () => stream.close());
+  context.logger.debug({ user: identity.userId }, "stream opened");
+  return stream;
+}
 
-  const leave = async () => {
-    if (left) return;
-    left = true;
-    try {
-      if (!member) return;
-      context.logger.debug({ user: member.identity.userId, room: member.room }, "stream left");
-      await member.leave();
-    } catch (error) {
-      context.logger.warn({ err: error }, "announcing a leave failed");
-    }
-  };
-
-  const subscriber = createStreamSubscriber({
-    call,
-    encoder,
-    maxQueued: context.maxQueued,
-    onEnd: () => void leave(),
-  });
-  call.on("cancelled", () => subscriber.end());
-
-  return {
-    subscriber,
-    async enter(options) {
-      const joined = await context.chat.connect({
-        identity: options.identity,
-        room: options.room,
-        subscriber,
-        ...(options.resumeAfterId ? { resumeAfterId: options.resumeAfterId } : {}),
-      });
-      if (left) {
-        await joined.leave();
-        return undefined;
-      }
-      member = joined;
-      context.logger.debug({ user: joined.identity.userId, room: joined.room }, "stream entered");
-      options.beforeStart?.(joined);
-      await joined.start();
-      return joined;
-    },
-    async finish(error) {
-      await leave();
-      subscriber.end(error === undefined ? undefined : toServiceError(error, context.logger));
-    },
-  };
+/**
+ * A uint64 resume id from the wire as a MessageId. Ids past 2^53 cannot be
+ * ours (a room would need that many messages), so they are clamped: still
+ * above the room's newest, which the join answers as a reset.
+ */
+export function toMessageId(id: bigint): MessageId;
+export function toMessageId(id: bigint | undefined): MessageId | undefined;
+export function toMessageId(id: bigint | undefined): MessageId | undefined {
+  if (id === undefined) return undefined;
+  return id > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(id);
 }

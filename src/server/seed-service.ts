@@ -7,7 +7,8 @@ import type {
   sendUnaryData,
   UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { ChatError } from "../core/chat-error.ts";
+import { ChatError, toChatError } from "../core/chat-error.ts";
+import type { ChatStream } from "../core/chat-stream.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
 import {
   type ChatMessage,
@@ -43,31 +44,34 @@ export function seedService(context: HandlerContext): UntypedServiceImplementati
     },
 
     async chatStream(call: ServerDuplexStream<ChatMessage, Out<ChatMessage>>) {
-      const live = openLiveStream(context, call, seedEncoder);
       const fromMetadata = metadataUserId(call.metadata);
-      let identity: Identity | undefined;
+      let stream: ChatStream | undefined;
+      const enter = async (identity: Identity) => {
+        // The seed's clients never show their own messages, from any call.
+        stream = openLiveStream(context, call, seedEncoder, identity, { skipOwnUser: true });
+        await stream.joinRoom(DEFAULT_ROOM);
+        return stream;
+      };
       try {
         // A user who joined first is live at once, before their first message.
         const knownName = fromMetadata ? chat.nameOf(fromMetadata) : undefined;
-        if (knownName !== undefined) {
-          identity = chat.identify(fromMetadata, knownName);
-          await live.enter({ identity, room: DEFAULT_ROOM });
-        }
+        if (knownName !== undefined) await enter(chat.identify(fromMetadata, knownName));
         await eachMessage<ChatMessage>(call, async (message) => {
-          if (live.subscriber.ended) return;
-          if (identity === undefined) {
-            identity = seedIdentity(chat, fromMetadata, message);
-            await live.enter({ identity, room: DEFAULT_ROOM });
-          } else {
-            checkClaim(identity, message.userId);
-          }
+          if (stream?.ended) return;
+          if (stream) checkClaim(stream.identity, message.userId);
+          const live = stream ?? (await enter(seedIdentity(chat, fromMetadata, message)));
           // The seed client opens with an empty "hello"; empty messages are never relayed.
           if (message.message === "") return;
-          await chat.send(identity, { room: DEFAULT_ROOM, text: message.message });
+          await live.writable();
+          await live.send({ room: DEFAULT_ROOM, text: message.message });
         });
-        await live.finish();
+        if (stream) stream.end();
+        else call.end();
       } catch (error) {
-        await live.finish(call.cancelled ? undefined : error);
+        // The seed's wire has no per-message refusal: the status says why.
+        const chatError = call.cancelled ? undefined : toChatError(error);
+        if (stream) stream.end(chatError);
+        else if (chatError) call.emit("error", toServiceError(chatError, logger));
       }
     },
 
@@ -123,7 +127,8 @@ export function seedService(context: HandlerContext): UntypedServiceImplementati
           limit: call.request.messageLimit,
           includeSystem: call.request.includeSystemMessages,
         });
-        for (const message of messages) call.write(toSeedMessage(message));
+        // The seed streams history newest first.
+        for (const message of messages.reverse()) call.write(toSeedMessage(message));
         call.end();
       } catch (error) {
         call.emit("error", toServiceError(error, logger));

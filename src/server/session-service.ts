@@ -1,205 +1,167 @@
-import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import type {
   ServerDuplexStream,
-  ServerUnaryCall,
   ServerWritableStream,
-  sendUnaryData,
   UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import type { Member } from "../core/chat.ts";
 import { ChatError, toChatError } from "../core/chat-error.ts";
-import { DEFAULT_ROOM, type Identity, type RoomId } from "../core/types.ts";
-import {
-  type ClientFrame,
-  type Event,
-  EventSchema,
-  type HistoryPage,
-  HistoryPageSchema,
-  type HistoryQuery,
-  type PingRequest,
-  type PingResponse,
-  PingResponseSchema,
-  type SendRequest,
-  type SendResponse,
-  SendResponseSchema,
-  type SubscribeRequest,
+import type { ChatStream } from "../core/chat-stream.ts";
+import { checkRoom } from "../core/limits.ts";
+import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
+import type {
+  ClientFrame,
+  Event,
+  JoinRoom,
+  SendRequest,
+  SubscribeRequest,
 } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
 import { eachMessage } from "./each-message.ts";
-import { eventEncoder, toMessage } from "./encoders.ts";
+import { eventEncoder } from "./encoders.ts";
 import { metadataUserId } from "./identity.ts";
-import { openLiveStream } from "./live-stream.ts";
-import { grpcCode, toServiceError } from "./status.ts";
+import { openLiveStream, toMessageId } from "./live-stream.ts";
+import { toServiceError } from "./status.ts";
 
 type Out<T> = T | Uint8Array;
 
-function encodeEvent(kind: MessageInitShape<typeof EventSchema>["kind"]): Uint8Array {
-  return toBinary(EventSchema, create(EventSchema, { kind }));
-}
-
-/** Our own API: Session, Subscribe, Send, History, Ping. */
+/** Our live API: Session (bidirectional, many rooms) and Subscribe (the browser path). */
 export function sessionService(context: HandlerContext): UntypedServiceImplementation {
   const { chat, logger } = context;
 
-  const welcome = (member: Member) =>
-    encodeEvent({
-      case: "welcome",
-      value: {
-        userId: member.identity.userId,
-        username: member.identity.username,
-        room: member.room,
-        lastId: BigInt(member.lastIdAtConnect),
-        serverTimeMs: BigInt(chat.now()),
-        online: chat.online(member.room),
-      },
+  const open = (call: Parameters<typeof openLiveStream>[1], identity: Identity) => {
+    const stream = openLiveStream(context, call, eventEncoder, identity);
+    stream.notify({
+      type: "welcome",
+      identity,
+      timeMs: chat.now(),
+      maxRooms: chat.limits.maxRooms,
     });
+    return stream;
+  };
 
-  /** A unary caller is who its metadata says, under the name it joined with. */
-  const unaryIdentity = (call: ServerUnaryCall<unknown, unknown>): Identity => {
-    const userId = metadataUserId(call.metadata);
-    if (userId === "") {
-      throw new ChatError("invalid_argument", "Send the metadata key user_id to say who you are.");
+  const join = (stream: ChatStream, request: JoinRoom) =>
+    stream.joinRoom(
+      request.room || DEFAULT_ROOM,
+      toMessageId(request.resumeAfterId),
+      request.epoch,
+    );
+
+  /** A refused join is reported on the stream; the session goes on. */
+  const joinOrReport = async (stream: ChatStream, request: JoinRoom) => {
+    try {
+      await join(stream, request);
+    } catch (error) {
+      const chatError = report(error);
+      stream.notify({
+        type: "left",
+        room: request.room || DEFAULT_ROOM,
+        code: chatError.code,
+        reason: chatError.message,
+      });
     }
-    const username = chat.nameOf(userId);
-    if (username === undefined) {
-      throw new ChatError(
-        "failed_precondition",
-        `The user_id "${userId}" has not joined; call JoinChat first.`,
-      );
+  };
+
+  /** Stores a send and answers ack or rejected; a refused send never ends the session. */
+  const send = async (stream: ChatStream, request: SendRequest) => {
+    const room = request.room || DEFAULT_ROOM;
+    const { clientMsgId } = request;
+    try {
+      const { message } = await stream.send({ room, text: request.text, clientMsgId });
+      stream.notify({ type: "ack", room, clientMsgId, id: message.id, timeMs: message.timeMs });
+    } catch (error) {
+      const chatError = report(error);
+      stream.notify({
+        type: "rejected",
+        room,
+        clientMsgId,
+        code: chatError.code,
+        reason: chatError.message,
+      });
     }
-    return { userId, username };
+  };
+
+  /** Normalises a failure, logging one nobody expected (its details never go on the wire). */
+  const report = (error: unknown): ChatError => {
+    const chatError = toChatError(error);
+    if (chatError.code === "internal")
+      logger.error({ err: chatError.cause ?? chatError }, "failed");
+    return chatError;
   };
 
   return {
     async session(call: ServerDuplexStream<ClientFrame, Out<Event>>) {
-      const live = openLiveStream(context, call, eventEncoder);
-      let identity: Identity | undefined;
-      let room: RoomId = DEFAULT_ROOM;
+      let stream: ChatStream | undefined;
       try {
         await eachMessage<ClientFrame>(call, async (frame) => {
-          if (live.subscriber.ended) return;
-          if (identity === undefined) {
+          if (stream === undefined) {
             if (frame.kind.case !== "hello") {
               throw new ChatError(
                 "invalid_argument",
                 "The first frame of a Session must be a hello.",
               );
             }
-            const hello = frame.kind.value;
-            identity = chat.identify(hello.userId, hello.username);
-            room = hello.room || DEFAULT_ROOM;
-            await live.enter({
-              identity,
-              room,
-              resumeAfterId: Number(hello.resumeAfterId),
-              beforeStart: (member) => live.subscriber.write(welcome(member)),
-            });
+            const { userId, username } = frame.kind.value;
+            stream = open(call, chat.identify(userId, username));
             return;
           }
-          if (frame.kind.case !== "send") {
-            throw new ChatError("invalid_argument", "A Session takes one hello, then sends.");
-          }
-          const send = frame.kind.value;
-          try {
-            if (send.room !== "" && send.room !== room) {
+          if (stream.ended) return;
+          // A client that does not read what it asked for is not read either.
+          await stream.writable();
+          switch (frame.kind.case) {
+            case "join":
+              return joinOrReport(stream, frame.kind.value);
+            case "leave":
+              return stream.leaveRoom(frame.kind.value.room || DEFAULT_ROOM);
+            case "send":
+              return send(stream, frame.kind.value);
+            case "hello":
+              throw new ChatError("invalid_argument", "A Session takes one hello, at the start.");
+            default:
               throw new ChatError(
                 "invalid_argument",
-                `This session is in room "${room}"; open another for "${send.room}".`,
+                "This server does not know that kind of frame; is the client newer than the server?",
               );
-            }
-            const { message } = await chat.send(identity, {
-              room,
-              text: send.text,
-              clientMsgId: send.clientMsgId,
-            });
-            live.subscriber.write(
-              encodeEvent({
-                case: "ack",
-                value: {
-                  clientMsgId: send.clientMsgId,
-                  id: BigInt(message.id),
-                  serverTimeMs: BigInt(message.timeMs),
-                },
-              }),
-            );
-          } catch (error) {
-            const chatError = toChatError(error);
-            if (chatError.code === "internal" || chatError.code === "unavailable") throw chatError;
-            live.subscriber.write(
-              encodeEvent({
-                case: "rejected",
-                value: {
-                  clientMsgId: send.clientMsgId,
-                  code: grpcCode(chatError.code),
-                  reason: chatError.message,
-                },
-              }),
-            );
           }
         });
-        await live.finish();
+        if (stream) stream.end();
+        else call.end();
       } catch (error) {
-        await live.finish(call.cancelled ? undefined : error);
+        finish(call, stream, error);
       }
     },
 
     async subscribe(call: ServerWritableStream<SubscribeRequest, Out<Event>>) {
-      const live = openLiveStream(context, call, eventEncoder);
+      let stream: ChatStream | undefined;
       try {
         const request = call.request;
         const userId = request.userId || metadataUserId(call.metadata);
         const identity = chat.identify(userId, request.username || (chat.nameOf(userId) ?? ""));
-        await live.enter({
-          identity,
-          room: request.room || DEFAULT_ROOM,
-          resumeAfterId: Number(request.resumeAfterId),
-          beforeStart: (member) => live.subscriber.write(welcome(member)),
-        });
+        const rooms: JoinRoom[] =
+          request.rooms.length > 0
+            ? request.rooms
+            : [{ room: DEFAULT_ROOM, epoch: "" } as JoinRoom];
+        if (rooms.length > chat.limits.maxRooms) {
+          throw new ChatError(
+            "resource_exhausted",
+            `A subscription can be to at most ${chat.limits.maxRooms} rooms; this asks for ${rooms.length}.`,
+          );
+        }
+        for (const room of rooms) checkRoom(room.room || DEFAULT_ROOM);
+        stream = open(call, identity);
+        for (const room of rooms) await join(stream, room);
       } catch (error) {
-        await live.finish(call.cancelled ? undefined : error);
+        finish(call, stream, error);
       }
-    },
-
-    async send(
-      call: ServerUnaryCall<SendRequest, SendResponse>,
-      callback: sendUnaryData<SendResponse>,
-    ) {
-      try {
-        const { text, clientMsgId } = call.request;
-        const { message } = await chat.send(unaryIdentity(call), {
-          room: call.request.room || DEFAULT_ROOM,
-          text,
-          clientMsgId,
-        });
-        const ack = { clientMsgId, id: BigInt(message.id), serverTimeMs: BigInt(message.timeMs) };
-        callback(null, create(SendResponseSchema, { ack }));
-      } catch (error) {
-        callback(toServiceError(error, logger));
-      }
-    },
-
-    async history(
-      call: ServerUnaryCall<HistoryQuery, HistoryPage>,
-      callback: sendUnaryData<HistoryPage>,
-    ) {
-      try {
-        const { messages, hasMore } = await chat.history({
-          room: call.request.room || DEFAULT_ROOM,
-          limit: call.request.limit,
-          beforeId: Number(call.request.beforeId),
-          includeSystem: call.request.includeSystem,
-        });
-        callback(
-          null,
-          create(HistoryPageSchema, { messages: messages.reverse().map(toMessage), hasMore }),
-        );
-      } catch (error) {
-        callback(toServiceError(error, logger));
-      }
-    },
-
-    ping(_call: ServerUnaryCall<PingRequest, PingResponse>, callback: sendUnaryData<PingResponse>) {
-      callback(null, create(PingResponseSchema, { serverTimeMs: BigInt(chat.now()) }));
     },
   };
+
+  function finish(
+    call: Parameters<typeof openLiveStream>[1],
+    stream: ChatStream | undefined,
+    error: unknown,
+  ): void {
+    // The status carries the sentence; toServiceError logs what was unexpected.
+    const chatError = call.cancelled ? undefined : toChatError(error);
+    if (stream) stream.end(chatError);
+    else if (chatError) call.emit("error", toServiceError(chatError, logger));
+  }
 }

@@ -1,170 +1,313 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { type Clock, systemClock } from "../core/clock.ts";
-import type { MessageId, MessageKind, NewMessage, RoomId, StoredMessage } from "../core/types.ts";
-import type { AppendResult, HistoryOptions, Store } from "./store.ts";
+import { Worker } from "node:worker_threads";
+import { closedError, openError, storeError, workerStoppedError } from "./sqlite-errors.ts";
+import type { OpenReply, Reply, Request, Results, WorkerInput } from "./sqlite-protocol.ts";
+import type {
+  AfterPage,
+  AppendResult,
+  HistoryOptions,
+  MessageId,
+  NewMessage,
+  RetentionPolicy,
+  RoomId,
+  Store,
+  StoredMessage,
+} from "./store.ts";
 
 export interface SqliteStoreOptions {
   /** A file path (its directory is created) or ":memory:". */
   readonly path: string;
-  readonly clock?: Clock;
+  /** The clock for message times, ms since the Unix epoch. Default Date.now. */
+  readonly now?: () => number;
+  /**
+   * "full" (default): a commit survives power loss (PRAGMA synchronous=FULL).
+   * "normal": it survives a crash of this process but the last commits may be
+   * lost on power loss.
+   */
+  readonly durability?: "full" | "normal";
+  /**
+   * Caps the database at this many pages (PRAGMA max_page_count; 4096 bytes
+   * each by default), past which appends fail as "full". Unlimited by default;
+   * it exists so tests can meet a real SQLITE_FULL. A cap below the file's
+   * current size leaves it at that size.
+   */
+  readonly maxPageCount?: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS messages (
-  room          TEXT    NOT NULL,
-  id            INTEGER NOT NULL,
-  time_ms       INTEGER NOT NULL,
-  user_id       TEXT    NOT NULL,
-  username      TEXT    NOT NULL,
-  text          TEXT    NOT NULL,
-  kind          TEXT    NOT NULL,
-  client_msg_id TEXT    NOT NULL DEFAULT '',
-  PRIMARY KEY (room, id)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS messages_client_msg_id
-  ON messages (room, user_id, client_msg_id) WHERE client_msg_id <> '';
-`;
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+type Op = Request["op"];
 
-const COLUMNS = "room, id, time_ms, user_id, username, text, kind, client_msg_id";
-
-interface Row {
-  room: string;
-  id: number;
-  time_ms: number;
-  user_id: string;
-  username: string;
-  text: string;
-  kind: string;
-  client_msg_id: string;
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
 }
 
-function toMessage(row: Row): StoredMessage {
-  return {
-    room: row.room,
-    id: row.id,
-    timeMs: row.time_ms,
-    userId: row.user_id,
-    username: row.username,
-    text: row.text,
-    kind: row.kind as MessageKind,
-    clientMsgId: row.client_msg_id,
-  };
+interface WaitingAppend {
+  readonly messages: readonly NewMessage[];
+  resolve(results: AppendResult[]): void;
+  reject(error: unknown): void;
 }
 
-/** The embedded store: one SQLite file in WAL mode, through Node's built-in driver. */
+/**
+ * Opens the store: starts its worker thread, which opens the file, locks it
+ * for this process alone and applies any pending migrations. Rejects with a
+ * StoreUnavailableError when another process (or another store in this one)
+ * has the file, and with a plain Error when a newer server wrote it.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  const durability = options.durability ?? "full";
+  if (durability !== "full" && durability !== "normal") {
+    throw new RangeError(`durability must be "full" or "normal", not ${String(durability)}`);
+  }
+  const { maxPageCount } = options;
+  if (maxPageCount !== undefined && !(Number.isInteger(maxPageCount) && maxPageCount > 0)) {
+    throw new RangeError(`maxPageCount must be a positive integer, not ${maxPageCount}`);
+  }
+  const now = options.now ?? Date.now;
+  const input: WorkerInput = { path: options.path, durability, maxPageCount, nowMs: now() };
+  const worker = new Worker(new URL("./sqlite-worker.ts", import.meta.url), { workerData: input });
+  const exited = new Promise<number>((resolve) => worker.once("exit", resolve));
+  let reply: OpenReply;
+  try {
+    reply = await firstMessage(worker);
+  } catch (error) {
+    await worker.terminate();
+    throw workerStoppedError(options.path, error);
+  }
+  if (reply.type === "failed") {
+    // Once the thread is gone its connection, and any lock, is too.
+    await exited;
+    throw openError(reply.error, options.path);
+  }
+  return new SqliteStore(worker, exited, reply.epoch, options.path, now);
+}
+
+function firstMessage(worker: Worker): Promise<OpenReply> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: OpenReply) => settle(() => resolve(reply));
+    const onError = (error: Error) => settle(() => reject(error));
+    const onExit = (code: number) =>
+      settle(() => reject(new Error(`the worker thread exited with code ${code} while opening`)));
+    const settle = (then: () => void) => {
+      worker.off("message", onMessage).off("error", onError).off("exit", onExit);
+      then();
+    };
+    worker.on("message", onMessage).on("error", onError).on("exit", onExit);
+  });
+}
+
+/**
+ * The SQLite store: every statement runs on a worker thread that owns the
+ * file's only connection, so the event loop never waits for SQL or fsync.
+ * Appends that arrive while a commit is in flight are committed together as
+ * the next group, in one transaction with one time; each call still succeeds
+ * or fails on its own. Made by `openSqliteStore`.
+ */
 export class SqliteStore implements Store {
-  readonly #db: DatabaseSync;
-  readonly #clock: Clock;
-  // This process is the file's only writer, so each room's next id can be
-  // kept here instead of read back on every append.
-  readonly #lastIds = new Map<RoomId, MessageId>();
-  readonly #insert: StatementSync;
-  readonly #byClientMsgId: StatementSync;
-  readonly #maxId: StatementSync;
-  readonly #newest: StatementSync;
-  readonly #newestChat: StatementSync;
-  readonly #after: StatementSync;
+  readonly epoch: string;
+  /** The database file, or ":memory:". */
+  readonly path: string;
+  readonly #worker: Worker;
+  readonly #now: () => number;
+  readonly #requests = new Map<number, Pending>();
+  #nextRequestId = 1;
+  // Appends not yet sent: they go as the next group when the one in flight is done.
+  #waiting: WaitingAppend[] = [];
+  #groupInFlight = false;
+  #commits = 0;
+  #state: "open" | "closing" | "closed" = "open";
+  #closing: Promise<void> | undefined;
+  #onDrained: (() => void) | undefined;
+  // Set when the worker ended without being asked to: every call fails with it.
+  #stopped: Error | undefined;
+  #workerError: unknown;
+  readonly #exited: Promise<void>;
 
-  constructor(options: SqliteStoreOptions) {
-    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
-    this.#db = new DatabaseSync(options.path);
-    this.#db.exec(
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
-    );
-    this.#db.exec(SCHEMA);
-    this.#clock = options.clock ?? systemClock;
-    this.#insert = this.#db.prepare(
-      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // The repeated "<> ''" lets SQLite use the partial index; without it every
-    // lookup scans the room.
-    this.#byClientMsgId = this.#db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND user_id = ? AND client_msg_id = ? AND client_msg_id <> ''`,
-    );
-    this.#maxId = this.#db.prepare(
-      "SELECT coalesce(max(id), 0) AS id FROM messages WHERE room = ?",
-    );
-    this.#newest = this.#db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?`,
-    );
-    this.#newestChat = this.#db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id < ? AND kind <> 'system' ORDER BY id DESC LIMIT ?`,
-    );
-    this.#after = this.#db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?`,
-    );
+  /** Use `openSqliteStore`; this takes a worker that has opened the database. */
+  constructor(
+    worker: Worker,
+    exited: Promise<number>,
+    epoch: string,
+    path: string,
+    now: () => number,
+  ) {
+    this.#worker = worker;
+    this.epoch = epoch;
+    this.path = path;
+    this.#now = now;
+    worker.on("message", (reply: Reply) => this.#onReply(reply));
+    worker.on("error", (error) => {
+      this.#workerError = error;
+    });
+    this.#exited = exited.then((code) => this.#onExit(code));
+    this.#updateRef();
   }
 
-  async append(messages: readonly NewMessage[]): Promise<AppendResult[]> {
-    const results: AppendResult[] = [];
-    const timeMs = this.#clock.now();
-    this.#db.exec("BEGIN IMMEDIATE");
+  /** Append transactions committed since open, one per group; for tests and metrics. */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  append(messages: readonly NewMessage[]): Promise<AppendResult[]> {
+    const refused = this.#refusal();
+    if (refused) return Promise.reject(refused);
+    if (messages.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ messages, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  history(room: RoomId, options: HistoryOptions): Promise<StoredMessage[]> {
+    return this.#call({ op: "history", room, options });
+  }
+
+  after(room: RoomId, afterId: MessageId, limit: number, includeSystem = true): Promise<AfterPage> {
+    return this.#call({ op: "after", room, afterId, limit, includeSystem });
+  }
+
+  lastId(room: RoomId): Promise<MessageId> {
+    return this.#call({ op: "lastId", room });
+  }
+
+  /**
+   * Removes up to 500 messages per transaction; appends and reads that
+   * arrive meanwhile run between those transactions. Each room is pruned
+   * from its oldest message up to the first one the policy keeps, and its
+   * `prunedThrough` raised to match. Rooms that get their first message
+   * after the prune began are left alone.
+   */
+  prune(policy: RetentionPolicy): Promise<number> {
+    const { maxPerRoom, olderThanMs } = policy;
+    if (maxPerRoom !== undefined && !(Number.isInteger(maxPerRoom) && maxPerRoom >= 0)) {
+      return Promise.reject(
+        new RangeError(`maxPerRoom must be an integer >= 0, not ${maxPerRoom}`),
+      );
+    }
+    if (olderThanMs !== undefined && !Number.isFinite(olderThanMs)) {
+      return Promise.reject(
+        new RangeError(`olderThanMs must be a finite number, not ${olderThanMs}`),
+      );
+    }
+    return this.#call({ op: "prune", policy: { maxPerRoom, olderThanMs } });
+  }
+
+  /**
+   * Refuses new calls at once (StoreUnavailableError), lets every call made
+   * before it finish, then closes the connection; resolves once the worker
+   * thread has exited. A prune still running stops after its current batch
+   * and resolves with what it removed. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      if (this.#state === "open") this.#state = "closing";
+      this.#closing = this.#close();
+    }
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#updateRef();
+    await new Promise<void>((resolve) => {
+      this.#onDrained = resolve;
+      this.#pump();
+    });
+    let failure: unknown;
     try {
-      for (const message of messages) {
-        if (message.clientMsgId !== "") {
-          const row = this.#byClientMsgId.get(message.room, message.userId, message.clientMsgId);
-          if (row) {
-            results.push({ message: toMessage(row as unknown as Row), duplicate: true });
-            continue;
-          }
-        }
-        const id = this.#lastIdSync(message.room) + 1;
-        this.#insert.run(
-          message.room,
-          id,
-          timeMs,
-          message.userId,
-          message.username,
-          message.text,
-          message.kind,
-          message.clientMsgId,
-        );
-        this.#lastIds.set(message.room, id);
-        results.push({ message: { ...message, id, timeMs }, duplicate: false });
-      }
-      this.#db.exec("COMMIT");
+      await this.#request({ op: "close" });
     } catch (error) {
-      this.#db.exec("ROLLBACK");
-      // Ids taken inside the rolled-back transaction are free again.
-      for (const message of messages) this.#lastIds.delete(message.room);
-      throw error;
+      failure = error;
     }
-    return results;
+    await this.#exited;
+    this.#state = "closed";
+    // A worker that had already died has nothing left to close.
+    if (failure !== undefined && failure !== this.#stopped) throw failure;
   }
 
-  async history(room: RoomId, options: HistoryOptions): Promise<StoredMessage[]> {
-    const before =
-      options.beforeId && options.beforeId > 0 ? options.beforeId : Number.MAX_SAFE_INTEGER;
-    const statement = options.includeSystem ? this.#newest : this.#newestChat;
-    return statement
-      .all(room, before, options.limit)
-      .map((row) => toMessage(row as unknown as Row));
+  #refusal(): Error | undefined {
+    if (this.#state !== "open") return closedError(this.#state);
+    return this.#stopped;
   }
 
-  async after(room: RoomId, afterId: MessageId, limit: number): Promise<StoredMessage[]> {
-    return this.#after.all(room, afterId, limit).map((row) => toMessage(row as unknown as Row));
+  #call<O extends Op>(body: Extract<WithoutId<Request>, { op: O }>): Promise<Results[O]> {
+    const refused = this.#refusal();
+    return refused ? Promise.reject(refused) : this.#request(body);
   }
 
-  async lastId(room: RoomId): Promise<MessageId> {
-    return this.#lastIdSync(room);
+  #request<O extends Op>(body: Extract<WithoutId<Request>, { op: O }>): Promise<Results[O]> {
+    if (this.#stopped) return Promise.reject(this.#stopped);
+    const id = this.#nextRequestId++;
+    return new Promise((resolve, reject) => {
+      // Throws (before anything is sent) on a value that cannot be cloned.
+      this.#worker.postMessage({ ...body, id });
+      this.#requests.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#updateRef();
+    });
   }
 
-  async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
-  }
-
-  #lastIdSync(room: RoomId): MessageId {
-    let id = this.#lastIds.get(room);
-    if (id === undefined) {
-      id = Number((this.#maxId.get(room) as { id: number }).id);
-      this.#lastIds.set(room, id);
+  // Sends everything waiting as one group, unless a group is in flight: then
+  // it goes when that one is answered.
+  #pump(): void {
+    if (this.#groupInFlight) return;
+    if (this.#waiting.length === 0) {
+      const drained = this.#onDrained;
+      this.#onDrained = undefined;
+      drained?.();
+      return;
     }
-    return id;
+    const group = this.#waiting;
+    this.#waiting = [];
+    this.#groupInFlight = true;
+    let sent: Promise<Results["append"]>;
+    try {
+      const timeMs = this.#now();
+      sent = this.#request({ op: "append", timeMs, calls: group.map((call) => call.messages) });
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    sent
+      .then(
+        (outcome) => {
+          if (outcome.committed) this.#commits++;
+          group.forEach((call, i) => {
+            const result = outcome.calls[i];
+            if (result?.ok) call.resolve(result.results);
+            else if (result) call.reject(storeError(result.error, this.path));
+            else call.reject(new Error("the worker sent no outcome for this append"));
+          });
+        },
+        (error) => {
+          for (const call of group) call.reject(error);
+        },
+      )
+      .finally(() => {
+        this.#groupInFlight = false;
+        this.#pump();
+      });
   }
-}
 
-export function createSqliteStore(options: SqliteStoreOptions): Store {
-  return new SqliteStore(options);
+  #onReply(reply: Reply): void {
+    const pending = this.#requests.get(reply.id);
+    if (!pending) return;
+    this.#requests.delete(reply.id);
+    if (reply.ok) pending.resolve(reply.value);
+    else pending.reject(storeError(reply.error, this.path));
+    this.#updateRef();
+  }
+
+  #onExit(code: number): void {
+    if (this.#requests.size === 0 && this.#state !== "open") return; // the exit close() asked for
+    this.#stopped = workerStoppedError(
+      this.path,
+      this.#workerError ?? new Error(`the worker thread exited with code ${code}`),
+    );
+    for (const pending of this.#requests.values()) pending.reject(this.#stopped);
+    this.#requests.clear();
+  }
+
+  // An idle store does not keep the process alive; one with work in hand does.
+  #updateRef(): void {
+    const busy = this.#requests.size > 0 || this.#waiting.length > 0 || this.#state === "closing";
+    if (busy) this.#worker.ref();
+    else this.#worker.unref();
+  }
 }

@@ -1,4 +1,29 @@
-import type { MessageId, NewMessage, RoomId, StoredMessage } from "../core/types.ts";
+/** A room's name. The seed's RPCs all use the room "lobby". */
+export type RoomId = string;
+/** Who a message or a stream belongs to. */
+export type UserId = string;
+/** Server-assigned, per room: 1, 2, 3, ... never reused. */
+export type MessageId = number;
+
+export type MessageKind = "chat" | "system";
+
+/** A message on its way into the store: no id or time yet. */
+export interface NewMessage {
+  readonly room: RoomId;
+  readonly userId: UserId;
+  readonly username: string;
+  readonly text: string;
+  readonly kind: MessageKind;
+  /** The sender's idempotency key; empty when it gave none. */
+  readonly clientMsgId: string;
+}
+
+/** A message as the store keeps it and every reader sees it. */
+export interface StoredMessage extends NewMessage {
+  readonly id: MessageId;
+  /** Milliseconds since the Unix epoch, from the server's clock. */
+  readonly timeMs: number;
+}
 
 export interface AppendResult {
   readonly message: StoredMessage;
@@ -17,19 +42,70 @@ export interface HistoryOptions {
   readonly includeSystem: boolean;
 }
 
+/** One page read forwards from a cursor. */
+export interface AfterPage {
+  /** Ids above the cursor, oldest first, at most the limit asked for. */
+  readonly messages: StoredMessage[];
+  /**
+   * The highest id retention has removed from this room (0 when none), read
+   * in the same snapshot as `messages`: ids from the cursor + 1 up to this one
+   * are gone for good, which a reader must report rather than skip silently.
+   */
+  readonly prunedThrough: MessageId;
+}
+
+/** What retention removes; a field left out is unlimited. */
+export interface RetentionPolicy {
+  /** Remove messages stored before this time (ms since the Unix epoch). */
+  readonly olderThanMs?: number;
+  /** Keep at most this many of each room's newest messages. */
+  readonly maxPerRoom?: number;
+}
+
+/**
+ * The store cannot serve now but may later: the database is locked, the disk
+ * is full, an I/O error, or the store is closing. Nothing of the failed call
+ * was stored; the caller may retry (with the same client_msg_id).
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
 /**
  * Where messages live. The store owns ids and times: it gives each appended
  * message the room's next id and the server's time. Implementations must pass
  * `test/store-contract.ts`.
  */
 export interface Store {
-  /** Appends all of `messages` or none of them, in order. */
+  /**
+   * A name for this history that changes when the history is replaced (a new
+   * database): a resume id from another epoch means nothing here.
+   */
+  readonly epoch: string;
+  /**
+   * Appends all of `messages` or none of them, in order, and resolves once
+   * they are committed. Appends that arrive together may share one commit;
+   * each call still succeeds or fails on its own.
+   */
   append(messages: readonly NewMessage[]): Promise<AppendResult[]>;
   /** The newest messages before `beforeId`, newest first. */
   history(room: RoomId, options: HistoryOptions): Promise<StoredMessage[]>;
   /** Messages with an id above `afterId`, oldest first, at most `limit`. */
-  after(room: RoomId, afterId: MessageId, limit: number): Promise<StoredMessage[]>;
+  after(
+    room: RoomId,
+    afterId: MessageId,
+    limit: number,
+    includeSystem?: boolean,
+  ): Promise<AfterPage>;
   /** The room's newest id; 0 when it has none. */
   lastId(room: RoomId): Promise<MessageId>;
+  /**
+   * Removes what `policy` says, a small batch per transaction so appends are
+   * never held up for long; resolves to how many messages were removed.
+   */
+  prune(policy: RetentionPolicy): Promise<number>;
   close(): Promise<void>;
 }

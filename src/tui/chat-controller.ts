@@ -1,84 +1,145 @@
-import {
-  type ChatClient,
-  ChatClientError,
-  type ChatLine,
-  type ChatSession,
-} from "../client/chat-client.ts";
+import { status } from "@grpc/grpc-js";
+import type { BackoffOptions } from "../client/backoff.ts";
+import { type ChatClient, ChatClientError, type ChatLine } from "../client/chat-client.ts";
+import { type ConnectionState, LiveChat, type LiveEvent } from "../client/live-chat.ts";
+import { DEFAULT_ROOM } from "../core/types.ts";
+import { presenceText } from "../wire/presence-text.ts";
 import { HELP, parseCommand } from "./commands.ts";
+
+export type { ConnectionState } from "../client/live-chat.ts";
 
 /** One thing for a view to show. */
 export type DisplayItem =
   | { readonly kind: "message"; readonly line: ChatLine }
-  /** A message the user just sent, now stored. */
-  | { readonly kind: "sent"; readonly line: ChatLine }
+  /**
+   * A message the user sent: `pending` until the server has stored it. The
+   * same `key` comes again once it is stored, to replace the pending one.
+   */
+  | {
+      readonly kind: "sent";
+      readonly key: string;
+      readonly line: ChatLine;
+      readonly pending: boolean;
+    }
   | { readonly kind: "info"; readonly text: string }
   | { readonly kind: "error"; readonly text: string };
-
-export type ConnectionState = "connecting" | "online" | "offline";
 
 /** What a view (line mode, full screen) gives the controller. */
 export interface ChatView {
   show(item: DisplayItem): void;
   setState(state: ConnectionState): void;
+  /** Older messages, to go above everything shown (full screen's Page Up). */
+  prepend?(items: readonly DisplayItem[]): void;
+}
+
+export interface ChatControllerOptions {
+  readonly backoff?: Partial<BackoffOptions>;
 }
 
 const HISTORY_ON_START = 5;
+const OLDER_PAGE = 50;
+/** How long leaving waits for sends the server has not stored yet. */
+const SETTLE_ON_QUIT_MS = 5_000;
 
 /**
  * The terminal client's behaviour, shared by both of its views: joining,
- * the commands, batch mode and the live session. Views only draw.
+ * the commands, batch mode and the live chat, which reconnects by itself.
+ * Views only draw.
  */
 export class ChatController {
   readonly client: ChatClient;
   readonly #view: ChatView;
-  #session: ChatSession | undefined;
-  #room = "";
+  readonly #options: ChatControllerOptions;
+  #live: LiveChat | undefined;
   #batch: string[] | undefined;
-  #quitting = false;
+  #sentCount = 0;
+  /** The oldest message id shown, for loading older history; 0 when none. */
+  #oldestId = 0;
+  #olderExhausted = false;
 
-  constructor(client: ChatClient, view: ChatView) {
+  constructor(client: ChatClient, view: ChatView, options: ChatControllerOptions = {}) {
     this.client = client;
     this.#view = view;
+    this.#options = options;
   }
 
   /**
-   * Joins, shows the last few messages, opens the live session. Resolves once
-   * the session is live; `ended` resolves when it ends.
+   * Joins, shows the last few messages and starts the live chat. Resolves
+   * once it is live; `ended` resolves with the reason when the chat goes
+   * offline for good (an error that retrying cannot fix). Rejects when the
+   * server cannot be reached at all at start.
    */
-  async start(): Promise<{ ended: Promise<ChatClientError | undefined> }> {
-    this.#view.setState("connecting");
+  async start(): Promise<{ ended: Promise<string> }> {
+    this.#view.setState({ kind: "connecting" });
     const greeting = await this.client.join();
     this.#view.show({ kind: "info", text: `Server: ${greeting}` });
-    await this.#showHistory(HISTORY_ON_START);
-    const session = this.client.openSession();
-    this.#session = session;
-    const live = Promise.withResolvers<void>();
-    void this.#show(session, live.resolve);
-    const ended = session.ended.then((error) => {
-      this.#view.setState("offline");
-      if (error && !this.#quitting)
-        this.#view.show({ kind: "error", text: `Disconnected: ${error.message}` });
-      return error;
+    const newest = await this.#showHistory(HISTORY_ON_START);
+    const live = new LiveChat(this.client, {
+      // After the messages just shown, so none is missed or shown twice.
+      rooms: [{ room: DEFAULT_ROOM, resumeAfterId: newest }],
+      ...(this.#options.backoff ? { backoff: this.#options.backoff } : {}),
     });
-    await live.promise;
+    this.#live = live;
+    const ready = Promise.withResolvers<void>();
+    const ended = this.#consume(live, ready.resolve);
+    await Promise.race([ready.promise, ended]);
     return { ended };
   }
 
-  /** Shows the session's events until it ends; `onLive` once replay is done (or it ended first). */
-  async #show(session: ChatSession, onLive: () => void): Promise<void> {
-    for await (const event of session) {
-      if (event.type === "welcome") {
-        this.#room = event.room;
-      } else if (event.type === "caught_up") {
-        this.#view.setState("online");
-        onLive();
-      } else if (event.type === "message") {
-        this.#view.show({ kind: "message", line: event.message });
-      } else if (event.type === "notice") {
-        this.#view.show({ kind: "info", text: `Server: ${event.text}` });
+  /** Shows the chat's events; resolves with the reason when it goes offline for good. */
+  async #consume(live: LiveChat, onLive: () => void): Promise<string> {
+    for await (const event of live) {
+      if (event.type === "state") {
+        this.#view.setState(event.state);
+        if (event.state.kind === "live") onLive();
+        if (event.state.kind === "offline") return event.state.reason;
+        continue;
       }
+      this.#showEvent(event);
     }
-    onLive();
+    return "The chat was closed.";
+  }
+
+  #showEvent(event: Exclude<LiveEvent, { type: "state" }>): void {
+    switch (event.type) {
+      case "message":
+        this.#noteShown(event.message.id);
+        this.#view.show({ kind: "message", line: event.message });
+        return;
+      case "presence": {
+        const timeMs = Date.now();
+        for (const [users, online] of [
+          [event.left, false],
+          [event.joined, true],
+        ] as const) {
+          if (users.length === 0) continue;
+          const text = presenceText(
+            users.map((u) => u.username),
+            online,
+          );
+          this.#view.show({ kind: "message", line: systemLine(event.room, text, timeMs) });
+        }
+        return;
+      }
+      case "joined":
+        if (event.resume === "reset") {
+          this.#info(
+            "The server's history does not go back to where this client left off (it was reset, or this is another server); showing new messages from here.",
+          );
+        }
+        return;
+      case "gap":
+        this.#info(
+          `${event.toId - event.fromId + 1} messages are no longer on the server (removed by its retention) and cannot be shown.`,
+        );
+        return;
+      case "left":
+        if (event.code !== status.OK) this.#error(`Not in ${event.room}: ${event.reason}`);
+        return;
+      case "notice":
+        this.#info(`Server: ${event.text}`);
+        return;
+    }
   }
 
   /** Handles one typed line. Resolves to false when the user asked to leave. */
@@ -97,7 +158,7 @@ export class ChatController {
       case "empty":
         return true;
       case "message":
-        await this.#send(command.text);
+        this.#send(command.text);
         return true;
       case "history":
         await this.#showHistory(command.count);
@@ -123,16 +184,37 @@ export class ChatController {
     }
   }
 
-  /** Leaves: ends the session and waits (briefly) for the server to confirm. */
+  /** Loads the page of history before the oldest message shown (full screen's Page Up). */
+  async loadOlder(): Promise<void> {
+    if (this.#olderExhausted || !this.#view.prepend) return;
+    try {
+      const { messages, hasMore } = await this.client.history({
+        limit: OLDER_PAGE,
+        includeSystem: true,
+        ...(this.#oldestId > 0 ? { beforeId: this.#oldestId } : {}),
+      });
+      const items: DisplayItem[] = messages.map((line) => ({ kind: "message", line }));
+      if (!hasMore) {
+        this.#olderExhausted = true;
+        items.unshift({ kind: "info", text: "The beginning of the history." });
+      }
+      for (const line of messages) this.#noteShown(line.id);
+      this.#view.prepend(items);
+    } catch (error) {
+      this.#error(`Older messages failed: ${ChatClientError.from(error).message}`);
+    }
+  }
+
+  /**
+   * Leaves: waits briefly for sends the server has not stored yet (saying
+   * how many were lost if it cannot), then ends the chat.
+   */
   async quit(): Promise<void> {
-    this.#quitting = true;
-    const session = this.#session;
-    if (session) {
-      session.close();
-      await Promise.race([
-        session.ended,
-        new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
-      ]);
+    const live = this.#live;
+    if (live) {
+      const unsent = await live.settle(SETTLE_ON_QUIT_MS);
+      if (unsent > 0) this.#error(`${unsent} messages could not be sent before leaving.`);
+      await live.close();
     }
     this.client.close();
   }
@@ -141,40 +223,50 @@ export class ChatController {
     this.#view.show({ kind: "info", text });
   }
 
-  async #send(text: string): Promise<void> {
-    const session = this.#session;
-    if (!session) return;
-    try {
-      const ack = await session.send(text);
-      this.#view.show({
-        kind: "sent",
-        line: {
-          room: this.#room,
-          id: ack.id,
-          timeMs: ack.timeMs,
-          userId: this.client.userId,
-          username: this.client.username,
-          text,
-          system: false,
-        },
-      });
-    } catch (error) {
-      this.#view.show({ kind: "error", text: `Not sent: ${ChatClientError.from(error).message}` });
-    }
+  #error(text: string): void {
+    this.#view.show({ kind: "error", text });
   }
 
-  async #showHistory(count: number): Promise<void> {
+  #noteShown(id: number): void {
+    if (id > 0 && (this.#oldestId === 0 || id < this.#oldestId)) this.#oldestId = id;
+  }
+
+  /** Queued with the live chat, which sends it now or once reconnected; shown pending until stored. */
+  #send(text: string): void {
+    const live = this.#live;
+    if (!live) return;
+    const key = `sent-${this.#sentCount++}`;
+    const line = (id: number, timeMs: number): ChatLine => ({
+      room: DEFAULT_ROOM,
+      id,
+      timeMs,
+      userId: this.client.userId,
+      username: this.client.username,
+      text,
+      system: false,
+      clientMsgId: "",
+    });
+    this.#view.show({ kind: "sent", key, line: line(0, Date.now()), pending: true });
+    live.send(text, DEFAULT_ROOM).then(
+      (ack) =>
+        this.#view.show({ kind: "sent", key, line: line(ack.id, ack.timeMs), pending: false }),
+      (error) => this.#error(`Not sent: ${ChatClientError.from(error).message}`),
+    );
+  }
+
+  /** Shows the newest `count` messages; resolves to the newest id shown (0: none; undefined: failed). */
+  async #showHistory(count: number): Promise<number | undefined> {
     try {
       const { messages } = await this.client.history({ limit: count, includeSystem: true });
       this.#info(messages.length === 0 ? "No messages yet." : `Last ${messages.length} messages:`);
       for (const line of messages) {
+        this.#noteShown(line.id);
         this.#view.show({ kind: "message", line });
       }
+      return messages.at(-1)?.id ?? 0;
     } catch (error) {
-      this.#view.show({
-        kind: "error",
-        text: `History failed: ${ChatClientError.from(error).message}`,
-      });
+      this.#error(`History failed: ${ChatClientError.from(error).message}`);
+      return undefined;
     }
   }
 
@@ -187,10 +279,7 @@ export class ChatController {
       const { summary } = await this.client.sendBatch(texts);
       this.#info(`Server: ${summary}`);
     } catch (error) {
-      this.#view.show({
-        kind: "error",
-        text: `Batch not sent: ${ChatClientError.from(error).message}`,
-      });
+      this.#error(`Batch not sent: ${ChatClientError.from(error).message}`);
     }
   }
 
@@ -199,10 +288,20 @@ export class ChatController {
       const ms = await this.client.ping();
       this.#info(`Pong in ${ms.toFixed(1)} ms`);
     } catch (error) {
-      this.#view.show({
-        kind: "error",
-        text: `Ping failed: ${ChatClientError.from(error).message}`,
-      });
+      this.#error(`Ping failed: ${ChatClientError.from(error).message}`);
     }
   }
+}
+
+function systemLine(room: string, text: string, timeMs: number): ChatLine {
+  return {
+    room,
+    id: 0,
+    timeMs,
+    userId: "system",
+    username: "System",
+    text,
+    system: true,
+    clientMsgId: "",
+  };
 }

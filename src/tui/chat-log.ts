@@ -11,8 +11,10 @@ export interface ChatLogSnapshot {
   readonly state: ConnectionState;
 }
 
-/** How many items a full-screen client keeps; older ones are dropped. */
+/** How many items a full-screen client keeps, besides older pages it loaded; older ones are dropped. */
 export const MAX_ITEMS = 1000;
+/** Older pages loaded with Page Up can raise the limit up to this. */
+const MAX_LOADED = 10_000;
 
 /**
  * What the controller has shown, kept for React to read: a ChatView the
@@ -20,23 +22,42 @@ export const MAX_ITEMS = 1000;
  * `useSyncExternalStore`. Each change makes a new snapshot, so React sees it.
  */
 export class ChatLog implements ChatView {
-  readonly #limit: number;
+  #limit: number;
   readonly #listeners = new Set<() => void>();
-  #snapshot: ChatLogSnapshot = { items: [], state: "connecting" };
+  #snapshot: ChatLogSnapshot = { items: [], state: { kind: "connecting" } };
   #nextSeq = 0;
 
   constructor(limit = MAX_ITEMS) {
     this.#limit = limit;
   }
 
+  /** Appends an item; a sent item whose key is already here replaces it (pending -> stored). */
   show(item: DisplayItem): void {
     const { items } = this.#snapshot;
+    if (item.kind === "sent") {
+      const index = items.findLastIndex((i) => i.item.kind === "sent" && i.item.key === item.key);
+      if (index >= 0) {
+        const replaced = items.slice();
+        replaced[index] = { seq: (items[index] as LoggedItem).seq, item };
+        this.#update({ ...this.#snapshot, items: replaced });
+        return;
+      }
+    }
     const kept = items.slice(Math.max(0, items.length - this.#limit + 1));
     this.#update({ ...this.#snapshot, items: [...kept, { seq: this.#nextSeq++, item }] });
   }
 
+  /** Puts older items above everything shown; their numbers count down from the first. */
+  prepend(older: readonly DisplayItem[]): void {
+    const { items } = this.#snapshot;
+    const first = items[0]?.seq ?? this.#nextSeq;
+    this.#limit = Math.min(MAX_LOADED, this.#limit + older.length);
+    const added = older.map((item, i) => ({ seq: first - older.length + i, item }));
+    this.#update({ ...this.#snapshot, items: [...added, ...items] });
+  }
+
   setState(state: ConnectionState): void {
-    if (state !== this.#snapshot.state) this.#update({ ...this.#snapshot, state });
+    this.#update({ ...this.#snapshot, state });
   }
 
   readonly snapshot = (): ChatLogSnapshot => this.#snapshot;

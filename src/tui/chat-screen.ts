@@ -2,7 +2,7 @@ import { Box, Text, useInput, useStdout } from "ink";
 import { createElement as h, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { ConnectionState } from "./chat-controller.ts";
 import type { ChatLog, LoggedItem } from "./chat-log.ts";
-import { inert } from "./format.ts";
+import { describeState, inert } from "./format.ts";
 import { ItemLine } from "./item-line.ts";
 import { editLine } from "./line-editor.ts";
 
@@ -12,12 +12,15 @@ export interface ChatScreenProps {
   readonly username: string;
   readonly onSubmit: (line: string) => void;
   readonly onQuit: () => void;
+  /** Page Up at the top of the scrollback: load older messages. */
+  readonly onLoadOlder: () => void;
 }
 
 // A badge reads in light and dark terminal themes alike.
-const STATE_BADGE: Record<ConnectionState, { color: string; backgroundColor: string }> = {
+const STATE_BADGE: Record<ConnectionState["kind"], { color: string; backgroundColor: string }> = {
   connecting: { color: "black", backgroundColor: "yellow" },
-  online: { color: "black", backgroundColor: "green" },
+  live: { color: "black", backgroundColor: "green" },
+  reconnecting: { color: "black", backgroundColor: "yellow" },
   offline: { color: "white", backgroundColor: "red" },
 };
 
@@ -39,7 +42,14 @@ function useTerminalRows(): number {
  * of the terminal: once ink's output fills it, ink clears the terminal on
  * every change, the user's scrollback included.
  */
-export function ChatScreen({ log, server, username, onSubmit, onQuit }: ChatScreenProps) {
+export function ChatScreen({
+  log,
+  server,
+  username,
+  onSubmit,
+  onQuit,
+  onLoadOlder,
+}: ChatScreenProps) {
   const { items, state } = useSyncExternalStore(log.subscribe, log.snapshot);
   const rows = useTerminalRows();
   const paneHeight = Math.max(1, rows - 3);
@@ -57,7 +67,11 @@ export function ChatScreen({ log, server, username, onSubmit, onQuit }: ChatScre
   useInput((input, key) => {
     // Half a page of items: long items take several rows, so a whole page could skip some.
     const page = Math.max(1, Math.floor(paneHeight / 2));
-    if (key.pageUp) return scrollTo(end - page);
+    if (key.pageUp) {
+      // At the top already: what is above comes from the server.
+      if (end - paneHeight <= 0) onLoadOlder();
+      return scrollTo(end - page);
+    }
     if (key.pageDown) return scrollTo(end + page);
     const edit = editLine(draft.current, input, key);
     draft.current = edit.text;
@@ -102,7 +116,11 @@ function StatusLine(props: {
     h(
       Text,
       { color: "white", wrap: "truncate-end" },
-      h(Text, { ...STATE_BADGE[props.state], bold: true }, ` ${props.state} `),
+      h(
+        Text,
+        { ...STATE_BADGE[props.state.kind], bold: true },
+        ` ${inert(describeState(props.state))} `,
+      ),
       ` ${inert(props.username)} @ ${inert(props.server)}`,
     ),
     h(Text, { color: "white", wrap: "truncate-start" }, ` ${hint} `),

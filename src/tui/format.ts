@@ -1,3 +1,5 @@
+import type { ConnectionState } from "../client/live-chat.ts";
+
 // Control characters (C0, DEL, C1) and the bidi overrides: text from others
 // must never move the cursor, clear the screen, set the title or reorder
 // what a person reads.
@@ -11,6 +13,21 @@ export function inert(text: string): string {
     if (code === 0x7f) return "␡";
     return `\\u{${code.toString(16)}}`;
   });
+}
+
+/** A connection state as a person reads it: "live", "reconnecting in 2 s (attempt 3)". */
+export function describeState(state: ConnectionState): string {
+  switch (state.kind) {
+    case "connecting":
+    case "live":
+      return state.kind;
+    case "reconnecting": {
+      const s = state.inMs / 1000;
+      return `reconnecting in ${s < 10 ? Number(s.toFixed(1)) : Math.round(s)} s (attempt ${state.attempt})`;
+    }
+    case "offline":
+      return `offline: ${state.reason}`;
+  }
 }
 
 const pad = (n: number) => String(n).padStart(2, "0");

@@ -18,7 +18,9 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
  * Runs the client full screen with ink. Resolves with the exit code when the
- * user quits (0) or the connection is lost (1); rejects when it cannot join.
+ * user quits (0) or the chat goes offline for good (1); rejects when it
+ * cannot join at start. A lost connection is retried meanwhile, and the
+ * status line says so.
  */
 export async function runFullScreen(options: FullScreenOptions): Promise<number> {
   const log = new ChatLog();
@@ -48,13 +50,14 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
       username: options.username,
       onSubmit: submit,
       onQuit: requestQuit,
+      onLoadOlder: () => void controller.loadOlder(),
     }),
     { exitOnCtrlC: false },
   );
-  let lost: { error: Error | undefined } | undefined;
+  let lost: { reason: string } | undefined;
   try {
     const live = await Promise.race([started, quit.promise]);
-    if (live) lost = await Promise.race([live.ended.then((error) => ({ error })), quit.promise]);
+    if (live) lost = await Promise.race([live.ended.then((reason) => ({ reason })), quit.promise]);
   } finally {
     leaving = true;
     await controller.quit();
@@ -66,6 +69,6 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
   }
   if (!lost) return 0;
   // The screen that showed why is gone; say it where it stays.
-  process.stderr.write(`grpc-chat: disconnected${lost.error ? `: ${lost.error.message}` : ""}\n`);
+  process.stderr.write(`grpc-chat: disconnected: ${lost.reason}\n`);
   return 1;
 }

@@ -13,8 +13,9 @@ const RIGID = { flexShrink: 0 } as const;
 export function ItemLine({ item }: { item: DisplayItem }) {
   switch (item.kind) {
     case "message":
+      return h(MessageLine, { line: item.line, pending: false });
     case "sent":
-      return h(MessageLine, { line: item.line });
+      return h(MessageLine, { line: item.line, pending: item.pending });
     case "info":
       return h(Box, RIGID, h(Text, { dimColor: true }, `-- ${inert(item.text)}`));
     case "error":
@@ -22,7 +23,8 @@ export function ItemLine({ item }: { item: DisplayItem }) {
   }
 }
 
-function MessageLine({ line }: { line: ChatLine }) {
+/** A pending line is one of ours the server has not stored yet (offline, say). */
+function MessageLine({ line, pending }: { line: ChatLine; pending: boolean }) {
   const text = inert(line.text);
   // The time in its own column, so wrapped text lines up after it.
   return h(
@@ -36,6 +38,7 @@ function MessageLine({ line }: { line: ChatLine }) {
           null,
           h(Text, { color: colourFor(line.username), bold: true }, inert(line.username)),
           `: ${text}`,
+          pending ? h(Text, { dimColor: true }, " (sending…)") : null,
         ),
   );
 }

@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
 import type { ChatController, ChatView, DisplayItem } from "./chat-controller.ts";
-import { formatTime, inert } from "./format.ts";
+import { describeState, formatTime, inert } from "./format.ts";
 
 /** One line per item: `[time] name: text` for messages. What scripts and tests read. */
 export function formatLine(item: DisplayItem): string | undefined {
@@ -16,21 +16,38 @@ export function formatLine(item: DisplayItem): string | undefined {
   }
 }
 
-/** Prints each item as a line; your own live messages are not echoed (you typed them). */
+/**
+ * Prints each item as a line; your own messages are not echoed (you typed
+ * them). Connection changes are lines too: "-- reconnecting in 2 s (attempt
+ * 3)", then "-- reconnected".
+ */
 export function createLineView(output: Writable): ChatView {
+  let reconnecting = false;
   return {
     show(item) {
       const line = formatLine(item);
       if (line !== undefined) output.write(`${line}\n`);
     },
-    setState() {},
+    setState(state) {
+      if (state.kind === "reconnecting") {
+        if (!reconnecting) output.write(`-- connection lost: ${inert(state.reason)}\n`);
+        reconnecting = true;
+        output.write(`-- ${describeState(state)}\n`);
+      } else if (state.kind === "live" && reconnecting) {
+        reconnecting = false;
+        output.write("-- reconnected\n");
+      } else if (state.kind === "offline") {
+        output.write(`-- ${inert(describeState(state))}\n`);
+      }
+    },
   };
 }
 
 /**
  * Runs the client on plain lines: each input line is a message or a command,
- * handled in order. Resolves with the exit code when input ends, the user
- * quits, or the connection ends.
+ * handled in order. Resolves with the exit code: 0 when input ends or the
+ * user quits, 1 when the chat goes offline for good (retrying cannot fix it).
+ * A lost connection is retried meanwhile; what is typed waits for it.
  */
 export async function runLineMode(
   makeController: (view: ChatView) => ChatController,

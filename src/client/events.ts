@@ -1,0 +1,161 @@
+import { type ServiceError, status } from "@grpc/grpc-js";
+import { type Event, type Message, MessageKind, ResumeOutcome } from "../gen/chat_pb.js";
+
+/** A message as clients show it. */
+export interface ChatLine {
+  readonly room: string;
+  readonly id: number;
+  /** Server time, ms since the Unix epoch. */
+  readonly timeMs: number;
+  readonly userId: string;
+  readonly username: string;
+  readonly text: string;
+  readonly system: boolean;
+  /** The sender's idempotency key ("" when none). */
+  readonly clientMsgId: string;
+}
+
+export interface Member {
+  readonly userId: string;
+  readonly username: string;
+}
+
+/** How a join started delivery: live at the head, resumed, or reset (the resume point meant nothing). */
+export type ResumeKind = "live" | "resumed" | "reset";
+
+/** What the server pushes on a Session or a subscription, as plain values. */
+export type SessionEvent =
+  | {
+      readonly type: "welcome";
+      readonly userId: string;
+      readonly username: string;
+      readonly maxRooms: number;
+    }
+  | {
+      readonly type: "joined";
+      readonly room: string;
+      readonly lastId: number;
+      readonly epoch: string;
+      readonly resume: ResumeKind;
+    }
+  | { readonly type: "message"; readonly message: ChatLine }
+  | {
+      readonly type: "caught_up";
+      readonly room: string;
+      readonly lastId: number;
+      readonly online: readonly Member[];
+      readonly onlineCount: number;
+    }
+  | {
+      readonly type: "presence";
+      readonly room: string;
+      readonly joined: readonly Member[];
+      readonly left: readonly Member[];
+      readonly onlineCount: number;
+    }
+  | { readonly type: "gap"; readonly room: string; readonly fromId: number; readonly toId: number }
+  | { readonly type: "left"; readonly room: string; readonly code: status; readonly reason: string }
+  | { readonly type: "notice"; readonly text: string; readonly timeMs: number };
+
+export interface SendAck {
+  readonly room: string;
+  readonly id: number;
+  readonly timeMs: number;
+}
+
+/** A failed call, with the server's gRPC status and its sentence for a person. */
+export class ChatClientError extends Error {
+  readonly code: status;
+
+  constructor(code: status, message: string) {
+    super(message);
+    this.name = "ChatClientError";
+    this.code = code;
+  }
+
+  static from(error: unknown): ChatClientError {
+    if (error instanceof ChatClientError) return error;
+    const e = error as Partial<ServiceError>;
+    return new ChatClientError(e.code ?? status.UNKNOWN, e.details || e.message || String(error));
+  }
+}
+
+export function toChatLine(message: Message): ChatLine {
+  return {
+    room: message.room,
+    id: Number(message.id),
+    timeMs: Number(message.serverTimeMs),
+    userId: message.userId,
+    username: message.username,
+    text: message.text,
+    system: message.kind === MessageKind.SYSTEM,
+    clientMsgId: message.clientMsgId,
+  };
+}
+
+const RESUME: Record<number, ResumeKind> = {
+  [ResumeOutcome.LIVE]: "live",
+  [ResumeOutcome.RESUMED]: "resumed",
+  [ResumeOutcome.RESET]: "reset",
+};
+
+const members = (list: readonly Member[]): Member[] =>
+  list.map(({ userId, username }) => ({ userId, username }));
+
+/** The plain form of an Event; acks and refusals are not here (they answer sends). */
+export function toSessionEvent(event: Event): SessionEvent | undefined {
+  const { kind } = event;
+  switch (kind.case) {
+    case "welcome":
+      return {
+        type: "welcome",
+        userId: kind.value.userId,
+        username: kind.value.username,
+        maxRooms: kind.value.maxRooms,
+      };
+    case "joined":
+      return {
+        type: "joined",
+        room: kind.value.room,
+        lastId: Number(kind.value.lastId),
+        epoch: kind.value.epoch,
+        resume: RESUME[kind.value.resume] ?? "live",
+      };
+    case "message":
+      return { type: "message", message: toChatLine(kind.value) };
+    case "caughtUp":
+      return {
+        type: "caught_up",
+        room: kind.value.room,
+        lastId: Number(kind.value.lastId),
+        online: members(kind.value.online),
+        onlineCount: kind.value.onlineCount,
+      };
+    case "presence":
+      return {
+        type: "presence",
+        room: kind.value.room,
+        joined: members(kind.value.joined),
+        left: members(kind.value.left),
+        onlineCount: kind.value.onlineCount,
+      };
+    case "gap":
+      return {
+        type: "gap",
+        room: kind.value.room,
+        fromId: Number(kind.value.fromId),
+        toId: Number(kind.value.toId),
+      };
+    case "left":
+      return {
+        type: "left",
+        room: kind.value.room,
+        code: kind.value.code,
+        reason: kind.value.reason,
+      };
+    case "notice":
+      return { type: "notice", text: kind.value.text, timeMs: Number(kind.value.serverTimeMs) };
+    default:
+      return undefined;
+  }
+}

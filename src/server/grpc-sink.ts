@@ -1,0 +1,27 @@
+import type { Writable } from "node:stream";
+import type { Logger } from "pino";
+import type { Encoder } from "../core/envelope.ts";
+import type { StreamSink } from "../core/outlet.ts";
+import { toServiceError } from "./status.ts";
+
+/** A grpc-js server call we can write to: server-streaming or bidirectional. */
+export type WritableCall = Writable & { readonly cancelled: boolean };
+
+/**
+ * A grpc-js call as the core's StreamSink. grpc-js serialises nothing here:
+ * the service definition passes bytes through, so the fan-out's one encoding
+ * is what goes on the wire.
+ */
+export function grpcSink(call: WritableCall, encoder: Encoder, logger: Logger): StreamSink {
+  return {
+    encoder,
+    write: (bytes) => call.write(bytes),
+    onDrain: (callback) => call.once("drain", callback),
+    end(error) {
+      if (call.cancelled || call.writableEnded) return;
+      // grpc-js sends the status after what is already written.
+      if (error) call.emit("error", toServiceError(error, logger));
+      else call.end();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { create } from "@bufbuild/protobuf";
+import type { ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from "@grpc/grpc-js";
+import { ChatError } from "../core/chat-error.ts";
+import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
+import {
+  type HistoryPage,
+  HistoryPageSchema,
+  type HistoryQuery,
+  type ListMembersRequest,
+  type ListMembersResponse,
+  ListMembersResponseSchema,
+  type PingRequest,
+  type PingResponse,
+  PingResponseSchema,
+  type SendRequest,
+  type SendResponse,
+  SendResponseSchema,
+} from "../gen/chat_pb.js";
+import type { HandlerContext } from "./context.ts";
+import { toMessage } from "./encoders.ts";
+import { metadataUserId } from "./identity.ts";
+import { toMessageId } from "./live-stream.ts";
+import { toServiceError } from "./status.ts";
+
+const DEFAULT_MEMBERS_PAGE = 100;
+const MAX_MEMBERS_PAGE = 1000;
+
+/** A ListMembers page token: the last member of the page, opaque to clients. */
+function encodeToken(member: Identity): string {
+  return Buffer.from(JSON.stringify([member.username, member.userId])).toString("base64url");
+}
+
+function decodeToken(token: string): Identity {
+  try {
+    const [username, userId] = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    if (typeof username === "string" && typeof userId === "string") return { username, userId };
+  } catch {
+    // Reported below, in words.
+  }
+  throw new ChatError(
+    "invalid_argument",
+    "The page_token is not one this server gave out; start again with an empty one.",
+  );
+}
+
+/** Our unary calls: Send, History, ListMembers, Ping. */
+export function unaryService(context: HandlerContext): UntypedServiceImplementation {
+  const { chat, logger } = context;
+
+  /** A unary caller is who its metadata says, under the name it joined with. */
+  const unaryIdentity = (call: ServerUnaryCall<unknown, unknown>): Identity => {
+    const userId = metadataUserId(call.metadata);
+    if (userId === "") {
+      throw new ChatError("invalid_argument", "Send the metadata key user_id to say who you are.");
+    }
+    const username = chat.nameOf(userId);
+    if (username === undefined) {
+      throw new ChatError(
+        "failed_precondition",
+        "This user_id has not joined (or the server restarted since); call JoinChat first.",
+      );
+    }
+    return { userId, username };
+  };
+
+  return {
+    async send(
+      call: ServerUnaryCall<SendRequest, SendResponse>,
+      callback: sendUnaryData<SendResponse>,
+    ) {
+      try {
+        const { text, clientMsgId } = call.request;
+        const { message } = await chat.send(unaryIdentity(call), {
+          room: call.request.room || DEFAULT_ROOM,
+          text,
+          clientMsgId,
+        });
+        const ack = {
+          clientMsgId,
+          id: BigInt(message.id),
+          serverTimeMs: BigInt(message.timeMs),
+          room: message.room,
+        };
+        callback(null, create(SendResponseSchema, { ack }));
+      } catch (error) {
+        callback(toServiceError(error, logger));
+      }
+    },
+
+    async history(
+      call: ServerUnaryCall<HistoryQuery, HistoryPage>,
+      callback: sendUnaryData<HistoryPage>,
+    ) {
+      try {
+        const { messages, hasMore } = await chat.history({
+          room: call.request.room || DEFAULT_ROOM,
+          limit: call.request.limit,
+          beforeId: toMessageId(call.request.beforeId),
+          afterId: toMessageId(call.request.afterId),
+          includeSystem: call.request.includeSystem,
+        });
+        callback(null, create(HistoryPageSchema, { messages: messages.map(toMessage), hasMore }));
+      } catch (error) {
+        callback(toServiceError(error, logger));
+      }
+    },
+
+    listMembers(
+      call: ServerUnaryCall<ListMembersRequest, ListMembersResponse>,
+      callback: sendUnaryData<ListMembersResponse>,
+    ) {
+      try {
+        const { pageSize, pageToken } = call.request;
+        if (pageSize < 0 || pageSize > MAX_MEMBERS_PAGE) {
+          throw new ChatError(
+            "invalid_argument",
+            `A page_size is 1-${MAX_MEMBERS_PAGE} (0 means ${DEFAULT_MEMBERS_PAGE}).`,
+          );
+        }
+        const page = chat.members(
+          call.request.room || DEFAULT_ROOM,
+          pageSize || DEFAULT_MEMBERS_PAGE,
+          pageToken ? decodeToken(pageToken) : undefined,
+        );
+        callback(
+          null,
+          create(ListMembersResponseSchema, {
+            members: page.members,
+            nextPageToken: page.next ? encodeToken(page.next) : "",
+            onlineCount: page.onlineCount,
+          }),
+        );
+      } catch (error) {
+        callback(toServiceError(error, logger));
+      }
+    },
+
+    ping(_call: ServerUnaryCall<PingRequest, PingResponse>, callback: sendUnaryData<PingResponse>) {
+      callback(null, create(PingResponseSchema, { serverTimeMs: BigInt(chat.now()) }));
+    },
+  };
+}

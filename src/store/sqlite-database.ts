@@ -1,0 +1,254 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { migrate } from "./sqlite-migrations.ts";
+import type { CallOutcome, GroupOutcome, WorkerInput } from "./sqlite-protocol.ts";
+import { type PruneJob, Pruner } from "./sqlite-prune.ts";
+import type {
+  AfterPage,
+  AppendResult,
+  HistoryOptions,
+  MessageId,
+  MessageKind,
+  NewMessage,
+  RetentionPolicy,
+  RoomId,
+  StoredMessage,
+} from "./store.ts";
+
+// Short at open, so a file another server holds is refused at once rather
+// than after the normal wait; once the lock is ours nobody else can hold us up.
+const OPEN_BUSY_TIMEOUT_MS = 150;
+const BUSY_TIMEOUT_MS = 5_000;
+
+const COLUMNS = "room, id, time_ms, user_id, username, text, kind, client_msg_id";
+
+interface Row {
+  room: string;
+  id: number;
+  time_ms: number;
+  user_id: string;
+  username: string;
+  text: string;
+  kind: string;
+  client_msg_id: string;
+}
+
+/**
+ * Opens (creating the directory and file), locks and migrates the database.
+ * Throws SQLite's own error when another connection holds the file.
+ */
+export function openDatabase(input: WorkerInput): MessageDatabase {
+  const memory = input.path === ":memory:";
+  if (!memory) mkdirSync(dirname(input.path), { recursive: true });
+  const db = new DatabaseSync(input.path, { timeout: OPEN_BUSY_TIMEOUT_MS });
+  try {
+    if (!memory) {
+      // Before the first access: the connection then keeps every lock it
+      // takes until it closes (the OS drops them if the process dies), and the
+      // WAL index lives in this process's memory instead of a shared -shm file.
+      db.exec("PRAGMA locking_mode = EXCLUSIVE");
+      db.exec("PRAGMA journal_mode = WAL");
+    }
+    db.exec(`PRAGMA synchronous = ${input.durability === "normal" ? "NORMAL" : "FULL"}`);
+    migrate(db, input.path, input.nowMs);
+    if (input.maxPageCount !== undefined) {
+      db.exec(`PRAGMA max_page_count = ${Math.trunc(input.maxPageCount)}`);
+    }
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    return new MessageDatabase(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/**
+ * The store's SQL, synchronous, on one connection that is the file's only
+ * writer. Made by `openDatabase`.
+ */
+export class MessageDatabase {
+  readonly epoch: string;
+  readonly #db: DatabaseSync;
+  // The only writer may keep each room's last id here instead of reading it
+  // back on every append; entries are dropped whenever a rollback may have
+  // given ids back, and reloaded from the table.
+  readonly #lastIds = new Map<RoomId, MessageId>();
+  readonly #insert: StatementSync;
+  readonly #byClientMsgId: StatementSync;
+  readonly #lastIdOf: StatementSync;
+  readonly #newest: StatementSync;
+  readonly #newestChat: StatementSync;
+  readonly #after: StatementSync;
+  readonly #afterChat: StatementSync;
+  readonly #prunedThrough: StatementSync;
+  readonly #pruner: Pruner;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    const epoch = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get();
+    this.epoch = String(epoch?.value);
+    this.#insert = db.prepare(`INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    // The repeated "<> ''" lets SQLite use the partial index; without it every
+    // lookup scans the room.
+    this.#byClientMsgId = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND user_id = ? AND client_msg_id = ? AND client_msg_id <> ''`,
+    );
+    // Retention may have removed a room's newest ids; they are still used.
+    this.#lastIdOf = db.prepare(
+      `SELECT max(coalesce((SELECT max(id) FROM messages WHERE room = ?1), 0),
+                  coalesce((SELECT pruned_through FROM rooms WHERE room = ?1), 0)) AS id`,
+    );
+    this.#newest = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+    );
+    this.#newestChat = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id < ? AND kind <> 'system' ORDER BY id DESC LIMIT ?`,
+    );
+    this.#after = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?`,
+    );
+    this.#afterChat = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id > ? AND kind <> 'system' ORDER BY id LIMIT ?`,
+    );
+    this.#prunedThrough = db.prepare("SELECT pruned_through AS id FROM rooms WHERE room = ?");
+    this.#pruner = new Pruner(db, (room) => this.lastId(room));
+  }
+
+  /**
+   * Appends every call's messages in one transaction, each call inside its own
+   * savepoint: a call that fails is rolled back alone and the others go on.
+   * When the transaction itself fails, every call fails.
+   */
+  appendGroup(calls: readonly (readonly NewMessage[])[], timeMs: number): GroupOutcome<unknown> {
+    const touched = new Set<RoomId>();
+    const failAll = (error: unknown): GroupOutcome<unknown> => {
+      this.#rollback();
+      for (const room of touched) this.#lastIds.delete(room);
+      return { committed: false, calls: calls.map(() => ({ ok: false, error })) };
+    };
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      return failAll(error);
+    }
+    const outcomes: CallOutcome<unknown>[] = [];
+    for (const call of calls) {
+      const rooms = new Set<RoomId>();
+      try {
+        this.#db.exec("SAVEPOINT append_call");
+        const results = call.map((message) => this.#appendOne(message, timeMs, rooms));
+        this.#db.exec("RELEASE append_call");
+        outcomes.push({ ok: true, results });
+      } catch (error) {
+        for (const room of rooms) touched.add(room);
+        // SQLite rolls the whole transaction back itself on some errors (a
+        // full disk, an I/O error, out of memory): the other calls are gone too.
+        if (!this.#db.isTransaction) return failAll(error);
+        try {
+          this.#db.exec("ROLLBACK TO append_call");
+          this.#db.exec("RELEASE append_call");
+        } catch (rollbackError) {
+          return failAll(rollbackError);
+        }
+        for (const room of rooms) this.#lastIds.delete(room);
+        outcomes.push({ ok: false, error });
+      }
+      for (const room of rooms) touched.add(room);
+    }
+    try {
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      return failAll(error);
+    }
+    return { committed: true, calls: outcomes };
+  }
+
+  /** The newest messages before `options.beforeId`, newest first. */
+  history(room: RoomId, options: HistoryOptions): StoredMessage[] {
+    const before =
+      options.beforeId && options.beforeId > 0 ? options.beforeId : Number.MAX_SAFE_INTEGER;
+    const statement = options.includeSystem ? this.#newest : this.#newestChat;
+    return statement.all(room, before, options.limit).map(toMessage);
+  }
+
+  after(room: RoomId, afterId: MessageId, limit: number, includeSystem: boolean): AfterPage {
+    // One connection on one thread: nothing can write between these two
+    // reads, so they see the same snapshot.
+    const statement = includeSystem ? this.#after : this.#afterChat;
+    const messages = statement.all(room, afterId, limit).map(toMessage);
+    const pruned = this.#prunedThrough.get(room);
+    return { messages, prunedThrough: pruned ? Number(pruned.id) : 0 };
+  }
+
+  /** The room's newest id ever given (retention does not lower it); 0 for none. */
+  lastId(room: RoomId): MessageId {
+    let id = this.#lastIds.get(room);
+    if (id === undefined) {
+      id = Number(this.#lastIdOf.get(room)?.id ?? 0);
+      this.#lastIds.set(room, id);
+    }
+    return id;
+  }
+
+  /** Fixes what `policy` will remove; see Pruner.start. */
+  startPrune(policy: RetentionPolicy): PruneJob {
+    return this.#pruner.start(policy);
+  }
+
+  /** One transaction of `job`; true when it is done. See Pruner.step. */
+  pruneStep(job: PruneJob): boolean {
+    return this.#pruner.step(job);
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #appendOne(message: NewMessage, timeMs: number, rooms: Set<RoomId>): AppendResult {
+    if (message.clientMsgId !== "") {
+      const row = this.#byClientMsgId.get(message.room, message.userId, message.clientMsgId);
+      if (row) return { message: toMessage(row), duplicate: true };
+    }
+    rooms.add(message.room);
+    const id = this.lastId(message.room) + 1;
+    this.#insert.run(
+      message.room,
+      id,
+      timeMs,
+      message.userId,
+      message.username,
+      message.text,
+      message.kind,
+      message.clientMsgId,
+    );
+    this.#lastIds.set(message.room, id);
+    const { room, userId, username, text, kind, clientMsgId } = message;
+    return {
+      message: { room, id, timeMs, userId, username, text, kind, clientMsgId },
+      duplicate: false,
+    };
+  }
+
+  // The error being reported matters more than a rollback that fails too.
+  #rollback(): void {
+    if (!this.#db.isTransaction) return;
+    try {
+      this.#db.exec("ROLLBACK");
+    } catch {}
+  }
+}
+
+function toMessage(record: Record<string, unknown>): StoredMessage {
+  const row = record as unknown as Row;
+  return {
+    room: row.room,
+    id: row.id,
+    timeMs: row.time_ms,
+    userId: row.user_id,
+    username: row.username,
+    text: row.text,
+    kind: row.kind as MessageKind,
+    clientMsgId: row.client_msg_id,
+  };
+}

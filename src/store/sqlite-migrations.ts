@@ -1,0 +1,113 @@
+import { randomUUID } from "node:crypto";
+import type { DatabaseSync } from "node:sqlite";
+
+interface Migration {
+  readonly version: number;
+  readonly apply: (db: DatabaseSync) => void;
+}
+
+/**
+ * The schema's history, oldest first. Append new versions; never edit one
+ * that has shipped, since databases out there already recorded it.
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    // The schema the store had before migrations were numbered, verbatim, so a
+    // database written back then is exactly "version 1".
+    version: 1,
+    apply: (db) =>
+      db.exec(`
+CREATE TABLE IF NOT EXISTS messages (
+  room          TEXT    NOT NULL,
+  id            INTEGER NOT NULL,
+  time_ms       INTEGER NOT NULL,
+  user_id       TEXT    NOT NULL,
+  username      TEXT    NOT NULL,
+  text          TEXT    NOT NULL,
+  kind          TEXT    NOT NULL,
+  client_msg_id TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (room, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client_msg_id
+  ON messages (room, user_id, client_msg_id) WHERE client_msg_id <> '';
+`),
+  },
+  {
+    // The epoch names this history; it is made here, so a history upgraded
+    // from version 1 gets one too. A room has a row in `rooms` once retention
+    // has removed something from it; no row means pruned_through = 0.
+    version: 2,
+    apply: (db) => {
+      db.exec(`
+CREATE TABLE meta (
+  key   TEXT NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE rooms (
+  room           TEXT    PRIMARY KEY,
+  pruned_through INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+`);
+      db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(randomUUID());
+    },
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the database to SCHEMA_VERSION in one write transaction, which also
+ * takes the write lock (held for the connection's life in EXCLUSIVE locking
+ * mode). Throws, changing nothing, when a newer server wrote the database.
+ */
+export function migrate(db: DatabaseSync, path: string, nowMs: number): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  version       INTEGER PRIMARY KEY,
+  applied_at_ms INTEGER NOT NULL
+)`);
+    const record = db.prepare(
+      "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?, ?)",
+    );
+    let current = Number(
+      (
+        db.prepare("SELECT coalesce(max(version), 0) AS v FROM schema_migrations").get() as {
+          v: number;
+        }
+      ).v,
+    );
+    if (current === 0 && hasTable(db, "messages")) {
+      // Written before migrations were recorded: that code made version 1.
+      record.run(1, nowMs);
+      current = 1;
+    }
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `The SQLite database ${path} has schema version ${current}, but this server knows only up to ${SCHEMA_VERSION}: a newer grpc-chat server wrote it. Run that newer version, or choose another --db.`,
+      );
+    }
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      migration.apply(db);
+      record.run(migration.version, nowMs);
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    // The error that matters is the one above, not a failed rollback.
+    if (db.isTransaction) {
+      try {
+        db.exec("ROLLBACK");
+      } catch {}
+    }
+    throw error;
+  }
+}
+
+function hasTable(db: DatabaseSync, name: string): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(name) !==
+    undefined
+  );
+}

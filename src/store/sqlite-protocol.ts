@@ -1,0 +1,128 @@
+// What the main thread and the SQLite worker say to each other. Everything
+// here crosses postMessage, so it is plain data: errors travel as WireError
+// and are rebuilt on the other side.
+import type {
+  AfterPage,
+  AppendResult,
+  HistoryOptions,
+  MessageId,
+  NewMessage,
+  RetentionPolicy,
+  RoomId,
+  StoredMessage,
+} from "./store.ts";
+
+/** The worker's `workerData`. */
+export interface WorkerInput {
+  readonly path: string;
+  readonly durability: "full" | "normal";
+  readonly maxPageCount: number | undefined;
+  /** The open's time, recorded with the migrations it applies. */
+  readonly nowMs: number;
+}
+
+/** The worker's first message: the database is open (and locked), or why not. */
+export type OpenReply =
+  | { readonly type: "ready"; readonly epoch: string }
+  | { readonly type: "failed"; readonly error: WireError };
+
+export type Request =
+  | {
+      readonly id: number;
+      readonly op: "append";
+      /** Every message of the group gets this time. */
+      readonly timeMs: number;
+      /** One entry per append() call, each all-or-nothing. */
+      readonly calls: readonly (readonly NewMessage[])[];
+    }
+  | {
+      readonly id: number;
+      readonly op: "history";
+      readonly room: RoomId;
+      readonly options: HistoryOptions;
+    }
+  | {
+      readonly id: number;
+      readonly op: "after";
+      readonly room: RoomId;
+      readonly afterId: MessageId;
+      readonly limit: number;
+      readonly includeSystem: boolean;
+    }
+  | { readonly id: number; readonly op: "lastId"; readonly room: RoomId }
+  | { readonly id: number; readonly op: "prune"; readonly policy: RetentionPolicy }
+  | { readonly id: number; readonly op: "close" };
+
+/** What each op resolves with. */
+export interface Results {
+  append: GroupOutcome;
+  history: StoredMessage[];
+  after: AfterPage;
+  lastId: MessageId;
+  prune: number;
+  close: undefined;
+}
+
+export type Reply =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: WireError };
+
+export type CallOutcome<E = WireError> =
+  | { readonly ok: true; readonly results: AppendResult[] }
+  | { readonly ok: false; readonly error: E };
+
+export interface GroupOutcome<E = WireError> {
+  /** Whether the group's transaction committed (false: every call failed). */
+  readonly committed: boolean;
+  /** In the order of the request's calls. */
+  readonly calls: CallOutcome<E>[];
+}
+
+/** Enough of an error to rebuild it: node:sqlite's errors carry errcode and errstr. */
+export interface WireError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string | undefined;
+  readonly code: string | undefined;
+  /** SQLite's extended result code; the primary code is `errcode & 0xff`. */
+  readonly errcode: number | undefined;
+  readonly errstr: string | undefined;
+}
+
+export function toWireError(error: unknown): WireError {
+  if (!(error instanceof Error)) {
+    return { name: "Error", message: String(error), stack: undefined, ...noSqlite };
+  }
+  const fields = error as Error & { code?: unknown; errcode?: unknown; errstr?: unknown };
+  return {
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+    code: typeof fields.code === "string" ? fields.code : undefined,
+    errcode: typeof fields.errcode === "number" ? fields.errcode : undefined,
+    errstr: typeof fields.errstr === "string" ? fields.errstr : undefined,
+  };
+}
+
+const noSqlite = { code: undefined, errcode: undefined, errstr: undefined } as const;
+
+/** The error as the worker saw it, with its properties and the worker's stack. */
+export function fromWireError(wire: WireError): Error {
+  const error =
+    wire.name === "TypeError"
+      ? new TypeError(wire.message)
+      : wire.name === "RangeError"
+        ? new RangeError(wire.message)
+        : new Error(wire.message);
+  if (error.name !== wire.name) error.name = wire.name;
+  if (wire.stack !== undefined) error.stack = wire.stack;
+  const { code, errcode, errstr } = wire;
+  // Only what was there: a plain Error stays free of undefined sqlite fields.
+  Object.assign(
+    error,
+    code === undefined ? {} : { code },
+    errcode === undefined ? {} : { errcode },
+    errstr === undefined ? {} : { errstr },
+  );
+  return error;
+}

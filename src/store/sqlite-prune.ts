@@ -1,0 +1,107 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { MessageId, RetentionPolicy, RoomId } from "./store.ts";
+
+/** Most rows one prune transaction removes: an append waits for at most one such batch. */
+export const PRUNE_BATCH = 500;
+
+/** A prune in progress, advanced one transaction at a time by `Pruner.step`. */
+export interface PruneJob {
+  /** The rooms that had messages when the prune began, each with its maxPerRoom cutoff. */
+  readonly rooms: readonly { readonly room: RoomId; readonly cutoff: MessageId }[];
+  readonly olderThanMs: number;
+  /** The room being pruned; rooms before it are done. */
+  index: number;
+  removed: number;
+}
+
+/** Retention's SQL, on the store's one connection. */
+export class Pruner {
+  readonly #db: DatabaseSync;
+  readonly #lastId: (room: RoomId) => MessageId;
+  readonly #rooms: StatementSync;
+  readonly #oldest: StatementSync;
+  readonly #deleteThrough: StatementSync;
+  readonly #raisePrunedThrough: StatementSync;
+
+  /** `lastId` is the room's newest id ever given, as the appends see it. */
+  constructor(db: DatabaseSync, lastId: (room: RoomId) => MessageId) {
+    this.#db = db;
+    this.#lastId = lastId;
+    // One primary-key seek per room rather than a walk over every message.
+    this.#rooms = db.prepare(`
+WITH RECURSIVE r(room) AS (
+  SELECT min(room) FROM messages
+  UNION ALL
+  SELECT (SELECT min(room) FROM messages WHERE room > r.room) FROM r WHERE r.room IS NOT NULL
+)
+SELECT room FROM r WHERE room IS NOT NULL`);
+    this.#oldest = db.prepare(
+      "SELECT id, time_ms FROM messages WHERE room = ? ORDER BY id LIMIT ?",
+    );
+    this.#deleteThrough = db.prepare("DELETE FROM messages WHERE room = ? AND id <= ?");
+    this.#raisePrunedThrough = db.prepare(
+      `INSERT INTO rooms (room, pruned_through) VALUES (?, ?)
+       ON CONFLICT (room) DO UPDATE SET pruned_through = max(pruned_through, excluded.pruned_through)`,
+    );
+  }
+
+  /** Fixes what `policy` will remove: the rooms that have messages now, and their cutoffs. */
+  start(policy: RetentionPolicy): PruneJob {
+    const { maxPerRoom, olderThanMs } = policy;
+    if (maxPerRoom === undefined && olderThanMs === undefined) {
+      return { rooms: [], olderThanMs: Number.NEGATIVE_INFINITY, index: 0, removed: 0 };
+    }
+    const rooms = this.#rooms.all().map((row) => {
+      const room = String(row.room);
+      return { room, cutoff: maxPerRoom === undefined ? 0 : this.#lastId(room) - maxPerRoom };
+    });
+    return { rooms, olderThanMs: olderThanMs ?? Number.NEGATIVE_INFINITY, index: 0, removed: 0 };
+  }
+
+  /**
+   * Removes at most PRUNE_BATCH messages of `job` in one transaction, each
+   * room from its oldest id up to the first one the policy keeps, raising the
+   * room's pruned_through in the same transaction (so every id up to it is
+   * gone). Returns true when the job is done.
+   */
+  step(job: PruneJob): boolean {
+    const startIndex = job.index;
+    let budget = PRUNE_BATCH;
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      while (budget > 0 && job.index < job.rooms.length) {
+        const { room, cutoff } = job.rooms[job.index] as PruneJob["rooms"][number];
+        let through = 0;
+        let count = 0;
+        let kept = false;
+        for (const row of this.#oldest.iterate(room, budget)) {
+          if (Number(row.id) > cutoff && Number(row.time_ms) >= job.olderThanMs) {
+            kept = true;
+            break;
+          }
+          through = Number(row.id);
+          count++;
+        }
+        if (count > 0) {
+          this.#deleteThrough.run(room, through);
+          this.#raisePrunedThrough.run(room, through);
+        }
+        // A full batch may have left more of this room for the next step.
+        if (kept || count < budget) job.index++;
+        budget -= count;
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      // The error being reported matters more than a rollback that fails too.
+      if (this.#db.isTransaction) {
+        try {
+          this.#db.exec("ROLLBACK");
+        } catch {}
+      }
+      job.index = startIndex;
+      throw error;
+    }
+    job.removed += PRUNE_BATCH - budget;
+    return job.index >= job.rooms.length;
+  }
+}

@@ -1,0 +1,132 @@
+// The SQLite worker thread: owns the store's only connection and runs all of
+// its SQL, one task at a time, in the order requests arrive. Started by
+// openSqliteStore (sqlite-store.ts) with a WorkerInput as workerData.
+import { parentPort, workerData } from "node:worker_threads";
+import { type MessageDatabase, openDatabase } from "./sqlite-database.ts";
+import { type OpenReply, type Reply, type Request, toWireError } from "./sqlite-protocol.ts";
+import type { PruneJob } from "./sqlite-prune.ts";
+
+if (!parentPort) throw new Error("sqlite-worker.ts runs only as a worker thread");
+const port = parentPort;
+
+const queue: (() => void)[] = [];
+let scheduled = false;
+// Prunes still under way, so close() can end them.
+const prunes = new Map<PruneJob, (removed: number) => void>();
+
+function enqueue(task: () => void): void {
+  queue.push(task);
+  schedule();
+}
+
+// One task per turn of the event loop: messages that arrived while a task ran
+// are queued (in the poll phase) before the next task starts.
+function schedule(): void {
+  if (scheduled || queue.length === 0) return;
+  scheduled = true;
+  setImmediate(() => {
+    scheduled = false;
+    queue.shift()?.();
+    schedule();
+  });
+}
+
+function reply(id: number, run: () => unknown): void {
+  let message: Reply;
+  try {
+    message = { id, ok: true, value: run() };
+  } catch (error) {
+    message = { id, ok: false, error: toWireError(error) };
+  }
+  port.postMessage(message);
+}
+
+function fail(id: number, error: unknown): void {
+  port.postMessage({ id, ok: false, error: toWireError(error) } satisfies Reply);
+}
+
+function prune(db: MessageDatabase, request: Extract<Request, { op: "prune" }>): void {
+  let job: PruneJob;
+  try {
+    job = db.startPrune(request.policy);
+  } catch (error) {
+    fail(request.id, error);
+    return;
+  }
+  const finish = (removed: number) => {
+    prunes.delete(job);
+    port.postMessage({ id: request.id, ok: true, value: removed } satisfies Reply);
+  };
+  prunes.set(job, finish);
+  const step = () => {
+    if (!prunes.has(job)) return; // ended by close
+    let done: boolean;
+    try {
+      done = db.pruneStep(job);
+    } catch (error) {
+      prunes.delete(job);
+      fail(request.id, error);
+      return;
+    }
+    if (done) finish(job.removed);
+    // Re-queued on the next turn, behind whatever arrived during this batch.
+    else setImmediate(() => enqueue(step));
+  };
+  step();
+}
+
+function handle(db: MessageDatabase, request: Request): void {
+  switch (request.op) {
+    case "append":
+      reply(request.id, () => {
+        const outcome = db.appendGroup(request.calls, request.timeMs);
+        return {
+          committed: outcome.committed,
+          calls: outcome.calls.map((call) =>
+            call.ok ? call : { ok: false, error: toWireError(call.error) },
+          ),
+        };
+      });
+      break;
+    case "history":
+      reply(request.id, () => db.history(request.room, request.options));
+      break;
+    case "after":
+      reply(request.id, () =>
+        db.after(request.room, request.afterId, request.limit, request.includeSystem),
+      );
+      break;
+    case "lastId":
+      reply(request.id, () => db.lastId(request.room));
+      break;
+    case "prune":
+      prune(db, request);
+      break;
+    case "close":
+      // Shutdown does not wait for retention: a prune ends after its current
+      // batch and reports what it removed.
+      for (const [job, finish] of prunes) finish(job.removed);
+      reply(request.id, () => db.close());
+      // Without a listener the port lets the thread end once the reply is out.
+      port.off("message", onMessage);
+      break;
+  }
+}
+
+// Set once the database is open; close() takes it off again.
+let onMessage: (request: Request) => void = () => {};
+
+function main(): void {
+  let db: MessageDatabase;
+  try {
+    db = openDatabase(workerData);
+  } catch (error) {
+    port.postMessage({ type: "failed", error: toWireError(error) } satisfies OpenReply);
+    return;
+  }
+  onMessage = (request) => enqueue(() => handle(db, request));
+  port.on("message", onMessage);
+  port.postMessage({ type: "ready", epoch: db.epoch } satisfies OpenReply);
+}
+
+main();

@@ -1,0 +1,302 @@
+// The delivery promises under faults: cut connections, a reader that stops,
+// more load than the server can fan out, a server killed with SIGKILL.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { ChatClient } from "../src/client/chat-client.ts";
+import { LiveChat } from "../src/client/live-chat.ts";
+import {
+  isCaughtUp,
+  liveUser,
+  nextMatching,
+  peakRssMiB,
+  startServerProcess,
+  startTestServer,
+  stopProcess,
+  tempDir,
+  testClient,
+  within,
+} from "./helpers.ts";
+import { startTcpProxy } from "./tcp-proxy.ts";
+
+const FAST_RETRY = { initialMs: 20, maxMs: 200 };
+
+/**
+ * Reads a LiveChat's messages into per-sender lists of numbers ("s<sender>
+ * <n>" texts); `live` resolves when it first reports itself live.
+ */
+function collector(live: LiveChat) {
+  const bySender = new Map<string, number[]>();
+  let total = 0;
+  let caughtUps = 0;
+  const waiters = new Set<() => void>();
+  const isLive = Promise.withResolvers<void>();
+  const done = (async () => {
+    for await (const event of live) {
+      if (event.type === "state" && event.state.kind === "live") isLive.resolve();
+      if (event.type === "caught_up") caughtUps += 1;
+      if (event.type !== "message") continue;
+      const match = /^(s\d+) (\d+)/.exec(event.message.text);
+      if (!match) continue;
+      const list = bySender.get(match[1] as string) ?? [];
+      list.push(Number(match[2]));
+      bySender.set(match[1] as string, list);
+      total += 1;
+      for (const wake of waiters) wake();
+    }
+  })();
+  return {
+    bySender,
+    done,
+    live: (what: string) => within(isLive.promise, 10_000, what),
+    get total() {
+      return total;
+    },
+    get caughtUps() {
+      return caughtUps;
+    },
+    /** Resolves once `count` messages have arrived. */
+    reach(count: number, ms: number, what: string) {
+      return within(
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (total >= count) {
+              waiters.delete(check);
+              resolve();
+            }
+          };
+          waiters.add(check);
+          check();
+        }),
+        ms,
+        `${what} (have ${total} of ${count})`,
+      );
+    },
+  };
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Senders on their own sessions, each sending `count` numbered texts with a bounded window. */
+async function sendAll(senders: ChatClient[], room: string, count: number) {
+  await Promise.all(
+    senders.map(async (client, s) => {
+      const live = new LiveChat(client, { rooms: [], backoff: FAST_RETRY });
+      const inFlight = new Set<Promise<unknown>>();
+      for (let n = 0; n < count; n++) {
+        const p = live.send(`s${s} ${n}`, room).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= 50) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+      await live.close();
+    }),
+  );
+}
+
+test("receivers whose connections are cut at random get every message once, in order per sender", async () => {
+  const server = await startTestServer();
+  const room = "cuts";
+  const receivers = await Promise.all(
+    range(4).map(async (i) => {
+      const proxy = await startTcpProxy(server.address);
+      const client = testClient(proxy, { username: `receiver-${i}` });
+      const live = new LiveChat(client, { rooms: [{ room }], backoff: FAST_RETRY });
+      const got = collector(live);
+      return { proxy, client, live, got };
+    }),
+  );
+  const senders = range(3).map((s) => testClient(server, { username: `sender-${s}` }));
+  try {
+    await Promise.all(receivers.map((r, i) => r.got.live(`receiver ${i} live`)));
+    let cuts = 0;
+    let sending = true;
+    const cutter = (async () => {
+      while (sending || cuts < 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+        const victim = receivers[Math.floor(Math.random() * receivers.length)];
+        if (victim && victim.proxy.cut() > 0) cuts += 1;
+      }
+    })();
+    await sendAll(senders, room, 1000);
+    sending = false;
+    await cutter;
+    for (const [i, r] of receivers.entries()) {
+      await r.got.reach(3000, 30_000, `receiver ${i}'s messages`);
+    }
+    assert.ok(cuts >= 20, `only ${cuts} cuts`);
+    for (const [i, r] of receivers.entries()) {
+      for (let s = 0; s < 3; s++) {
+        assert.deepEqual(r.got.bySender.get(`s${s}`), range(1000), `receiver ${i}, sender ${s}`);
+      }
+      assert.equal(r.live.stats.duplicatesDropped, 0, `receiver ${i} was sent repeats`);
+    }
+    assert.ok(
+      receivers.reduce((sum, r) => sum + r.live.stats.reconnects, 0) >= 20,
+      "the receivers reconnected after the cuts",
+    );
+  } finally {
+    for (const r of receivers) {
+      await r.live.close();
+      r.client.close();
+      await r.proxy.close();
+    }
+    for (const s of senders) s.close();
+    await server.stop();
+  }
+});
+
+test("a receiver that stops reading during 20,000 messages gets all of them once it reads again; the others keep up", async () => {
+  const server = await startTestServer({ delivery: { maxQueuedMessages: 256 } });
+  const room = "gap";
+  const sleeper = await liveUser(server, "sleeper", { room });
+  const awake = await liveUser(server, "awake", { room });
+  const sender = await liveUser(server, "sender", { room });
+  try {
+    await nextMatching(sleeper.events, isCaughtUp, "sleeper live");
+    await nextMatching(awake.events, isCaughtUp, "awake live");
+    // The sleeper reads nothing from here on; awake reads as it goes.
+    let awakeGot = 0;
+    const awakeReading = (async () => {
+      for (;;) {
+        const next = await awake.events.next();
+        if (next.done) throw new Error("awake's stream ended");
+        if (next.value.type === "message" && ++awakeGot === 20_000) return;
+      }
+    })();
+    const inFlight = new Set<Promise<unknown>>();
+    for (let n = 0; n < 20_000; n++) {
+      const p = sender.session.send(`m ${n}`, { room }).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= 200) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    await within(awakeReading, 30_000, "the awake reader's 20,000 messages");
+
+    const ids: number[] = [];
+    await nextMatching(
+      sleeper.events,
+      (e) => {
+        if (e.type === "message") ids.push(e.message.id);
+        return ids.length === 20_000;
+      },
+      "the sleeper's 20,000 messages",
+      60_000,
+    );
+    const first = ids[0] ?? 0;
+    assert.deepEqual(
+      ids,
+      range(20_000).map((i) => first + i),
+      "every message once, in order",
+    );
+  } finally {
+    for (const u of [sleeper, awake, sender]) u.client.close();
+    await server.stop();
+  }
+});
+
+test("overload: 100 receivers, more sends than the server can fan out; nobody is cut off, nothing lost, memory bounded", async () => {
+  const dir = tempDir();
+  // A small queue bound, so that the fan-out outrunning the readers overflows for certain.
+  const { server, address } = await startServerProcess([
+    "--port",
+    "0",
+    "--db",
+    join(dir.path, "chat.db"),
+    "--log-level",
+    "warn",
+    "--max-queued-messages",
+    "32",
+  ]);
+  const room = "overload";
+  const receivers = range(100).map((i) => {
+    const client = testClient({ address }, { username: `r${i}` });
+    const live = new LiveChat(client, { rooms: [{ room }] });
+    return { client, live, got: collector(live) };
+  });
+  const senders = range(4).map((s) => testClient({ address }, { username: `s${s}` }));
+  try {
+    await Promise.all(receivers.map((r, i) => r.got.live(`receiver ${i} live`)));
+    await sendAll(senders, room, 1000);
+    for (const [i, r] of receivers.entries()) {
+      await r.got.reach(4000, 120_000, `receiver ${i}'s messages`);
+    }
+    // Each return from history to live is another caught_up: proof the overload happened.
+    const fellBack = receivers.filter((r) => r.got.caughtUps > 1).length;
+    assert.ok(fellBack > 0, "no receiver ever fell behind: the test made no overload");
+    for (const [i, r] of receivers.entries()) {
+      assert.equal(r.live.stats.reconnects, 0, `receiver ${i} was disconnected`);
+      assert.equal(r.live.stats.duplicatesDropped, 0, `receiver ${i} was sent repeats`);
+      for (let s = 0; s < 4; s++) {
+        assert.deepEqual(r.got.bySender.get(`s${s}`), range(1000), `receiver ${i}, sender ${s}`);
+      }
+    }
+    const peak = peakRssMiB(server.child.pid ?? 0);
+    assert.ok(peak < 400, `the server's memory peaked at ${peak.toFixed(0)} MiB`);
+  } finally {
+    await Promise.all(receivers.map((r) => r.live.close()));
+    for (const r of receivers) r.client.close();
+    for (const s of senders) s.close();
+    await stopProcess(server);
+    dir.remove();
+  }
+});
+
+test("kill -9 under load, restart on the same file: every acknowledged message once, the rest arrive after reconnecting", async () => {
+  const dir = tempDir();
+  const db = join(dir.path, "chat.db");
+  let { server, port, address } = await startServerProcess(["--port", "0", "--db", db]);
+  const room = "crash";
+  const receiver = testClient({ address }, { username: "receiver" });
+  const watching = new LiveChat(receiver, { rooms: [{ room }], backoff: FAST_RETRY });
+  const got = collector(watching);
+  const senders = range(2).map((s) => testClient({ address }, { username: `s${s}` }));
+  const acked = new Set<string>();
+  try {
+    await got.live("the receiver live");
+    const sending = senders.map(async (client, s) => {
+      const live = new LiveChat(client, { rooms: [], backoff: FAST_RETRY });
+      const inFlight = new Set<Promise<unknown>>();
+      for (let n = 0; n < 2000; n++) {
+        const text = `s${s} ${n}`;
+        const p = live
+          .send(text, room)
+          .then(() => acked.add(text))
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= 20) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+      await live.close();
+    });
+    while (acked.size < 1000) await new Promise((resolve) => setTimeout(resolve, 5));
+    server.child.kill("SIGKILL");
+    await within(server.exited, 5_000, "the killed server to be gone");
+    const ackedBeforeCrash = new Set(acked);
+    ({ server } = await startServerProcess(["--port", String(port), "--db", db]));
+    await within(Promise.all(sending), 60_000, "every send to be acknowledged after the restart");
+    await got.reach(4000, 60_000, "the receiver's messages");
+
+    const reader = testClient({ address }, { username: "reader" });
+    const stored: string[] = [];
+    let afterId = 0;
+    for (;;) {
+      const page = await reader.history({ room, limit: 1000, afterId });
+      stored.push(...page.messages.map((m) => m.text));
+      afterId = page.messages.at(-1)?.id ?? afterId;
+      if (!page.hasMore) break;
+    }
+    reader.close();
+    assert.equal(new Set(stored).size, stored.length, "no message is stored twice");
+    for (const text of ackedBeforeCrash) assert.ok(stored.includes(text), `lost: ${text}`);
+    assert.equal(stored.length, 4000, "every send is stored, once");
+    for (let s = 0; s < 2; s++) assert.deepEqual(got.bySender.get(`s${s}`), range(2000));
+    assert.equal(watching.stats.duplicatesDropped, 0);
+  } finally {
+    await watching.close();
+    receiver.close();
+    for (const s of senders) s.close();
+    await stopProcess(server);
+    dir.remove();
+  }
+});

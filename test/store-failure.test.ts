@@ -1,0 +1,172 @@
+// A store that fails on purpose (a wrapper around the real SQLite store, as a
+// locked database or a full disk would): the server answers UNAVAILABLE,
+// leaves no ghost member or presence behind, and the session goes on.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { test } from "node:test";
+import { status } from "@grpc/grpc-js";
+import { LiveChat } from "../src/client/live-chat.ts";
+import { openSqliteStore } from "../src/store/sqlite-store.ts";
+import {
+  type AppendResult,
+  type NewMessage,
+  type Store,
+  StoreUnavailableError,
+} from "../src/store/store.ts";
+import {
+  isCaughtUp,
+  isPresence,
+  isText,
+  liveUser,
+  nextMatching,
+  startTestServer,
+  testClient,
+  within,
+} from "./helpers.ts";
+import { SeedClient, streamReader } from "./seed-client.ts";
+
+/** The real store, but every write and head read fails while `failing` is set. */
+class FlakyStore implements Store {
+  failing = false;
+  appendCalls = 0;
+  readonly #inner: Store;
+
+  constructor(inner: Store) {
+    this.#inner = inner;
+  }
+
+  get epoch() {
+    return this.#inner.epoch;
+  }
+
+  #check(): void {
+    if (this.failing) {
+      throw new StoreUnavailableError(
+        "The database is locked by another program; nothing was stored.",
+      );
+    }
+  }
+
+  async append(messages: readonly NewMessage[]): Promise<AppendResult[]> {
+    this.appendCalls += 1;
+    this.#check();
+    return this.#inner.append(messages);
+  }
+
+  async lastId(room: string) {
+    this.#check();
+    return this.#inner.lastId(room);
+  }
+
+  history: Store["history"] = (...args) => this.#inner.history(...args);
+  after: Store["after"] = (...args) => this.#inner.after(...args);
+  prune: Store["prune"] = (...args) => this.#inner.prune(...args);
+  close: Store["close"] = () => this.#inner.close();
+}
+
+test("a failing store: joins and sends answer UNAVAILABLE, no ghost is left, the session goes on", async () => {
+  const store = new FlakyStore(await openSqliteStore({ path: ":memory:" }));
+  const server = await startTestServer({ store, presenceTickMs: 20 });
+  const watcher = await liveUser(server, "watcher");
+  const victim = await liveUser(server, "victim", { room: "elsewhere" });
+  try {
+    await nextMatching(watcher.events, isCaughtUp, "watcher live");
+    store.failing = true;
+
+    await assert.rejects(
+      victim.session.join("lobby"),
+      (error: { code: number; message: string }) => {
+        assert.equal(error.code, status.UNAVAILABLE);
+        assert.match(error.message, /database is locked by another program.*Try again shortly/);
+        return true;
+      },
+    );
+    const members = await watcher.client.listMembers({ room: "lobby" });
+    assert.deepEqual(
+      members.members.map((m) => m.username),
+      ["watcher"],
+      "no ghost member",
+    );
+
+    await assert.rejects(victim.session.send("lost?"), { code: status.UNAVAILABLE });
+    store.failing = false;
+    // The same session carries on: a join and a send now work.
+    await victim.session.join("lobby");
+    const ack = await victim.session.send("after the outage");
+    // Presence comes on the next tick, the message at once: wait for both.
+    const seen: string[] = [];
+    let message = false;
+    await nextMatching(
+      watcher.events,
+      (e) => {
+        if (e.type === "presence") seen.push(...e.joined.map((m) => `+${m.username}`));
+        message ||= isText("after the outage")(e);
+        return message && seen.length > 0;
+      },
+      "the victim's join and message",
+    );
+    assert.deepEqual(seen, ["+victim"], "one join, for the join that worked");
+    assert.ok(ack.id > 0);
+    const history = await watcher.client.history({ limit: 10 });
+    assert.deepEqual(
+      history.messages.map((m) => m.text),
+      ["after the outage"],
+    );
+  } finally {
+    watcher.client.close();
+    victim.client.close();
+    await server.stop();
+  }
+});
+
+test("a send refused as UNAVAILABLE is retried by the SDK with the same key and stored once", async () => {
+  const store = new FlakyStore(await openSqliteStore({ path: ":memory:" }));
+  const server = await startTestServer({ store });
+  const watcher = await liveUser(server, "watcher");
+  const client = testClient(server, { username: "retrier" });
+  const live = new LiveChat(client, { rooms: [], backoff: { initialMs: 20, maxMs: 100 } });
+  try {
+    await nextMatching(watcher.events, isCaughtUp, "watcher live");
+    store.failing = true;
+    const sent = live.send("eventually");
+    const callsBefore = store.appendCalls;
+    // Retried while the store fails: each try reaches the store and is refused.
+    while (store.appendCalls < callsBefore + 2) await new Promise((r) => setTimeout(r, 10));
+    store.failing = false;
+    const ack = await within(sent, 10_000, "the send to be stored after the outage");
+    await nextMatching(watcher.events, isText("eventually"), "the message at the watcher");
+    const history = await watcher.client.history({ limit: 10 });
+    assert.deepEqual(
+      history.messages.map((m) => [m.id, m.text]),
+      [[ack.id, "eventually"]],
+    );
+  } finally {
+    await live.close();
+    client.close();
+    watcher.client.close();
+    await server.stop();
+  }
+});
+
+test("a seed stream whose message cannot be stored ends with UNAVAILABLE, saying why", async () => {
+  const store = new FlakyStore(await openSqliteStore({ path: ":memory:" }));
+  const server = await startTestServer({ store, presenceTickMs: 20 });
+  const watcher = await liveUser(server, "watcher");
+  const seed = new SeedClient(server.address, randomUUID(), "sid");
+  try {
+    await seed.joinChat();
+    const call = seed.chatStream();
+    const reader = streamReader(call);
+    call.write({ user_id: seed.userId, username: "sid", message: "", timestamp: "" });
+    await nextMatching(watcher.events, isPresence("sid"), "sid's stream in the room");
+    store.failing = true;
+    call.write({ user_id: seed.userId, username: "sid", message: "hello?", timestamp: "" });
+    const error = await within(reader.finished, 5_000, "the seed stream to end");
+    assert.equal(error?.code, status.UNAVAILABLE);
+    assert.match(error?.details ?? "", /database is locked/);
+  } finally {
+    seed.close();
+    watcher.client.close();
+    await server.stop();
+  }
+});
