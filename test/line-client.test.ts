@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import {
@@ -9,7 +10,11 @@ import {
   liveUser,
   nextMatching,
   spawnCli,
+  startServerProcess,
   startTestServer,
+  stopProcess,
+  tempDir,
+  testClient,
   within,
 } from "./helpers.ts";
 import { type SeedChatMessage, SeedClient, streamReader } from "./seed-client.ts";
@@ -165,5 +170,48 @@ test("two terminal clients and a seed client chat in one room", async () => {
     ann.child.kill();
     ben?.child.kill();
     seed.close();
+  }
+});
+
+test("line mode keeps running through a server restart and sends what was typed meanwhile", async () => {
+  const dir = tempDir();
+  const db = join(dir.path, "chat.db");
+  let {
+    server: serverProcess,
+    port,
+    address,
+  } = await startServerProcess(["--port", "0", "--db", db]);
+  const cli = spawnCli(["client", "--server", address, "--name", "rosa"]);
+  try {
+    const watcher = await liveUser({ address }, "watcher");
+    await nextMatching(watcher.events, isPresence("rosa"), "rosa live");
+    watcher.client.close();
+    assert.equal(await stopProcess(serverProcess), 0);
+    await cli.waitForLine("Server: The server is shutting down.");
+    await cli.waitForLine(/^-- connection lost: /);
+    await cli.waitForLine(/^-- reconnecting in [\d.]+ s \(attempt 1\)$/);
+    cli.child.stdin.write("typed while the server was down\n");
+
+    ({ server: serverProcess } = await startServerProcess(["--port", String(port), "--db", db]));
+    await cli.waitForLine("-- reconnected", 15_000);
+    const reader = testClient({ address }, { username: "reader" });
+    try {
+      const deadline = Date.now() + 10_000;
+      let texts: string[] = [];
+      while (!texts.includes("typed while the server was down")) {
+        assert.ok(Date.now() < deadline, `not delivered; history: ${texts.join(" | ")}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        texts = (await reader.history({ limit: 10 })).messages.map((m) => m.text);
+      }
+      assert.deepEqual(texts, ["typed while the server was down"], "sent once");
+    } finally {
+      reader.close();
+    }
+    cli.child.stdin.write("/quit\n");
+    assert.equal(await within(cli.exited, 10_000, "the client to exit"), 0);
+  } finally {
+    cli.child.kill();
+    await stopProcess(serverProcess).catch(() => {});
+    dir.remove();
   }
 });

@@ -2,12 +2,21 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import type { ChatClient, ChatSession, SessionEvent } from "../src/client/chat-client.ts";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
-import { CLI, isPresence, nextMatching, ROOT, startTestServer, testClient } from "./helpers.ts";
+import {
+  CLI,
+  isPresence,
+  nextMatching,
+  ROOT,
+  startTestServer,
+  tempDir,
+  testClient,
+} from "./helpers.ts";
 
 // The full-screen client in a real pseudo-terminal: tmux runs it, the test
 // types with send-keys and reads the screen with capture-pane.
@@ -64,6 +73,8 @@ function inputLine(text: string): string | undefined {
     ?.trimEnd();
 }
 
+const dir = tempDir();
+const db = join(dir.path, "chat.db");
 let server: RunningChatServer;
 let bob: ChatClient;
 let session: ChatSession;
@@ -71,8 +82,18 @@ let events: AsyncIterator<SessionEvent>;
 let clientPid: number | undefined;
 let socketPath: string | undefined;
 
+/** bob: a project client live in the lobby, to talk to alice. */
+async function connectBob(): Promise<void> {
+  bob = testClient(server, { username: "bob" });
+  await bob.join();
+  session = bob.openSession();
+  events = session[Symbol.asyncIterator]();
+  await session.join("lobby");
+  await nextMatching(events, (event) => event.type === "caught_up", "bob's session to catch up");
+}
+
 before(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ db });
   // remain-on-exit keeps the pane after the client exits, to see that it did and how it left
   // the terminal.
   await tmux(
@@ -84,12 +105,7 @@ before(async () => {
   socketPath = await pane("#{socket_path}");
   await waitForScreen("alice to be live", (text) => /\blive\b/.test(text));
 
-  bob = testClient(server, { username: "bob" });
-  await bob.join();
-  session = bob.openSession();
-  events = session[Symbol.asyncIterator]();
-  await session.join("lobby");
-  await nextMatching(events, (event) => event.type === "caught_up", "bob's session to catch up");
+  await connectBob();
 });
 
 after(async () => {
@@ -107,6 +123,7 @@ after(async () => {
   session?.close();
   bob?.close();
   await server?.stop(1_000);
+  dir.remove();
 });
 
 function isAlive(pid: number): boolean {
@@ -135,6 +152,22 @@ test("a message arriving leaves the half-typed input exactly as typed", async ()
   const text = await waitForScreen("bob's message", (t) => t.includes("bob: hello from bob"));
   assert.match(text, /^\d\d:\d\d:\d\d bob: hello from bob$/m);
   assert.equal(inputLine(text), "> half typed");
+});
+
+test("a server restart shows the reconnecting state and keeps the half-typed input", async () => {
+  const port = server.port;
+  bob.close();
+  await server.stop(1_000);
+  const down = await waitForScreen("the reconnecting state", (t) =>
+    /reconnecting in [\d.]+ s/.test(t),
+  );
+  assert.equal(inputLine(down), "> half typed");
+  server = await startTestServer({ db, port });
+  const back = await waitForScreen("live again", (t) => /\blive\b/.test(t));
+  assert.equal(inputLine(back), "> half typed");
+  await connectBob();
+  await session.send("after the restart");
+  await waitForScreen("a message after the restart", (t) => t.includes("bob: after the restart"));
 });
 
 test("Enter sends the input line as a message and clears it", async () => {
