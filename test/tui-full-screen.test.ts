@@ -94,6 +94,11 @@ async function connectBob(): Promise<void> {
 
 before(async () => {
   server = await startTestServer({ db });
+  // Older history than the client shows at start, for Page Up to fetch.
+  const writer = testClient(server, { username: "archivist" });
+  await writer.join();
+  await writer.sendBatch(Array.from({ length: 60 }, (_, i) => `old ${i + 1}`));
+  writer.close();
   // remain-on-exit keeps the pane after the client exits, to see that it did and how it left
   // the terminal.
   await tmux(
@@ -190,6 +195,25 @@ test("escape sequences from others are shown inert", async () => {
   assert.match(text, /bob: hello from bob$/m);
   assert.match(text, /alice: half typed$/m);
   assert.notEqual(await pane("#{pane_title}"), "pwned");
+});
+
+test("Page Up at the top of the scrollback loads older messages from the server", async () => {
+  const before = await screen();
+  assert.ok(!before.includes("archivist: old 10\n"), "old messages are not shown at start");
+  let text = before;
+  for (let press = 0; press < 60 && !text.includes("The beginning of the history."); press++) {
+    await tmux("send-keys", "-t", PANE, "PPage");
+    text = await screen();
+  }
+  assert.match(text, /The beginning of the history\./);
+  assert.match(text, /archivist: old 1$/m);
+  // Back to the newest, where new messages show.
+  for (let press = 0; press < 60 && text.includes("newer below"); press++) {
+    await tmux("send-keys", "-t", PANE, "NPage");
+    text = await screen();
+  }
+  await session.send("back at the bottom");
+  await waitForScreen("a new message at the bottom", (t) => t.includes("bob: back at the bottom"));
 });
 
 test("Ctrl+C quits cleanly and gives the terminal back", async () => {

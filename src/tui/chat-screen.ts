@@ -59,10 +59,14 @@ export function ChatScreen({
   // The seq of the newest item shown while scrolled back; undefined follows new messages.
   const [anchor, setAnchor] = useState<number | undefined>(undefined);
   const first = items[0]?.seq ?? 0;
+  // Scrolled to the top, the pane is still full: the oldest items fill it.
+  const minEnd = Math.min(items.length, paneHeight);
   const end =
-    anchor === undefined ? items.length : Math.max(1, Math.min(items.length, anchor - first + 1));
+    anchor === undefined
+      ? items.length
+      : Math.max(minEnd, Math.min(items.length, anchor - first + 1));
   const scrollTo = (newEnd: number) =>
-    setAnchor(newEnd >= items.length ? undefined : items[Math.max(0, newEnd - 1)]?.seq);
+    setAnchor(newEnd >= items.length ? undefined : items[Math.max(minEnd, newEnd) - 1]?.seq);
 
   useInput((input, key) => {
     // Half a page of items: long items take several rows, so a whole page could skip some.
