@@ -3,7 +3,8 @@
 // loopback. Prints acknowledged sends per second, copies delivered per second,
 // delivery latency and the server's peak memory.
 // Usage: npm run bench -- [--receivers 100] [--senders 4] [--messages 2000] [--bytes 100] [--db :memory:]
-// (--messages is the total over all senders.)
+// (--messages is the total over all senders; --address host:port measures a
+// server that is already running, for profiling it, instead of starting one.)
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     messages: { type: "string", default: "2000" },
     bytes: { type: "string", default: "100" },
     db: { type: "string", default: ":memory:" },
+    address: { type: "string" },
   },
 });
 const receivers = Number(values.receivers);
@@ -27,18 +29,34 @@ const messages = perSender * senders;
 const padding = "x".repeat(Math.max(0, Number(values.bytes) - 24));
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
-const serverProcess = spawn(
-  process.execPath,
-  [cli, "server", "--host", "127.0.0.1", "--port", "0", "--db", values.db, "--log-level", "warn"],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
-const address = await new Promise<string>((resolve, reject) => {
-  createInterface({ input: serverProcess.stdout }).on("line", (line) => {
-    const match = /listening on (127\.0\.0\.1:\d+)/.exec(line);
-    if (match?.[1]) resolve(match[1]);
-  });
-  serverProcess.once("exit", () => reject(new Error("the server exited before it listened")));
-});
+const serverProcess = values.address
+  ? undefined
+  : spawn(
+      process.execPath,
+      [
+        cli,
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--db",
+        values.db,
+        "--log-level",
+        "warn",
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+const address =
+  values.address ??
+  (await new Promise<string>((resolve, reject) => {
+    if (!serverProcess) return;
+    createInterface({ input: serverProcess.stdout }).on("line", (line) => {
+      const match = /listening on (127\.0\.0\.1:\d+)/.exec(line);
+      if (match?.[1]) resolve(match[1]);
+    });
+    serverProcess.once("exit", () => reject(new Error("the server exited before it listened")));
+  }));
 const client = (username: string) =>
   createChatClient({
     address,
@@ -57,6 +75,7 @@ const readers = await Promise.all(
     await c.join();
     const session = c.openSession();
     const events = session[Symbol.asyncIterator]();
+    await session.join("lobby");
     for (;;) {
       const next = await events.next();
       if (next.done || next.value.type === "caught_up") break;
@@ -91,6 +110,8 @@ const sending = await Promise.all(
     const c = client(`sender-${s}`);
     await c.join();
     const session = c.openSession();
+    // In the room like everyone else, so it gets the others' messages too.
+    await session.join("lobby");
     // Acks arrive on the same stream as the others' messages: keep reading it.
     void (async () => {
       for await (const _ of session) {
@@ -120,9 +141,21 @@ await Promise.all(readers.map((r) => r.done));
 const totalMs = performance.now() - started;
 
 const copies = receivers * messages;
-const peak = /VmHWM:\s+(\d+) kB/.exec(
-  readFileSync(`/proc/${serverProcess.pid}/status`, "utf8"),
-)?.[1];
+// utime + stime of the server process (all its threads), in clock ticks of 10 ms.
+const stat = serverProcess?.pid
+  ? readFileSync(`/proc/${serverProcess?.pid}/stat`, "utf8").split(") ")[1]?.split(" ")
+  : undefined;
+const cpuSeconds = stat ? (Number(stat[11]) + Number(stat[12])) / 100 : 0;
+// The same for its main thread alone: the one that fans out, the server's bottleneck.
+const mainStat = serverProcess?.pid
+  ? readFileSync(`/proc/${serverProcess?.pid}/task/${serverProcess?.pid}/stat`, "utf8")
+      .split(") ")[1]
+      ?.split(" ")
+  : undefined;
+const mainSeconds = mainStat ? (Number(mainStat[11]) + Number(mainStat[12])) / 100 : 0;
+const peak = serverProcess
+  ? /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${serverProcess.pid}/status`, "utf8"))?.[1]
+  : undefined;
 const rss = Number(peak ?? 0) / 1024;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => (latencies[Math.floor((latencies.length - 1) * p)] ?? 0).toFixed(1);
@@ -130,7 +163,7 @@ console.log(
   `receivers=${receivers} senders=${senders} messages=${messages} bytes=${values.bytes} ` +
     `sends/s=${Math.round(messages / (sentMs / 1000))} copies/s=${Math.round(copies / (totalMs / 1000))} ` +
     `latency_ms_p50=${pct(0.5)} p90=${pct(0.9)} p99=${pct(0.99)} max=${pct(1)} ` +
-    `duplicated=${duplicated} total_ms=${Math.round(totalMs)} server_peak_rss_mib=${Math.round(rss)}`,
+    `duplicated=${duplicated} total_ms=${Math.round(totalMs)} server_cpu_s=${cpuSeconds.toFixed(2)} main_thread_cpu_s=${mainSeconds.toFixed(2)} server_peak_rss_mib=${Math.round(rss)}`,
 );
 
 for (const r of readers) {
@@ -141,5 +174,7 @@ for (const { c, session } of sending) {
   session.close();
   c.close();
 }
-serverProcess.kill("SIGTERM");
-await new Promise((resolve) => serverProcess.once("exit", resolve));
+if (serverProcess) {
+  serverProcess.kill("SIGTERM");
+  await new Promise((resolve) => serverProcess.once("exit", resolve));
+}

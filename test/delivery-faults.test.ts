@@ -240,7 +240,9 @@ test("overload: 100 receivers, some slower than the senders; nobody is cut off, 
       }
     }
     const peak = peakRssMiB(server.child.pid ?? 0);
-    t.diagnostic(`${fellBack} receivers fell back to history; server peak RSS ${peak.toFixed(0)} MiB`);
+    t.diagnostic(
+      `${fellBack} receivers fell back to history; server peak RSS ${peak.toFixed(0)} MiB`,
+    );
     assert.ok(peak < 400, `the server's memory peaked at ${peak.toFixed(0)} MiB`);
   } finally {
     await Promise.all(receivers.map((r) => r.live.close()));

@@ -24,6 +24,8 @@ import { eachMessage } from "./each-message.ts";
 import { seedEncoder, toSeedMessage } from "./encoders.ts";
 import { checkClaim, metadataUserId, seedIdentity } from "./identity.ts";
 import { openLiveStream } from "./live-stream.ts";
+import { Pipeline } from "./pipeline.ts";
+import { PIPELINED_SENDS } from "./session-service.ts";
 import { toServiceError } from "./status.ts";
 
 type Out<T> = T | Uint8Array;
@@ -46,6 +48,7 @@ export function seedService(context: HandlerContext): UntypedServiceImplementati
     async chatStream(call: ServerDuplexStream<ChatMessage, Out<ChatMessage>>) {
       const fromMetadata = metadataUserId(call.metadata);
       let stream: ChatStream | undefined;
+      const sends = new Pipeline(PIPELINED_SENDS);
       const enter = async (identity: Identity) => {
         // The seed's clients never show their own messages, from any call.
         stream = openLiveStream(context, call, seedEncoder, identity, { skipOwnUser: true });
@@ -63,11 +66,19 @@ export function seedService(context: HandlerContext): UntypedServiceImplementati
           // The seed client opens with an empty "hello"; empty messages are never relayed.
           if (message.message === "") return;
           await live.writable();
-          await live.send({ room: DEFAULT_ROOM, text: message.message });
+          await sends.add(
+            live.send({ room: DEFAULT_ROOM, text: message.message }).then(
+              () => {},
+              // The seed's wire has no per-message refusal: the status says why.
+              (error) => live.end(call.cancelled ? undefined : toChatError(error)),
+            ),
+          );
         });
+        await sends.drain();
         if (stream) stream.end();
         else call.end();
       } catch (error) {
+        await sends.drain();
         // The seed's wire has no per-message refusal: the status says why.
         const chatError = call.cancelled ? undefined : toChatError(error);
         if (stream) stream.end(chatError);

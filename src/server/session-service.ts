@@ -19,9 +19,13 @@ import { eachMessage } from "./each-message.ts";
 import { eventEncoder } from "./encoders.ts";
 import { metadataUserId } from "./identity.ts";
 import { openLiveStream, toMessageId } from "./live-stream.ts";
+import { Pipeline } from "./pipeline.ts";
 import { toServiceError } from "./status.ts";
 
 type Out<T> = T | Uint8Array;
+
+/** Sends of one stream waiting for the store at once, so they share its group commits. */
+export const PIPELINED_SENDS = 32;
 
 /** Our live API: Session (bidirectional, many rooms) and Subscribe (the browser path). */
 export function sessionService(context: HandlerContext): UntypedServiceImplementation {
@@ -90,6 +94,7 @@ export function sessionService(context: HandlerContext): UntypedServiceImplement
   return {
     async session(call: ServerDuplexStream<ClientFrame, Out<Event>>) {
       let stream: ChatStream | undefined;
+      const sends = new Pipeline(PIPELINED_SENDS);
       try {
         await eachMessage<ClientFrame>(call, async (frame) => {
           if (stream === undefined) {
@@ -112,7 +117,7 @@ export function sessionService(context: HandlerContext): UntypedServiceImplement
             case "leave":
               return stream.leaveRoom(frame.kind.value.room || DEFAULT_ROOM);
             case "send":
-              return send(stream, frame.kind.value);
+              return sends.add(send(stream, frame.kind.value));
             case "hello":
               throw new ChatError("invalid_argument", "A Session takes one hello, at the start.");
             default:
@@ -122,9 +127,11 @@ export function sessionService(context: HandlerContext): UntypedServiceImplement
               );
           }
         });
+        await sends.drain();
         if (stream) stream.end();
         else call.end();
       } catch (error) {
+        await sends.drain();
         finish(call, stream, error);
       }
     },

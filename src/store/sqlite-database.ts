@@ -88,7 +88,12 @@ export class MessageDatabase {
     this.#db = db;
     const epoch = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get();
     this.epoch = String(epoch?.value);
-    this.#insert = db.prepare(`INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    // A repeated idempotency key inserts nothing (changes = 0); only then is
+    // the first message looked up, so a new keyed message costs one statement.
+    this.#insert = db.prepare(
+      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (room, user_id, client_msg_id) WHERE client_msg_id <> '' DO NOTHING`,
+    );
     // The repeated "<> ''" lets SQLite use the partial index; without it every
     // lookup scans the room.
     this.#byClientMsgId = db.prepare(
@@ -135,10 +140,12 @@ export class MessageDatabase {
     const outcomes: CallOutcome<unknown>[] = [];
     for (const call of calls) {
       const rooms = new Set<RoomId>();
+      // One statement is atomic by itself: only a call of several needs a savepoint.
+      const savepoint = call.length > 1;
       try {
-        this.#db.exec("SAVEPOINT append_call");
+        if (savepoint) this.#db.exec("SAVEPOINT append_call");
         const results = call.map((message) => this.#appendOne(message, timeMs, rooms));
-        this.#db.exec("RELEASE append_call");
+        if (savepoint) this.#db.exec("RELEASE append_call");
         outcomes.push({ ok: true, results });
       } catch (error) {
         for (const room of rooms) touched.add(room);
@@ -146,8 +153,10 @@ export class MessageDatabase {
         // full disk, an I/O error, out of memory): the other calls are gone too.
         if (!this.#db.isTransaction) return failAll(error);
         try {
-          this.#db.exec("ROLLBACK TO append_call");
-          this.#db.exec("RELEASE append_call");
+          if (savepoint) {
+            this.#db.exec("ROLLBACK TO append_call");
+            this.#db.exec("RELEASE append_call");
+          }
         } catch (rollbackError) {
           return failAll(rollbackError);
         }
@@ -206,13 +215,9 @@ export class MessageDatabase {
   }
 
   #appendOne(message: NewMessage, timeMs: number, rooms: Set<RoomId>): AppendResult {
-    if (message.clientMsgId !== "") {
-      const row = this.#byClientMsgId.get(message.room, message.userId, message.clientMsgId);
-      if (row) return { message: toMessage(row), duplicate: true };
-    }
     rooms.add(message.room);
     const id = this.lastId(message.room) + 1;
-    this.#insert.run(
+    const { changes } = this.#insert.run(
       message.room,
       id,
       timeMs,
@@ -222,6 +227,11 @@ export class MessageDatabase {
       message.kind,
       message.clientMsgId,
     );
+    if (changes === 0) {
+      const row = this.#byClientMsgId.get(message.room, message.userId, message.clientMsgId);
+      if (!row) throw new Error("an insert changed nothing, yet no message has its key");
+      return { message: toMessage(row), duplicate: true };
+    }
     this.#lastIds.set(message.room, id);
     const { room, userId, username, text, kind, clientMsgId } = message;
     return {

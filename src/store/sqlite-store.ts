@@ -113,6 +113,7 @@ export class SqliteStore implements Store {
   // Appends not yet sent: they go as the next group when the one in flight is done.
   #waiting: WaitingAppend[] = [];
   #groupInFlight = false;
+  #groupScheduled = false;
   #commits = 0;
   #state: "open" | "closing" | "closed" = "open";
   #closing: Promise<void> | undefined;
@@ -153,7 +154,7 @@ export class SqliteStore implements Store {
     if (messages.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.#waiting.push({ messages, resolve, reject });
-      this.#pump();
+      this.#schedule();
     });
   }
 
@@ -241,6 +242,17 @@ export class SqliteStore implements Store {
       this.#worker.postMessage({ ...body, id });
       this.#requests.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.#updateRef();
+    });
+  }
+
+  // Appends made in the same turn of the event loop (a burst of frames from
+  // the network) go as one group: one message to the worker, one commit.
+  #schedule(): void {
+    if (this.#groupScheduled || this.#groupInFlight) return;
+    this.#groupScheduled = true;
+    setImmediate(() => {
+      this.#groupScheduled = false;
+      this.#pump();
     });
   }
 
