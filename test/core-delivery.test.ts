@@ -291,3 +291,27 @@ test("leaving a room stops its messages at once; a session has a room limit", as
   await stream.joinRoom("c");
   await chat.close();
 });
+
+test("retention runs on the clock and removes what is older than the limit, reported as a gap", async () => {
+  const removed = Promise.withResolvers<number>();
+  const { chat, clock } = await testChat({
+    retention: { maxAgeMs: 60_000 },
+    retentionIntervalMs: 1_000,
+    logger: {
+      info: (details: { removed?: number }) => removed.resolve(details.removed ?? 0),
+      warn: (details: object) => removed.reject(new Error(JSON.stringify(details))),
+    },
+  });
+  const sender = chat.openStream(alice, new TestSink());
+  for (let i = 1; i <= 3; i++) await sender.send({ room: "lobby", text: `old ${i}` });
+  clock.advance(30_000);
+  await sender.send({ room: "lobby", text: "newer" });
+  clock.advance(31_000);
+  assert.equal(await removed.promise, 3);
+  const sink = new TestSink();
+  await chat.openStream(bob, sink).joinRoom("lobby", 0);
+  await until(() => sink.of("caught_up").length === 1, "caught up");
+  assert.deepEqual(sink.of("gap"), [{ type: "gap", room: "lobby", fromId: 1, toId: 3 }]);
+  assert.deepEqual(sink.ids(), [4]);
+  await chat.close();
+});

@@ -49,6 +49,20 @@ export const isText = (text: string) => (e: SessionEvent) =>
 /** Matches the event that marks the switch from replay to live. */
 export const isCaughtUp = (e: SessionEvent) => e.type === "caught_up";
 
+/** The texts of the messages read up to and including the one with `text`. */
+export async function textsUntil(events: AsyncIterator<SessionEvent>, text: string) {
+  const seen: string[] = [];
+  await nextMatching(
+    events,
+    (e) => {
+      if (e.type === "message") seen.push(e.message.text);
+      return isText(text)(e);
+    },
+    `"${text}"`,
+  );
+  return seen;
+}
+
 /** Matches a presence event in which `name` came online (or, with online false, went offline). */
 export const isPresence =
   (name: string, online = true) =>

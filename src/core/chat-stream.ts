@@ -118,8 +118,9 @@ export class ChatStream {
   }
 
   /**
-   * Leaves every room now (so leaves are announced now), then ends the
-   * stream once what is queued is written.
+   * Leaves every room now (so leaves are announced now, and the rooms'
+   * queued items go), then ends the stream once the rest (a notice, acks) is
+   * written.
    */
   end(error?: ChatError): void {
     this.#leaveAll();

@@ -105,6 +105,8 @@ export class Chat {
   readonly #hub: StreamHub;
   readonly #timers: Array<() => void> = [];
   #pruning = false;
+  /** A tick came while a prune ran: run again when it ends, with the time then. */
+  #pruneAgain = false;
   #stopping = false;
 
   constructor(options: ChatOptions) {
@@ -400,8 +402,12 @@ export class Chat {
   }
 
   #prune(retention: Retention): void {
-    if (this.#pruning) return;
+    if (this.#pruning) {
+      this.#pruneAgain = true;
+      return;
+    }
     this.#pruning = true;
+    this.#pruneAgain = false;
     const now = this.#clock.now();
     this.#store
       .prune({
@@ -414,6 +420,7 @@ export class Chat {
       .catch((error) => this.#logger?.warn({ err: error }, "retention failed; it runs again later"))
       .finally(() => {
         this.#pruning = false;
+        if (this.#pruneAgain && !this.#stopping) this.#prune(retention);
       });
   }
 

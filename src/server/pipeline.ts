@@ -5,6 +5,9 @@
  * client's order), and a client's sends share group commits instead of each
  * waiting for the one before.
  */
+/** Sends of one stream waiting for the store at once, so they share its group commits. */
+export const STREAM_SENDS_IN_FLIGHT = 32;
+
 export class Pipeline {
   readonly #limit: number;
   #running = 0;

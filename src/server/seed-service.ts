@@ -24,8 +24,7 @@ import { eachMessage } from "./each-message.ts";
 import { seedEncoder, toSeedMessage } from "./encoders.ts";
 import { checkClaim, metadataUserId, seedIdentity } from "./identity.ts";
 import { openLiveStream } from "./live-stream.ts";
-import { Pipeline } from "./pipeline.ts";
-import { PIPELINED_SENDS } from "./session-service.ts";
+import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
 import { toServiceError } from "./status.ts";
 
 type Out<T> = T | Uint8Array;
@@ -48,7 +47,7 @@ export function seedService(context: HandlerContext): UntypedServiceImplementati
     async chatStream(call: ServerDuplexStream<ChatMessage, Out<ChatMessage>>) {
       const fromMetadata = metadataUserId(call.metadata);
       let stream: ChatStream | undefined;
-      const sends = new Pipeline(PIPELINED_SENDS);
+      const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
       const enter = async (identity: Identity) => {
         // The seed's clients never show their own messages, from any call.
         stream = openLiveStream(context, call, seedEncoder, identity, { skipOwnUser: true });

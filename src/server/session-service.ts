@@ -19,13 +19,10 @@ import { eachMessage } from "./each-message.ts";
 import { eventEncoder } from "./encoders.ts";
 import { metadataUserId } from "./identity.ts";
 import { openLiveStream, toMessageId } from "./live-stream.ts";
-import { Pipeline } from "./pipeline.ts";
+import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
 import { toServiceError } from "./status.ts";
 
 type Out<T> = T | Uint8Array;
-
-/** Sends of one stream waiting for the store at once, so they share its group commits. */
-export const PIPELINED_SENDS = 32;
 
 /** Our live API: Session (bidirectional, many rooms) and Subscribe (the browser path). */
 export function sessionService(context: HandlerContext): UntypedServiceImplementation {
@@ -87,14 +84,14 @@ export function sessionService(context: HandlerContext): UntypedServiceImplement
   const report = (error: unknown): ChatError => {
     const chatError = toChatError(error);
     if (chatError.code === "internal")
-      logger.error({ err: chatError.cause ?? chatError }, "failed");
+      logger.error({ err: chatError.cause ?? chatError }, "a request failed");
     return chatError;
   };
 
   return {
     async session(call: ServerDuplexStream<ClientFrame, Out<Event>>) {
       let stream: ChatStream | undefined;
-      const sends = new Pipeline(PIPELINED_SENDS);
+      const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
       try {
         await eachMessage<ClientFrame>(call, async (frame) => {
           if (stream === undefined) {
