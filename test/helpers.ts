@@ -222,8 +222,16 @@ export function spawnLines(
 }
 
 /** Starts `grpc-chat server` as its own process and reads the port from its startup line. */
-export async function startServerProcess(args: string[], env: Record<string, string> = {}) {
-  const server = spawnCli(["server", "--host", "127.0.0.1", ...args], env);
+export async function startServerProcess(
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+) {
+  const server = spawnLines(
+    process.execPath,
+    [...nodeArgs, CLI, "server", "--host", "127.0.0.1", ...args],
+    env,
+  );
   const line = await server.waitForLine("listening on");
   const port = Number(/127\.0\.0\.1:(\d+)/.exec(line)?.[1]);
   if (!(port > 0)) throw new Error(`no port in: ${line}`);
