@@ -55,7 +55,7 @@ export type Request =
 
 /** What each op resolves with. */
 export interface Results {
-  append: GroupOutcome;
+  append: WireGroupOutcome;
   history: StoredMessage[];
   after: AfterPage;
   lastId: MessageId;
@@ -70,6 +70,20 @@ export type Reply =
 export type CallOutcome<E = WireError> =
   | { readonly ok: true; readonly results: AppendResult[] }
   | { readonly ok: false; readonly error: E };
+
+/**
+ * An append's results as they travel back: a new message as its id (the main
+ * thread has the rest of it, and the time), a repeat as the first one stored.
+ * Most of what a group sends back is then a few numbers.
+ */
+export type WireCallOutcome =
+  | { readonly ok: true; readonly refs: (MessageId | StoredMessage)[] }
+  | { readonly ok: false; readonly error: WireError };
+
+export interface WireGroupOutcome {
+  readonly committed: boolean;
+  readonly calls: WireCallOutcome[];
+}
 
 export interface GroupOutcome<E = WireError> {
   /** Whether the group's transaction committed (false: every call failed). */

@@ -270,8 +270,8 @@ export class SqliteStore implements Store {
     this.#waiting = [];
     this.#groupInFlight = true;
     let sent: Promise<Results["append"]>;
+    const timeMs = this.#now();
     try {
-      const timeMs = this.#now();
       sent = this.#request({ op: "append", timeMs, calls: group.map((call) => call.messages) });
     } catch (error) {
       sent = Promise.reject(error);
@@ -282,8 +282,13 @@ export class SqliteStore implements Store {
           if (outcome.committed) this.#commits++;
           group.forEach((call, i) => {
             const result = outcome.calls[i];
-            if (result?.ok) call.resolve(result.results);
-            else if (result) call.reject(storeError(result.error, this.path));
+            if (result?.ok) {
+              try {
+                call.resolve(expand(call.messages, result.refs, timeMs));
+              } catch (error) {
+                call.reject(error);
+              }
+            } else if (result) call.reject(storeError(result.error, this.path));
             else call.reject(new Error("the worker sent no outcome for this append"));
           });
         },
@@ -322,4 +327,22 @@ export class SqliteStore implements Store {
     if (busy) this.#worker.ref();
     else this.#worker.unref();
   }
+}
+
+/** An append call's results from what the worker sent back (see WireCallOutcome). */
+function expand(
+  messages: readonly NewMessage[],
+  refs: readonly (MessageId | StoredMessage)[],
+  timeMs: number,
+): AppendResult[] {
+  return messages.map((message, i) => {
+    const ref = refs[i];
+    if (typeof ref === "object") return { message: ref, duplicate: true };
+    if (ref === undefined) throw new Error("the worker sent fewer results than messages");
+    const { room, userId, username, text, kind, clientMsgId } = message;
+    return {
+      message: { room, id: ref, timeMs, userId, username, text, kind, clientMsgId },
+      duplicate: false,
+    };
+  });
 }

@@ -3,7 +3,13 @@
 // openSqliteStore (sqlite-store.ts) with a WorkerInput as workerData.
 import { parentPort, workerData } from "node:worker_threads";
 import { type MessageDatabase, openDatabase } from "./sqlite-database.ts";
-import { type OpenReply, type Reply, type Request, toWireError } from "./sqlite-protocol.ts";
+import {
+  type OpenReply,
+  type Reply,
+  type Request,
+  toWireError,
+  type WireGroupOutcome,
+} from "./sqlite-protocol.ts";
 import type { PruneJob } from "./sqlite-prune.ts";
 
 if (!parentPort) throw new Error("sqlite-worker.ts runs only as a worker thread");
@@ -83,9 +89,14 @@ function handle(db: MessageDatabase, request: Request): void {
         return {
           committed: outcome.committed,
           calls: outcome.calls.map((call) =>
-            call.ok ? call : { ok: false, error: toWireError(call.error) },
+            call.ok
+              ? {
+                  ok: true,
+                  refs: call.results.map((r) => (r.duplicate ? r.message : r.message.id)),
+                }
+              : { ok: false, error: toWireError(call.error) },
           ),
-        };
+        } satisfies WireGroupOutcome;
       });
       break;
     case "history":
