@@ -102,6 +102,9 @@ function firstMessage(worker: Worker): Promise<OpenReply> {
  * the next group, in one transaction with one time; each call still succeeds
  * or fails on its own. Made by `openSqliteStore`.
  */
+/** The shortest time between two groups sent to the worker, in ms. */
+const GROUP_INTERVAL_MS = 1;
+
 export class SqliteStore implements Store {
   readonly epoch: string;
   /** The database file, or ":memory:". */
@@ -114,6 +117,7 @@ export class SqliteStore implements Store {
   #waiting: WaitingAppend[] = [];
   #groupInFlight = false;
   #groupScheduled = false;
+  #lastGroupAt = Number.NEGATIVE_INFINITY;
   #commits = 0;
   #state: "open" | "closing" | "closed" = "open";
   #closing: Promise<void> | undefined;
@@ -245,15 +249,20 @@ export class SqliteStore implements Store {
     });
   }
 
-  // Appends made in the same turn of the event loop (a burst of frames from
-  // the network) go as one group: one message to the worker, one commit.
+  // A group goes at most every GROUP_INTERVAL_MS, and collects every append
+  // made until then. A round trip to the worker costs far more than the SQL
+  // of one message (measured here: ~70 us of CPU against ~10), so under load
+  // appends must share it; an append waits at most that long for company.
   #schedule(): void {
     if (this.#groupScheduled || this.#groupInFlight) return;
     this.#groupScheduled = true;
-    setImmediate(() => {
+    const wait = this.#lastGroupAt + GROUP_INTERVAL_MS - performance.now();
+    const send = () => {
       this.#groupScheduled = false;
       this.#pump();
-    });
+    };
+    if (wait > 0) setTimeout(send, wait);
+    else setImmediate(send);
   }
 
   // Sends everything waiting as one group, unless a group is in flight: then
@@ -269,6 +278,7 @@ export class SqliteStore implements Store {
     const group = this.#waiting;
     this.#waiting = [];
     this.#groupInFlight = true;
+    this.#lastGroupAt = performance.now();
     let sent: Promise<Results["append"]>;
     const timeMs = this.#now();
     try {
@@ -298,7 +308,8 @@ export class SqliteStore implements Store {
       )
       .finally(() => {
         this.#groupInFlight = false;
-        this.#pump();
+        if (this.#waiting.length > 0 && this.#state === "open") this.#schedule();
+        else this.#pump();
       });
   }
 
