@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
 import { ChatClientError, createChatClient } from "./client/chat-client.ts";
 import { DEFAULT_LIMITS } from "./core/limits.ts";
-import { DEFAULT_DELIVERY } from "./core/outlet.ts";
+import { DEFAULT_DELIVERY } from "./core/room-cursor.ts";
 import {
   DEFAULT_DB,
   DEFAULT_PORT,

@@ -4,7 +4,7 @@ import { type Chat, type ChatOptions, createChat } from "../src/core/chat.ts";
 import type { ChatError } from "../src/core/chat-error.ts";
 import type { Clock } from "../src/core/clock.ts";
 import type { Outbound } from "../src/core/envelope.ts";
-import type { StreamSink } from "../src/core/outlet.ts";
+import type { StreamSink } from "../src/core/room-cursor.ts";
 import { openSqliteStore } from "../src/store/sqlite-store.ts";
 import type { Store } from "../src/store/store.ts";
 

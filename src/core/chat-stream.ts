@@ -2,8 +2,9 @@ import type { AppendResult, Store } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import type { Outbound, ResumeOutcome } from "./envelope.ts";
 import { checkRoom, type Limits } from "./limits.ts";
-import { type Outlet, RoomCursor } from "./outlet.ts";
+import type { Outlet } from "./outlet.ts";
 import type { Presence } from "./presence.ts";
+import { RoomCursor } from "./room-cursor.ts";
 import type { Identity, MessageId, RoomId } from "./types.ts";
 
 export interface SendInput {

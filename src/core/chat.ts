@@ -14,29 +14,25 @@ import {
   DEFAULT_LIMITS,
   type Limits,
 } from "./limits.ts";
+import { Outlet } from "./outlet.ts";
+import { Presence } from "./presence.ts";
+import { type Retention, scheduleRetention } from "./retention.ts";
 import {
   DEFAULT_DELIVERY,
   type DeliveryOptions,
-  Outlet,
   type RoomCursor,
   type StreamSink,
-} from "./outlet.ts";
-import { Presence } from "./presence.ts";
+} from "./room-cursor.ts";
 import type { Identity, MessageId, NewMessage, RoomId, StoredMessage, UserId } from "./types.ts";
 import { UserDirectory } from "./user-directory.ts";
 
 export type { SendInput } from "./chat-stream.ts";
+export type { Retention } from "./retention.ts";
 
 /** The narrow slice of a pino logger the core uses. */
 export interface CoreLogger {
   info(details: object, message: string): void;
   warn(details: object, message: string): void;
-}
-
-/** How much history to keep; a field left out is unlimited. */
-export interface Retention {
-  readonly maxAgeMs?: number;
-  readonly maxPerRoom?: number;
 }
 
 export interface ChatOptions {
@@ -104,9 +100,6 @@ export class Chat {
   readonly #streams = new Set<ChatStream>();
   readonly #hub: StreamHub;
   readonly #timers: Array<() => void> = [];
-  #pruning = false;
-  /** A tick came while a prune ran: run again when it ends, with the time then. */
-  #pruneAgain = false;
   #stopping = false;
 
   constructor(options: ChatOptions) {
@@ -142,13 +135,14 @@ export class Chat {
     this.#timers.push(
       this.#clock.every(options.presenceTickMs ?? 250, () => this.#announcePresence()),
       this.#clock.every(Math.max(10, this.#readerTimeoutMs / 4), () => this.#endStalled()),
+      scheduleRetention({
+        store: this.#store,
+        clock: this.#clock,
+        retention: options.retention ?? {},
+        intervalMs: options.retentionIntervalMs ?? 60_000,
+        ...(options.logger ? { logger: options.logger } : {}),
+      }),
     );
-    const retention = options.retention ?? {};
-    if (retention.maxAgeMs || retention.maxPerRoom) {
-      const prune = () => this.#prune(retention);
-      this.#timers.push(this.#clock.every(options.retentionIntervalMs ?? 60_000, prune));
-      prune();
-    }
   }
 
   /** The seed's JoinChat: records the name; `known` is true when the user had joined before. */
@@ -399,29 +393,6 @@ export class Chat {
         );
       }
     }
-  }
-
-  #prune(retention: Retention): void {
-    if (this.#pruning) {
-      this.#pruneAgain = true;
-      return;
-    }
-    this.#pruning = true;
-    this.#pruneAgain = false;
-    const now = this.#clock.now();
-    this.#store
-      .prune({
-        ...(retention.maxAgeMs ? { olderThanMs: now - retention.maxAgeMs } : {}),
-        ...(retention.maxPerRoom ? { maxPerRoom: retention.maxPerRoom } : {}),
-      })
-      .then((removed) => {
-        if (removed > 0) this.#logger?.info({ removed }, "retention removed old messages");
-      })
-      .catch((error) => this.#logger?.warn({ err: error }, "retention failed; it runs again later"))
-      .finally(() => {
-        this.#pruning = false;
-        if (this.#pruneAgain && !this.#stopping) this.#prune(retention);
-      });
   }
 
   #ensureRunning(): void {

@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 import type { Logger } from "pino";
 import type { Encoder } from "../core/envelope.ts";
-import type { StreamSink } from "../core/outlet.ts";
+import type { StreamSink } from "../core/room-cursor.ts";
 import { toServiceError } from "./status.ts";
 
 /** A grpc-js server call we can write to: server-streaming or bidirectional. */
