@@ -283,6 +283,7 @@ test("kill -9 under load, restart on the same file: every acknowledged message o
   const got = collector(watching);
   const senders = range(2).map((s) => testClient({ address }, { username: `s${s}` }));
   const acked = new Set<string>();
+  const halfAcked = Promise.withResolvers<void>();
   try {
     await got.live("the receiver live");
     const sending = senders.map(async (client, s) => {
@@ -292,7 +293,10 @@ test("kill -9 under load, restart on the same file: every acknowledged message o
         const text = `s${s} ${n}`;
         const p = live
           .send(text, room)
-          .then(() => acked.add(text))
+          .then(() => {
+            acked.add(text);
+            if (acked.size === 1000) halfAcked.resolve();
+          })
           .finally(() => inFlight.delete(p));
         inFlight.add(p);
         if (inFlight.size >= 20) await Promise.race(inFlight);
@@ -300,7 +304,7 @@ test("kill -9 under load, restart on the same file: every acknowledged message o
       await Promise.all(inFlight);
       await live.close();
     });
-    while (acked.size < 1000) await new Promise((resolve) => setTimeout(resolve, 5));
+    await within(halfAcked.promise, 30_000, "1,000 acknowledged sends");
     server.child.kill("SIGKILL");
     await within(server.exited, 5_000, "the killed server to be gone");
     const ackedBeforeCrash = new Set(acked);
@@ -323,6 +327,8 @@ test("kill -9 under load, restart on the same file: every acknowledged message o
     assert.equal(stored.length, 4000, "every send is stored, once");
     for (let s = 0; s < 2; s++) assert.deepEqual(got.bySender.get(`s${s}`), range(2000));
     assert.equal(watching.stats.duplicatesDropped, 0);
+    // Where it would resume from next: the newest message.
+    assert.equal(watching.position(room)?.lastId, afterId);
   } finally {
     await watching.close();
     receiver.close();

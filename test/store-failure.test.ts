@@ -28,7 +28,8 @@ import { SeedClient, streamReader } from "./seed-client.ts";
 /** The real store, but every write and head read fails while `failing` is set. */
 class FlakyStore implements Store {
   failing = false;
-  appendCalls = 0;
+  #refused = 0;
+  #onRefusal: (() => void) | undefined;
   readonly #inner: Store;
 
   constructor(inner: Store) {
@@ -39,8 +40,20 @@ class FlakyStore implements Store {
     return this.#inner.epoch;
   }
 
+  /** Resolves once `count` more calls have been refused. */
+  refusals(count: number): Promise<void> {
+    const target = this.#refused + count;
+    return new Promise((resolve) => {
+      this.#onRefusal = () => {
+        if (this.#refused >= target) resolve();
+      };
+    });
+  }
+
   #check(): void {
     if (this.failing) {
+      this.#refused += 1;
+      this.#onRefusal?.();
       throw new StoreUnavailableError(
         "The database is locked by another program; nothing was stored.",
       );
@@ -48,7 +61,6 @@ class FlakyStore implements Store {
   }
 
   async append(messages: readonly NewMessage[]): Promise<AppendResult[]> {
-    this.appendCalls += 1;
     this.#check();
     return this.#inner.append(messages);
   }
@@ -129,9 +141,8 @@ test("a send refused as UNAVAILABLE is retried by the SDK with the same key and 
     await nextMatching(watcher.events, isCaughtUp, "watcher live");
     store.failing = true;
     const sent = live.send("eventually");
-    const callsBefore = store.appendCalls;
     // Retried while the store fails: each try reaches the store and is refused.
-    while (store.appendCalls < callsBefore + 2) await new Promise((r) => setTimeout(r, 10));
+    await within(store.refusals(2), 10_000, "two refused tries");
     store.failing = false;
     const ack = await within(sent, 10_000, "the send to be stored after the outage");
     await nextMatching(watcher.events, isText("eventually"), "the message at the watcher");

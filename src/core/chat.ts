@@ -166,10 +166,6 @@ export class Chat {
     return this.#clock.now();
   }
 
-  get epoch(): string {
-    return this.#store.epoch;
-  }
-
   /** One page of who is online in a room, sorted by name, after `after` (exclusive). */
   members(room: RoomId, pageSize: number, after?: Identity): MembersPage {
     const all = this.#presence.list(checkRoom(room));
