@@ -41,6 +41,9 @@ export interface OutletOptions {
  */
 export class Outlet {
   readonly #sink: StreamSink;
+  // Read on every offer: kept here rather than behind #sink and #options.
+  readonly #encoder: Encoder;
+  readonly #skipUserId: UserId | undefined;
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #delivery: DeliveryOptions;
@@ -58,6 +61,8 @@ export class Outlet {
   constructor(options: OutletOptions) {
     this.#options = options;
     this.#sink = options.sink;
+    this.#encoder = options.sink.encoder;
+    this.#skipUserId = options.skipUserId;
     this.#store = options.store;
     this.#clock = options.clock;
     this.#delivery = options.delivery;
@@ -84,7 +89,7 @@ export class Outlet {
     if (payload.type !== "message") {
       // Presence: ephemeral, so a cursor that is not live simply misses it.
       if (cursor.mode !== "live") return;
-      const bytes = withoutSelf(payload, cursor.userId, envelope, this.#sink.encoder);
+      const bytes = withoutSelf(payload, cursor.userId, envelope, this.#encoder);
       if (bytes && !this.#push(bytes, cursor, 0, true)) this.#overflow(cursor);
       return;
     }
@@ -100,8 +105,8 @@ export class Outlet {
       this.#catchUp(cursor);
       return;
     }
-    const skip = envelope.origin === this || payload.message.userId === this.#options.skipUserId;
-    const bytes = skip ? null : envelope.encode(this.#sink.encoder);
+    const skip = envelope.origin === this || payload.message.userId === this.#skipUserId;
+    const bytes = skip ? null : envelope.encode(this.#encoder);
     if (bytes === null) {
       // Our own message (the sender gets an ack instead), or one this wire
       // shape cannot carry: the cursor moves on all the same.
@@ -125,7 +130,7 @@ export class Outlet {
   /** Queues an item for this stream alone (a welcome, an ack); never dropped. */
   notify(payload: Outbound, cursor?: RoomCursor): void {
     if (this.#ended) return;
-    const bytes = this.#sink.encoder(payload);
+    const bytes = this.#encoder(payload);
     if (bytes) this.#push(bytes, cursor, 0, false);
   }
 
@@ -351,7 +356,7 @@ export class Outlet {
     }
     for (const message of page.messages) {
       if (message.id <= cursor.cursor) continue;
-      if (message.userId === this.#options.skipUserId) this.#skipTo(cursor, message.id);
+      if (message.userId === this.#skipUserId) this.#skipTo(cursor, message.id);
       else this.#deliverOwn(cursor, { type: "message", message }, message.id);
     }
     // Rooms take turns: this one goes to the back of the line.
@@ -365,7 +370,7 @@ export class Outlet {
 
   /** Writes a replayed item for one room, moving its cursor even when this wire shape skips it. */
   #deliverOwn(cursor: RoomCursor, payload: Outbound, id: MessageId): void {
-    const bytes = this.#sink.encoder(payload);
+    const bytes = this.#encoder(payload);
     if (bytes) this.#push(bytes, cursor, id, false);
     else this.#skipTo(cursor, id);
   }
