@@ -13,6 +13,9 @@ import type {
   StoredMessage,
 } from "./store.ts";
 
+/** The shortest time between two groups sent to the worker, in ms (the default). */
+const GROUP_INTERVAL_MS = 1;
+
 export interface SqliteStoreOptions {
   /** A file path (its directory is created) or ":memory:". */
   readonly path: string;
@@ -31,6 +34,12 @@ export interface SqliteStoreOptions {
    * current size leaves it at that size.
    */
   readonly maxPageCount?: number;
+  /**
+   * The shortest time between two groups of appends sent to the worker, in
+   * ms. Default 1: under load appends share a round trip; an idle append goes
+   * at once. 0 sends each event-loop turn's appends at once (for tests).
+   */
+  readonly groupIntervalMs?: number;
 }
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
@@ -78,7 +87,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     await exited;
     throw openError(reply.error, options.path);
   }
-  return new SqliteStore(worker, exited, reply.epoch, options.path, now);
+  return new SqliteStore(
+    worker,
+    exited,
+    reply.epoch,
+    options.path,
+    now,
+    options.groupIntervalMs ?? GROUP_INTERVAL_MS,
+  );
 }
 
 function firstMessage(worker: Worker): Promise<OpenReply> {
@@ -98,13 +114,11 @@ function firstMessage(worker: Worker): Promise<OpenReply> {
 /**
  * The SQLite store: every statement runs on a worker thread that owns the
  * file's only connection, so the event loop never waits for SQL or fsync.
- * Appends that arrive while a commit is in flight are committed together as
- * the next group, in one transaction with one time; each call still succeeds
- * or fails on its own. Made by `openSqliteStore`.
+ * Appends that arrive while a commit is in flight, or within
+ * `groupIntervalMs` of the last group, are committed together as the next
+ * group, in one transaction with one time; each call still succeeds or fails
+ * on its own. Made by `openSqliteStore`.
  */
-/** The shortest time between two groups sent to the worker, in ms. */
-const GROUP_INTERVAL_MS = 1;
-
 export class SqliteStore implements Store {
   readonly epoch: string;
   /** The database file, or ":memory:". */
@@ -118,6 +132,7 @@ export class SqliteStore implements Store {
   #groupInFlight = false;
   #groupScheduled = false;
   #lastGroupAt = Number.NEGATIVE_INFINITY;
+  readonly #groupIntervalMs: number;
   #commits = 0;
   #state: "open" | "closing" | "closed" = "open";
   #closing: Promise<void> | undefined;
@@ -134,8 +149,10 @@ export class SqliteStore implements Store {
     epoch: string,
     path: string,
     now: () => number,
+    groupIntervalMs = GROUP_INTERVAL_MS,
   ) {
     this.#worker = worker;
+    this.#groupIntervalMs = groupIntervalMs;
     this.epoch = epoch;
     this.path = path;
     this.#now = now;
@@ -249,14 +266,14 @@ export class SqliteStore implements Store {
     });
   }
 
-  // A group goes at most every GROUP_INTERVAL_MS, and collects every append
+  // A group goes at most every #groupIntervalMs, and collects every append
   // made until then. A round trip to the worker costs far more than the SQL
   // of one message (measured here: ~70 us of CPU against ~10), so under load
   // appends must share it; an append waits at most that long for company.
   #schedule(): void {
     if (this.#groupScheduled || this.#groupInFlight) return;
     this.#groupScheduled = true;
-    const wait = this.#lastGroupAt + GROUP_INTERVAL_MS - performance.now();
+    const wait = this.#lastGroupAt + this.#groupIntervalMs - performance.now();
     const send = () => {
       this.#groupScheduled = false;
       this.#pump();
