@@ -28,6 +28,16 @@ const perSender = Math.ceil(Number(values.messages) / senders);
 const messages = perSender * senders;
 const padding = "x".repeat(Math.max(0, Number(values.bytes) - 24));
 
+const NO_LIMIT_FLAGS = [
+  "--send-rate",
+  "0",
+  "--max-sessions-per-user",
+  "0",
+  "--max-connections-per-ip",
+  "0",
+  "--auth-attempts-per-minute",
+  "0",
+];
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const serverProcess = values.address
   ? undefined
@@ -44,6 +54,8 @@ const serverProcess = values.address
         values.db,
         "--log-level",
         "warn",
+        // Every abuse limit off: this measures the message path, not the limits.
+        ...NO_LIMIT_FLAGS,
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );

@@ -13,6 +13,8 @@ function ok(command: string, args: string[]): boolean {
 function missing(): string[] {
   const packages: string[] = [];
   if (!ok("tmux", ["-V"])) packages.push("tmux");
+  // The TLS test makes its certificate with openssl.
+  if (!ok("openssl", ["version"])) packages.push("openssl");
   if (!ok(PYTHON, ["-c", "import grpc, google.protobuf"])) {
     packages.push("python3", "python3-grpcio", "python3-protobuf");
   }

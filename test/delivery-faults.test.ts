@@ -5,9 +5,11 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { ChatClient } from "../src/client/chat-client.ts";
 import { LiveChat } from "../src/client/live-chat.ts";
+import { NO_ABUSE_LIMITS } from "../src/core/limits.ts";
 import {
   isCaughtUp,
   liveUser,
+  NO_LIMIT_FLAGS,
   nextMatching,
   peakRssMiB,
   startServerProcess,
@@ -101,7 +103,7 @@ async function sendAll(senders: ChatClient[], room: string, count: number) {
 }
 
 test("receivers whose connections are cut at random get every message once, in order per sender", async () => {
-  const server = await startTestServer();
+  const server = await startTestServer({ limits: NO_ABUSE_LIMITS });
   const room = "cuts";
   const receivers = await Promise.all(
     range(4).map(async (i) => {
@@ -165,7 +167,10 @@ test("receivers whose connections are cut at random get every message once, in o
 });
 
 test("a receiver that stops reading during 20,000 messages gets all of them once it reads again; the others keep up", async () => {
-  const server = await startTestServer({ delivery: { maxQueuedMessages: 256 } });
+  const server = await startTestServer({
+    delivery: { maxQueuedMessages: 256 },
+    limits: NO_ABUSE_LIMITS,
+  });
   const room = "gap";
   const sleeper = await liveUser(server, "sleeper", { room });
   const awake = await liveUser(server, "awake", { room });
@@ -219,6 +224,7 @@ test("overload: 100 receivers, some slower than the senders; nobody is cut off, 
   // and a small heap, so that memory that grew with the backlog would end the server.
   const { server, address } = await startServerProcess(
     [
+      ...NO_LIMIT_FLAGS,
       "--port",
       "0",
       "--db",
@@ -276,7 +282,13 @@ test("overload: 100 receivers, some slower than the senders; nobody is cut off, 
 test("kill -9 under load, restart on the same file: every acknowledged message once, the rest arrive after reconnecting", async () => {
   const dir = tempDir();
   const db = join(dir.path, "chat.db");
-  let { server, port, address } = await startServerProcess(["--port", "0", "--db", db]);
+  let { server, port, address } = await startServerProcess([
+    "--port",
+    "0",
+    "--db",
+    db,
+    ...NO_LIMIT_FLAGS,
+  ]);
   const room = "crash";
   const receiver = testClient({ address }, { username: "receiver" });
   const watching = new LiveChat(receiver, { rooms: [{ room }], backoff: FAST_RETRY });
@@ -308,7 +320,13 @@ test("kill -9 under load, restart on the same file: every acknowledged message o
     server.child.kill("SIGKILL");
     await within(server.exited, 5_000, "the killed server to be gone");
     const ackedBeforeCrash = new Set(acked);
-    ({ server } = await startServerProcess(["--port", String(port), "--db", db]));
+    ({ server } = await startServerProcess([
+      "--port",
+      String(port),
+      "--db",
+      db,
+      ...NO_LIMIT_FLAGS,
+    ]));
     await within(Promise.all(sending), 60_000, "every send to be acknowledged after the restart");
     await got.reach(4000, 60_000, "the receiver's messages");
 

@@ -222,6 +222,18 @@ export function spawnLines(
 }
 
 /** Starts `grpc-chat server` as its own process and reads the port from its startup line. */
+/** Server flags that turn every abuse limit off, for load and fault tests from one address. */
+export const NO_LIMIT_FLAGS = [
+  "--send-rate",
+  "0",
+  "--max-sessions-per-user",
+  "0",
+  "--max-connections-per-ip",
+  "0",
+  "--auth-attempts-per-minute",
+  "0",
+];
+
 export async function startServerProcess(
   args: string[],
   env: Record<string, string> = {},

@@ -161,8 +161,13 @@ test("a seed-style Python client (grpcio, runtime descriptors) chats with a proj
   // Opening ChatStream announces the join (presence, not a message); the empty hello is not relayed.
   await nextPresence(isPresence(PY_NAME), `${PY_NAME}'s join`);
   const fromPy = await nextMessage((m) => m.text === FROM_PY, "the Python client's message");
+  // Others see the seed client's public id, never the UUID it sends as its credential.
+  const pyPublic = fromPy.userId;
+  assert.notEqual(pyPublic, pyUserId);
+  assert.match(pyPublic, /^g-/);
+  const nodePublic = (await node.whoAmI()).userId;
   assert.deepEqual(brief(fromPy), {
-    userId: pyUserId,
+    userId: pyPublic,
     username: PY_NAME,
     text: FROM_PY,
     system: false,
@@ -170,14 +175,14 @@ test("a seed-style Python client (grpcio, runtime descriptors) chats with a proj
 
   await within(session.send(FROM_NODE), WAIT_MS, "the ack of our message");
   const received = await stepLine(child, "received");
-  assert.equal(received.user_id, node.userId);
+  assert.equal(received.user_id, nodePublic);
   assert.equal(received.username, NODE_NAME);
   assert.equal(received.message, FROM_NODE);
   assert.match(received.timestamp as string, SEED_TIME);
 
   for (const text of BATCH) {
     const m = await nextMessage((line) => line.text === text, `batch message "${text}"`);
-    assert.deepEqual(brief(m), { userId: pyUserId, username: PY_NAME, text, system: false });
+    assert.deepEqual(brief(m), { userId: pyPublic, username: PY_NAME, text, system: false });
   }
   const batch = await stepLine(child, "batch");
   assert.deepEqual(batch, {
@@ -196,7 +201,7 @@ test("a seed-style Python client (grpcio, runtime descriptors) chats with a proj
   await nextPresence(isPresence(PY_NAME, false), `${PY_NAME}'s leave`);
 
   // Our client saw exactly the Python user's side of the chat, once each.
-  const pySide = (text: string) => ({ userId: pyUserId, username: PY_NAME, text, system: false });
+  const pySide = (text: string) => ({ userId: pyPublic, username: PY_NAME, text, system: false });
   assert.deepEqual(seen.map(brief), [pySide(FROM_PY), ...BATCH.map(pySide)]);
 
   // The histories the Python client read: newest first; presence is not history.
@@ -207,10 +212,10 @@ test("a seed-style Python client (grpcio, runtime descriptors) chats with a proj
     SeedMessage[],
   ];
   assert.deepEqual(first.map(briefSeed), []);
-  const pySeed = (message: string) => ({ user_id: pyUserId, username: PY_NAME, message });
+  const pySeed = (message: string) => ({ user_id: pyPublic, username: PY_NAME, message });
   assert.deepEqual(last.map(briefSeed), [
     ...BATCH.map(pySeed).reverse(),
-    { user_id: node.userId, username: NODE_NAME, message: FROM_NODE },
+    { user_id: nodePublic, username: NODE_NAME, message: FROM_NODE },
     pySeed(FROM_PY),
   ]);
   for (const m of [...first, ...last]) assert.match(m.timestamp, SEED_TIME);
@@ -220,8 +225,9 @@ test("a seed-style Python client (grpcio, runtime descriptors) chats with a proj
   assert.equal(ping.success, true);
   assert.match(ping.message as string, /^PONG/);
 
-  // The Python client's stream ended cleanly, and it heard only our message:
-  // never its own, its batch, an empty hello or its own join.
+  // The Python client's stream ended cleanly, and by its own logic (it skips
+  // lines whose user_id is its own) it heard only our message: never its
+  // own, its batch, an empty hello or its own join.
   const [left] = stepLines(child, "left");
   assert.ok(left, "the Python client left");
   assert.equal(left.code, "OK");
@@ -230,7 +236,7 @@ test("a seed-style Python client (grpcio, runtime descriptors) chats with a proj
     (m) => m.message !== `${NODE_NAME} has joined the chat`,
   );
   assert.deepEqual(heard.map(briefSeed), [
-    { user_id: node.userId, username: NODE_NAME, message: FROM_NODE },
+    { user_id: nodePublic, username: NODE_NAME, message: FROM_NODE },
   ]);
   assert.equal(stepLines(child, "done").length, 1);
 

@@ -62,7 +62,9 @@ describe("the seed's protocol, as a seed client sees it", () => {
         from("alice", "hi bob"),
         "alice's message at bob",
       );
-      assert.equal(got.user_id, alice.client.userId);
+      // Others see alice's public id, never the secret she sends with.
+      assert.notEqual(got.user_id, alice.client.userId);
+      assert.match(got.user_id, /^g-[\w-]{22}$/);
       assert.match(got.timestamp, SEED_TIMESTAMP);
 
       // Bob answers; alice must see bob's reply and nothing of her own in between.
@@ -82,7 +84,7 @@ describe("the seed's protocol, as a seed client sees it", () => {
         "bob's reply at alice",
       );
       assert.deepEqual(
-        seen.filter((m) => m.user_id === alice.client.userId),
+        seen.filter((m) => m.message === "hi bob"),
         [],
       );
     } finally {
@@ -210,7 +212,8 @@ describe("the seed's protocol, as a seed client sees it", () => {
         from("gina", "no metadata"),
         "gina's message",
       );
-      assert.equal(got.user_id, client.userId);
+      assert.notEqual(got.user_id, client.userId);
+      assert.match(got.user_id, /^g-/);
       call.end();
       assert.equal(await within(finished, 5_000, "gina's stream to end"), undefined);
     } finally {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, test } from "node:test";
+import { guestPublicId } from "../src/store/public-id.ts";
 import { openSqliteStore } from "../src/store/sqlite-store.ts";
 import { type NewMessage, StoreUnavailableError } from "../src/store/store.ts";
 import { manualClock, storeContract } from "./store-contract.ts";
@@ -86,6 +87,23 @@ test("a file reopened keeps its messages, its ids (pruned ones too) and its epoc
   await Promise.all([other.close(), memory.close()]);
 });
 
+test("a file reopened keeps its idKey; another history has its own", async () => {
+  const path = join(tempDir(), "chat.db");
+  const first = await openSqliteStore({ path });
+  const idKey = first.idKey;
+  assert.match(idKey, /^[0-9a-f]{64}$/);
+  await first.close();
+
+  const second = await openSqliteStore({ path });
+  assert.equal(second.idKey, idKey);
+  await second.close();
+
+  const other = await openSqliteStore({ path: join(tempDir(), "other.db") });
+  const memory = await openSqliteStore({ path: ":memory:" });
+  assert.equal(new Set([idKey, other.idKey, memory.idKey]).size, 3);
+  await Promise.all([other.close(), memory.close()]);
+});
+
 // The schema as the store created it before migrations were numbered.
 const OLD_SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -117,15 +135,18 @@ test("a database written before migrations opens as version 1 and is migrated, r
 
   const store = await openSqliteStore({ path, now: manualClock(T0 + 100).now });
   let epoch: string;
+  let idKey: string;
   try {
     epoch = store.epoch;
+    idKey = store.idKey;
     assert.ok(epoch.length > 0);
+    const u = guestPublicId(idKey, "u");
     assert.deepEqual(await store.history("lobby", { limit: 10, includeSystem: true }), [
       {
         room: "lobby",
         id: 3,
         timeMs: T0 + 2,
-        userId: "u",
+        userId: u,
         username: "una",
         text: "keyed",
         kind: "chat",
@@ -145,14 +166,16 @@ test("a database written before migrations opens as version 1 and is migrated, r
         room: "lobby",
         id: 1,
         timeMs: T0,
-        userId: "u",
+        userId: u,
         username: "una",
         text: "first",
         kind: "chat",
         clientMsgId: "",
       },
     ]);
-    const [dup] = await store.append([message("lobby", "keyed again", { clientMsgId: "k1" })]);
+    const [dup] = await store.append([
+      message("lobby", "keyed again", { clientMsgId: "k1", userId: u }),
+    ]);
     assert.deepEqual([dup?.duplicate, dup?.message.id, dup?.message.text], [true, 3, "keyed"]);
     const [next] = await store.append([message("lobby", "new")]);
     assert.equal(next?.message.id, 4);
@@ -168,6 +191,7 @@ test("a database written before migrations opens as version 1 and is migrated, r
     [
       { version: 1, applied_at_ms: T0 + 100 },
       { version: 2, applied_at_ms: T0 + 100 },
+      { version: 3, applied_at_ms: T0 + 100 },
     ].map((row) => Object.assign(Object.create(null), row)),
   );
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 5);
@@ -175,7 +199,97 @@ test("a database written before migrations opens as version 1 and is migrated, r
 
   const reopened = await openSqliteStore({ path });
   assert.equal(reopened.epoch, epoch);
+  assert.equal(reopened.idKey, idKey);
   await reopened.close();
+});
+
+// What version 2 added to OLD_SCHEMA, and the table that records migrations.
+const VERSION_2_SCHEMA = `
+CREATE TABLE schema_migrations (
+  version       INTEGER PRIMARY KEY,
+  applied_at_ms INTEGER NOT NULL
+);
+CREATE TABLE meta (
+  key   TEXT NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE rooms (
+  room           TEXT    PRIMARY KEY,
+  pruned_through INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT INTO schema_migrations VALUES (1, 0), (2, 0);
+INSERT INTO meta VALUES ('epoch', 'epoch-from-version-2');
+INSERT INTO rooms VALUES ('lobby', 1);
+`;
+
+test("a version 2 database gets version 3: its claimed user ids become public ids, system rows stay", async () => {
+  const path = join(tempDir(), "v2.db");
+  const old = new DatabaseSync(path);
+  old.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+  old.exec(OLD_SCHEMA);
+  old.exec(VERSION_2_SCHEMA);
+  const insert = old.prepare("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  // Id 1 was pruned.
+  insert.run("lobby", 2, T0, "alice-secret", "alice", "hi", "chat", "k1");
+  insert.run("lobby", 3, T0 + 1, "system", "System", "bob joined", "system", "");
+  insert.run("lobby", 4, T0 + 2, "bob-secret", "bob", "hey", "chat", "k1");
+  insert.run("side", 1, T0 + 3, "alice-secret", "alice", "aside", "chat", "");
+  old.close();
+
+  const store = await openSqliteStore({ path, now: manualClock(T0 + 100).now });
+  try {
+    assert.equal(store.epoch, "epoch-from-version-2");
+    assert.match(store.idKey, /^[0-9a-f]{64}$/);
+    const alice = guestPublicId(store.idKey, "alice-secret");
+    const bob = guestPublicId(store.idKey, "bob-secret");
+    const lobby = await store.after("lobby", 0, 10);
+    assert.equal(lobby.prunedThrough, 1);
+    assert.deepEqual(
+      lobby.messages.map((m) => [m.id, m.userId, m.username, m.text, m.kind, m.clientMsgId]),
+      [
+        [2, alice, "alice", "hi", "chat", "k1"],
+        [3, "system", "System", "bob joined", "system", ""],
+        [4, bob, "bob", "hey", "chat", "k1"],
+      ],
+    );
+    assert.deepEqual(
+      (await store.after("side", 0, 10)).messages.map((m) => m.userId),
+      [alice],
+    );
+    // The idempotency key now belongs to the public id, and to nobody else.
+    const [dup] = await store.append([
+      message("lobby", "hi again", { userId: alice, clientMsgId: "k1" }),
+    ]);
+    assert.deepEqual([dup?.duplicate, dup?.message.id], [true, 2]);
+    const [claimed] = await store.append([
+      message("lobby", "hi again", { userId: "alice-secret", clientMsgId: "k1" }),
+    ]);
+    assert.deepEqual([claimed?.duplicate, claimed?.message.id], [false, 5]);
+  } finally {
+    await store.close();
+  }
+
+  const check = new DatabaseSync(path, { readOnly: true });
+  assert.deepEqual(
+    check
+      .prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version")
+      .all()
+      .map((row) => [row.version, row.applied_at_ms]),
+    [
+      [1, 0],
+      [2, 0],
+      [3, T0 + 100],
+    ],
+  );
+  // Only the message appended after the upgrade carries the claimed id.
+  assert.deepEqual(
+    check
+      .prepare("SELECT room, id FROM messages WHERE user_id = 'alice-secret'")
+      .all()
+      .map((row) => [row.room, row.id]),
+    [["lobby", 5]],
+  );
+  check.close();
 });
 
 test("a database from a newer server is refused and left as it was", async () => {
@@ -200,7 +314,7 @@ test("a database from a newer server is refused and left as it was", async () =>
       .prepare("SELECT version FROM schema_migrations ORDER BY version")
       .all()
       .map((row) => row.version),
-    [1, 2, 99],
+    [1, 2, 3, 99],
   );
   assert.equal(after.prepare("SELECT text FROM messages").get()?.text, "kept");
   after.close();

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  type Account,
   type AppendResult,
   type NewMessage,
   type Store,
   StoreUnavailableError,
+  type TokenRecord,
 } from "../src/store/store.ts";
 
 export interface ManualClock {
@@ -28,6 +30,21 @@ const message = (room: string, text: string, extra: Partial<NewMessage> = {}): N
   kind: "chat",
   clientMsgId: "",
   ...extra,
+});
+
+const account = (name: string, extra: Partial<Account> = {}): Account => ({
+  userId: `a-${name}`,
+  username: name,
+  nameKey: name.toLowerCase(),
+  passwordHash: `$scrypt$N=16384,r=8,p=1$salt-${name}$hash-${name}`,
+  createdMs: T0,
+  ...extra,
+});
+
+const token = (hash: string, userId: string, expiresMs: number): TokenRecord => ({
+  tokenHash: hash.repeat(64).slice(0, 64),
+  userId,
+  expiresMs,
 });
 
 /** A message the store must refuse: text is NOT NULL. */
@@ -293,6 +310,89 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       assert.ok(store.epoch.length > 0);
     }));
 
+  test(`${name}: idKey is 64 hex characters and stays the same`, () =>
+    withStore(async (store, clock) => {
+      const idKey = store.idKey;
+      assert.match(idKey, /^[0-9a-f]{64}$/);
+      await store.append([message("r", "a")]);
+      await store.createAccount(account("Ann"));
+      clock.advance(1_000);
+      await store.prune({ maxPerRoom: 0 });
+      assert.equal(store.idKey, idKey);
+    }));
+
+  test(`${name}: createAccount then accountByName gives back every field`, () =>
+    withStore(async (store) => {
+      const ann = account("Ann", { username: "Ann Ö", nameKey: "ann ö", createdMs: T0 + 7 });
+      assert.equal(await store.createAccount(ann), true);
+      assert.deepEqual(await store.accountByName("ann ö"), ann);
+      assert.equal(await store.accountByName("Ann Ö"), undefined, "by nameKey only");
+      assert.equal(await store.accountByName("nobody"), undefined);
+    }));
+
+  test(`${name}: an account whose nameKey or userId is taken is refused, storing nothing`, () =>
+    withStore(async (store) => {
+      const ann = account("Ann");
+      assert.equal(await store.createAccount(ann), true);
+      const sameName = account("ANN", { userId: "a-other", nameKey: ann.nameKey });
+      assert.equal(await store.createAccount(sameName), false);
+      const sameId = account("Bea", { userId: ann.userId });
+      assert.equal(await store.createAccount(sameId), false);
+      assert.deepEqual(await store.accountByName(ann.nameKey), ann);
+      assert.equal(await store.accountByName(sameId.nameKey), undefined);
+      // Neither refusal left anything behind that blocks a later account.
+      const bea = account("Bea");
+      assert.equal(await store.createAccount(bea), true);
+      assert.deepEqual(await store.accountByName("bea"), bea);
+    }));
+
+  test(`${name}: a token names its account until it expires or is revoked`, () =>
+    withStore(async (store) => {
+      const ann = account("Ann");
+      const bea = account("Bea");
+      await store.createAccount(ann);
+      await store.createAccount(bea);
+      const annToken = token("a", ann.userId, T0 + 100);
+      const beaToken = token("b", bea.userId, T0 + 100);
+      await store.saveToken(annToken);
+      await store.saveToken(beaToken);
+      assert.deepEqual(await store.tokenAccount(annToken.tokenHash, T0), ann);
+      assert.deepEqual(await store.tokenAccount(beaToken.tokenHash, T0 + 99), bea);
+      assert.equal(await store.tokenAccount(token("c", ann.userId, 0).tokenHash, T0), undefined);
+      // Expired at expiresMs itself.
+      assert.equal(await store.tokenAccount(annToken.tokenHash, T0 + 100), undefined);
+      assert.equal(await store.tokenAccount(annToken.tokenHash, T0 + 101), undefined);
+
+      assert.equal(await store.revokeToken(annToken.tokenHash), true);
+      assert.equal(await store.tokenAccount(annToken.tokenHash, T0), undefined);
+      assert.equal(await store.revokeToken(annToken.tokenHash), false);
+      assert.equal(await store.revokeToken(token("c", ann.userId, 0).tokenHash), false);
+      assert.deepEqual(await store.tokenAccount(beaToken.tokenHash, T0), bea);
+    }));
+
+  test(`${name}: prune deletes tokens expired by the store's clock, and counts only messages`, () =>
+    withStore(async (store, clock) => {
+      const ann = account("Ann");
+      await store.createAccount(ann);
+      const early = token("1", ann.userId, T0 + 10);
+      const onTheDot = token("2", ann.userId, T0 + 20);
+      const later = token("3", ann.userId, T0 + 21);
+      for (const t of [early, onTheDot, later]) await store.saveToken(t);
+      await store.append([message("r", "a"), message("r", "b"), message("r", "c")]);
+
+      assert.equal(await store.prune({}), 0);
+      assert.deepEqual(await store.tokenAccount(early.tokenHash, T0), ann);
+
+      clock.advance(20);
+      assert.equal(await store.prune({ maxPerRoom: 1 }), 2);
+      // Asked as of T0, when none had expired: gone, not merely filtered out.
+      assert.equal(await store.tokenAccount(early.tokenHash, T0), undefined);
+      assert.equal(await store.tokenAccount(onTheDot.tokenHash, T0), undefined);
+      assert.deepEqual(await store.tokenAccount(later.tokenHash, T0), ann);
+      assert.equal(await store.revokeToken(early.tokenHash), false);
+      assert.equal(await store.revokeToken(later.tokenHash), true);
+    }));
+
   test(`${name}: close() lets earlier calls finish, then every call fails as unavailable`, async () => {
     const store = await open(manualClock(T0).now);
     const appended = store.append([message("r", "in time")]);
@@ -308,6 +408,11 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       ["after", () => store.after("r", 0, 10)],
       ["lastId", () => store.lastId("r")],
       ["prune", () => store.prune({ maxPerRoom: 0 })],
+      ["createAccount", () => store.createAccount(account("Late"))],
+      ["accountByName", () => store.accountByName("late")],
+      ["saveToken", () => store.saveToken(token("e", "a-late", T0 + 1))],
+      ["tokenAccount", () => store.tokenAccount(token("e", "a-late", 0).tokenHash, T0)],
+      ["revokeToken", () => store.revokeToken(token("e", "a-late", 0).tokenHash)],
     ];
     for (const [what, call] of calls) {
       await assert.rejects(call(), StoreUnavailableError, `${what} after close`);

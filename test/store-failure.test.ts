@@ -40,6 +40,10 @@ class FlakyStore implements Store {
     return this.#inner.epoch;
   }
 
+  get idKey() {
+    return this.#inner.idKey;
+  }
+
   /** Resolves once `count` more calls have been refused. */
   refusals(count: number): Promise<void> {
     const target = this.#refused + count;
@@ -73,6 +77,11 @@ class FlakyStore implements Store {
   history: Store["history"] = (...args) => this.#inner.history(...args);
   after: Store["after"] = (...args) => this.#inner.after(...args);
   prune: Store["prune"] = (...args) => this.#inner.prune(...args);
+  createAccount: Store["createAccount"] = (...args) => this.#inner.createAccount(...args);
+  accountByName: Store["accountByName"] = (...args) => this.#inner.accountByName(...args);
+  saveToken: Store["saveToken"] = (...args) => this.#inner.saveToken(...args);
+  tokenAccount: Store["tokenAccount"] = (...args) => this.#inner.tokenAccount(...args);
+  revokeToken: Store["revokeToken"] = (...args) => this.#inner.revokeToken(...args);
   close: Store["close"] = () => this.#inner.close();
 }
 

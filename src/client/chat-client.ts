@@ -11,15 +11,18 @@ import {
   status,
 } from "@grpc/grpc-js";
 import {
+  type AuthToken,
   ChatMessageSchema,
   type ClientFrame,
   ClientFrameSchema,
+  CredentialsSchema,
   type Event,
   type HistoryPage,
   HistoryQuerySchema,
   type JoinResponse,
   ListMembersRequestSchema,
   type ListMembersResponse,
+  LogoutRequestSchema,
   type MessageResponse,
   PingRequestSchema,
   type PingResponse,
@@ -27,6 +30,8 @@ import {
   type SendResponse,
   SubscribeRequestSchema,
   UserSchema,
+  WhoAmIRequestSchema,
+  type WhoAmIResponse,
 } from "../gen/chat_pb.js";
 import { chatServiceDefinition, USER_ID_METADATA } from "../wire/grpc-service.ts";
 import { AsyncQueue } from "./async-queue.ts";
@@ -45,10 +50,32 @@ export * from "./events.ts";
 export interface ChatClientOptions {
   /** "host:port". */
   readonly address: string;
+  /** The name to chat under as a guest; an account's name is its own. */
   readonly username: string;
-  /** Default: a new random UUID, as the seed client makes one. */
+  /**
+   * A guest's secret, sent as metadata user_id: whoever sends it is this
+   * guest. Default: a new random UUID, as the seed client makes one.
+   */
   readonly userId?: string;
+  /** A token from login or register: the client is that account, and userId is not sent. */
+  readonly token?: string;
+  /** TLS: true for the system's roots, or the PEM of the CA that signed the server's certificate. */
+  readonly tls?: boolean | { readonly ca: Buffer };
   readonly channelOptions?: ChannelOptions;
+}
+
+/** What the server says of a caller (WhoAmI), or of a new login. */
+export interface Principal {
+  readonly userId: string;
+  readonly username: string;
+  readonly account: boolean;
+  /** When the token expires (ms since the epoch); 0 for a guest. */
+  readonly expiresMs: number;
+}
+
+/** A login: the token to keep (it is shown once) and who it is for. */
+export interface LoginResult extends Principal {
+  readonly token: string;
 }
 
 /** Where delivery of a room starts: after `resumeAfterId` (0: from the start), else live at its head. */
@@ -104,8 +131,10 @@ const CHANNEL_DEFAULTS: ChannelOptions = {
  * benchmarks and the tests. Each call is one RPC; LiveChat adds reconnecting.
  */
 export class ChatClient {
+  /** The guest secret this client sends when it has no token. */
   readonly userId: string;
   readonly username: string;
+  #token: string | undefined;
   readonly #client: Client;
   /** Streaming calls still open, so close() can end them: grpc-js's own close() leaves them running. */
   readonly #open = new Set<{ cancel(): void }>();
@@ -113,7 +142,13 @@ export class ChatClient {
   constructor(options: ChatClientOptions) {
     this.userId = options.userId ?? randomUUID();
     this.username = options.username;
-    this.#client = new Client(options.address, credentials.createInsecure(), {
+    this.#token = options.token;
+    const tls = options.tls;
+    const channel =
+      tls === undefined || tls === false
+        ? credentials.createInsecure()
+        : credentials.createSsl(tls === true ? null : tls.ca);
+    this.#client = new Client(options.address, channel, {
       ...CHANNEL_DEFAULTS,
       ...options.channelOptions,
     });
@@ -126,6 +161,55 @@ export class ChatClient {
       create(UserSchema, { userId: this.userId, username: this.username }),
     );
     return response.message;
+  }
+
+  /** The token calls are made with, if any. */
+  get token(): string | undefined {
+    return this.#token;
+  }
+
+  /** Makes later calls with this token (undefined: as the guest again); open calls keep theirs. */
+  useToken(token: string | undefined): void {
+    this.#token = token;
+  }
+
+  /** Creates an account and logs in: later calls are made as it. */
+  async register(username: string, password: string): Promise<LoginResult> {
+    return this.#signIn("register", username, password);
+  }
+
+  /** Logs in: later calls are made as the account. */
+  async login(username: string, password: string): Promise<LoginResult> {
+    return this.#signIn("login", username, password);
+  }
+
+  /** Revokes this client's token on the server; later calls are made as the guest again. */
+  async logout(): Promise<void> {
+    await this.#unary("logout", create(LogoutRequestSchema, {}));
+    this.#token = undefined;
+  }
+
+  /** Who the server takes this client to be. */
+  async whoAmI(): Promise<Principal> {
+    const r = await this.#unary<WhoAmIResponse>("whoAmI", create(WhoAmIRequestSchema, {}));
+    return {
+      userId: r.userId,
+      username: r.username,
+      account: r.account,
+      expiresMs: Number(r.expiresAtMs),
+    };
+  }
+
+  async #signIn(rpc: "register" | "login", username: string, password: string) {
+    const r = await this.#unary<AuthToken>(rpc, create(CredentialsSchema, { username, password }));
+    this.#token = r.token;
+    return {
+      token: r.token,
+      userId: r.userId,
+      username: r.username,
+      account: true,
+      expiresMs: Number(r.expiresAtMs),
+    };
   }
 
   /** Round trip to the server, in ms. */
@@ -211,7 +295,6 @@ export class ChatClient {
           ...(r.resumeAfterId === undefined ? {} : { resumeAfterId: BigInt(r.resumeAfterId) }),
           epoch: r.epoch ?? "",
         })),
-        userId: this.userId,
         username: this.username,
       }),
       this.#metadata(),
@@ -289,8 +372,8 @@ export class ChatClient {
         return;
       }
       if (kind.case === "rejected") {
-        const { clientMsgId, code, reason } = kind.value;
-        sends.reject(clientMsgId, new ChatClientError(code, reason));
+        const { clientMsgId, code, reason, retryAfterMs } = kind.value;
+        sends.reject(clientMsgId, new ChatClientError(code, reason, Number(retryAfterMs)));
         return;
       }
       const sessionEvent = toSessionEvent(event);
@@ -323,7 +406,7 @@ export class ChatClient {
 
     call.write(
       create(ClientFrameSchema, {
-        kind: { case: "hello", value: { userId: this.userId, username: this.username } },
+        kind: { case: "hello", value: { username: this.username } },
       }),
     );
 
@@ -396,7 +479,8 @@ export class ChatClient {
 
   #metadata(): Metadata {
     const metadata = new Metadata();
-    metadata.set(USER_ID_METADATA, this.userId);
+    if (this.#token !== undefined) metadata.set("authorization", `Bearer ${this.#token}`);
+    else metadata.set(USER_ID_METADATA, this.userId);
     return metadata;
   }
 

@@ -66,17 +66,25 @@ export interface SendAck {
 /** A failed call, with the server's gRPC status and its sentence for a person. */
 export class ChatClientError extends Error {
   readonly code: status;
+  /** Set when the server said the same request can succeed after this long (a rate limit). */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: status, message: string) {
+  constructor(code: status, message: string, retryAfterMs?: number) {
     super(message);
     this.name = "ChatClientError";
     this.code = code;
+    this.retryAfterMs = retryAfterMs || undefined;
   }
 
   static from(error: unknown): ChatClientError {
     if (error instanceof ChatClientError) return error;
     const e = error as Partial<ServiceError>;
-    return new ChatClientError(e.code ?? status.UNKNOWN, e.details || e.message || String(error));
+    const retryAfter = Number(e.metadata?.get("retry-after-ms")[0] ?? 0);
+    return new ChatClientError(
+      e.code ?? status.UNKNOWN,
+      e.details || e.message || String(error),
+      Number.isFinite(retryAfter) ? retryAfter : undefined,
+    );
   }
 }
 

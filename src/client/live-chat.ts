@@ -72,6 +72,8 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
   readonly #options: LiveChatOptions;
   readonly #rooms = new Map<string, RoomPosition>();
   readonly #outbox: Pending[] = [];
+  /** Sends refused as too fast, waiting out the pause together. */
+  readonly #held = new Set<Pending>();
   /** Called when the outbox empties. */
   readonly #emptied = new Set<() => void>();
   readonly #events = new AsyncQueue<LiveEvent>();
@@ -81,7 +83,10 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
   /** The session being opened or served, welcomed or not: close() ends it. */
   #current: ChatSession | undefined;
   #state: ConnectionState = { kind: "connecting" };
+  /** Our public id, from the server's welcome: what our own messages carry. */
+  #selfId: string | undefined;
   #closing = false;
+  #renewing = false;
   #wake: (() => void) | undefined;
   /** Resolves when this LiveChat has stopped: closed, or offline for good. */
   readonly done: Promise<void>;
@@ -164,6 +169,18 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
     void this.#session?.leave(room).catch(() => {});
   }
 
+  /**
+   * Ends the current session and opens a new one at once, resuming every
+   * room: after a login, so the chat goes on as the new user. Settle sends
+   * first: one acknowledged under the old user could be stored again under
+   * the new one.
+   */
+  renew(): void {
+    if (this.#current === undefined) return;
+    this.#renewing = true;
+    this.#current.close();
+  }
+
   /** Leaves every room and ends the connection; sends still waiting are refused. */
   async close(): Promise<void> {
     this.#closing = true;
@@ -198,6 +215,10 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
       this.#session = undefined;
       this.#current = undefined;
       if (this.#closing) break;
+      if (this.#renewing) {
+        this.#renewing = false;
+        continue;
+      }
       if (error && !RETRYABLE.has(error.code)) {
         this.#setState({ kind: "offline", reason: error.message });
         this.#refuseAll(error);
@@ -229,6 +250,8 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
     switch (event.type) {
       case "welcome":
         this.#session = session;
+        this.#selfId = event.userId;
+        this.#held.clear();
         for (const [room, at] of this.#rooms) {
           at.caughtUp = false;
           void session.join(room, this.#startOf(room)).catch(() => {});
@@ -284,7 +307,7 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
    * with a connection): it settles the send, and the send's promise shows it.
    */
   #settleFromHistory(message: ChatLine): boolean {
-    if (message.userId !== this.#client.userId || message.clientMsgId === "") return false;
+    if (message.userId !== this.#selfId || message.clientMsgId === "") return false;
     const index = this.#outbox.findIndex(
       (p) => p.clientMsgId === message.clientMsgId && p.room === message.room,
     );
@@ -305,6 +328,10 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
       },
       (error: ChatClientError) => {
         if (!this.#outbox.includes(pending)) return;
+        if (error.retryAfterMs !== undefined) {
+          this.#holdForRate(session, pending, error);
+          return;
+        }
         if (RETRYABLE.has(error.code)) {
           // Kept: sent again on this connection after a pause, or on the next one.
           setTimeout(() => {
@@ -318,6 +345,24 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
         pending.reject(error);
       },
     );
+  }
+
+  /**
+   * The server refused a send as too fast: it and every send refused with it
+   * wait out the pause together and go again in the order they were written,
+   * so a rate limit never reorders or drops what the user typed. The user is
+   * told once per pause.
+   */
+  #holdForRate(session: ChatSession, pending: Pending, error: ChatClientError): void {
+    this.#held.add(pending);
+    if (this.#held.size > 1) return;
+    this.#events.push({ type: "notice", text: error.message, timeMs: Date.now() });
+    setTimeout(() => {
+      const held = this.#outbox.filter((p) => this.#held.has(p));
+      this.#held.clear();
+      if (this.#session !== session) return;
+      for (const p of held) this.#transmit(session, p);
+    }, error.retryAfterMs).unref();
   }
 
   #retryJoin(session: ChatSession, room: string): void {

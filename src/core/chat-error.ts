@@ -11,6 +11,8 @@ export type ChatErrorCode =
   | "permission_denied"
   | "resource_exhausted"
   | "failed_precondition"
+  | "already_exists"
+  | "unauthenticated"
   | "unavailable"
   | "internal";
 
@@ -20,11 +22,18 @@ export type ChatErrorCode =
  */
 export class ChatError extends Error {
   readonly code: ChatErrorCode;
+  /** For a limit that will pass: how long until trying again can succeed. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ChatErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: ChatErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryAfterMs?: number },
+  ) {
     super(message, options);
     this.name = "ChatError";
     this.code = code;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

@@ -11,6 +11,8 @@ export interface SendInput {
   readonly room: RoomId;
   readonly text: string;
   readonly clientMsgId?: string;
+  /** The send rate was already applied (Chat.admitWhenAllowed). */
+  readonly admitted?: boolean;
 }
 
 /** What a stream needs of the Chat that made it. */
@@ -58,7 +60,7 @@ export class ChatStream {
    * cannot be entered.
    */
   async joinRoom(room: RoomId, resumeAfterId?: MessageId, epoch = ""): Promise<void> {
-    checkRoom(room);
+    checkRoom(room, this.#hub.limits.maxRoomChars);
     const existing = this.#rooms.get(room);
     if (existing) this.#drop(existing);
     else if (this.#rooms.size >= this.#hub.limits.maxRooms) {

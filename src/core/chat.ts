@@ -9,13 +9,12 @@ import {
   checkHistoryLimit,
   checkRoom,
   checkText,
-  checkUserId,
-  checkUsername,
   DEFAULT_LIMITS,
   type Limits,
 } from "./limits.ts";
 import { Outlet } from "./outlet.ts";
 import { Presence } from "./presence.ts";
+import { describeWait } from "./rate-limit.ts";
 import { type Retention, scheduleRetention } from "./retention.ts";
 import {
   DEFAULT_DELIVERY,
@@ -24,7 +23,7 @@ import {
   type StreamSink,
 } from "./room-cursor.ts";
 import type { Identity, MessageId, NewMessage, RoomId, StoredMessage, UserId } from "./types.ts";
-import { UserDirectory } from "./user-directory.ts";
+import { type AuthMode, Users } from "./users.ts";
 
 export type { SendInput } from "./chat-stream.ts";
 export type { Retention } from "./retention.ts";
@@ -42,7 +41,13 @@ export interface ChatOptions {
   readonly limits?: Partial<Limits>;
   readonly delivery?: Partial<DeliveryOptions>;
   readonly logger?: CoreLogger;
-  /** How many user_id -> username entries JoinChat remembers. Default 100,000. */
+  /** Who may chat: guests under a free name ("open", default) or accounts only. */
+  readonly auth?: AuthMode;
+  /** How long a login token lasts. Default 30 days. */
+  readonly tokenTtlMs?: number;
+  /** scrypt cost for passwords, as log2(N). Default 15. */
+  readonly passwordCost?: number;
+  /** How many guest names JoinChat remembers. Default 100,000. */
   readonly maxKnownUsers?: number;
   /** A stream whose transport takes nothing for this long is ended. Default 60,000 ms. */
   readonly readerTimeoutMs?: number;
@@ -87,12 +92,12 @@ export interface MembersPage {
  */
 export class Chat {
   readonly limits: Limits;
+  readonly users: Users;
   readonly #store: Store;
   readonly #bus: Bus;
   readonly #clock: Clock;
   readonly #logger: CoreLogger | undefined;
   readonly #delivery: DeliveryOptions;
-  readonly #directory: UserDirectory;
   readonly #presence = new Presence();
   readonly #presenceMaxRoom: number;
   readonly #readerTimeoutMs: number;
@@ -109,7 +114,15 @@ export class Chat {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.#delivery = { ...DEFAULT_DELIVERY, ...options.delivery };
-    this.#directory = new UserDirectory(options.maxKnownUsers ?? 100_000);
+    this.users = new Users({
+      store: this.#store,
+      clock: this.#clock,
+      limits: this.limits,
+      ...(options.auth ? { auth: options.auth } : {}),
+      ...(options.tokenTtlMs ? { tokenTtlMs: options.tokenTtlMs } : {}),
+      ...(options.passwordCost ? { passwordCost: options.passwordCost } : {}),
+      ...(options.maxKnownUsers ? { maxKnownUsers: options.maxKnownUsers } : {}),
+    });
     this.#presenceMaxRoom = options.presenceMaxRoom ?? 200;
     this.#readerTimeoutMs = options.readerTimeoutMs ?? 60_000;
     this.#hub = {
@@ -129,7 +142,9 @@ export class Chat {
         if (members?.delete(cursor) && members.size === 0) this.#members.delete(cursor.room);
       },
       send: (sender, input, origin) => this.send(sender, input, origin),
-      forget: (stream) => this.#streams.delete(stream),
+      forget: (stream) => {
+        if (this.#streams.delete(stream)) this.users.online.release(stream.identity);
+      },
     };
     this.#bus.onEvent((event) => this.#fanOut(event.room, new Envelope(event.payload)));
     this.#timers.push(
@@ -145,30 +160,13 @@ export class Chat {
     );
   }
 
-  /** The seed's JoinChat: records the name; `known` is true when the user had joined before. */
-  join(userId: UserId, username: string): { identity: Identity; known: boolean } {
-    const identity = { userId: checkUserId(userId), username: checkUsername(username) };
-    const known = this.#directory.set(identity.userId, identity.username);
-    return { identity, known };
-  }
-
-  /** The name a user joined with, if the server remembers one. */
-  nameOf(userId: UserId): string | undefined {
-    return this.#directory.get(userId);
-  }
-
-  /** Checks a claimed identity and remembers its name. */
-  identify(userId: UserId, username: string): Identity {
-    return this.join(userId, username).identity;
-  }
-
   now(): number {
     return this.#clock.now();
   }
 
   /** One page of who is online in a room, sorted by name, after `after` (exclusive). */
   members(room: RoomId, pageSize: number, after?: Identity): MembersPage {
-    const all = this.#presence.list(checkRoom(room));
+    const all = this.#presence.list(checkRoom(room, this.limits.maxRoomChars));
     let start = 0;
     if (after) {
       start = all.findIndex(
@@ -186,6 +184,8 @@ export class Chat {
    * A live stream for `identity`, writing to `sink`; it enters rooms with
    * joinRoom. `skipOwnUser`: the stream never gets its user's messages (the
    * seed's wire); otherwise only the ones it sent itself are left out.
+   * Refused (ALREADY_EXISTS) when another user online wears the name, and
+   * (RESOURCE_EXHAUSTED) past the user's limit of open streams.
    */
   openStream(
     identity: Identity,
@@ -193,6 +193,14 @@ export class Chat {
     options: { skipOwnUser?: boolean } = {},
   ): ChatStream {
     this.#ensureRunning();
+    const maxStreams = this.limits.maxSessionsPerUser;
+    if (maxStreams > 0 && this.users.online.streamsOf(identity.userId) >= maxStreams) {
+      throw new ChatError(
+        "resource_exhausted",
+        `You have ${maxStreams} sessions open, the most this server allows; close one first.`,
+      );
+    }
+    this.users.online.claim(identity);
     let stream: ChatStream | undefined;
     const outlet = new Outlet({
       sink,
@@ -221,6 +229,7 @@ export class Chat {
   async send(sender: Identity, input: SendInput, origin?: Outlet): Promise<AppendResult> {
     this.#ensureRunning();
     const message = this.#newChatMessage(sender, input);
+    if (input.admitted !== true) this.#admit(sender, 1);
     const [result] = await this.#append([message]);
     if (!result) throw new ChatError("internal", "The store returned nothing for a message.");
     if (!result.duplicate) this.#publish(result.message, origin);
@@ -250,13 +259,14 @@ export class Chat {
         throw error;
       }
     });
+    this.#admit(sender, messages.length);
     const results = await this.#append(messages);
     for (const { message } of results) this.#publish(message);
     return results.map((r) => r.message);
   }
 
   async history(query: HistoryQuery): Promise<HistoryResult> {
-    const room = checkRoom(query.room);
+    const room = checkRoom(query.room, this.limits.maxRoomChars);
     const limit = checkHistoryLimit(query.limit, this.limits);
     if (query.beforeId && query.afterId !== undefined) {
       throw new ChatError(
@@ -314,9 +324,45 @@ export class Chat {
     for (const stop of this.#timers.splice(0)) stop();
   }
 
+  /**
+   * For a wire with no way to refuse one message (the seed's ChatStream):
+   * waits until `sender`'s send rate allows one more message and counts it;
+   * then send it with `admitted`. Reading the next message only after this
+   * holds a flooder back by flow control.
+   */
+  async admitWhenAllowed(sender: Identity): Promise<void> {
+    let waitMs = this.users.sendWait(sender.userId);
+    while (waitMs > 0) {
+      await sleep(this.#clock, waitMs);
+      this.#ensureRunning();
+      waitMs = this.users.sendWait(sender.userId);
+    }
+  }
+
+  /**
+   * Holds `sender` to the send rate before anything is stored: refuses with
+   * RESOURCE_EXHAUSTED, saying when to retry.
+   */
+  #admit(sender: Identity, count: number): void {
+    const waitMs = this.users.sendWait(sender.userId, count);
+    if (waitMs === 0) return;
+    const { perSecond, burst } = this.users.sendLimit;
+    if (!Number.isFinite(waitMs)) {
+      throw new ChatError(
+        "resource_exhausted",
+        `At most ${burst} messages can be sent at once; this is ${count}. Send them in smaller parts.`,
+      );
+    }
+    throw new ChatError(
+      "resource_exhausted",
+      `You are sending faster than ${perSecond} messages a second; try again in ${describeWait(waitMs)}.`,
+      { retryAfterMs: waitMs },
+    );
+  }
+
   #newChatMessage(sender: Identity, input: SendInput): NewMessage {
     return {
-      room: checkRoom(input.room),
+      room: checkRoom(input.room, this.limits.maxRoomChars),
       userId: sender.userId,
       username: sender.username,
       text: checkText(input.text, this.limits),
@@ -395,6 +441,15 @@ export class Chat {
     if (this.#stopping)
       throw new ChatError("unavailable", "The server is shutting down; try again shortly.");
   }
+}
+
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = clock.every(ms, () => {
+      stop();
+      resolve();
+    });
+  });
 }
 
 export function createChat(options: ChatOptions): Chat {

@@ -67,6 +67,8 @@ export type Outbound =
       readonly clientMsgId: string;
       readonly code: ChatErrorCode;
       readonly reason: string;
+      /** 0 unless the same send can succeed after this long (a rate limit). */
+      readonly retryAfterMs: number;
     };
 
 /**

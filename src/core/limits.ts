@@ -1,5 +1,5 @@
 import { ChatError } from "./chat-error.ts";
-import { type RoomId, SYSTEM_USER_ID, SYSTEM_USERNAME, type UserId } from "./types.ts";
+import type { RoomId } from "./types.ts";
 
 /** The input rules a server enforces. Every field has a default in {@link DEFAULT_LIMITS}. */
 export interface Limits {
@@ -13,6 +13,20 @@ export interface Limits {
   readonly maxBatch: number;
   /** Most rooms one live stream may be in at once. Default 100. */
   readonly maxRooms: number;
+  /** Longest username, in characters after NFKC. Default 32. */
+  readonly maxNameChars: number;
+  /** Longest room name. Default 64. */
+  readonly maxRoomChars: number;
+  /** Messages per second per user, sustained; 0: no limit. Default 10. */
+  readonly sendRate: number;
+  /** Messages a user may send at once before the rate applies (a seed /batch of 100 fits). Default 120. */
+  readonly sendBurst: number;
+  /** Live streams (Session, Subscribe, ChatStream) one user may have open; 0: no limit. Default 20. */
+  readonly maxSessionsPerUser: number;
+  /** Connections with calls open from one client address; 0: no limit. Default 200. */
+  readonly maxConnectionsPerIp: number;
+  /** Register, Login and JoinChat calls per client address per minute; 0: no limit. Default 60. */
+  readonly authAttemptsPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -21,43 +35,40 @@ export const DEFAULT_LIMITS: Limits = {
   defaultHistory: 50,
   maxBatch: 1000,
   maxRooms: 100,
+  maxNameChars: 32,
+  maxRoomChars: 64,
+  sendRate: 10,
+  sendBurst: 120,
+  maxSessionsPerUser: 20,
+  maxConnectionsPerIp: 200,
+  authAttemptsPerMinute: 60,
 };
 
-const MAX_USERNAME_CHARS = 32;
-const MAX_USER_ID_CHARS = 128;
+/** The same limits with every abuse limit off: for benchmarks and load tests. */
+export const NO_ABUSE_LIMITS: Partial<Limits> = {
+  sendRate: 0,
+  maxSessionsPerUser: 0,
+  maxConnectionsPerIp: 0,
+  authAttemptsPerMinute: 0,
+};
+
+const MAX_SECRET_CHARS = 128;
 const MAX_CLIENT_MSG_ID_CHARS = 64;
-const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
-// C0/C1 controls and DEL, plus the bidi overrides that can make a name read
-// as something else.
-const CONTROL = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+const CONTROL = /\p{Cc}/u;
 
 function invalid(message: string): ChatError {
   return new ChatError("invalid_argument", message);
 }
 
-/** Returns the username trimmed, or throws why it cannot be used. */
-export function checkUsername(raw: string): string {
-  const name = raw.trim();
-  const chars = [...name].length;
-  if (chars === 0) throw invalid("A username is required (1-32 characters).");
-  if (chars > MAX_USERNAME_CHARS) {
-    throw invalid(`The username is ${chars} characters long; the limit is ${MAX_USERNAME_CHARS}.`);
+/** A guest's secret (its user_id): any 1-128 characters but controls. */
+export function checkSecret(secret: string): string {
+  if (secret.length === 0) throw invalid("A user_id is required.");
+  if (secret.length > MAX_SECRET_CHARS) {
+    throw invalid(`The user_id is longer than ${MAX_SECRET_CHARS} characters.`);
   }
-  if (CONTROL.test(name)) throw invalid("A username cannot contain control characters.");
-  if (name.toLowerCase() === SYSTEM_USERNAME.toLowerCase()) {
-    throw invalid(`The username "${SYSTEM_USERNAME}" is reserved for the server.`);
-  }
-  return name;
-}
-
-export function checkUserId(userId: UserId): UserId {
-  if (userId.length === 0) throw invalid("A user_id is required.");
-  if (userId.length > MAX_USER_ID_CHARS) {
-    throw invalid(`The user_id is longer than ${MAX_USER_ID_CHARS} characters.`);
-  }
-  if (CONTROL.test(userId)) throw invalid("A user_id cannot contain control characters.");
-  if (userId === SYSTEM_USER_ID) throw invalid(`The user_id "${SYSTEM_USER_ID}" is reserved.`);
-  return userId;
+  if (CONTROL.test(secret)) throw invalid("A user_id cannot contain control characters.");
+  return secret;
 }
 
 export function checkText(text: string, limits: Limits): string {
@@ -71,10 +82,10 @@ export function checkText(text: string, limits: Limits): string {
   return text;
 }
 
-export function checkRoom(room: RoomId): RoomId {
-  if (!ROOM_PATTERN.test(room)) {
+export function checkRoom(room: RoomId, maxChars = DEFAULT_LIMITS.maxRoomChars): RoomId {
+  if (room.length > maxChars || !ROOM_PATTERN.test(room)) {
     throw invalid(
-      "A room name is 1-64 characters: letters, digits and _ . : -, starting with a letter or digit.",
+      `A room name is 1-${maxChars} characters: letters, digits and _ . : -, starting with a letter or digit.`,
     );
   }
   return room;

@@ -4,6 +4,7 @@ import { createLocalBus } from "../bus/local-bus.ts";
 import { type ChatOptions, createChat } from "../core/chat.ts";
 import { openSqliteStore, type SqliteStoreOptions } from "../store/sqlite-store.ts";
 import type { Store } from "../store/store.ts";
+import { ConnectionsPerAddress } from "./connections.ts";
 import { createGrpcTransport, type GrpcTransportOptions } from "./grpc.ts";
 
 export interface ChatServerOptions
@@ -57,7 +58,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     bus: options.bus ?? createLocalBus(),
     logger,
   });
-  const transport = createGrpcTransport({ chat, logger }, options);
+  const connections = new ConnectionsPerAddress(chat.limits.maxConnectionsPerIp);
+  const transport = createGrpcTransport({ chat, logger, connections }, options);
   let port: number;
   try {
     port = await transport.listen(host, options.port ?? DEFAULT_PORT);

@@ -174,6 +174,7 @@ export const eventEncoder: Encoder = (payload) => {
           clientMsgId: payload.clientMsgId,
           code: grpcCode(payload.code),
           reason: payload.reason,
+          retryAfterMs: BigInt(payload.retryAfterMs),
         },
       });
   }

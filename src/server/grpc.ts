@@ -4,6 +4,8 @@ import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { chatServiceDefinition } from "../wire/grpc-service.ts";
+import { accountService } from "./account-service.ts";
+import { withCallers } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
 import { seedService } from "./seed-service.ts";
 import { sessionService } from "./session-service.ts";
@@ -20,6 +22,8 @@ export interface GrpcTransportOptions {
    */
   readonly keepaliveMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** Serve TLS with this PEM certificate chain and key; plaintext without. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 /** The native gRPC transport: the chat service, health and reflection on one grpc-js server. */
@@ -43,11 +47,15 @@ export function createGrpcTransport(
     // Chat clients keep a stream open and ping it; let them, within reason.
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
   });
-  server.addService(chatServiceDefinition, {
-    ...seedService(context),
-    ...sessionService(context),
-    ...unaryService(context),
-  });
+  server.addService(
+    chatServiceDefinition,
+    withCallers(context.chat.users, context.logger, {
+      ...seedService(context),
+      ...sessionService(context),
+      ...unaryService(context),
+      ...accountService(context),
+    }),
+  );
 
   const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
   health.addToServer(server);
@@ -58,7 +66,13 @@ export function createGrpcTransport(
       return new Promise((resolve, reject) => {
         server.bindAsync(
           `${host.includes(":") ? `[${host}]` : host}:${port}`,
-          ServerCredentials.createInsecure(),
+          options.tls
+            ? ServerCredentials.createSsl(
+                null,
+                [{ cert_chain: options.tls.cert, private_key: options.tls.key }],
+                false,
+              )
+            : ServerCredentials.createInsecure(),
           (error, bound) => (error ? reject(error) : resolve(bound)),
         );
       });

@@ -1,41 +1,56 @@
 import type { Metadata } from "@grpc/grpc-js";
 import type { Chat } from "../core/chat.ts";
 import { ChatError } from "../core/chat-error.ts";
-import type { Identity, UserId } from "../core/types.ts";
+import type { Identity } from "../core/types.ts";
+import type { Caller } from "../core/users.ts";
 import { USER_ID_METADATA } from "../wire/grpc-service.ts";
 
-/** The caller's `user_id` metadata, or "" when it sent none. */
-export function metadataUserId(metadata: Metadata): UserId {
+/** The caller's `user_id` metadata (a guest's secret), or "" when it sent none. */
+export function metadataUserId(metadata: Metadata): string {
   const value = metadata.get(USER_ID_METADATA)[0];
   return typeof value === "string" ? value : "";
 }
 
-/**
- * Who a seed-style call belongs to: the metadata's user_id, else the one the
- * first message claims. The name is the one the user joined with, else the
- * one the message carries.
- */
-export function seedIdentity(
-  chat: Chat,
-  fromMetadata: UserId,
-  first: { userId: string; username: string },
-): Identity {
-  if (fromMetadata && first.userId && first.userId !== fromMetadata) {
-    throw new ChatError(
-      "invalid_argument",
-      `This call was opened as user_id "${fromMetadata}", but a message claims user_id "${first.userId}".`,
-    );
-  }
-  const userId = fromMetadata || first.userId;
-  return chat.identify(userId, chat.nameOf(userId) ?? first.username);
+/** The client's address without its port, for limits per address. */
+export function clientAddress(call: { getPeer(): string }): string {
+  const peer = call.getPeer();
+  const ipv6 = /^\[(.*)\]:\d+$/.exec(peer);
+  if (ipv6?.[1] !== undefined) return ipv6[1];
+  return peer.replace(/:\d+$/, "");
 }
 
-/** Rejects a message that claims to come from someone other than the stream's user. */
-export function checkClaim(identity: Identity, claimedUserId: UserId): void {
-  if (claimedUserId && claimedUserId !== identity.userId) {
-    throw new ChatError(
-      "invalid_argument",
-      `This stream belongs to user_id "${identity.userId}"; it cannot send as "${claimedUserId}".`,
-    );
+/**
+ * The seed's ChatStream and SendMessages: who the call is, and the name it
+ * chats under. A caller with no credentials in its metadata is the guest its
+ * first message's user_id names (the seed's wire allows that); the name is
+ * the one it joined with, else the one the message carries.
+ */
+export async function seedIdentity(
+  chat: Chat,
+  caller: Caller,
+  secret: string,
+  first: { userId: string; username: string },
+): Promise<{ identity: Identity; secret: string }> {
+  let who = caller;
+  let ownSecret = secret;
+  if (who.kind === "anonymous") {
+    who = chat.users.guest(first.userId);
+    ownSecret = first.userId;
   }
+  const identity = await chat.users.nameFor(who, chat.users.nameOf(who) ? "" : first.username);
+  checkClaim(identity.identity, ownSecret, first.userId);
+  return { identity: identity.identity, secret: ownSecret };
+}
+
+/**
+ * Refuses a message that claims to come from someone else. The user_id a
+ * seed message carries may be empty, the caller's own secret, or (for an
+ * account) its public id; the error never repeats what was claimed.
+ */
+export function checkClaim(identity: Identity, secret: string, claimedUserId: string): void {
+  if (claimedUserId === "" || claimedUserId === secret || claimedUserId === identity.userId) return;
+  throw new ChatError(
+    "invalid_argument",
+    "A message on this call claims a user_id other than the caller's own; a call speaks for one user only.",
+  );
 }

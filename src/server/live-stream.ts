@@ -11,11 +11,12 @@ import { grpcSink, type WritableCall } from "./grpc-sink.ts";
  */
 export function openLiveStream(
   context: HandlerContext,
-  call: WritableCall,
+  call: WritableCall & { getPeer(): string },
   encoder: Encoder,
   identity: Identity,
   options: { skipOwnUser?: boolean } = {},
 ): ChatStream {
+  context.connections.enter(call);
   const sink = grpcSink(call, encoder, context.logger);
   const stream = context.chat.openStream(identity, sink, options);
   if (call.cancelled) stream.close();

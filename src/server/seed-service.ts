@@ -5,11 +5,11 @@ import type {
   ServerUnaryCall,
   ServerWritableStream,
   sendUnaryData,
-  UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
+import type { Caller } from "../core/users.ts";
 import {
   type ChatMessage,
   type HistoryRequest,
@@ -19,10 +19,11 @@ import {
   MessageResponseSchema,
   type User,
 } from "../gen/chat_pb.js";
+import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
 import { eachMessage } from "./each-message.ts";
 import { seedEncoder, toSeedMessage } from "./encoders.ts";
-import { checkClaim, metadataUserId, seedIdentity } from "./identity.ts";
+import { checkClaim, clientAddress, metadataUserId, seedIdentity } from "./identity.ts";
 import { openLiveStream } from "./live-stream.ts";
 import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
 import { toServiceError } from "./status.ts";
@@ -30,13 +31,23 @@ import { toServiceError } from "./status.ts";
 type Out<T> = T | Uint8Array;
 
 /** The seed's four RPCs, with the seed's behaviour (PROTOCOL.md) and its bugs fixed. */
-export function seedService(context: HandlerContext): UntypedServiceImplementation {
+export function seedService(context: HandlerContext): Record<string, AuthedHandler> {
   const { chat, logger } = context;
 
   return {
-    joinChat(call: ServerUnaryCall<User, JoinResponse>, callback: sendUnaryData<JoinResponse>) {
+    async joinChat(
+      call: ServerUnaryCall<User, JoinResponse>,
+      caller: Caller,
+      callback: sendUnaryData<JoinResponse>,
+    ) {
       try {
-        const { identity, known } = chat.join(call.request.userId, call.request.username);
+        chat.users.attempt(clientAddress(call));
+        // The seed names its user in the request; the metadata, if any, must agree.
+        const secret = metadataUserId(call.metadata);
+        const claimed = call.request.userId;
+        if (secret !== "") checkClaim({ userId: "", username: "" }, secret, claimed);
+        const who = caller.kind === "account" ? caller : chat.users.guest(claimed || secret);
+        const { identity, known } = await chat.users.nameFor(who, call.request.username);
         const message = known ? "PONG" : `Welcome to the chat, ${identity.username}!`;
         callback(null, create(JoinResponseSchema, { success: true, message }));
       } catch (error) {
@@ -44,8 +55,8 @@ export function seedService(context: HandlerContext): UntypedServiceImplementati
       }
     },
 
-    async chatStream(call: ServerDuplexStream<ChatMessage, Out<ChatMessage>>) {
-      const fromMetadata = metadataUserId(call.metadata);
+    async chatStream(call: ServerDuplexStream<ChatMessage, Out<ChatMessage>>, caller: Caller) {
+      let secret = metadataUserId(call.metadata);
       let stream: ChatStream | undefined;
       const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
       const enter = async (identity: Identity) => {
@@ -56,17 +67,27 @@ export function seedService(context: HandlerContext): UntypedServiceImplementati
       };
       try {
         // A user who joined first is live at once, before their first message.
-        const knownName = fromMetadata ? chat.nameOf(fromMetadata) : undefined;
-        if (knownName !== undefined) await enter(chat.identify(fromMetadata, knownName));
+        if (chat.users.nameOf(caller) !== undefined) {
+          await enter((await chat.users.nameFor(caller, "")).identity);
+        }
         await eachMessage<ChatMessage>(call, async (message) => {
           if (stream?.ended) return;
-          if (stream) checkClaim(stream.identity, message.userId);
-          const live = stream ?? (await enter(seedIdentity(chat, fromMetadata, message)));
+          if (stream) checkClaim(stream.identity, secret, message.userId);
+          else
+            secret = (
+              await seedIdentity(chat, caller, secret, message).then(async (who) => {
+                await enter(who.identity);
+                return who;
+              })
+            ).secret;
+          const live = stream as ChatStream;
           // The seed client opens with an empty "hello"; empty messages are never relayed.
           if (message.message === "") return;
           await live.writable();
+          // No per-message refusal on this wire: a fast sender is read at its rate instead.
+          await chat.admitWhenAllowed(live.identity);
           await sends.add(
-            live.send({ room: DEFAULT_ROOM, text: message.message }).then(
+            live.send({ room: DEFAULT_ROOM, text: message.message, admitted: true }).then(
               () => {},
               // The seed's wire has no per-message refusal: the status says why.
               (error) => live.end(call.cancelled ? undefined : toChatError(error)),
@@ -87,15 +108,17 @@ export function seedService(context: HandlerContext): UntypedServiceImplementati
 
     async sendMessages(
       call: ServerReadableStream<ChatMessage, MessageResponse>,
+      caller: Caller,
       callback: sendUnaryData<MessageResponse>,
     ) {
       try {
-        const fromMetadata = metadataUserId(call.metadata);
+        let secret = metadataUserId(call.metadata);
         let identity: Identity | undefined;
         const texts: string[] = [];
-        await eachMessage<ChatMessage>(call, (message) => {
-          if (identity === undefined) identity = seedIdentity(chat, fromMetadata, message);
-          else checkClaim(identity, message.userId);
+        await eachMessage<ChatMessage>(call, async (message) => {
+          if (identity === undefined) {
+            ({ identity, secret } = await seedIdentity(chat, caller, secret, message));
+          } else checkClaim(identity, secret, message.userId);
           if (message.message === "") return;
           if (texts.length === chat.limits.maxBatch) {
             throw new ChatError(

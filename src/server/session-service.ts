@@ -1,12 +1,9 @@
-import type {
-  ServerDuplexStream,
-  ServerWritableStream,
-  UntypedServiceImplementation,
-} from "@grpc/grpc-js";
+import type { ServerDuplexStream, ServerWritableStream } from "@grpc/grpc-js";
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import { checkRoom } from "../core/limits.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
+import type { Caller } from "../core/users.ts";
 import type {
   ClientFrame,
   Event,
@@ -14,10 +11,10 @@ import type {
   SendRequest,
   SubscribeRequest,
 } from "../gen/chat_pb.js";
+import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
 import { eachMessage } from "./each-message.ts";
 import { eventEncoder } from "./encoders.ts";
-import { metadataUserId } from "./identity.ts";
 import { openLiveStream, toMessageId } from "./live-stream.ts";
 import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
 import { toServiceError } from "./status.ts";
@@ -25,7 +22,7 @@ import { toServiceError } from "./status.ts";
 type Out<T> = T | Uint8Array;
 
 /** Our live API: Session (bidirectional, many rooms) and Subscribe (the browser path). */
-export function sessionService(context: HandlerContext): UntypedServiceImplementation {
+export function sessionService(context: HandlerContext): Record<string, AuthedHandler> {
   const { chat, logger } = context;
 
   const open = (call: Parameters<typeof openLiveStream>[1], identity: Identity) => {
@@ -76,6 +73,7 @@ export function sessionService(context: HandlerContext): UntypedServiceImplement
         clientMsgId,
         code: chatError.code,
         reason: chatError.message,
+        retryAfterMs: chatError.retryAfterMs ?? 0,
       });
     }
   };
@@ -89,7 +87,7 @@ export function sessionService(context: HandlerContext): UntypedServiceImplement
   };
 
   return {
-    async session(call: ServerDuplexStream<ClientFrame, Out<Event>>) {
+    async session(call: ServerDuplexStream<ClientFrame, Out<Event>>, caller: Caller) {
       let stream: ChatStream | undefined;
       const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
       try {
@@ -101,8 +99,8 @@ export function sessionService(context: HandlerContext): UntypedServiceImplement
                 "The first frame of a Session must be a hello.",
               );
             }
-            const { userId, username } = frame.kind.value;
-            stream = open(call, chat.identify(userId, username));
+            const { identity } = await chat.users.nameFor(caller, frame.kind.value.username);
+            stream = open(call, identity);
             return;
           }
           if (stream.ended) return;
@@ -133,12 +131,11 @@ export function sessionService(context: HandlerContext): UntypedServiceImplement
       }
     },
 
-    async subscribe(call: ServerWritableStream<SubscribeRequest, Out<Event>>) {
+    async subscribe(call: ServerWritableStream<SubscribeRequest, Out<Event>>, caller: Caller) {
       let stream: ChatStream | undefined;
       try {
         const request = call.request;
-        const userId = request.userId || metadataUserId(call.metadata);
-        const identity = chat.identify(userId, request.username || (chat.nameOf(userId) ?? ""));
+        const { identity } = await chat.users.nameFor(caller, request.username);
         const rooms: JoinRoom[] =
           request.rooms.length > 0
             ? request.rooms
@@ -149,7 +146,7 @@ export function sessionService(context: HandlerContext): UntypedServiceImplement
             `A subscription can be to at most ${chat.limits.maxRooms} rooms; this asks for ${rooms.length}.`,
           );
         }
-        for (const room of rooms) checkRoom(room.room || DEFAULT_ROOM);
+        for (const room of rooms) checkRoom(room.room || DEFAULT_ROOM, chat.limits.maxRoomChars);
         stream = open(call, identity);
         for (const room of rooms) await join(stream, room);
       } catch (error) {

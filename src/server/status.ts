@@ -7,9 +7,14 @@ const CODES: Record<ChatErrorCode, status> = {
   permission_denied: status.PERMISSION_DENIED,
   resource_exhausted: status.RESOURCE_EXHAUSTED,
   failed_precondition: status.FAILED_PRECONDITION,
+  already_exists: status.ALREADY_EXISTS,
+  unauthenticated: status.UNAUTHENTICATED,
   unavailable: status.UNAVAILABLE,
   internal: status.INTERNAL,
 };
+
+/** Trailing metadata on a refusal that will pass: ms until a retry can succeed. */
+export const RETRY_AFTER_METADATA = "retry-after-ms";
 
 export interface StatusLogger {
   error(details: object, message: string): void;
@@ -24,7 +29,11 @@ export function toServiceError(error: unknown, logger: StatusLogger): Partial<Se
   const chatError = toChatError(error);
   if (chatError.code === "internal")
     logger.error({ err: chatError.cause ?? chatError }, "request failed");
-  return { code: CODES[chatError.code], details: chatError.message, metadata: new Metadata() };
+  const metadata = new Metadata();
+  if (chatError.retryAfterMs !== undefined) {
+    metadata.set(RETRY_AFTER_METADATA, String(chatError.retryAfterMs));
+  }
+  return { code: CODES[chatError.code], details: chatError.message, metadata };
 }
 
 export function grpcCode(code: ChatErrorCode): status {

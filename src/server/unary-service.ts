@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
-import type { ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
 import { ChatError } from "../core/chat-error.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
+import type { Caller } from "../core/users.ts";
 import {
   type HistoryPage,
   HistoryPageSchema,
@@ -16,9 +17,9 @@ import {
   type SendResponse,
   SendResponseSchema,
 } from "../gen/chat_pb.js";
+import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
 import { toMessage } from "./encoders.ts";
-import { metadataUserId } from "./identity.ts";
 import { toMessageId } from "./live-stream.ts";
 import { toServiceError } from "./status.ts";
 
@@ -44,33 +45,29 @@ function decodeToken(token: string): Identity {
 }
 
 /** Our unary calls: Send, History, ListMembers, Ping. */
-export function unaryService(context: HandlerContext): UntypedServiceImplementation {
+export function unaryService(context: HandlerContext): Record<string, AuthedHandler> {
   const { chat, logger } = context;
 
-  /** A unary caller is who its metadata says, under the name it joined with. */
-  const unaryIdentity = (call: ServerUnaryCall<unknown, unknown>): Identity => {
-    const userId = metadataUserId(call.metadata);
-    if (userId === "") {
-      throw new ChatError("invalid_argument", "Send the metadata key user_id to say who you are.");
-    }
-    const username = chat.nameOf(userId);
-    if (username === undefined) {
+  /** A unary sender is its caller, under the name it joined with. */
+  const sender = async (caller: Caller): Promise<Identity> => {
+    if (caller.kind === "guest" && chat.users.nameOf(caller) === undefined) {
       throw new ChatError(
         "failed_precondition",
-        "This user_id has not joined (or the server restarted since); call JoinChat first.",
+        "This user_id has no name yet (or the server restarted since); call JoinChat or open a Session first.",
       );
     }
-    return { userId, username };
+    return (await chat.users.nameFor(caller, "")).identity;
   };
 
   return {
     async send(
       call: ServerUnaryCall<SendRequest, SendResponse>,
+      caller: Caller,
       callback: sendUnaryData<SendResponse>,
     ) {
       try {
         const { text, clientMsgId } = call.request;
-        const { message } = await chat.send(unaryIdentity(call), {
+        const { message } = await chat.send(await sender(caller), {
           room: call.request.room || DEFAULT_ROOM,
           text,
           clientMsgId,
@@ -89,6 +86,7 @@ export function unaryService(context: HandlerContext): UntypedServiceImplementat
 
     async history(
       call: ServerUnaryCall<HistoryQuery, HistoryPage>,
+      _caller: Caller,
       callback: sendUnaryData<HistoryPage>,
     ) {
       try {
@@ -107,6 +105,7 @@ export function unaryService(context: HandlerContext): UntypedServiceImplementat
 
     listMembers(
       call: ServerUnaryCall<ListMembersRequest, ListMembersResponse>,
+      _caller: Caller,
       callback: sendUnaryData<ListMembersResponse>,
     ) {
       try {
@@ -135,7 +134,11 @@ export function unaryService(context: HandlerContext): UntypedServiceImplementat
       }
     },
 
-    ping(_call: ServerUnaryCall<PingRequest, PingResponse>, callback: sendUnaryData<PingResponse>) {
+    ping(
+      _call: ServerUnaryCall<PingRequest, PingResponse>,
+      _caller: Caller,
+      callback: sendUnaryData<PingResponse>,
+    ) {
       callback(null, create(PingResponseSchema, { serverTimeMs: BigInt(chat.now()) }));
     },
   };

@@ -5,6 +5,7 @@ import { migrate } from "./sqlite-migrations.ts";
 import type { CallOutcome, GroupOutcome, WorkerInput } from "./sqlite-protocol.ts";
 import { type PruneJob, Pruner } from "./sqlite-prune.ts";
 import type {
+  Account,
   AfterPage,
   AppendResult,
   HistoryOptions,
@@ -14,6 +15,7 @@ import type {
   RetentionPolicy,
   RoomId,
   StoredMessage,
+  TokenRecord,
 } from "./store.ts";
 
 // Short at open, so a file another server holds is refused at once rather
@@ -22,6 +24,16 @@ const OPEN_BUSY_TIMEOUT_MS = 150;
 const BUSY_TIMEOUT_MS = 5_000;
 
 const COLUMNS = "room, id, time_ms, user_id, username, text, kind, client_msg_id";
+
+const ACCOUNT_COLUMNS = "user_id, username, name_key, password_hash, created_ms";
+
+interface AccountRow {
+  user_id: string;
+  username: string;
+  name_key: string;
+  password_hash: string;
+  created_ms: number;
+}
 
 interface Row {
   room: string;
@@ -69,6 +81,7 @@ export function openDatabase(input: WorkerInput): MessageDatabase {
  */
 export class MessageDatabase {
   readonly epoch: string;
+  readonly idKey: string;
   readonly #db: DatabaseSync;
   // The only writer may keep each room's last id here instead of reading it
   // back on every append; entries are dropped whenever a rollback may have
@@ -83,11 +96,24 @@ export class MessageDatabase {
   readonly #afterChat: StatementSync;
   readonly #prunedThrough: StatementSync;
   readonly #pruner: Pruner;
+  readonly #insertAccount: StatementSync;
+  readonly #accountByName: StatementSync;
+  readonly #insertToken: StatementSync;
+  readonly #tokenAccount: StatementSync;
+  readonly #deleteToken: StatementSync;
+  readonly #deleteExpiredTokens: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
     const epoch = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get();
     this.epoch = String(epoch?.value);
+    const idKey = db.prepare("SELECT value FROM meta WHERE key = 'id_key'").get()?.value;
+    // Refused rather than defaulted: public ids made under any other key would
+    // name nobody in the history, and a guessable key would let anyone make them.
+    if (typeof idKey !== "string" || !/^[0-9a-f]{64}$/.test(idKey)) {
+      throw new Error("the database's id_key is missing or malformed");
+    }
+    this.idKey = idKey;
     // A repeated idempotency key inserts nothing (changes = 0); only then is
     // the first message looked up, so a new keyed message costs one statement.
     this.#insert = db.prepare(
@@ -118,6 +144,20 @@ export class MessageDatabase {
     );
     this.#prunedThrough = db.prepare("SELECT pruned_through AS id FROM rooms WHERE room = ?");
     this.#pruner = new Pruner(db, (room) => this.lastId(room));
+    // Without a conflict target DO NOTHING covers both user_id and name_key.
+    this.#insertAccount = db.prepare(
+      `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    this.#accountByName = db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE name_key = ?`);
+    this.#insertToken = db.prepare(
+      "INSERT INTO tokens (token_hash, user_id, expires_ms) VALUES (?, ?, ?)",
+    );
+    this.#tokenAccount = db.prepare(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts
+       WHERE user_id = (SELECT user_id FROM tokens WHERE token_hash = ? AND expires_ms > ?)`,
+    );
+    this.#deleteToken = db.prepare("DELETE FROM tokens WHERE token_hash = ?");
+    this.#deleteExpiredTokens = db.prepare("DELETE FROM tokens WHERE expires_ms <= ?");
   }
 
   /**
@@ -210,6 +250,42 @@ export class MessageDatabase {
     return this.#pruner.step(job);
   }
 
+  /** False, storing nothing, when the account's userId or nameKey is taken. */
+  createAccount(account: Account): boolean {
+    const { changes } = this.#insertAccount.run(
+      account.userId,
+      account.username,
+      account.nameKey,
+      account.passwordHash,
+      account.createdMs,
+    );
+    return Number(changes) === 1;
+  }
+
+  accountByName(nameKey: string): Account | undefined {
+    const row = this.#accountByName.get(nameKey);
+    return row ? toAccount(row) : undefined;
+  }
+
+  saveToken(token: TokenRecord): void {
+    this.#insertToken.run(token.tokenHash, token.userId, token.expiresMs);
+  }
+
+  tokenAccount(tokenHash: string, nowMs: number): Account | undefined {
+    const row = this.#tokenAccount.get(tokenHash, nowMs);
+    return row ? toAccount(row) : undefined;
+  }
+
+  /** Whether the token existed. */
+  revokeToken(tokenHash: string): boolean {
+    return Number(this.#deleteToken.run(tokenHash).changes) > 0;
+  }
+
+  /** Deletes every token that expires at or before `nowMs`; one statement, as tokens are few. */
+  deleteExpiredTokens(nowMs: number): void {
+    this.#deleteExpiredTokens.run(nowMs);
+  }
+
   close(): void {
     if (this.#db.isOpen) this.#db.close();
   }
@@ -247,6 +323,17 @@ export class MessageDatabase {
       this.#db.exec("ROLLBACK");
     } catch {}
   }
+}
+
+function toAccount(record: Record<string, unknown>): Account {
+  const row = record as unknown as AccountRow;
+  return {
+    userId: row.user_id,
+    username: row.username,
+    nameKey: row.name_key,
+    passwordHash: row.password_hash,
+    createdMs: row.created_ms,
+  };
 }
 
 function toMessage(record: Record<string, unknown>): StoredMessage {

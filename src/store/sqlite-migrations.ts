@@ -1,5 +1,6 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
+import { guestPublicId } from "./public-id.ts";
 
 interface Migration {
   readonly version: number;
@@ -49,6 +50,40 @@ CREATE TABLE rooms (
 ) WITHOUT ROWID;
 `);
       db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(randomUUID());
+    },
+  },
+  {
+    // Until now a message's user_id was whatever its client claimed, so the
+    // history handed out ids that anyone could copy and send as. Each becomes
+    // its public id under a key made here, with the history. The mapping is
+    // one-to-one, and nobody knew the key before, so no row still holding a
+    // claimed id can equal a new public one: the unique (room, user_id,
+    // client_msg_id) index, checked row by row, holds throughout the UPDATE.
+    version: 3,
+    apply: (db) => {
+      db.exec(`
+CREATE TABLE accounts (
+  user_id       TEXT    NOT NULL PRIMARY KEY,
+  username      TEXT    NOT NULL,
+  name_key      TEXT    NOT NULL UNIQUE,
+  password_hash TEXT    NOT NULL,
+  created_ms    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE tokens (
+  token_hash TEXT    NOT NULL PRIMARY KEY,
+  user_id    TEXT    NOT NULL,
+  expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tokens_expires_ms ON tokens (expires_ms);
+`);
+      const idKey = randomBytes(32).toString("hex");
+      db.prepare("INSERT INTO meta (key, value) VALUES ('id_key', ?)").run(idKey);
+      db.function("migration_3_public_id", { deterministic: true }, (userId) =>
+        guestPublicId(idKey, String(userId)),
+      );
+      db.exec(
+        "UPDATE messages SET user_id = migration_3_public_id(user_id) WHERE user_id <> 'system'",
+      );
     },
   },
 ];

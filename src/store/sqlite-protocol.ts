@@ -2,6 +2,7 @@
 // here crosses postMessage, so it is plain data: errors travel as WireError
 // and are rebuilt on the other side.
 import type {
+  Account,
   AfterPage,
   AppendResult,
   HistoryOptions,
@@ -10,6 +11,7 @@ import type {
   RetentionPolicy,
   RoomId,
   StoredMessage,
+  TokenRecord,
 } from "./store.ts";
 
 /** The worker's `workerData`. */
@@ -23,7 +25,7 @@ export interface WorkerInput {
 
 /** The worker's first message: the database is open (and locked), or why not. */
 export type OpenReply =
-  | { readonly type: "ready"; readonly epoch: string }
+  | { readonly type: "ready"; readonly epoch: string; readonly idKey: string }
   | { readonly type: "failed"; readonly error: WireError };
 
 export type Request =
@@ -50,7 +52,23 @@ export type Request =
       readonly includeSystem: boolean;
     }
   | { readonly id: number; readonly op: "lastId"; readonly room: RoomId }
-  | { readonly id: number; readonly op: "prune"; readonly policy: RetentionPolicy }
+  | {
+      readonly id: number;
+      readonly op: "prune";
+      readonly policy: RetentionPolicy;
+      /** Tokens that expire at or before this time are deleted too. */
+      readonly nowMs: number;
+    }
+  | { readonly id: number; readonly op: "createAccount"; readonly account: Account }
+  | { readonly id: number; readonly op: "accountByName"; readonly nameKey: string }
+  | { readonly id: number; readonly op: "saveToken"; readonly token: TokenRecord }
+  | {
+      readonly id: number;
+      readonly op: "tokenAccount";
+      readonly tokenHash: string;
+      readonly nowMs: number;
+    }
+  | { readonly id: number; readonly op: "revokeToken"; readonly tokenHash: string }
   | { readonly id: number; readonly op: "close" };
 
 /** What each op resolves with. */
@@ -60,6 +78,11 @@ export interface Results {
   after: AfterPage;
   lastId: MessageId;
   prune: number;
+  createAccount: boolean;
+  accountByName: Account | undefined;
+  saveToken: undefined;
+  tokenAccount: Account | undefined;
+  revokeToken: boolean;
   close: undefined;
 }
 

@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import { closedError, openError, storeError, workerStoppedError } from "./sqlite-errors.ts";
 import type { OpenReply, Reply, Request, Results, WorkerInput } from "./sqlite-protocol.ts";
 import type {
+  Account,
   AfterPage,
   AppendResult,
   HistoryOptions,
@@ -11,6 +12,7 @@ import type {
   RoomId,
   Store,
   StoredMessage,
+  TokenRecord,
 } from "./store.ts";
 
 /** The shortest time between two groups sent to the worker, in ms (the default). */
@@ -91,6 +93,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     worker,
     exited,
     reply.epoch,
+    reply.idKey,
     options.path,
     now,
     options.groupIntervalMs ?? GROUP_INTERVAL_MS,
@@ -121,6 +124,7 @@ function firstMessage(worker: Worker): Promise<OpenReply> {
  */
 export class SqliteStore implements Store {
   readonly epoch: string;
+  readonly idKey: string;
   /** The database file, or ":memory:". */
   readonly path: string;
   readonly #worker: Worker;
@@ -147,6 +151,7 @@ export class SqliteStore implements Store {
     worker: Worker,
     exited: Promise<number>,
     epoch: string,
+    idKey: string,
     path: string,
     now: () => number,
     groupIntervalMs = GROUP_INTERVAL_MS,
@@ -154,6 +159,7 @@ export class SqliteStore implements Store {
     this.#worker = worker;
     this.#groupIntervalMs = groupIntervalMs;
     this.epoch = epoch;
+    this.idKey = idKey;
     this.path = path;
     this.#now = now;
     worker.on("message", (reply: Reply) => this.#onReply(reply));
@@ -196,7 +202,8 @@ export class SqliteStore implements Store {
    * arrive meanwhile run between those transactions. Each room is pruned
    * from its oldest message up to the first one the policy keeps, and its
    * `prunedThrough` raised to match. Rooms that get their first message
-   * after the prune began are left alone.
+   * after the prune began are left alone. Expired tokens go first, in one
+   * statement.
    */
   prune(policy: RetentionPolicy): Promise<number> {
     const { maxPerRoom, olderThanMs } = policy;
@@ -210,7 +217,29 @@ export class SqliteStore implements Store {
         new RangeError(`olderThanMs must be a finite number, not ${olderThanMs}`),
       );
     }
-    return this.#call({ op: "prune", policy: { maxPerRoom, olderThanMs } });
+    return this.#call({ op: "prune", policy: { maxPerRoom, olderThanMs }, nowMs: this.#now() });
+  }
+
+  // Account calls go one by one, not grouped like appends: they are rare.
+
+  createAccount(account: Account): Promise<boolean> {
+    return this.#call({ op: "createAccount", account });
+  }
+
+  accountByName(nameKey: string): Promise<Account | undefined> {
+    return this.#call({ op: "accountByName", nameKey });
+  }
+
+  saveToken(token: TokenRecord): Promise<void> {
+    return this.#call({ op: "saveToken", token });
+  }
+
+  tokenAccount(tokenHash: string, nowMs: number): Promise<Account | undefined> {
+    return this.#call({ op: "tokenAccount", tokenHash, nowMs });
+  }
+
+  revokeToken(tokenHash: string): Promise<boolean> {
+    return this.#call({ op: "revokeToken", tokenHash });
   }
 
   /**

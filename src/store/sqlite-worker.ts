@@ -54,6 +54,7 @@ function fail(id: number, error: unknown): void {
 function prune(db: MessageDatabase, request: Extract<Request, { op: "prune" }>): void {
   let job: PruneJob;
   try {
+    db.deleteExpiredTokens(request.nowMs);
     job = db.startPrune(request.policy);
   } catch (error) {
     fail(request.id, error);
@@ -113,6 +114,21 @@ function handle(db: MessageDatabase, request: Request): void {
     case "prune":
       prune(db, request);
       break;
+    case "createAccount":
+      reply(request.id, () => db.createAccount(request.account));
+      break;
+    case "accountByName":
+      reply(request.id, () => db.accountByName(request.nameKey));
+      break;
+    case "saveToken":
+      reply(request.id, () => db.saveToken(request.token));
+      break;
+    case "tokenAccount":
+      reply(request.id, () => db.tokenAccount(request.tokenHash, request.nowMs));
+      break;
+    case "revokeToken":
+      reply(request.id, () => db.revokeToken(request.tokenHash));
+      break;
     case "close":
       // Shutdown does not wait for retention: a prune ends after its current
       // batch and reports what it removed.
@@ -137,7 +153,7 @@ function main(): void {
   }
   onMessage = (request) => enqueue(() => handle(db, request));
   port.on("message", onMessage);
-  port.postMessage({ type: "ready", epoch: db.epoch } satisfies OpenReply);
+  port.postMessage({ type: "ready", epoch: db.epoch, idKey: db.idKey } satisfies OpenReply);
 }
 
 main();

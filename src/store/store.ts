@@ -62,6 +62,27 @@ export interface RetentionPolicy {
   readonly maxPerRoom?: number;
 }
 
+/** A registered user, as the store keeps it. */
+export interface Account {
+  /** Assigned by the caller ("a-" + random), never reused. */
+  readonly userId: UserId;
+  /** The name as registered (already normalised by the caller). */
+  readonly username: string;
+  /** The name's comparison key, made by the caller; unique among accounts. */
+  readonly nameKey: string;
+  /** The password's KDF output with its parameters; opaque to the store. */
+  readonly passwordHash: string;
+  readonly createdMs: number;
+}
+
+/** A login token, as the store keeps it: by its hash only. */
+export interface TokenRecord {
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  readonly tokenHash: string;
+  readonly userId: UserId;
+  readonly expiresMs: number;
+}
+
 /**
  * The store cannot serve now but may later: the database is locked, the disk
  * is full, an I/O error, or the store is closing. Nothing of the failed call
@@ -75,9 +96,9 @@ export class StoreUnavailableError extends Error {
 }
 
 /**
- * Where messages live. The store owns ids and times: it gives each appended
- * message the room's next id and the server's time. Implementations must pass
- * `test/store-contract.ts`.
+ * Where messages, accounts and login tokens live. The store owns message ids
+ * and times: it gives each appended message the room's next id and the
+ * server's time. Implementations must pass `test/store-contract.ts`.
  */
 export interface Store {
   /**
@@ -85,6 +106,11 @@ export interface Store {
    * database): a resume id from another epoch means nothing here.
    */
   readonly epoch: string;
+  /**
+   * 32 random bytes (hex), made with the history and kept with it: the key
+   * public user ids are derived with (see public-id.ts). Never sent to clients.
+   */
+  readonly idKey: string;
   /**
    * Appends all of `messages` or none of them, in order, and resolves once
    * they are committed. Appends that arrive together may share one commit;
@@ -104,8 +130,18 @@ export interface Store {
   lastId(room: RoomId): Promise<MessageId>;
   /**
    * Removes what `policy` says, a small batch per transaction so appends are
-   * never held up for long; resolves to how many messages were removed.
+   * never held up for long; resolves to how many messages were removed. Also
+   * deletes every token whose expiresMs is at or before the store's clock now.
    */
   prune(policy: RetentionPolicy): Promise<number>;
+  /** Stores a new account; resolves false, storing nothing, when its nameKey or userId is taken. */
+  createAccount(account: Account): Promise<boolean>;
+  /** The account with this nameKey, if any. */
+  accountByName(nameKey: string): Promise<Account | undefined>;
+  saveToken(token: TokenRecord): Promise<void>;
+  /** The account a token hash belongs to, when the token exists and expiresMs > nowMs. */
+  tokenAccount(tokenHash: string, nowMs: number): Promise<Account | undefined>;
+  /** Deletes the token; resolves whether it existed. */
+  revokeToken(tokenHash: string): Promise<boolean>;
   close(): Promise<void>;
 }

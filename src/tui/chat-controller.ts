@@ -30,10 +30,14 @@ export interface ChatView {
   setState(state: ConnectionState): void;
   /** Older messages, to go above everything shown (full screen's Page Up). */
   prepend?(items: readonly DisplayItem[]): void;
+  /** Reads a password without showing it; undefined when the user cancels. */
+  askSecret(prompt: string): Promise<string | undefined>;
 }
 
 export interface ChatControllerOptions {
   readonly backoff?: Partial<BackoffOptions>;
+  /** A login gave a new token (undefined: logged out): keep it for next time. */
+  readonly onToken?: (token: string | undefined) => void;
 }
 
 const HISTORY_ON_START = 5;
@@ -173,6 +177,21 @@ export class ChatController {
       case "ping":
         await this.#ping();
         return true;
+      case "register":
+      case "login":
+        await this.#signIn(command.kind, command.name ?? this.client.username);
+        return true;
+      case "logout":
+        await this.#account("Logged out; you chat as a guest again.", () => this.client.logout());
+        return true;
+      case "whoami": {
+        await this.#account("", async () => {
+          const me = await this.client.whoAmI();
+          const what = me.account ? "an account" : "a guest";
+          this.#info(`You are ${me.username || "(no name yet)"}, ${what}, public id ${me.userId}.`);
+        });
+        return true;
+      }
       case "help":
         for (const text of HELP) this.#info(text);
         return true;
@@ -280,6 +299,33 @@ export class ChatController {
       this.#info(`Server: ${summary}`);
     } catch (error) {
       this.#error(`Batch not sent: ${ChatClientError.from(error).message}`);
+    }
+  }
+
+  async #signIn(kind: "register" | "login", name: string): Promise<void> {
+    const password = await this.#view.askSecret(`Password for ${name}: `);
+    if (password === undefined || password === "") {
+      this.#info("Cancelled.");
+      return;
+    }
+    const done =
+      kind === "register" ? `Registered and logged in as ${name}.` : `Logged in as ${name}.`;
+    await this.#account(done, () => this.client[kind](name, password));
+  }
+
+  /** Runs an account call; on success the chat goes on as whoever the client now is. */
+  async #account(done: string, call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      this.#error(ChatClientError.from(error).message);
+      return;
+    }
+    this.#options.onToken?.(this.client.token);
+    if (done) this.#info(done);
+    if (done && this.#live) {
+      await this.#live.settle(SETTLE_ON_QUIT_MS);
+      this.#live.renew();
     }
   }
 

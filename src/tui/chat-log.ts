@@ -9,6 +9,8 @@ export interface LoggedItem {
 export interface ChatLogSnapshot {
   readonly items: readonly LoggedItem[];
   readonly state: ConnectionState;
+  /** Set while the controller waits for a password: the input line is masked and answers it. */
+  readonly secretPrompt?: string;
 }
 
 /** How many items a full-screen client keeps, besides older pages it loaded; older ones are dropped. */
@@ -26,6 +28,7 @@ export class ChatLog implements ChatView {
   readonly #listeners = new Set<() => void>();
   #snapshot: ChatLogSnapshot = { items: [], state: { kind: "connecting" } };
   #nextSeq = 0;
+  #secret: ((value: string | undefined) => void) | undefined;
 
   constructor(limit = MAX_ITEMS) {
     this.#limit = limit;
@@ -54,6 +57,23 @@ export class ChatLog implements ChatView {
     this.#limit = Math.min(MAX_LOADED, this.#limit + older.length);
     const added = older.map((item, i) => ({ seq: first - older.length + i, item }));
     this.#update({ ...this.#snapshot, items: [...added, ...items] });
+  }
+
+  askSecret(prompt: string): Promise<string | undefined> {
+    this.#secret?.(undefined);
+    return new Promise((resolve) => {
+      this.#secret = resolve;
+      this.#update({ ...this.#snapshot, secretPrompt: prompt });
+    });
+  }
+
+  /** The masked input line was entered (undefined: cancelled with Escape). */
+  answerSecret(value: string | undefined): void {
+    const resolve = this.#secret;
+    this.#secret = undefined;
+    const { secretPrompt: _, ...rest } = this.#snapshot;
+    this.#update(rest);
+    resolve?.(value);
   }
 
   setState(state: ConnectionState): void {

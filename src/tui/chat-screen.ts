@@ -50,7 +50,7 @@ export function ChatScreen({
   onQuit,
   onLoadOlder,
 }: ChatScreenProps) {
-  const { items, state } = useSyncExternalStore(log.subscribe, log.snapshot);
+  const { items, state, secretPrompt } = useSyncExternalStore(log.subscribe, log.snapshot);
   const rows = useTerminalRows();
   const paneHeight = Math.max(1, rows - 3);
   const [text, setText] = useState("");
@@ -77,11 +77,19 @@ export function ChatScreen({
       return scrollTo(end - page);
     }
     if (key.pageDown) return scrollTo(end + page);
+    if (secretPrompt !== undefined && key.escape) {
+      draft.current = "";
+      setText("");
+      return log.answerSecret(undefined);
+    }
     const edit = editLine(draft.current, input, key);
     draft.current = edit.text;
     setText(edit.text);
     if (edit.submitted.length > 0) setAnchor(undefined);
-    for (const line of edit.submitted) onSubmit(line);
+    const [secret, ...rest] = edit.submitted;
+    // A password answers the prompt; it is never a message or a command.
+    if (secretPrompt !== undefined && secret !== undefined) log.answerSecret(secret);
+    for (const line of secretPrompt !== undefined ? rest : edit.submitted) onSubmit(line);
     if (edit.quit) onQuit();
   });
 
@@ -90,7 +98,9 @@ export function ChatScreen({
     { flexDirection: "column", height: rows - 1 },
     h(MessagePane, { items: items.slice(Math.max(0, end - paneHeight), end), height: paneHeight }),
     h(StatusLine, { server, username, state, newer: items.length - end }),
-    h(InputLine, { text }),
+    secretPrompt === undefined
+      ? h(InputLine, { prompt: "> ", text })
+      : h(InputLine, { prompt: inert(secretPrompt), text: "•".repeat([...text].length) }),
   );
 }
 
@@ -131,12 +141,12 @@ function StatusLine(props: {
   );
 }
 
-function InputLine({ text }: { text: string }) {
+function InputLine({ prompt, text }: { prompt: string; text: string }) {
   // A drawn block cursor: ink hides the terminal's own.
   return h(
     Box,
     null,
-    h(Box, { flexShrink: 0 }, h(Text, { bold: true }, "> ")),
+    h(Box, { flexShrink: 0 }, h(Text, { bold: true }, prompt)),
     h(Text, { wrap: "truncate-start" }, text, h(Text, { inverse: true }, " ")),
   );
 }

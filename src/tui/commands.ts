@@ -5,6 +5,9 @@ export type Command =
   | { readonly kind: "batch" }
   | { readonly kind: "end" }
   | { readonly kind: "ping" }
+  | { readonly kind: "register" | "login"; readonly name: string | undefined }
+  | { readonly kind: "logout" }
+  | { readonly kind: "whoami" }
   | { readonly kind: "help" }
   | { readonly kind: "quit" }
   | { readonly kind: "empty" }
@@ -18,6 +21,9 @@ export const HELP = [
   "/history [n]  show the last n messages (default 10, at most 1000)",
   "/batch        collect lines until /end, then send them in one call",
   "/ping         time a round trip to the server",
+  "/register [name]  create an account (asks for a password) and log in as it",
+  "/login [name]     log in to your account (asks for the password)",
+  "/logout       log out (the token is revoked); /whoami says who you are",
   "/help         this list",
   "/quit, exit   leave the chat",
   "Start a message with // to send a line that begins with /.",
@@ -51,6 +57,15 @@ export function parseCommand(line: string): Command {
       return { kind: "end" };
     case "/ping":
       return args.length === 0 ? { kind: "ping" } : { kind: "usage", text: "Usage: /ping" };
+    case "/register":
+    case "/login":
+      return args.length <= 1
+        ? { kind: name === "/login" ? "login" : "register", name: args[0] }
+        : { kind: "usage", text: `Usage: ${name} [name]` };
+    case "/logout":
+      return { kind: "logout" };
+    case "/whoami":
+      return { kind: "whoami" };
     case "/help":
       return { kind: "help" };
     case "/quit":

@@ -2,6 +2,9 @@ import type { Writable } from "node:stream";
 import type { ChatController, ChatView, DisplayItem } from "./chat-controller.ts";
 import { describeState, formatTime, inert } from "./format.ts";
 
+const CONCEAL = "\u001b[8m";
+const REVEAL = "\u001b[28m";
+
 /** One line per item: `[time] name: text` for messages. What scripts and tests read. */
 export function formatLine(item: DisplayItem): string | undefined {
   switch (item.kind) {
@@ -21,9 +24,21 @@ export function formatLine(item: DisplayItem): string | undefined {
  * them). Connection changes are lines too: "-- reconnecting in 2 s (attempt
  * 3)", then "-- reconnected".
  */
-export function createLineView(output: Writable): ChatView {
+export function createLineView(output: Writable, input?: AsyncIterator<string>): ChatView {
   let reconnecting = false;
   return {
+    /**
+     * The next input line. On a terminal, what the terminal echoes is
+     * written in the "concealed" attribute, so the password is not shown.
+     */
+    async askSecret(prompt) {
+      if (!input) return undefined;
+      const terminal = (output as { isTTY?: boolean }).isTTY === true;
+      output.write(terminal ? `${prompt}${CONCEAL}` : `${prompt}\n`);
+      const line = await input.next();
+      if (terminal) output.write(REVEAL);
+      return line.done ? undefined : line.value;
+    },
     show(item) {
       const line = formatLine(item);
       if (line !== undefined) output.write(`${line}\n`);
@@ -54,7 +69,7 @@ export async function runLineMode(
   input: AsyncIterator<string>,
   output: Writable,
 ): Promise<number> {
-  const controller = makeController(createLineView(output));
+  const controller = makeController(createLineView(output, input));
   const { ended } = await controller.start();
   let quitting = false;
   let connectionLost = false;

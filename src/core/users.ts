@@ -1,0 +1,259 @@
+import { createHash, randomBytes } from "node:crypto";
+import { guestPublicId } from "../store/public-id.ts";
+import type { Account, Store } from "../store/store.ts";
+import { ChatError, toChatError } from "./chat-error.ts";
+import type { Clock } from "./clock.ts";
+import { checkSecret, type Limits } from "./limits.ts";
+import { checkUsername, nameKey } from "./names.ts";
+import { nameInUse, OnlineNames } from "./online-names.ts";
+import { DEFAULT_PASSWORD_COST, hashPassword, verifyPassword } from "./passwords.ts";
+import { RateLimiter } from "./rate-limit.ts";
+import type { Identity, UserId } from "./types.ts";
+import { UserDirectory } from "./user-directory.ts";
+
+/** `open`: guests may chat under a free name; `required`: only accounts may. */
+export type AuthMode = "open" | "required";
+
+/** Who a call is, decided once per call from its credentials (never from a message). */
+export type Caller =
+  | {
+      readonly kind: "account";
+      readonly identity: Identity;
+      readonly tokenHash: string;
+      readonly expiresMs: number;
+    }
+  | { readonly kind: "guest"; readonly userId: UserId }
+  | { readonly kind: "anonymous" };
+
+/** A new login: the token is shown to its owner once and kept only as a hash. */
+export interface Login {
+  readonly token: string;
+  readonly identity: Identity;
+  readonly expiresMs: number;
+}
+
+export interface UsersOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly limits: Limits;
+  readonly auth?: AuthMode;
+  /** How long a login token lasts. Default 30 days. */
+  readonly tokenTtlMs?: number;
+  /** scrypt cost as log2(N). Default 15. */
+  readonly passwordCost?: number;
+  /** How many guest names JoinChat remembers. Default 100,000. */
+  readonly maxKnownUsers?: number;
+}
+
+const MIN_PASSWORD_CHARS = 8;
+const MAX_PASSWORD_CHARS = 1024;
+// Login for a name nobody has still costs one hash, so timing does not tell
+// which names are registered.
+const NO_SUCH_ACCOUNT =
+  "scrypt$15$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+function unauthenticated(message: string): ChatError {
+  return new ChatError("unauthenticated", message);
+}
+
+/**
+ * Everyone the server knows: accounts and their tokens (in the store), the
+ * names guests chose, and who is online under which name. This is where a
+ * name is granted or refused, and where a token becomes a user.
+ */
+export class Users {
+  readonly mode: AuthMode;
+  readonly online = new OnlineNames();
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #limits: Limits;
+  readonly #tokenTtlMs: number;
+  readonly #passwordCost: number;
+  readonly #guestNames: UserDirectory;
+  readonly #sendRate: RateLimiter;
+  readonly #attempts: RateLimiter;
+
+  constructor(options: UsersOptions) {
+    this.mode = options.auth ?? "open";
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#limits = options.limits;
+    this.#tokenTtlMs = options.tokenTtlMs ?? 30 * 86_400_000;
+    this.#passwordCost = options.passwordCost ?? DEFAULT_PASSWORD_COST;
+    this.#guestNames = new UserDirectory(options.maxKnownUsers ?? 100_000);
+    this.#sendRate = new RateLimiter(options.clock, this.#limits.sendRate, this.#limits.sendBurst);
+    const perMinute = this.#limits.authAttemptsPerMinute;
+    this.#attempts = new RateLimiter(options.clock, perMinute / 60, perMinute);
+  }
+
+  /** A caller who presents a guest secret (open mode only). */
+  guest(secret: string): Caller {
+    if (this.mode === "required") {
+      throw unauthenticated(
+        "This server requires an account: log in (or register) and send the token.",
+      );
+    }
+    return { kind: "guest", userId: guestPublicId(this.#store.idKey, checkSecret(secret)) };
+  }
+
+  /** The account a bearer token belongs to; UNAUTHENTICATED when it is unknown, expired or revoked. */
+  async authenticate(token: string): Promise<Caller> {
+    const tokenHash = hashToken(token);
+    let account: Account | undefined;
+    try {
+      account = await this.#store.tokenAccount(tokenHash, this.#clock.now());
+    } catch (error) {
+      throw toChatError(error);
+    }
+    if (!account) {
+      throw unauthenticated(
+        "The token is not valid (unknown, expired or logged out); log in again for a new one.",
+      );
+    }
+    return {
+      kind: "account",
+      identity: { userId: account.userId, username: account.username },
+      tokenHash,
+      // Not read back from the store: a token's expiry only matters at its next use.
+      expiresMs: 0,
+    };
+  }
+
+  /**
+   * Counts an attempt at Register, Login or JoinChat from `address`; throws
+   * RESOURCE_EXHAUSTED past the per-minute limit.
+   */
+  attempt(address: string): void {
+    const waitMs = this.#attempts.take(address);
+    if (waitMs > 0) {
+      throw new ChatError(
+        "resource_exhausted",
+        `Too many sign-in attempts from your address; try again in ${Math.ceil(waitMs / 1000)} s.`,
+      );
+    }
+  }
+
+  /** ms until `userId` may send `count` more messages (0: now, and they are counted). */
+  sendWait(userId: UserId, count = 1): number {
+    return this.#sendRate.take(userId, count);
+  }
+
+  get sendLimit(): RateLimiter {
+    return this.#sendRate;
+  }
+
+  async register(caller: Caller, username: string, password: string): Promise<Login> {
+    const name = checkUsername(username, this.#limits.maxNameChars);
+    checkPassword(password);
+    const holder = this.online.holder(name);
+    if (holder && !(caller.kind === "guest" && caller.userId === holder)) throw nameInUse(name);
+    const account: Account = {
+      userId: `a-${randomBytes(12).toString("base64url")}`,
+      username: name,
+      nameKey: nameKey(name),
+      passwordHash: await hashPassword(password, this.#passwordCost),
+      createdMs: this.#clock.now(),
+    };
+    if (!(await this.#guard(this.#store.createAccount(account)))) {
+      throw new ChatError(
+        "already_exists",
+        `The name "${name}" (or one that looks the same) is already registered; log in, or pick another.`,
+      );
+    }
+    return this.#issue(account);
+  }
+
+  async login(username: string, password: string): Promise<Login> {
+    const refused = unauthenticated("That name and password do not match an account.");
+    let key: string;
+    try {
+      key = nameKey(checkUsername(username, this.#limits.maxNameChars));
+    } catch {
+      throw refused;
+    }
+    const account = await this.#guard(this.#store.accountByName(key));
+    const matches = await verifyPassword(password, account?.passwordHash ?? NO_SUCH_ACCOUNT);
+    if (!account || !matches) throw refused;
+    return this.#issue(account);
+  }
+
+  async logout(caller: Caller): Promise<void> {
+    if (caller.kind !== "account") {
+      throw new ChatError("failed_precondition", "Only a call made with a token can log out.");
+    }
+    await this.#guard(this.#store.revokeToken(caller.tokenHash));
+  }
+
+  /** The name a guest last chose, if the server remembers one. */
+  nameOf(caller: Caller): string | undefined {
+    if (caller.kind === "account") return caller.identity.username;
+    if (caller.kind === "guest") return this.#guestNames.get(caller.userId);
+    return undefined;
+  }
+
+  /**
+   * The identity `caller` chats under, asking for `requested` (empty: the
+   * name it had). An account always has its own name. A guest's name must be
+   * free: not registered to an account, not worn by another user online.
+   * `known` says whether the caller had a name before.
+   */
+  async nameFor(
+    caller: Caller,
+    requested: string,
+  ): Promise<{ identity: Identity; known: boolean }> {
+    if (caller.kind === "account") return { identity: caller.identity, known: true };
+    if (caller.kind === "anonymous") {
+      throw unauthenticated("Say who you are: send the metadata key user_id, or a token.");
+    }
+    const previous = this.#guestNames.get(caller.userId);
+    const name =
+      requested.trim() === "" ? previous : checkUsername(requested, this.#limits.maxNameChars);
+    if (name === undefined) {
+      throw new ChatError(
+        "invalid_argument",
+        `A username is required (1-${this.#limits.maxNameChars} characters).`,
+      );
+    }
+    const holder = this.online.holder(name);
+    if (holder !== undefined && holder !== caller.userId) throw nameInUse(name);
+    if (await this.#guard(this.#store.accountByName(nameKey(name)))) {
+      throw new ChatError(
+        "already_exists",
+        `The name "${name}" belongs to a registered account; log in as it, or pick another name.`,
+      );
+    }
+    this.#guestNames.set(caller.userId, name);
+    return { identity: { userId: caller.userId, username: name }, known: previous !== undefined };
+  }
+
+  async #issue(account: Account): Promise<Login> {
+    const token = randomBytes(32).toString("base64url");
+    const expiresMs = this.#clock.now() + this.#tokenTtlMs;
+    await this.#guard(
+      this.#store.saveToken({ tokenHash: hashToken(token), userId: account.userId, expiresMs }),
+    );
+    return { token, identity: { userId: account.userId, username: account.username }, expiresMs };
+  }
+
+  async #guard<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw toChatError(error);
+    }
+  }
+}
+
+function checkPassword(password: string): void {
+  const chars = [...password].length;
+  if (chars < MIN_PASSWORD_CHARS || chars > MAX_PASSWORD_CHARS) {
+    throw new ChatError(
+      "invalid_argument",
+      `A password is ${MIN_PASSWORD_CHARS}-${MAX_PASSWORD_CHARS} characters long.`,
+    );
+  }
+}

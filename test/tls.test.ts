@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { status } from "@grpc/grpc-js";
+import { ChatClientError } from "../src/client/chat-client.ts";
+import { isText, nextMatching, startTestServer, tempDir, testClient } from "./helpers.ts";
+
+/** A self-signed certificate for localhost, made with the system's openssl for this run only. */
+function testCertificate(dir: string): { cert: Buffer; key: Buffer } {
+  const certPath = join(dir, "cert.pem");
+  const keyPath = join(dir, "key.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ],
+    { stdio: "ignore" },
+  );
+  return { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+}
+
+test("TLS: a client that trusts the certificate chats; a plaintext client is not served", async () => {
+  const dir = tempDir();
+  const tls = testCertificate(dir.path);
+  const server = await startTestServer({ tls });
+  const address = { address: `localhost:${server.port}` };
+  const alice = testClient(address, { username: "alice", tls: { ca: tls.cert } });
+  const bob = testClient(address, { username: "bob", tls: { ca: tls.cert } });
+  const plain = testClient(address, { username: "plain" });
+  try {
+    await alice.join();
+    await bob.join();
+    const listening = bob.openSession();
+    const events = listening[Symbol.asyncIterator]();
+    await listening.join("lobby");
+    const talking = alice.openSession();
+    await talking.join("lobby");
+    await talking.send("over TLS");
+    await nextMatching(events, isText("over TLS"), "the message over TLS");
+    await assert.rejects(plain.ping(), (e) => ChatClientError.from(e).code === status.UNAVAILABLE);
+  } finally {
+    for (const c of [alice, bob, plain]) c.close();
+    await server.stop();
+    dir.remove();
+  }
+});
