@@ -22,7 +22,7 @@ import {
   type RoomCursor,
   type StreamSink,
 } from "./room-cursor.ts";
-import type { Identity, MessageId, NewMessage, RoomId, StoredMessage, UserId } from "./types.ts";
+import type { Identity, MessageId, NewMessage, RoomId, StoredMessage } from "./types.ts";
 import { type AuthMode, Users } from "./users.ts";
 
 export type { SendInput } from "./chat-stream.ts";
