@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { ChatClientError } from "../src/client/chat-client.ts";
 import { systemClock } from "../src/core/clock.ts";
+import { ClientFrameSchema, type Event } from "../src/gen/chat_pb.js";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
+import { chatServiceDefinition } from "../src/wire/grpc-service.ts";
 import { isText, liveUser, nextMatching, startTestServer, testClient, within } from "./helpers.ts";
 import { type SeedChatMessage, SeedClient, streamReader } from "./seed-client.ts";
 
@@ -220,6 +223,43 @@ describe("identity in open mode", () => {
     // The connection is still fine.
     await client.joinChat({ user_id: randomUUID(), username: "huge" });
     client.close();
+  });
+
+  test("a 100 kB room name in a join or a leave is answered briefly, and the session goes on", async () => {
+    const raw = new Client(server.address, credentials.createInsecure());
+    const m = chatServiceDefinition.session;
+    assert.ok(m);
+    const metadata = new Metadata();
+    metadata.set("user_id", randomUUID());
+    const call = raw.makeBidiStreamRequest(
+      m.path,
+      m.requestSerialize,
+      m.responseDeserialize,
+      metadata,
+    );
+    const lefts: { room: string; code: number }[] = [];
+    const acked = new Promise<void>((resolve, reject) => {
+      call.on("data", (event: Event) => {
+        if (event.kind.case === "left") lefts.push(event.kind.value);
+        if (event.kind.case === "ack") resolve();
+      });
+      call.on("error", reject);
+    });
+    const frame = (kind: MessageInitShape<typeof ClientFrameSchema>["kind"]) =>
+      call.write(create(ClientFrameSchema, { kind }));
+    const huge = "r".repeat(100_000);
+    frame({ case: "hello", value: { username: "roomy" } });
+    frame({ case: "join", value: { room: huge, epoch: "" } });
+    frame({ case: "leave", value: { room: huge } });
+    frame({ case: "send", value: { room: "lobby", text: "still here", clientMsgId: "k1" } });
+    await within(acked, 5_000, "the send after the bad room names");
+    assert.equal(lefts.length, 2);
+    for (const left of lefts) {
+      assert.equal(left.code, status.INVALID_ARGUMENT);
+      assert.ok(left.room.length <= 256, `a left event of ${left.room.length} characters`);
+    }
+    call.end();
+    raw.close();
   });
 
   test("a user's open sessions are limited", async () => {

@@ -11,6 +11,7 @@ import {
   type RunningChatServer,
   startChatServer,
 } from "../server/chat-server.ts";
+import { ROOM_CHARS_CEILING } from "../wire/grpc-service.ts";
 import { parseAge, wholeNumber } from "./parse.ts";
 
 interface ServerFlags {
@@ -268,7 +269,9 @@ export function addServerCommand(program: Command): void {
     .addOption(
       limit("--max-name-chars <n>", "longest username, in characters", "maxNameChars", 256, 1),
     )
-    .addOption(limit("--max-room-chars <n>", "longest room name", "maxRoomChars", 256, 1))
+    .addOption(
+      limit("--max-room-chars <n>", "longest room name", "maxRoomChars", ROOM_CHARS_CEILING, 1),
+    )
     .addOption(
       limit(
         "--max-history <n>",

@@ -33,7 +33,11 @@ import {
   WhoAmIRequestSchema,
   type WhoAmIResponse,
 } from "../gen/chat_pb.js";
-import { chatServiceDefinition, USER_ID_METADATA } from "../wire/grpc-service.ts";
+import {
+  chatServiceDefinition,
+  ROOM_CHARS_CEILING,
+  USER_ID_METADATA,
+} from "../wire/grpc-service.ts";
 import { AsyncQueue } from "./async-queue.ts";
 import {
   ChatClientError,
@@ -381,11 +385,11 @@ export class ChatClient {
       if (sessionEvent.type === "joined") joins.resolve(sessionEvent.room, sessionEvent);
       if (sessionEvent.type === "left") {
         if (sessionEvent.code === status.OK) leaves.resolve(sessionEvent.room, undefined);
-        else
-          joins.reject(
-            sessionEvent.room,
-            new ChatClientError(sessionEvent.code, sessionEvent.reason),
-          );
+        else {
+          const refusal = new ChatClientError(sessionEvent.code, sessionEvent.reason);
+          joins.reject(sessionEvent.room, refusal);
+          leaves.reject(sessionEvent.room, refusal);
+        }
       }
       queue.push(sessionEvent);
     });
@@ -398,6 +402,12 @@ export class ChatClient {
       new Promise<T>((resolve, reject) => {
         if (endedWith !== null) {
           reject(endedWith ?? new ChatClientError(status.CANCELLED, "The session has ended."));
+          return;
+        }
+        if (frame?.case !== "send" && key.length > ROOM_CHARS_CEILING) {
+          // No server takes it, and the answer would name it cut short, unmatched.
+          const reason = `A room name is at most ${ROOM_CHARS_CEILING} characters.`;
+          reject(new ChatClientError(status.INVALID_ARGUMENT, reason));
           return;
         }
         waiters.add(key, resolve, reject);

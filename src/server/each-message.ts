@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { UndecodableRequest } from "./undecodable.ts";
 
 /** Messages read ahead of the one being handled before the stream is paused. */
 const READ_AHEAD = 32;
@@ -9,7 +10,9 @@ const READ_AHEAD = 32;
  * paused, so a fast sender is held back by flow control rather than buffered
  * here without bound. Resolves when the client half-closes (after the last
  * message is handled) or the call goes away; rejects with the first error
- * `handle` throws, after which no more messages are handled.
+ * `handle` throws, after which no more messages are handled. A message that
+ * could not be decoded (an UndecodableRequest) is such an error, in its
+ * turn: INVALID_ARGUMENT, after the messages before it are handled.
  *
  * Not `for await`: its iterator destroys the call on an error, and a
  * destroyed call can no longer send the status that says what went wrong.
@@ -34,12 +37,13 @@ export function eachMessage<T>(
       if (error === undefined) resolve();
       else reject(error);
     };
-    const onData = (message: T) => {
+    const onData = (message: T | UndecodableRequest) => {
       waiting += 1;
       if (waiting > READ_AHEAD) call.pause();
       turn = turn.then(async () => {
         if (settled) return;
         try {
+          if (message instanceof UndecodableRequest) throw message.toChatError();
           await handle(message);
         } catch (error) {
           settle(error);

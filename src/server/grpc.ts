@@ -3,6 +3,7 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import { ChatService } from "../gen/chat_pb.js";
 import { chatServiceDefinition } from "../wire/grpc-service.ts";
 import { accountService } from "./account-service.ts";
 import { withCallers } from "./auth.ts";
@@ -10,6 +11,7 @@ import type { HandlerContext } from "./context.ts";
 import { seedService } from "./seed-service.ts";
 import { sessionService } from "./session-service.ts";
 import { unaryService } from "./unary-service.ts";
+import { rejectUndecodable, tolerantRequests } from "./undecodable.ts";
 
 const CHAT_PROTO = fileURLToPath(new URL("../../proto/chat.proto", import.meta.url));
 const SERVICE_NAME = "chat.ChatService";
@@ -46,9 +48,10 @@ export function createGrpcTransport(
     "grpc.keepalive_permit_without_calls": 1,
     // Chat clients keep a stream open and ping it; let them, within reason.
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+    interceptors: [rejectUndecodable],
   });
   server.addService(
-    chatServiceDefinition,
+    tolerantRequests(chatServiceDefinition, ChatService),
     withCallers(context.chat.users, context.logger, {
       ...seedService(context),
       ...sessionService(context),

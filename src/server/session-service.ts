@@ -2,6 +2,7 @@ import type { ServerDuplexStream, ServerWritableStream } from "@grpc/grpc-js";
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import { checkRoom } from "../core/limits.ts";
+import { excerpt } from "../core/names.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
 import type { Caller } from "../core/users.ts";
 import type {
@@ -11,6 +12,7 @@ import type {
   SendRequest,
   SubscribeRequest,
 } from "../gen/chat_pb.js";
+import { ROOM_CHARS_CEILING } from "../wire/grpc-service.ts";
 import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
 import { eachMessage } from "./each-message.ts";
@@ -51,12 +53,36 @@ export function sessionService(context: HandlerContext): Record<string, AuthedHa
       const chatError = report(error);
       stream.notify({
         type: "left",
-        room: request.room || DEFAULT_ROOM,
+        room: roomLabel(request.room || DEFAULT_ROOM),
         code: chatError.code,
         reason: chatError.message,
       });
     }
   };
+
+  /** A leave for a name that cannot be a room is refused like a bad join; the session goes on. */
+  const leave = (stream: ChatStream, room: string) => {
+    try {
+      checkRoom(room, chat.limits.maxRoomChars);
+    } catch (error) {
+      const chatError = report(error);
+      stream.notify({
+        type: "left",
+        room: roomLabel(room),
+        code: chatError.code,
+        reason: chatError.message,
+      });
+      return;
+    }
+    stream.leaveRoom(room);
+  };
+
+  /**
+   * A room name as it may be echoed: whole up to the longest any server
+   * allows (so the client can tell which request this answers), past that
+   * cut, never sent back whole.
+   */
+  const roomLabel = (room: string) => excerpt(room, ROOM_CHARS_CEILING);
 
   /** Stores a send and answers ack or rejected; a refused send never ends the session. */
   const send = async (stream: ChatStream, request: SendRequest) => {
@@ -110,7 +136,7 @@ export function sessionService(context: HandlerContext): Record<string, AuthedHa
             case "join":
               return joinOrReport(stream, frame.kind.value);
             case "leave":
-              return stream.leaveRoom(frame.kind.value.room || DEFAULT_ROOM);
+              return leave(stream, frame.kind.value.room || DEFAULT_ROOM);
             case "send":
               return sends.add(send(stream, frame.kind.value));
             case "hello":

@@ -33,7 +33,22 @@ export function toServiceError(error: unknown, logger: StatusLogger): Partial<Se
   if (chatError.retryAfterMs !== undefined) {
     metadata.set(RETRY_AFTER_METADATA, String(chatError.retryAfterMs));
   }
-  return { code: CODES[chatError.code], details: chatError.message, metadata };
+  return { code: CODES[chatError.code], details: statusDetails(chatError.message), metadata };
+}
+
+/** The most characters a status's details carry; a sentence never needs more. */
+export const MAX_DETAILS_CHARS = 200;
+
+/**
+ * Details as they may go on the wire: cut to MAX_DETAILS_CHARS, so a sentence
+ * that quotes what a client sent never carries it whole (details over 64 KiB
+ * make the client's HTTP/2 layer drop its whole connection), and well-formed
+ * (grpc-js puts details through encodeURI, which throws on a lone surrogate).
+ */
+export function statusDetails(details: string): string {
+  const short =
+    details.length > MAX_DETAILS_CHARS ? `${details.slice(0, MAX_DETAILS_CHARS - 1)}…` : details;
+  return short.toWellFormed();
 }
 
 export function grpcCode(code: ChatErrorCode): status {

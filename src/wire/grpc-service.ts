@@ -53,3 +53,6 @@ export const chatServiceDefinition: ServiceDefinition = grpcServiceDefinition(Ch
 
 /** The gRPC metadata key that names the caller, as the seed client sends it. */
 export const USER_ID_METADATA = "user_id";
+
+/** The longest room name any server accepts (its --max-room-chars is at most this). */
+export const ROOM_CHARS_CEILING = 256;
