@@ -356,8 +356,11 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       const beaToken = token("b", bea.userId, T0 + 100);
       await store.saveToken(annToken);
       await store.saveToken(beaToken);
-      assert.deepEqual(await store.tokenAccount(annToken.tokenHash, T0), ann);
-      assert.deepEqual(await store.tokenAccount(beaToken.tokenHash, T0 + 99), bea);
+      assert.deepEqual(await store.tokenAccount(annToken.tokenHash, T0), {
+        account: ann,
+        expiresMs: T0 + 100,
+      });
+      assert.deepEqual((await store.tokenAccount(beaToken.tokenHash, T0 + 99))?.account, bea);
       assert.equal(await store.tokenAccount(token("c", ann.userId, 0).tokenHash, T0), undefined);
       // Expired at expiresMs itself.
       assert.equal(await store.tokenAccount(annToken.tokenHash, T0 + 100), undefined);
@@ -367,7 +370,7 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       assert.equal(await store.tokenAccount(annToken.tokenHash, T0), undefined);
       assert.equal(await store.revokeToken(annToken.tokenHash), false);
       assert.equal(await store.revokeToken(token("c", ann.userId, 0).tokenHash), false);
-      assert.deepEqual(await store.tokenAccount(beaToken.tokenHash, T0), bea);
+      assert.deepEqual((await store.tokenAccount(beaToken.tokenHash, T0))?.account, bea);
     }));
 
   test(`${name}: prune deletes tokens expired by the store's clock, and counts only messages`, () =>
@@ -381,14 +384,14 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       await store.append([message("r", "a"), message("r", "b"), message("r", "c")]);
 
       assert.equal(await store.prune({}), 0);
-      assert.deepEqual(await store.tokenAccount(early.tokenHash, T0), ann);
+      assert.deepEqual((await store.tokenAccount(early.tokenHash, T0))?.account, ann);
 
       clock.advance(20);
       assert.equal(await store.prune({ maxPerRoom: 1 }), 2);
       // Asked as of T0, when none had expired: gone, not merely filtered out.
       assert.equal(await store.tokenAccount(early.tokenHash, T0), undefined);
       assert.equal(await store.tokenAccount(onTheDot.tokenHash, T0), undefined);
-      assert.deepEqual(await store.tokenAccount(later.tokenHash, T0), ann);
+      assert.deepEqual((await store.tokenAccount(later.tokenHash, T0))?.account, ann);
       assert.equal(await store.revokeToken(early.tokenHash), false);
       assert.equal(await store.revokeToken(later.tokenHash), true);
     }));

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { guestPublicId } from "../store/public-id.ts";
-import type { Account, Store } from "../store/store.ts";
+import type { Account, Store, TokenOwner } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
 import { checkSecret, type Limits } from "./limits.ts";
@@ -103,23 +103,23 @@ export class Users {
   /** The account a bearer token belongs to; UNAUTHENTICATED when it is unknown, expired or revoked. */
   async authenticate(token: string): Promise<Caller> {
     const tokenHash = hashToken(token);
-    let account: Account | undefined;
+    let owner: TokenOwner | undefined;
     try {
-      account = await this.#store.tokenAccount(tokenHash, this.#clock.now());
+      owner = await this.#store.tokenAccount(tokenHash, this.#clock.now());
     } catch (error) {
       throw toChatError(error);
     }
-    if (!account) {
+    if (!owner) {
       throw unauthenticated(
         "The token is not valid (unknown, expired or logged out); log in again for a new one.",
       );
     }
+    const { account, expiresMs } = owner;
     return {
       kind: "account",
       identity: { userId: account.userId, username: account.username },
       tokenHash,
-      // Not read back from the store: a token's expiry only matters at its next use.
-      expiresMs: 0,
+      expiresMs,
     };
   }
 

@@ -1082,8 +1082,7 @@ export declare type WhoAmIResponse = Message$1<"chat.WhoAmIResponse"> & {
   account: boolean;
 
   /**
-   * When the token expires; 0 for a guest, and for now also for an account
-   * (the store does not yet hand the expiry back with the token).
+   * When the token expires; 0 for a guest.
    *
    * @generated from field: int64 expires_at_ms = 4;
    */

@@ -15,6 +15,7 @@ import type {
   RetentionPolicy,
   RoomId,
   StoredMessage,
+  TokenOwner,
   TokenRecord,
 } from "./store.ts";
 
@@ -153,8 +154,9 @@ export class MessageDatabase {
       "INSERT INTO tokens (token_hash, user_id, expires_ms) VALUES (?, ?, ?)",
     );
     this.#tokenAccount = db.prepare(
-      `SELECT ${ACCOUNT_COLUMNS} FROM accounts
-       WHERE user_id = (SELECT user_id FROM tokens WHERE token_hash = ? AND expires_ms > ?)`,
+      `SELECT ${ACCOUNT_COLUMNS.replaceAll(/(\w+)/g, "a.$1")}, t.expires_ms
+       FROM tokens t JOIN accounts a ON a.user_id = t.user_id
+       WHERE t.token_hash = ? AND t.expires_ms > ?`,
     );
     this.#deleteToken = db.prepare("DELETE FROM tokens WHERE token_hash = ?");
     this.#deleteExpiredTokens = db.prepare("DELETE FROM tokens WHERE expires_ms <= ?");
@@ -271,9 +273,9 @@ export class MessageDatabase {
     this.#insertToken.run(token.tokenHash, token.userId, token.expiresMs);
   }
 
-  tokenAccount(tokenHash: string, nowMs: number): Account | undefined {
+  tokenAccount(tokenHash: string, nowMs: number): TokenOwner | undefined {
     const row = this.#tokenAccount.get(tokenHash, nowMs);
-    return row ? toAccount(row) : undefined;
+    return row ? { account: toAccount(row), expiresMs: Number(row.expires_ms) } : undefined;
   }
 
   /** Whether the token existed. */

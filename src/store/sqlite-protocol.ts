@@ -11,6 +11,7 @@ import type {
   RetentionPolicy,
   RoomId,
   StoredMessage,
+  TokenOwner,
   TokenRecord,
 } from "./store.ts";
 
@@ -81,7 +82,7 @@ export interface Results {
   createAccount: boolean;
   accountByName: Account | undefined;
   saveToken: undefined;
-  tokenAccount: Account | undefined;
+  tokenAccount: TokenOwner | undefined;
   revokeToken: boolean;
   close: undefined;
 }

@@ -12,6 +12,7 @@ import type {
   RoomId,
   Store,
   StoredMessage,
+  TokenOwner,
   TokenRecord,
 } from "./store.ts";
 
@@ -234,7 +235,7 @@ export class SqliteStore implements Store {
     return this.#call({ op: "saveToken", token });
   }
 
-  tokenAccount(tokenHash: string, nowMs: number): Promise<Account | undefined> {
+  tokenAccount(tokenHash: string, nowMs: number): Promise<TokenOwner | undefined> {
     return this.#call({ op: "tokenAccount", tokenHash, nowMs });
   }
 

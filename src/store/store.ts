@@ -75,6 +75,12 @@ export interface Account {
   readonly createdMs: number;
 }
 
+/** Whose a token is, and until when. */
+export interface TokenOwner {
+  readonly account: Account;
+  readonly expiresMs: number;
+}
+
 /** A login token, as the store keeps it: by its hash only. */
 export interface TokenRecord {
   /** SHA-256 of the token, hex; the token itself is never stored. */
@@ -139,8 +145,8 @@ export interface Store {
   /** The account with this nameKey, if any. */
   accountByName(nameKey: string): Promise<Account | undefined>;
   saveToken(token: TokenRecord): Promise<void>;
-  /** The account a token hash belongs to, when the token exists and expiresMs > nowMs. */
-  tokenAccount(tokenHash: string, nowMs: number): Promise<Account | undefined>;
+  /** The account a token hash belongs to, and when the token expires, while expiresMs > nowMs. */
+  tokenAccount(tokenHash: string, nowMs: number): Promise<TokenOwner | undefined>;
   /** Deletes the token; resolves whether it existed. */
   revokeToken(tokenHash: string): Promise<boolean>;
   close(): Promise<void>;
