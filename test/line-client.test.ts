@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
@@ -212,5 +213,42 @@ test("line mode keeps running through a server restart and sends what was typed 
     cli.child.kill();
     await stopProcess(serverProcess).catch(() => {});
     dir.remove();
+  }
+});
+
+test("line mode: /register asks for a password it never prints, saves the token 0600, and the next run is logged in", async () => {
+  const config = tempDir();
+  const env = { XDG_CONFIG_HOME: config.path };
+  const password = `pw-${randomUUID()}`;
+  const first = spawnCli(["client", "--server", server.address, "--name", "regina"], env);
+  const type = (cli: typeof first, line: string) => cli.child.stdin.write(`${line}\n`);
+  try {
+    await first.waitForLine("Server: Welcome to the chat, regina!");
+    type(first, "/register");
+    await first.waitForLine("Password for regina: ");
+    type(first, password);
+    await first.waitForLine("Registered and logged in as regina.");
+    type(first, "/whoami");
+    await first.waitForLine(/^You are regina, an account, public id a-/);
+    type(first, "exit");
+    assert.equal(await within(first.exited, 5_000, "the first client to exit"), 0);
+    assert.ok(!first.lines.some((l) => l.includes(password)), "the password was printed");
+
+    const file = join(config.path, "grpc-chat", "tokens.json");
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const saved = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+    assert.equal(typeof saved[server.address], "string");
+    assert.ok(!readFileSync(file, "utf8").includes(password));
+
+    const second = spawnCli(["client", "--server", server.address, "--name", "someone"], env);
+    await second.waitForLine("Server: Welcome to the chat, regina! You are logged in.");
+    type(second, "/logout");
+    await second.waitForLine("Logged out; you chat as a guest again.");
+    type(second, "exit");
+    assert.equal(await within(second.exited, 5_000, "the second client to exit"), 0);
+    const after = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+    assert.equal(after[server.address], undefined, "/logout forgets the saved token");
+  } finally {
+    config.remove();
   }
 });

@@ -48,7 +48,12 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
         if (secret !== "") checkClaim({ userId: "", username: "" }, secret, claimed);
         const who = caller.kind === "account" ? caller : chat.users.guest(claimed || secret);
         const { identity, known } = await chat.users.nameFor(who, call.request.username);
-        const message = known ? "PONG" : `Welcome to the chat, ${identity.username}!`;
+        const message =
+          caller.kind === "account"
+            ? `Welcome to the chat, ${identity.username}! You are logged in.`
+            : known
+              ? "PONG"
+              : `Welcome to the chat, ${identity.username}!`;
         callback(null, create(JoinResponseSchema, { success: true, message }));
       } catch (error) {
         callback(toServiceError(error, logger));
