@@ -11,6 +11,7 @@ import type { RunningChatServer } from "../src/server/chat-server.ts";
 import {
   CLI,
   isPresence,
+  isText,
   nextMatching,
   ROOT,
   startTestServer,
@@ -74,6 +75,8 @@ function inputLine(text: string): string | undefined {
 }
 
 const dir = tempDir();
+// The client saves login tokens under the config directory: this test's own.
+env.XDG_CONFIG_HOME = join(dir.path, "config");
 const db = join(dir.path, "chat.db");
 let server: RunningChatServer;
 let bob: ChatClient;
@@ -214,6 +217,31 @@ test("Page Up at the top of the scrollback loads older messages from the server"
   }
   await session.send("back at the bottom");
   await waitForScreen("a new message at the bottom", (t) => t.includes("bob: back at the bottom"));
+});
+
+test("/register asks for the password on a masked input line, then chats as the account", async () => {
+  await tmux("send-keys", "-t", PANE, "-l", "/register");
+  await tmux("send-keys", "-t", PANE, "Enter");
+  await waitForScreen("the password prompt", (t) => /Password for alice:/.test(t));
+  await tmux("send-keys", "-t", PANE, "-l", "sekrit-pass");
+  const masked = await waitForScreen("the masked password", (t) =>
+    t.includes("Password for alice: •••••••••••"),
+  );
+  assert.ok(!masked.includes("sekrit"), `the password is on the screen:\n${masked}`);
+  await tmux("send-keys", "-t", PANE, "Enter");
+  const done = await waitForScreen("the login", (t) =>
+    t.includes("Registered and logged in as alice."),
+  );
+  assert.ok(!done.includes("sekrit"));
+  await waitForScreen("live as the account", (t) => /\blive\b/.test(t) && inputLine(t) === ">");
+  await tmux("send-keys", "-t", PANE, "-l", "as an account");
+  await tmux("send-keys", "-t", PANE, "Enter");
+  const event = await nextMatching(
+    events,
+    isText("as an account"),
+    "alice's message as an account",
+  );
+  assert.match(event.type === "message" ? event.message.userId : "", /^a-/);
 });
 
 test("Ctrl+C quits cleanly and gives the terminal back", async () => {
