@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { ChatClientError } from "../src/client/chat-client.ts";
+import { type ChatClient, ChatClientError } from "../src/client/chat-client.ts";
 import { systemClock } from "../src/core/clock.ts";
 import { ClientFrameSchema, type Event } from "../src/gen/chat_pb.js";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
@@ -266,6 +266,65 @@ describe("identity in open mode", () => {
     }
     call.end();
     raw.close();
+  });
+
+  test("connections with live streams from one address are limited; the rest still work", async () => {
+    const capped = await startTestServer({ limits: { maxConnectionsPerIp: 2 } });
+    // testClient gives each client its own connection.
+    // testClient gives each client its own connection.
+    const [a, b, c] = [1, 2, 3].map((i) => testClient(capped, { username: `conn${i}` })) as [
+      ChatClient,
+      ChatClient,
+      ChatClient,
+    ];
+    try {
+      for (const client of [a, b, c]) await client.join();
+      const first = a.openSession();
+      const second = b.openSession();
+      await first.join("lobby");
+      await second.join("lobby");
+      assert.ok(refused(status.RESOURCE_EXHAUSTED, /connections/)(await c.openSession().ended));
+      // A second stream on a connection already counted is not another connection.
+      const again = a.openSession();
+      await again.join("lobby");
+      // Once a connection has no live stream, its slot is free again.
+      first.close();
+      again.close();
+      await within(Promise.all([first.ended, again.ended]), 5_000, "a's sessions to end");
+      const retry = c.openSession();
+      await retry.join("lobby");
+      retry.close();
+      second.close();
+    } finally {
+      for (const client of [a, b, c]) client.close();
+      await capped.stop();
+    }
+  });
+
+  test("sign-in attempts per address are limited per minute", async () => {
+    const now = Date.now();
+    const clock = { now: () => now, every: systemClock.every };
+    const capped = await startTestServer({ clock, limits: { authAttemptsPerMinute: 3 } });
+    const client = testClient(capped, { username: "knocker" });
+    try {
+      await client.join();
+      await assert.rejects(
+        client.login("nobody", "wrong password"),
+        refused(status.UNAUTHENTICATED),
+      );
+      await assert.rejects(
+        client.login("nobody", "wrong password"),
+        refused(status.UNAUTHENTICATED),
+      );
+      await assert.rejects(
+        client.login("nobody", "wrong password"),
+        refused(status.RESOURCE_EXHAUSTED, /Too many sign-in attempts/),
+      );
+      await assert.rejects(client.join(), refused(status.RESOURCE_EXHAUSTED));
+    } finally {
+      client.close();
+      await capped.stop();
+    }
   });
 
   test("a user's open sessions are limited", async () => {
