@@ -37,7 +37,10 @@ function collector(live: LiveChat, options: { slowWhile?: () => boolean } = {}) 
   const isLive = Promise.withResolvers<void>();
   const done = (async () => {
     for await (const event of live) {
-      if (event.type === "state" && event.state.kind === "live") isLive.resolve();
+      if (event.type === "state") {
+        if (event.state.kind === "live") isLive.resolve();
+        for (const wake of waiters) wake();
+      }
       if (event.type === "caught_up") caughtUps += 1;
       if (event.type !== "message") continue;
       const match = /^(s\d+) (\d+)/.exec(event.message.text);
@@ -65,20 +68,25 @@ function collector(live: LiveChat, options: { slowWhile?: () => boolean } = {}) 
     },
     /** Resolves once `count` messages have arrived. */
     reach(count: number, ms: number, what: string) {
-      return within(
-        new Promise<void>((resolve) => {
-          const check = () => {
-            if (total >= count) {
-              waiters.delete(check);
-              resolve();
-            }
-          };
-          waiters.add(check);
-          check();
-        }),
+      return this.until(
+        () => total >= count,
         ms,
-        `${what} (have ${total} of ${count})`,
+        () => `${what} (have ${total} of ${count})`,
       );
+    },
+    /** Resolves once `ok` holds, checked at each message and each change of state. */
+    until(ok: () => boolean, ms: number, what: () => string) {
+      const held = new Promise<void>((resolve) => {
+        const check = () => {
+          if (ok()) {
+            waiters.delete(check);
+            resolve();
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+      return within(held, ms, what());
     },
   };
 }
@@ -149,6 +157,14 @@ test("receivers whose connections are cut at random get every message once, in o
         assert.deepEqual(r.got.bySender.get(`s${s}`), range(1000), `receiver ${i}, sender ${s}`);
       }
       assert.equal(r.live.stats.duplicatesDropped, 0, `receiver ${i} was sent repeats`);
+    }
+    // A cut just before the last message arrived may be noticed after it.
+    for (const [i, r] of receivers.entries()) {
+      await r.got.until(
+        () => r.live.stats.reconnects >= (cutsOf[i] ?? 0),
+        10_000,
+        () => `receiver ${i} to notice its ${cutsOf[i]} cuts`,
+      );
     }
     const reconnects = receivers.reduce((sum, r) => sum + r.live.stats.reconnects, 0);
     assert.ok(

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import {
   type ChannelOptions,
   Client,
@@ -14,7 +14,6 @@ import {
   type AuthToken,
   ChatMessageSchema,
   type ClientFrame,
-  ClientFrameSchema,
   CredentialsSchema,
   type Event,
   type HistoryPage,
@@ -33,11 +32,7 @@ import {
   WhoAmIRequestSchema,
   type WhoAmIResponse,
 } from "../gen/chat_pb.js";
-import {
-  chatServiceDefinition,
-  ROOM_CHARS_CEILING,
-  USER_ID_METADATA,
-} from "../wire/grpc-service.ts";
+import { chatServiceDefinition, USER_ID_METADATA } from "../wire/grpc-service.ts";
 import { AsyncQueue } from "./async-queue.ts";
 import {
   ChatClientError,
@@ -50,6 +45,9 @@ import {
 } from "./events.ts";
 
 export * from "./events.ts";
+export type { ChatSession, JoinedEvent } from "./session-call.ts";
+
+import { type ChatSession, sessionOverCall } from "./session-call.ts";
 
 export interface ChatClientOptions {
   /** "host:port". */
@@ -90,26 +88,10 @@ export interface RoomStart {
   readonly epoch?: string;
 }
 
-export type JoinedEvent = Extract<SessionEvent, { type: "joined" }>;
-
 /** A live subscription on one server-streaming call. */
 export interface ChatSubscription extends AsyncIterable<SessionEvent> {
   readonly ended: Promise<ChatClientError | undefined>;
   cancel(): void;
-}
-
-/** A live chat on one bidirectional stream, in any number of rooms. */
-export interface ChatSession extends AsyncIterable<SessionEvent> {
-  /** Enters a room; resolves with its joined event, or rejects with the server's reason. */
-  join(room: string, start?: Omit<RoomStart, "room">): Promise<JoinedEvent>;
-  /** Leaves a room; resolves when the server confirms. */
-  leave(room: string): Promise<void>;
-  /** Resolves when the server has stored the message; rejects with the reason it refused. */
-  send(text: string, options?: { room?: string; clientMsgId?: string }): Promise<SendAck>;
-  /** Ends our side; the server then ends the stream and leaves every room. */
-  close(): void;
-  /** How the stream ended: undefined after close(), else the server's status. */
-  readonly ended: Promise<ChatClientError | undefined>;
 }
 
 type Definition = MethodDefinition<unknown, unknown>;
@@ -357,93 +339,7 @@ export class ChatClient {
       this.#metadata(),
       {},
     ) as ClientDuplexStream<ClientFrame, Event>;
-    const sends = new Waiters<SendAck>();
-    const joins = new Waiters<JoinedEvent>();
-    const leaves = new Waiters<void>();
-    // null while open; once ended, how it ended (undefined: closed normally).
-    let endedWith: ChatClientError | undefined | null = null;
-    const { queue, ended } = this.#track(call, (error) => {
-      endedWith = error;
-      const reason = error ?? new ChatClientError(status.CANCELLED, "The session has ended.");
-      for (const waiters of [sends, joins, leaves]) waiters.rejectAll(reason);
-    });
-
-    call.on("data", (event: Event) => {
-      const { kind } = event;
-      if (kind.case === "ack") {
-        const { room, clientMsgId, id, serverTimeMs } = kind.value;
-        sends.resolve(clientMsgId, { room, id: Number(id), timeMs: Number(serverTimeMs) });
-        return;
-      }
-      if (kind.case === "rejected") {
-        const { clientMsgId, code, reason, retryAfterMs } = kind.value;
-        sends.reject(clientMsgId, new ChatClientError(code, reason, Number(retryAfterMs)));
-        return;
-      }
-      const sessionEvent = toSessionEvent(event);
-      if (!sessionEvent) return;
-      if (sessionEvent.type === "joined") joins.resolve(sessionEvent.room, sessionEvent);
-      if (sessionEvent.type === "left") {
-        if (sessionEvent.code === status.OK) leaves.resolve(sessionEvent.room, undefined);
-        else {
-          const refusal = new ChatClientError(sessionEvent.code, sessionEvent.reason);
-          joins.reject(sessionEvent.room, refusal);
-          leaves.reject(sessionEvent.room, refusal);
-        }
-      }
-      queue.push(sessionEvent);
-    });
-
-    const write = <T>(
-      waiters: Waiters<T>,
-      key: string,
-      frame: MessageInitShape<typeof ClientFrameSchema>["kind"],
-    ) =>
-      new Promise<T>((resolve, reject) => {
-        if (endedWith !== null) {
-          reject(endedWith ?? new ChatClientError(status.CANCELLED, "The session has ended."));
-          return;
-        }
-        if (frame?.case !== "send" && key.length > ROOM_CHARS_CEILING) {
-          // No server takes it, and the answer would name it cut short, unmatched.
-          const reason = `A room name is at most ${ROOM_CHARS_CEILING} characters.`;
-          reject(new ChatClientError(status.INVALID_ARGUMENT, reason));
-          return;
-        }
-        waiters.add(key, resolve, reject);
-        call.write(create(ClientFrameSchema, { kind: frame }));
-      });
-
-    call.write(
-      create(ClientFrameSchema, {
-        kind: { case: "hello", value: { username: this.username } },
-      }),
-    );
-
-    return {
-      ended,
-      join: (room, start = {}) =>
-        write(joins, room, {
-          case: "join",
-          value: {
-            room,
-            ...(start.resumeAfterId === undefined
-              ? {}
-              : { resumeAfterId: BigInt(start.resumeAfterId) }),
-            epoch: start.epoch ?? "",
-          },
-        }),
-      leave: (room) => write(leaves, room, { case: "leave", value: { room } }),
-      send: (text, options = {}) => {
-        const clientMsgId = options.clientMsgId ?? randomUUID();
-        return write(sends, clientMsgId, {
-          case: "send",
-          value: { room: options.room ?? "", text, clientMsgId },
-        });
-      },
-      close: () => call.end(),
-      [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
-    };
+    return sessionOverCall(call, this.username, (onEnd) => this.#track(call, onEnd));
   }
 
   /** Closes the connection; open calls end with CANCELLED. */
@@ -507,35 +403,6 @@ export class ChatClient {
         (error, response) => (error ? reject(ChatClientError.from(error)) : resolve(response as T)),
       );
     });
-  }
-}
-
-/** Promises waiting for an answer keyed by a string (a client_msg_id, a room). */
-class Waiters<T> {
-  readonly #waiting = new Map<string, Array<{ resolve(v: T): void; reject(e: Error): void }>>();
-
-  add(key: string, resolve: (value: T) => void, reject: (error: Error) => void): void {
-    const list = this.#waiting.get(key);
-    if (list) list.push({ resolve, reject });
-    else this.#waiting.set(key, [{ resolve, reject }]);
-  }
-
-  resolve(key: string, value: T): void {
-    for (const waiter of this.#take(key)) waiter.resolve(value);
-  }
-
-  reject(key: string, error: Error): void {
-    for (const waiter of this.#take(key)) waiter.reject(error);
-  }
-
-  rejectAll(error: Error): void {
-    for (const key of [...this.#waiting.keys()]) this.reject(key, error);
-  }
-
-  #take(key: string) {
-    const list = this.#waiting.get(key) ?? [];
-    this.#waiting.delete(key);
-    return list;
   }
 }
 
