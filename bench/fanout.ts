@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { NO_LIMIT_FLAGS } from "../src/cli/server-command.ts";
 import { createChatClient } from "../src/client/chat-client.ts";
 
 const { values } = parseArgs({
@@ -28,16 +29,6 @@ const perSender = Math.ceil(Number(values.messages) / senders);
 const messages = perSender * senders;
 const padding = "x".repeat(Math.max(0, Number(values.bytes) - 24));
 
-const NO_LIMIT_FLAGS = [
-  "--send-rate",
-  "0",
-  "--max-sessions-per-user",
-  "0",
-  "--max-connections-per-ip",
-  "0",
-  "--auth-attempts-per-minute",
-  "0",
-];
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const serverProcess = values.address
   ? undefined

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { NO_LIMIT_FLAGS } from "../src/cli/server-command.ts";
 import {
   type ChatClient,
   type ChatClientOptions,
@@ -14,6 +15,8 @@ import {
   type RunningChatServer,
   startChatServer,
 } from "../src/server/chat-server.ts";
+
+export { NO_LIMIT_FLAGS };
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const CLI = join(ROOT, "src", "cli.ts");
@@ -222,18 +225,6 @@ export function spawnLines(
 }
 
 /** Starts `grpc-chat server` as its own process and reads the port from its startup line. */
-/** Server flags that turn every abuse limit off, for load and fault tests from one address. */
-export const NO_LIMIT_FLAGS = [
-  "--send-rate",
-  "0",
-  "--max-sessions-per-user",
-  "0",
-  "--max-connections-per-ip",
-  "0",
-  "--auth-attempts-per-minute",
-  "0",
-];
-
 export async function startServerProcess(
   args: string[],
   env: Record<string, string> = {},

@@ -284,6 +284,18 @@ export function addServerCommand(program: Command): void {
     .action(runServer);
 }
 
+/** The server flags that turn every abuse limit off: for benchmarks and load tests from one address. */
+export const NO_LIMIT_FLAGS = [
+  "--send-rate",
+  "0",
+  "--max-sessions-per-user",
+  "0",
+  "--max-connections-per-ip",
+  "0",
+  "--auth-attempts-per-minute",
+  "0",
+];
+
 /** A limit flag: its environment variable and default come from its Limits field. */
 function limit(
   flags: string,
