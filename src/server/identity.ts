@@ -37,18 +37,18 @@ export async function seedIdentity(
     who = chat.users.guest(first.userId);
     ownSecret = first.userId;
   }
-  const identity = await chat.users.nameFor(who, chat.users.nameOf(who) ? "" : first.username);
-  checkClaim(identity.identity, ownSecret, first.userId);
-  return { identity: identity.identity, secret: ownSecret };
+  const { identity } = await chat.users.nameFor(who, chat.users.nameOf(who) ? "" : first.username);
+  checkClaim(first.userId, ownSecret, identity.userId);
+  return { identity, secret: ownSecret };
 }
 
 /**
  * Refuses a message that claims to come from someone else. The user_id a
- * seed message carries may be empty, the caller's own secret, or (for an
- * account) its public id; the error never repeats what was claimed.
+ * seed message carries may be empty or one of the caller's own ids (its
+ * secret, or its public id); the error never repeats what was claimed.
  */
-export function checkClaim(identity: Identity, secret: string, claimedUserId: string): void {
-  if (claimedUserId === "" || claimedUserId === secret || claimedUserId === identity.userId) return;
+export function checkClaim(claimedUserId: string, ...own: string[]): void {
+  if (claimedUserId === "" || own.includes(claimedUserId)) return;
   throw new ChatError(
     "invalid_argument",
     "A message on this call claims a user_id other than the caller's own; a call speaks for one user only.",

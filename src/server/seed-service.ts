@@ -45,7 +45,7 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
         // The seed names its user in the request; the metadata, if any, must agree.
         const secret = metadataUserId(call.metadata);
         const claimed = call.request.userId;
-        if (secret !== "") checkClaim({ userId: "", username: "" }, secret, claimed);
+        if (secret !== "") checkClaim(claimed, secret);
         const who = caller.kind === "account" ? caller : chat.users.guest(claimed || secret);
         const { identity, known } = await chat.users.nameFor(who, call.request.username);
         const message =
@@ -77,15 +77,13 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
         }
         await eachMessage<ChatMessage>(call, async (message) => {
           if (stream?.ended) return;
-          if (stream) checkClaim(stream.identity, secret, message.userId);
-          else
-            secret = (
-              await seedIdentity(chat, caller, secret, message).then(async (who) => {
-                await enter(who.identity);
-                return who;
-              })
-            ).secret;
-          const live = stream as ChatStream;
+          let live = stream;
+          if (live) checkClaim(message.userId, secret, live.identity.userId);
+          else {
+            const who = await seedIdentity(chat, caller, secret, message);
+            secret = who.secret;
+            live = await enter(who.identity);
+          }
           // The seed client opens with an empty "hello"; empty messages are never relayed.
           if (message.message === "") return;
           await live.writable();
@@ -123,7 +121,7 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
         await eachMessage<ChatMessage>(call, async (message) => {
           if (identity === undefined) {
             ({ identity, secret } = await seedIdentity(chat, caller, secret, message));
-          } else checkClaim(identity, secret, message.userId);
+          } else checkClaim(message.userId, secret, identity.userId);
           if (message.message === "") return;
           if (texts.length === chat.limits.maxBatch) {
             throw new ChatError(
