@@ -33,7 +33,8 @@ function clientFor(file: string, path: string[], address: string): AnyClient {
 
 let server: RunningChatServer;
 before(async () => {
-  server = await startTestServer();
+  // Accounts required: health and reflection still answer callers with no token.
+  server = await startTestServer({ auth: "required" });
 });
 after(() => server.stop());
 
