@@ -3,6 +3,7 @@ import { ChatError } from "../core/chat-error.ts";
 import type { Caller, Users } from "../core/users.ts";
 import { USER_ID_METADATA } from "../wire/grpc-service.ts";
 import { type StatusLogger, toServiceError } from "./status.ts";
+import { UndecodableRequest } from "./undecodable.ts";
 
 /** Calls anyone may make, even on a server that requires accounts. */
 const PUBLIC_METHODS = new Set(["register", "login"]);
@@ -60,7 +61,8 @@ export async function authenticate(
 /**
  * Puts {@link authenticate} in front of every handler of a service: a
  * handler runs only once its caller is known, and is handed it. A call that
- * cannot be authenticated ends with its status before any handler sees it.
+ * cannot be authenticated, or whose one request did not decode, ends with its
+ * status before any handler sees it.
  */
 export function withCallers(
   users: Users,
@@ -70,17 +72,23 @@ export function withCallers(
   const wrapped: Record<string, UntypedHandleCall> = {};
   for (const [method, handler] of Object.entries(handlers)) {
     wrapped[method] = ((
-      call: { metadata: Metadata; emit(e: string, v: unknown): void },
+      call: { metadata: Metadata; request?: unknown; emit(e: string, v: unknown): void },
       callback?: (e: unknown) => void,
     ) => {
+      const refuse = (error: unknown) => {
+        const status = toServiceError(error, logger);
+        if (callback) callback(status);
+        else call.emit("error", status);
+      };
+      // A call's one request that did not decode: nothing is written yet, so its status is safe.
+      if (call.request instanceof UndecodableRequest) {
+        refuse(call.request.toChatError());
+        return;
+      }
       authenticate(users, call.metadata, method).then(
         (caller) =>
           (handler as (c: unknown, who: Caller, cb?: unknown) => unknown)(call, caller, callback),
-        (error: unknown) => {
-          const status = toServiceError(error, logger);
-          if (callback) callback(status);
-          else call.emit("error", status);
-        },
+        refuse,
       );
     }) as UntypedHandleCall;
   }

@@ -11,7 +11,7 @@ import type { HandlerContext } from "./context.ts";
 import { seedService } from "./seed-service.ts";
 import { sessionService } from "./session-service.ts";
 import { unaryService } from "./unary-service.ts";
-import { rejectUndecodable, tolerantRequests } from "./undecodable.ts";
+import { tolerantRequests } from "./undecodable.ts";
 
 const CHAT_PROTO = fileURLToPath(new URL("../../proto/chat.proto", import.meta.url));
 const SERVICE_NAME = "chat.ChatService";
@@ -48,7 +48,6 @@ export function createGrpcTransport(
     "grpc.keepalive_permit_without_calls": 1,
     // Chat clients keep a stream open and ping it; let them, within reason.
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
-    interceptors: [rejectUndecodable],
   });
   server.addService(
     tolerantRequests(chatServiceDefinition, ChatService),

@@ -1,11 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
-import {
-  type MethodDefinition,
-  ServerInterceptingCall,
-  type ServerInterceptor,
-  type ServiceDefinition,
-  status,
-} from "@grpc/grpc-js";
+import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
 import { ChatError } from "../core/chat-error.ts";
 
 /**
@@ -20,8 +14,9 @@ import { ChatError } from "../core/chat-error.ts";
  * asks for its trailers, and the client waits for ever (test/fuzz.test.ts
  * finds it). So the server's deserializers never throw (`tolerantRequests`):
  * a call with one request is answered INVALID_ARGUMENT before its handler
- * runs (`rejectUndecodable`), and a streamed one reaches `eachMessage`, which
- * makes it the handler's error, so its status follows what was written.
+ * runs (auth.ts's `withCallers`, which sees every call first), and a streamed
+ * one reaches `eachMessage`, which makes it the handler's error, so its
+ * status follows what was written.
  */
 export class UndecodableRequest {
   readonly typeName: string;
@@ -69,26 +64,3 @@ export function tolerantRequests(
   }
   return tolerant;
 }
-
-/**
- * Answers a call whose one request cannot be decoded with INVALID_ARGUMENT
- * before its handler runs (nothing has been written yet, so nothing can be
- * lost). Streamed requests pass on to `eachMessage`.
- */
-export const rejectUndecodable: ServerInterceptor = (method, call) =>
-  new ServerInterceptingCall(call, {
-    start(next) {
-      next({
-        onReceiveMessage(message, pass) {
-          if (message instanceof UndecodableRequest && !method.requestStream) {
-            call.sendStatus({
-              code: status.INVALID_ARGUMENT,
-              details: message.toChatError().message,
-            });
-            return;
-          }
-          pass(message);
-        },
-      });
-    },
-  });
