@@ -8,7 +8,16 @@ import { systemClock } from "../src/core/clock.ts";
 import { ClientFrameSchema, type Event } from "../src/gen/chat_pb.js";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import { chatServiceDefinition } from "../src/wire/grpc-service.ts";
-import { isText, liveUser, nextMatching, startTestServer, testClient, within } from "./helpers.ts";
+import { manualClock } from "./core-helpers.ts";
+import {
+  isText,
+  liveUser,
+  nextMatching,
+  startTestServer,
+  testClient,
+  textsUntil,
+  within,
+} from "./helpers.ts";
 import { type SeedChatMessage, SeedClient, streamReader } from "./seed-client.ts";
 
 const refused = (code: status, says?: RegExp) => (error: unknown) => {
@@ -199,6 +208,40 @@ describe("identity in open mode", () => {
       for (const u of [reader, calm, flooder]) u.client.close();
     } finally {
       await limited.stop();
+    }
+  });
+
+  test("the seed's ChatStream reads a sender over the rate at the rate: nothing refused, nothing lost", async () => {
+    const clock = manualClock(Date.now());
+    const paced = await startTestServer({ clock, limits: { sendRate: 5, sendBurst: 5 } });
+    try {
+      const reader = await liveUser(paced, "reader");
+      const marker = await liveUser(paced, "marker");
+      const fast = await seedStream(paced, "fast");
+      for (let i = 0; i < 8; i++) {
+        fast.call.write({
+          user_id: fast.client.userId,
+          username: "fast",
+          message: `fast ${i}`,
+          timestamp: "",
+        });
+      }
+      const early = await textsUntil(reader.events, "fast 4");
+      // Time stands still: the rest wait for the rate, and others still get through.
+      await marker.session.send("meanwhile");
+      const meanwhile = await textsUntil(reader.events, "meanwhile");
+      assert.deepEqual(meanwhile, ["meanwhile"], "a message over the rate got through");
+      clock.advance(1_000);
+      const rest = await textsUntil(reader.events, "fast 7");
+      assert.deepEqual(
+        [...early, ...rest],
+        Array.from({ length: 8 }, (_, i) => `fast ${i}`),
+      );
+      fast.call.end();
+      assert.equal(await within(fast.finished, 5_000, "the seed stream to end"), undefined);
+      for (const c of [reader.client, marker.client, fast.client]) c.close();
+    } finally {
+      await paced.stop();
     }
   });
 

@@ -14,7 +14,6 @@ import {
 } from "./limits.ts";
 import { Outlet } from "./outlet.ts";
 import { Presence } from "./presence.ts";
-import { describeWait } from "./rate-limit.ts";
 import { type Retention, scheduleRetention } from "./retention.ts";
 import {
   DEFAULT_DELIVERY,
@@ -229,7 +228,7 @@ export class Chat {
   async send(sender: Identity, input: SendInput, origin?: Outlet): Promise<AppendResult> {
     this.#ensureRunning();
     const message = this.#newChatMessage(sender, input);
-    if (input.admitted !== true) this.#admit(sender, 1);
+    if (input.admitted !== true) this.users.admitSend(sender.userId, 1);
     const [result] = await this.#append([message]);
     if (!result) throw new ChatError("internal", "The store returned nothing for a message.");
     if (!result.duplicate) this.#publish(result.message, origin);
@@ -259,7 +258,7 @@ export class Chat {
         throw error;
       }
     });
-    this.#admit(sender, messages.length);
+    this.users.admitSend(sender.userId, messages.length);
     const results = await this.#append(messages);
     for (const { message } of results) this.#publish(message);
     return results.map((r) => r.message);
@@ -331,33 +330,7 @@ export class Chat {
    * holds a flooder back by flow control.
    */
   async admitWhenAllowed(sender: Identity): Promise<void> {
-    let waitMs = this.users.sendWait(sender.userId);
-    while (waitMs > 0) {
-      await sleep(this.#clock, waitMs);
-      this.#ensureRunning();
-      waitMs = this.users.sendWait(sender.userId);
-    }
-  }
-
-  /**
-   * Holds `sender` to the send rate before anything is stored: refuses with
-   * RESOURCE_EXHAUSTED, saying when to retry.
-   */
-  #admit(sender: Identity, count: number): void {
-    const waitMs = this.users.sendWait(sender.userId, count);
-    if (waitMs === 0) return;
-    const { perSecond, burst } = this.users.sendLimit;
-    if (!Number.isFinite(waitMs)) {
-      throw new ChatError(
-        "resource_exhausted",
-        `At most ${burst} messages can be sent at once; this is ${count}. Send them in smaller parts.`,
-      );
-    }
-    throw new ChatError(
-      "resource_exhausted",
-      `You are sending faster than ${perSecond} messages a second; try again in ${describeWait(waitMs)}.`,
-      { retryAfterMs: waitMs },
-    );
+    await this.users.waitToSend(sender.userId, () => this.#ensureRunning());
   }
 
   #newChatMessage(sender: Identity, input: SendInput): NewMessage {
@@ -441,15 +414,6 @@ export class Chat {
     if (this.#stopping)
       throw new ChatError("unavailable", "The server is shutting down; try again shortly.");
   }
-}
-
-function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = clock.every(ms, () => {
-      stop();
-      resolve();
-    });
-  });
 }
 
 export function createChat(options: ChatOptions): Chat {

@@ -20,3 +20,13 @@ export const systemClock: Clock = {
     return () => clearInterval(timer);
   },
 };
+
+/** Resolves after `ms` on `clock`: real time, or a test's clock as it is moved. */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = clock.every(ms, () => {
+      stop();
+      resolve();
+    });
+  });
+}

@@ -2,12 +2,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { guestPublicId } from "../store/public-id.ts";
 import type { Account, Store, TokenOwner } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
-import type { Clock } from "./clock.ts";
+import { type Clock, sleep } from "./clock.ts";
 import { checkSecret, type Limits } from "./limits.ts";
 import { checkUsername, nameKey } from "./names.ts";
 import { nameInUse, OnlineNames } from "./online-names.ts";
 import { DEFAULT_PASSWORD_COST, hashPassword, verifyPassword } from "./passwords.ts";
-import { RateLimiter } from "./rate-limit.ts";
+import { describeWait, RateLimiter } from "./rate-limit.ts";
 import type { Identity, UserId } from "./types.ts";
 import { UserDirectory } from "./user-directory.ts";
 
@@ -137,13 +137,38 @@ export class Users {
     }
   }
 
-  /** ms until `userId` may send `count` more messages (0: now, and they are counted). */
-  sendWait(userId: UserId, count = 1): number {
-    return this.#sendRate.take(userId, count);
+  /**
+   * Counts `count` messages from `userId` against the send rate, before
+   * anything is stored; refuses with RESOURCE_EXHAUSTED, saying when to retry.
+   */
+  admitSend(userId: UserId, count: number): void {
+    const waitMs = this.#sendRate.take(userId, count);
+    if (waitMs === 0) return;
+    const { perSecond, burst } = this.#sendRate;
+    if (!Number.isFinite(waitMs)) {
+      throw new ChatError(
+        "resource_exhausted",
+        `At most ${burst} messages can be sent at once; this is ${count}. Send them in smaller parts.`,
+      );
+    }
+    throw new ChatError(
+      "resource_exhausted",
+      `You are sending faster than ${perSecond} messages a second; try again in ${describeWait(waitMs)}.`,
+      { retryAfterMs: waitMs },
+    );
   }
 
-  get sendLimit(): RateLimiter {
-    return this.#sendRate;
+  /**
+   * Waits until the send rate allows one more message from `userId`, and
+   * counts it. `stillRunning` throws to give up (the server is stopping).
+   */
+  async waitToSend(userId: UserId, stillRunning: () => void): Promise<void> {
+    let waitMs = this.#sendRate.take(userId);
+    while (waitMs > 0) {
+      await sleep(this.#clock, waitMs);
+      stillRunning();
+      waitMs = this.#sendRate.take(userId);
+    }
   }
 
   async register(caller: Caller, username: string, password: string): Promise<Login> {
