@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { setLogger } from "@grpc/grpc-js";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.ts";
 import { DEFAULT_DELIVERY } from "../core/room-cursor.ts";
@@ -223,7 +223,12 @@ export function addServerCommand(program: Command): void {
       new Option("--token-ttl <age>", "how long a login token lasts")
         .env("GRPC_CHAT_TOKEN_TTL")
         .default(30 * 86_400_000, "30d")
-        .argParser(parseAge),
+        .argParser((value: string) => {
+          const ms = parseAge(value);
+          if (ms <= 0)
+            throw new InvalidArgumentError('a token must expire: give an age such as "30d"');
+          return ms;
+        }),
     )
     .addOption(
       limit(
