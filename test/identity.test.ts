@@ -18,7 +18,7 @@ import {
   textsUntil,
   within,
 } from "./helpers.ts";
-import { type SeedChatMessage, SeedClient, streamReader } from "./seed-client.ts";
+import { SeedClient, seedUser } from "./seed-client.ts";
 
 const refused = (code: status, says?: RegExp) => (error: unknown) => {
   const e = ChatClientError.from(error);
@@ -28,16 +28,6 @@ const refused = (code: status, says?: RegExp) => (error: unknown) => {
   return true;
 };
 
-/** A seed client on ChatStream, opened with its empty first message. */
-async function seedStream(server: RunningChatServer, name: string, secret: string = randomUUID()) {
-  const client = new SeedClient(server.address, secret, name);
-  await client.joinChat();
-  const call = client.chatStream();
-  const reader = streamReader<SeedChatMessage>(call);
-  call.write({ user_id: secret, username: name, message: "", timestamp: "" });
-  return { client, call, ...reader };
-}
-
 describe("identity in open mode", () => {
   let server: RunningChatServer;
   before(async () => {
@@ -46,8 +36,8 @@ describe("identity in open mode", () => {
   after(() => server.stop());
 
   test("a user_id copied from a message does not post as its owner, on the stream or in a batch", async () => {
-    const alice = await seedStream(server, "alice");
-    const bob = await seedStream(server, "bob");
+    const alice = await seedUser(server, "alice");
+    const bob = await seedUser(server, "bob");
     try {
       // Bob is live once alice hears of him; what alice says from then on reaches him.
       await nextMatching(alice.iterator, (m) => m.message === "bob has joined the chat", "bob");
@@ -62,7 +52,7 @@ describe("identity in open mode", () => {
       assert.notEqual(alicePublic, alice.client.userId);
 
       // Mallory sends with alice's public id as her credential, under her own name.
-      const mallory = await seedStream(server, "mallory", alicePublic);
+      const mallory = await seedUser(server, "mallory", alicePublic);
       await nextMatching(
         bob.iterator,
         (m) => m.message === "mallory has joined the chat",
@@ -88,7 +78,7 @@ describe("identity in open mode", () => {
       assert.equal(batch.username, "mallory", "the name is the credential's, not the message's");
 
       // And a message naming alice's secret-free public id on someone else's call is refused.
-      const eve = await seedStream(server, "eve");
+      const eve = await seedUser(server, "eve");
       eve.call.write({
         user_id: alicePublic,
         username: "alice",
@@ -217,7 +207,7 @@ describe("identity in open mode", () => {
     try {
       const reader = await liveUser(paced, "reader");
       const marker = await liveUser(paced, "marker");
-      const fast = await seedStream(paced, "fast");
+      const fast = await seedUser(paced, "fast");
       for (let i = 0; i < 8; i++) {
         fast.call.write({
           user_id: fast.client.userId,

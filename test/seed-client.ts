@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import {
   type Client,
@@ -152,4 +153,21 @@ export function streamReader<T>(call: ClientDuplexStream<unknown, T> | ClientRea
     },
   };
   return { iterator, finished };
+}
+
+/**
+ * A seed client as the seed's own program runs: JoinChat, then ChatStream
+ * with its user_id in the metadata, opened with an empty message.
+ */
+export async function seedUser(
+  server: { address: string },
+  name: string,
+  secret: string = randomUUID(),
+) {
+  const client = new SeedClient(server.address, secret, name);
+  await client.joinChat();
+  const call = client.chatStream();
+  const reader = streamReader<SeedChatMessage>(call);
+  call.write({ user_id: secret, username: name, message: "", timestamp: "" });
+  return { client, call, ...reader };
 }

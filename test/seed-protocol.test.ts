@@ -5,19 +5,9 @@ import { Metadata, status } from "@grpc/grpc-js";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import { openSqliteStore } from "../src/store/sqlite-store.ts";
 import { nextMatching, startTestServer, within } from "./helpers.ts";
-import { type SeedChatMessage, SeedClient, streamReader } from "./seed-client.ts";
+import { type SeedChatMessage, SeedClient, seedUser, streamReader } from "./seed-client.ts";
 
 const SEED_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
-
-/** A seed client that has joined and opened its stream with the seed's empty hello. */
-async function seedUser(server: RunningChatServer, name: string) {
-  const client = new SeedClient(server.address, randomUUID(), name);
-  await client.joinChat();
-  const call = client.chatStream();
-  const reader = streamReader<SeedChatMessage>(call);
-  call.write({ user_id: client.userId, username: name, message: "", timestamp: "" });
-  return { client, call, ...reader };
-}
 
 const from = (name: string, text: string) => (m: SeedChatMessage) =>
   m.username === name && m.message === text;
