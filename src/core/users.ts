@@ -132,7 +132,8 @@ export class Users {
     if (waitMs > 0) {
       throw new ChatError(
         "resource_exhausted",
-        `Too many sign-in attempts from your address; try again in ${Math.ceil(waitMs / 1000)} s.`,
+        `Too many sign-in attempts from your address; try again in ${describeWait(waitMs)}.`,
+        { retryAfterMs: waitMs },
       );
     }
   }
