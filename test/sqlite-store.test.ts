@@ -192,6 +192,7 @@ test("a database written before migrations opens as version 1 and is migrated, r
       { version: 1, applied_at_ms: T0 + 100 },
       { version: 2, applied_at_ms: T0 + 100 },
       { version: 3, applied_at_ms: T0 + 100 },
+      { version: 4, applied_at_ms: T0 + 100 },
     ].map((row) => Object.assign(Object.create(null), row)),
   );
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 5);
@@ -279,6 +280,7 @@ test("a version 2 database gets version 3: its claimed user ids become public id
       [1, 0],
       [2, 0],
       [3, T0 + 100],
+      [4, T0 + 100],
     ],
   );
   // Only the message appended after the upgrade carries the claimed id.
@@ -289,6 +291,108 @@ test("a version 2 database gets version 3: its claimed user ids become public id
       .map((row) => [row.room, row.id]),
     [["lobby", 5]],
   );
+  check.close();
+});
+
+// What version 3 added to VERSION_2_SCHEMA.
+const VERSION_3_SCHEMA = `
+CREATE TABLE accounts (
+  user_id       TEXT    NOT NULL PRIMARY KEY,
+  username      TEXT    NOT NULL,
+  name_key      TEXT    NOT NULL UNIQUE,
+  password_hash TEXT    NOT NULL,
+  created_ms    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE tokens (
+  token_hash TEXT    NOT NULL PRIMARY KEY,
+  user_id    TEXT    NOT NULL,
+  expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tokens_expires_ms ON tokens (expires_ms);
+INSERT INTO meta VALUES ('id_key', '${"ab".repeat(32)}');
+INSERT INTO schema_migrations VALUES (3, 0);
+`;
+
+test("a version 3 database gets version 4: every room's topic is empty, its rows intact", async () => {
+  const path = join(tempDir(), "v3.db");
+  const old = new DatabaseSync(path);
+  old.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+  old.exec(OLD_SCHEMA);
+  old.exec(VERSION_2_SCHEMA);
+  old.exec(VERSION_3_SCHEMA);
+  // "lobby" lost id 1 to retention and "emptied" everything; the ids stay public ids.
+  old.exec("INSERT INTO rooms VALUES ('emptied', 2)");
+  const insert = old.prepare("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.run("lobby", 2, T0, "g-alice", "alice", "hi", "chat", "k1");
+  insert.run("lobby", 3, T0 + 1, "system", "System", "bob joined", "system", "");
+  insert.run("side", 1, T0 + 3, "a-bob", "bob", "aside", "chat", "");
+  old
+    .prepare("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)")
+    .run("a-bob", "bob", "bob", "$scrypt$hash", T0 - 50);
+  old.prepare("INSERT INTO tokens VALUES (?, ?, ?)").run("f".repeat(64), "a-bob", T0 + 1_000);
+  old.close();
+
+  const store = await openSqliteStore({ path, now: manualClock(T0 + 100).now });
+  try {
+    assert.equal(store.epoch, "epoch-from-version-2");
+    assert.equal(store.idKey, "ab".repeat(32));
+    assert.deepEqual(await store.listRooms({ limit: 10 }), [
+      { room: "lobby", lastId: 3, lastTimeMs: T0 + 1, topic: "" },
+      { room: "side", lastId: 1, lastTimeMs: T0 + 3, topic: "" },
+    ]);
+    for (const room of ["lobby", "side", "emptied", "nowhere"]) {
+      assert.equal(await store.topic(room), "", room);
+    }
+    const lobby = await store.after("lobby", 0, 10);
+    assert.equal(lobby.prunedThrough, 1);
+    assert.deepEqual(
+      lobby.messages.map((m) => [m.id, m.timeMs, m.userId, m.text, m.kind, m.clientMsgId]),
+      [
+        [2, T0, "g-alice", "hi", "chat", "k1"],
+        [3, T0 + 1, "system", "bob joined", "system", ""],
+      ],
+    );
+    assert.deepEqual(await store.after("emptied", 0, 10), { messages: [], prunedThrough: 2 });
+    assert.equal(await store.lastId("emptied"), 2);
+    assert.deepEqual(await store.tokenAccount("f".repeat(64), T0), {
+      account: {
+        userId: "a-bob",
+        username: "bob",
+        nameKey: "bob",
+        passwordHash: "$scrypt$hash",
+        createdMs: T0 - 50,
+      },
+      expiresMs: T0 + 1_000,
+    });
+    await store.setTopic("emptied", "quiet now");
+  } finally {
+    await store.close();
+  }
+
+  const check = new DatabaseSync(path, { readOnly: true });
+  assert.deepEqual(
+    check
+      .prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version")
+      .all()
+      .map((row) => [row.version, row.applied_at_ms]),
+    [
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [4, T0 + 100],
+    ],
+  );
+  assert.deepEqual(
+    check
+      .prepare("SELECT room, pruned_through, topic FROM rooms ORDER BY room")
+      .all()
+      .map((row) => [row.room, row.pruned_through, row.topic]),
+    [
+      ["emptied", 2, "quiet now"],
+      ["lobby", 1, ""],
+    ],
+  );
+  assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 3);
   check.close();
 });
 
@@ -314,7 +418,7 @@ test("a database from a newer server is refused and left as it was", async () =>
       .prepare("SELECT version FROM schema_migrations ORDER BY version")
       .all()
       .map((row) => row.version),
-    [1, 2, 3, 99],
+    [1, 2, 3, 4, 99],
   );
   assert.equal(after.prepare("SELECT text FROM messages").get()?.text, "kept");
   after.close();

@@ -304,6 +304,153 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       assert.equal(next?.message.id, 5);
     }));
 
+  test(`${name}: listRooms lists rooms by name, each with its newest message's id and time`, () =>
+    withStore(async (store, clock) => {
+      assert.deepEqual(await store.listRooms({ limit: 10 }), []);
+      await store.append([message("beta", "b1"), message("alpha", "a1"), message("alpha", "a2")]);
+      clock.advance(5);
+      await store.append([message("beta", "b2")]);
+      clock.advance(5);
+      await store.append([
+        message("Zeta", "z1"),
+        message("beta", "joined", { kind: "system", userId: "system", username: "System" }),
+      ]);
+      assert.deepEqual(await store.listRooms({ limit: 10 }), [
+        { room: "Zeta", lastId: 1, lastTimeMs: T0 + 10, topic: "" },
+        { room: "alpha", lastId: 2, lastTimeMs: T0, topic: "" },
+        { room: "beta", lastId: 3, lastTimeMs: T0 + 10, topic: "" },
+      ]);
+      assert.deepEqual(await store.listRooms({ limit: 0 }), []);
+    }));
+
+  test(`${name}: listRooms pages by limit and afterRoom`, () =>
+    withStore(async (store) => {
+      await store.append(["r5", "r3", "r1", "r4", "r2"].map((room) => message(room, room)));
+      const names = async (options: Parameters<Store["listRooms"]>[0]) =>
+        (await store.listRooms(options)).map((r) => r.room);
+      assert.deepEqual(await names({ limit: 2 }), ["r1", "r2"]);
+      assert.deepEqual(await names({ limit: 2, afterRoom: "r2" }), ["r3", "r4"]);
+      assert.deepEqual(await names({ limit: 2, afterRoom: "r4" }), ["r5"]);
+      assert.deepEqual(await names({ limit: 2, afterRoom: "r5" }), []);
+      assert.deepEqual(await names({ limit: 2, afterRoom: "r2-gone" }), ["r3", "r4"]);
+      assert.deepEqual(await names({ limit: 10, afterRoom: "a" }), ["r1", "r2", "r3", "r4", "r5"]);
+    }));
+
+  test(`${name}: listRooms shows dm rooms only to dmsOf, matched as a whole id`, () =>
+    withStore(async (store) => {
+      // "dm" and "dm;" are not dm rooms; "dm;" sorts just after every one that is.
+      const rooms = ["lobby", "dm:g-abc:a-x", "dm:a-x:g-abc", "dm:g-abcd:a-x", "dm:a-x:g-abcd"];
+      await store.append([...rooms, "dm", "dm;", "zoo", "dl"].map((room) => message(room, "hi")));
+      await store.setTopic("dm:g-abc:z-z", "just a topic");
+      const names = async (options: Parameters<Store["listRooms"]>[0]) =>
+        (await store.listRooms(options)).map((r) => r.room);
+      assert.deepEqual(await names({ limit: 20 }), ["dl", "dm", "dm;", "lobby", "zoo"]);
+      assert.deepEqual(await names({ limit: 20, dmsOf: "g-abc" }), [
+        "dl",
+        "dm",
+        "dm:a-x:g-abc",
+        "dm:g-abc:a-x",
+        "dm:g-abc:z-z",
+        "dm;",
+        "lobby",
+        "zoo",
+      ]);
+      assert.deepEqual(await names({ limit: 20, dmsOf: "a-x" }), [
+        "dl",
+        "dm",
+        "dm:a-x:g-abc",
+        "dm:a-x:g-abcd",
+        "dm:g-abc:a-x",
+        "dm:g-abcd:a-x",
+        "dm;",
+        "lobby",
+        "zoo",
+      ]);
+      assert.deepEqual(await names({ limit: 20, dmsOf: "g-ab" }), [
+        "dl",
+        "dm",
+        "dm;",
+        "lobby",
+        "zoo",
+      ]);
+      assert.deepEqual(await names({ limit: 2, afterRoom: "dm", dmsOf: "g-abc" }), [
+        "dm:a-x:g-abc",
+        "dm:g-abc:a-x",
+      ]);
+      assert.deepEqual(await names({ limit: 2, afterRoom: "dm:a-x:g-abc" }), ["dm;", "lobby"]);
+    }));
+
+  test(`${name}: a topic is set, replaced, cleared and read back`, () =>
+    withStore(async (store) => {
+      assert.equal(await store.topic("r"), "");
+      await store.append([message("r", "hello")]);
+      await store.setTopic("r", "Plans for Ö");
+      assert.equal(await store.topic("r"), "Plans for Ö");
+      await store.setTopic("r", "Plans, again");
+      assert.equal(await store.topic("r"), "Plans, again");
+      assert.equal(await store.topic("other"), "");
+      assert.deepEqual(await store.listRooms({ limit: 10 }), [
+        { room: "r", lastId: 1, lastTimeMs: T0, topic: "Plans, again" },
+      ]);
+      await store.setTopic("r", "");
+      assert.equal(await store.topic("r"), "");
+      assert.deepEqual(await store.listRooms({ limit: 10 }), [
+        { room: "r", lastId: 1, lastTimeMs: T0, topic: "" },
+      ]);
+    }));
+
+  test(`${name}: a room with only a topic is listed with lastId 0 until the topic is cleared`, () =>
+    withStore(async (store) => {
+      await store.append([message("b", "hi")]);
+      await store.setTopic("a", "nothing said yet");
+      await store.setTopic("c", "nor here");
+      assert.deepEqual(await store.listRooms({ limit: 10 }), [
+        { room: "a", lastId: 0, lastTimeMs: 0, topic: "nothing said yet" },
+        { room: "b", lastId: 1, lastTimeMs: T0, topic: "" },
+        { room: "c", lastId: 0, lastTimeMs: 0, topic: "nor here" },
+      ]);
+      assert.deepEqual(
+        (await store.listRooms({ limit: 1, afterRoom: "a" })).map((r) => r.room),
+        ["b"],
+      );
+      assert.equal(await store.lastId("a"), 0);
+      await store.setTopic("a", "");
+      assert.deepEqual(
+        (await store.listRooms({ limit: 10 })).map((r) => r.room),
+        ["b", "c"],
+      );
+    }));
+
+  test(`${name}: a topic survives a prune of its room, and setting one keeps what was pruned`, () =>
+    withStore(async (store, clock) => {
+      await store.append([message("kept", "k1"), message("kept", "k2"), message("bare", "b1")]);
+      await store.setTopic("kept", "still here");
+      await store.setTopic("bare", "gone soon");
+      await store.setTopic("bare", "");
+      clock.advance(5);
+      assert.equal(await store.prune({ maxPerRoom: 0 }), 3);
+      assert.equal(await store.topic("kept"), "still here");
+      // Emptied by retention, "bare" has nothing to show.
+      assert.deepEqual(await store.listRooms({ limit: 10 }), [
+        { room: "kept", lastId: 0, lastTimeMs: 0, topic: "still here" },
+      ]);
+      assert.deepEqual(await store.after("kept", 0, 10), { messages: [], prunedThrough: 2 });
+
+      await store.setTopic("bare", "back");
+      await store.setTopic("kept", "changed");
+      assert.deepEqual(await store.after("bare", 0, 10), { messages: [], prunedThrough: 1 });
+      assert.equal((await store.after("kept", 0, 10)).prunedThrough, 2);
+      const [next] = await store.append([message("kept", "k3")]);
+      assert.equal(next?.message.id, 3);
+      assert.deepEqual(await store.listRooms({ limit: 10 }), [
+        { room: "bare", lastId: 0, lastTimeMs: 0, topic: "back" },
+        { room: "kept", lastId: 3, lastTimeMs: T0 + 5, topic: "changed" },
+      ]);
+      assert.equal(await store.prune({ maxPerRoom: 0 }), 1);
+      assert.equal(await store.topic("kept"), "changed");
+      assert.equal((await store.after("kept", 0, 10)).prunedThrough, 3);
+    }));
+
   test(`${name}: the epoch is a non-empty string`, () =>
     withStore(async (store) => {
       assert.equal(typeof store.epoch, "string");
@@ -416,6 +563,9 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       ["saveToken", () => store.saveToken(token("e", "a-late", T0 + 1))],
       ["tokenAccount", () => store.tokenAccount(token("e", "a-late", 0).tokenHash, T0)],
       ["revokeToken", () => store.revokeToken(token("e", "a-late", 0).tokenHash)],
+      ["listRooms", () => store.listRooms({ limit: 10 })],
+      ["setTopic", () => store.setTopic("r", "late")],
+      ["topic", () => store.topic("r")],
     ];
     for (const [what, call] of calls) {
       await assert.rejects(call(), StoreUnavailableError, `${what} after close`);

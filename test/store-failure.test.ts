@@ -77,6 +77,9 @@ class FlakyStore implements Store {
   history: Store["history"] = (...args) => this.#inner.history(...args);
   after: Store["after"] = (...args) => this.#inner.after(...args);
   prune: Store["prune"] = (...args) => this.#inner.prune(...args);
+  listRooms: Store["listRooms"] = (...args) => this.#inner.listRooms(...args);
+  setTopic: Store["setTopic"] = (...args) => this.#inner.setTopic(...args);
+  topic: Store["topic"] = (...args) => this.#inner.topic(...args);
   createAccount: Store["createAccount"] = (...args) => this.#inner.createAccount(...args);
   accountByName: Store["accountByName"] = (...args) => this.#inner.accountByName(...args);
   saveToken: Store["saveToken"] = (...args) => this.#inner.saveToken(...args);

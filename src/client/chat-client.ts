@@ -21,12 +21,17 @@ import {
   type JoinResponse,
   ListMembersRequestSchema,
   type ListMembersResponse,
+  ListRoomsRequestSchema,
+  type ListRoomsResponse,
   LogoutRequestSchema,
   type MessageResponse,
+  OpenDirectRequestSchema,
+  type OpenDirectResponse,
   PingRequestSchema,
   type PingResponse,
   SendRequestSchema,
   type SendResponse,
+  SetTopicRequestSchema,
   SubscribeRequestSchema,
   UserSchema,
   WhoAmIRequestSchema,
@@ -48,6 +53,17 @@ export * from "./events.ts";
 export type { ChatSession, JoinedEvent } from "./session-call.ts";
 
 import { type ChatSession, sessionOverCall } from "./session-call.ts";
+
+/** A room as the room list shows it. */
+export interface RoomEntry {
+  readonly room: string;
+  readonly lastId: number;
+  readonly lastMessageMs: number;
+  readonly online: number;
+  readonly topic: string;
+  /** For a direct-message room: the other user. */
+  readonly peer: Member | undefined;
+}
 
 export interface ChatClientOptions {
   /** "host:port". */
@@ -246,6 +262,48 @@ export class ChatClient {
       nextPageToken: response.nextPageToken,
       onlineCount: response.onlineCount,
     };
+  }
+
+  /** One page of the rooms this client can see; pass `nextPageToken` back for the next. */
+  async listRooms(options: { pageSize?: number; pageToken?: string } = {}): Promise<{
+    rooms: RoomEntry[];
+    nextPageToken: string;
+  }> {
+    const r = await this.#unary<ListRoomsResponse>(
+      "listRooms",
+      create(ListRoomsRequestSchema, {
+        pageSize: options.pageSize ?? 0,
+        pageToken: options.pageToken ?? "",
+      }),
+    );
+    return {
+      rooms: r.rooms.map((room) => ({
+        room: room.name,
+        lastId: Number(room.lastId),
+        lastMessageMs: Number(room.lastMessageMs),
+        online: room.online,
+        topic: room.topic,
+        peer: room.peer && { userId: room.peer.userId, username: room.peer.username },
+      })),
+      nextPageToken: r.nextPageToken,
+    };
+  }
+
+  /** The direct-message room with the user called `username`: join it and send to it. */
+  async openDirect(username: string): Promise<{ room: string; peer: Member }> {
+    const r = await this.#unary<OpenDirectResponse>(
+      "openDirect",
+      create(OpenDirectRequestSchema, { username }),
+    );
+    return {
+      room: r.room,
+      peer: { userId: r.peer?.userId ?? "", username: r.peer?.username ?? "" },
+    };
+  }
+
+  /** Sets a room's topic ("" clears it). */
+  async setTopic(room: string, topic: string): Promise<void> {
+    await this.#unary("setTopic", create(SetTopicRequestSchema, { room, topic }));
   }
 
   /** Sends one message with a unary call (the path browsers use); needs a prior join(). */

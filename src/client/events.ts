@@ -37,7 +37,9 @@ export type SessionEvent =
       readonly lastId: number;
       readonly epoch: string;
       readonly resume: ResumeKind;
+      readonly topic: string;
     }
+  | { readonly type: "topic"; readonly room: string; readonly topic: string; readonly by: Member }
   | { readonly type: "message"; readonly message: ChatLine }
   | {
       readonly type: "caught_up";
@@ -128,6 +130,14 @@ export function toSessionEvent(event: Event): SessionEvent | undefined {
         lastId: Number(kind.value.lastId),
         epoch: kind.value.epoch,
         resume: RESUME[kind.value.resume] ?? "live",
+        topic: kind.value.topic,
+      };
+    case "topic":
+      return {
+        type: "topic",
+        room: kind.value.room,
+        topic: kind.value.topic,
+        by: { userId: kind.value.by?.userId ?? "", username: kind.value.by?.username ?? "" },
       };
     case "message":
       return { type: "message", message: toChatLine(kind.value) };

@@ -1,10 +1,11 @@
 import type { AppendResult, Store } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import type { Outbound, ResumeOutcome } from "./envelope.ts";
-import { checkRoom, type Limits } from "./limits.ts";
+import type { Limits } from "./limits.ts";
 import type { Outlet } from "./outlet.ts";
 import type { Presence } from "./presence.ts";
 import { RoomCursor } from "./room-cursor.ts";
+import { checkAccess } from "./rooms.ts";
 import type { Identity, MessageId, RoomId } from "./types.ts";
 
 export interface SendInput {
@@ -47,6 +48,16 @@ export class ChatStream {
     this.#hub = hub;
   }
 
+  /** The outlet this stream delivers through: what its own sends name as their origin. */
+  get outlet(): Outlet {
+    return this.#outlet;
+  }
+
+  /** Whether the stream is in `room` (joined, or joining). */
+  inRoom(room: RoomId): boolean {
+    return this.#rooms.has(room);
+  }
+
   get ended(): boolean {
     return this.#outlet.ended;
   }
@@ -60,7 +71,7 @@ export class ChatStream {
    * cannot be entered.
    */
   async joinRoom(room: RoomId, resumeAfterId?: MessageId, epoch = ""): Promise<void> {
-    checkRoom(room, this.#hub.limits.maxRoomChars);
+    checkAccess(this.identity.userId, room, this.#hub.limits.maxRoomChars);
     const existing = this.#rooms.get(room);
     if (existing) this.#drop(existing);
     else if (this.#rooms.size >= this.#hub.limits.maxRooms) {
@@ -77,8 +88,9 @@ export class ChatStream {
     this.#hub.register(cursor);
     const { store } = this.#hub;
     let lastId: MessageId;
+    let topic: string;
     try {
-      lastId = await store.lastId(room);
+      [lastId, topic] = await Promise.all([store.lastId(room), store.topic(room)]);
     } catch (error) {
       if (this.#rooms.get(room) === cursor) this.#drop(cursor);
       throw toChatError(error);
@@ -93,7 +105,10 @@ export class ChatStream {
           : "resumed";
     this.#hub.presence.add(room, this.identity);
     this.#present.add(cursor);
-    this.#outlet.notify({ type: "joined", room, lastId, epoch: store.epoch, resume }, cursor);
+    this.#outlet.notify(
+      { type: "joined", room, lastId, epoch: store.epoch, resume, topic },
+      cursor,
+    );
     if (resume === "resumed") this.#outlet.start(cursor, resumeAfterId ?? 0, true);
     else this.#outlet.start(cursor, lastId, false);
   }

@@ -1,5 +1,5 @@
 import type { Bus } from "../bus/bus.ts";
-import type { AppendResult, Store } from "../store/store.ts";
+import type { AppendResult, RoomSummary, Store } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import { ChatStream, type SendInput, type StreamHub } from "./chat-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -7,8 +7,8 @@ import { Envelope, type Outbound } from "./envelope.ts";
 import {
   checkClientMsgId,
   checkHistoryLimit,
-  checkRoom,
   checkText,
+  checkTopic,
   DEFAULT_LIMITS,
   type Limits,
 } from "./limits.ts";
@@ -21,7 +21,8 @@ import {
   type RoomCursor,
   type StreamSink,
 } from "./room-cursor.ts";
-import type { Identity, MessageId, NewMessage, RoomId, StoredMessage } from "./types.ts";
+import { checkAccess, directMembers, directRoom } from "./rooms.ts";
+import type { Identity, MessageId, NewMessage, RoomId, StoredMessage, UserId } from "./types.ts";
 import { type AuthMode, Users } from "./users.ts";
 
 export type { SendInput } from "./chat-stream.ts";
@@ -77,6 +78,14 @@ export interface HistoryResult {
   readonly hasMore: boolean;
 }
 
+/** One room as the caller's room list shows it. */
+export interface RoomListing extends RoomSummary {
+  /** Users online in the room now. */
+  readonly online: number;
+  /** For a direct-message room: the other user. */
+  readonly peer: Identity | undefined;
+}
+
 export interface MembersPage {
   readonly members: Identity[];
   /** The last member of this page when more follow: pass it back as `after`. */
@@ -102,6 +111,8 @@ export class Chat {
   readonly #readerTimeoutMs: number;
   readonly #members = new Map<RoomId, Set<RoomCursor>>();
   readonly #streams = new Set<ChatStream>();
+  /** The streams that take direct messages, by user: they enter a DM room when one arrives. */
+  readonly #direct = new Map<UserId, Set<ChatStream>>();
   readonly #hub: StreamHub;
   readonly #timers: Array<() => void> = [];
   #stopping = false;
@@ -142,7 +153,11 @@ export class Chat {
       },
       send: (sender, input, origin) => this.send(sender, input, origin),
       forget: (stream) => {
-        if (this.#streams.delete(stream)) this.users.online.release(stream.identity);
+        if (!this.#streams.delete(stream)) return;
+        this.users.online.release(stream.identity);
+        const direct = this.#direct.get(stream.identity.userId);
+        if (direct?.delete(stream) && direct.size === 0)
+          this.#direct.delete(stream.identity.userId);
       },
     };
     this.#bus.onEvent((event) => this.#fanOut(event.room, new Envelope(event.payload)));
@@ -164,8 +179,13 @@ export class Chat {
   }
 
   /** One page of who is online in a room, sorted by name, after `after` (exclusive). */
-  members(room: RoomId, pageSize: number, after?: Identity): MembersPage {
-    const all = this.#presence.list(checkRoom(room, this.limits.maxRoomChars));
+  members(
+    reader: UserId | undefined,
+    room: RoomId,
+    pageSize: number,
+    after?: Identity,
+  ): MembersPage {
+    const all = this.#presence.list(checkAccess(reader, room, this.limits.maxRoomChars));
     let start = 0;
     if (after) {
       start = all.findIndex(
@@ -180,16 +200,67 @@ export class Chat {
   }
 
   /**
+   * The rooms `reader` can see, by name, after `afterRoom`: every room with
+   * history or a topic, and the reader's own direct-message rooms.
+   */
+  async listRooms(
+    reader: UserId | undefined,
+    pageSize: number,
+    afterRoom?: RoomId,
+  ): Promise<{ rooms: RoomListing[]; next: RoomId | undefined }> {
+    const rows = await this.#guard(
+      this.#store.listRooms({
+        limit: pageSize + 1,
+        ...(afterRoom ? { afterRoom } : {}),
+        ...(reader ? { dmsOf: reader } : {}),
+      }),
+    );
+    const more = rows.length > pageSize;
+    if (more) rows.pop();
+    const rooms = rows.map((row) => {
+      const peerId = directMembers(row.room)?.find((id) => id !== reader);
+      const peer =
+        peerId === undefined
+          ? undefined
+          : { userId: peerId, username: this.users.knownName(peerId) ?? "" };
+      return { ...row, online: this.#presence.count(row.room), peer };
+    });
+    return { rooms, next: more ? rows.at(-1)?.room : undefined };
+  }
+
+  /** The direct-message room of `me` and the user called `name`. */
+  async openDirect(me: Identity, name: string): Promise<{ room: RoomId; peer: Identity }> {
+    const peer = await this.users.find(name);
+    if (peer.userId === me.userId) {
+      throw new ChatError("invalid_argument", "That is you; direct messages need someone else.");
+    }
+    return { room: directRoom(me.userId, peer.userId), peer };
+  }
+
+  /** Sets a room's topic and tells its members. */
+  async setTopic(by: Identity, room: RoomId, topic: string): Promise<void> {
+    checkAccess(by.userId, room, this.limits.maxRoomChars);
+    const text = checkTopic(topic);
+    await this.#guard(this.#store.setTopic(room, text));
+    this.#fanOut(
+      room,
+      new Envelope({ type: "topic", room, topic: text, by, timeMs: this.#clock.now() }),
+    );
+  }
+
+  /**
    * A live stream for `identity`, writing to `sink`; it enters rooms with
    * joinRoom. `skipOwnUser`: the stream never gets its user's messages (the
    * seed's wire); otherwise only the ones it sent itself are left out.
+   * `directMessages`: the stream enters a direct-message room of its user by
+   * itself when a message arrives there (not on the seed's one-room wire).
    * Refused (ALREADY_EXISTS) when another user online wears the name, and
    * (RESOURCE_EXHAUSTED) past the user's limit of open streams.
    */
   openStream(
     identity: Identity,
     sink: StreamSink,
-    options: { skipOwnUser?: boolean } = {},
+    options: { skipOwnUser?: boolean; directMessages?: boolean } = {},
   ): ChatStream {
     this.#ensureRunning();
     const maxStreams = this.limits.maxSessionsPerUser;
@@ -218,6 +289,14 @@ export class Chat {
     });
     stream = new ChatStream(identity, outlet, this.#hub);
     this.#streams.add(stream);
+    if (options.directMessages) {
+      let direct = this.#direct.get(identity.userId);
+      if (!direct) {
+        direct = new Set();
+        this.#direct.set(identity.userId, direct);
+      }
+      direct.add(stream);
+    }
     return stream;
   }
 
@@ -264,8 +343,9 @@ export class Chat {
     return results.map((r) => r.message);
   }
 
-  async history(query: HistoryQuery): Promise<HistoryResult> {
-    const room = checkRoom(query.room, this.limits.maxRoomChars);
+  /** A page of history, for `reader` (undefined: a caller with no identity). */
+  async history(reader: UserId | undefined, query: HistoryQuery): Promise<HistoryResult> {
+    const room = checkAccess(reader, query.room, this.limits.maxRoomChars);
     const limit = checkHistoryLimit(query.limit, this.limits);
     if (query.beforeId && query.afterId !== undefined) {
       throw new ChatError(
@@ -335,13 +415,21 @@ export class Chat {
 
   #newChatMessage(sender: Identity, input: SendInput): NewMessage {
     return {
-      room: checkRoom(input.room, this.limits.maxRoomChars),
+      room: checkAccess(sender.userId, input.room, this.limits.maxRoomChars),
       userId: sender.userId,
       username: sender.username,
       text: checkText(input.text, this.limits),
       kind: "chat",
       clientMsgId: checkClientMsgId(input.clientMsgId ?? ""),
     };
+  }
+
+  async #guard<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw toChatError(error);
+    }
   }
 
   async #append(messages: NewMessage[]): Promise<AppendResult[]> {
@@ -366,8 +454,31 @@ export class Chat {
 
   #fanOut(room: RoomId, envelope: Envelope): void {
     const members = this.#members.get(room);
-    if (!members) return;
-    for (const cursor of members) cursor.outlet.offer(cursor, envelope);
+    if (members) for (const cursor of members) cursor.outlet.offer(cursor, envelope);
+    const { payload } = envelope;
+    if (payload.type === "message")
+      this.#bringIntoDirect(room, payload.message.id, envelope.origin);
+  }
+
+  /**
+   * A direct message reaches every stream of both users, joined or not: a
+   * stream not yet in the room enters it from just before this message (its
+   * cursor then reads it from the store, once). The stream that sent it
+   * enters after it: it has its ack.
+   */
+  #bringIntoDirect(room: RoomId, id: MessageId, origin: object | undefined): void {
+    const users = directMembers(room);
+    if (!users) return;
+    for (const userId of users) {
+      for (const stream of this.#direct.get(userId) ?? []) {
+        if (stream.inRoom(room) || stream.ended) continue;
+        const after = stream.outlet === origin ? id : id - 1;
+        stream.joinRoom(room, after).catch((error: unknown) => {
+          const { code, message } = toChatError(error);
+          stream.notify({ type: "left", room, code, reason: message });
+        });
+      }
+    }
   }
 
   #caughtUp(room: RoomId, lastId: MessageId): Outbound {

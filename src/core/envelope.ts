@@ -32,6 +32,14 @@ export type Outbound =
       readonly lastId: MessageId;
       readonly epoch: string;
       readonly resume: ResumeOutcome;
+      readonly topic: string;
+    }
+  | {
+      readonly type: "topic";
+      readonly room: RoomId;
+      readonly topic: string;
+      readonly by: Identity;
+      readonly timeMs: number;
     }
   | {
       readonly type: "caught_up";

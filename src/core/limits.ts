@@ -1,5 +1,4 @@
 import { ChatError } from "./chat-error.ts";
-import type { RoomId } from "./types.ts";
 
 /** The input rules a server enforces. Every field has a default in {@link DEFAULT_LIMITS}. */
 export interface Limits {
@@ -54,7 +53,6 @@ export const NO_ABUSE_LIMITS: Partial<Limits> = {
 
 const MAX_SECRET_CHARS = 128;
 const MAX_CLIENT_MSG_ID_CHARS = 64;
-const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const CONTROL = /\p{Cc}/u;
 
 function invalid(message: string): ChatError {
@@ -82,13 +80,18 @@ export function checkText(text: string, limits: Limits): string {
   return text;
 }
 
-export function checkRoom(room: RoomId, maxChars = DEFAULT_LIMITS.maxRoomChars): RoomId {
-  if (room.length > maxChars || !ROOM_PATTERN.test(room)) {
-    throw invalid(
-      `A room name is 1-${maxChars} characters: letters, digits and _ . : -, starting with a letter or digit.`,
-    );
+const MAX_TOPIC_CHARS = 200;
+
+/** A room topic: at most 200 characters on one line; "" clears it. */
+export function checkTopic(topic: string): string {
+  const text = topic.trim();
+  if ([...text].length > MAX_TOPIC_CHARS) {
+    throw invalid(`A topic is at most ${MAX_TOPIC_CHARS} characters.`);
   }
-  return room;
+  if (/[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u.test(text)) {
+    throw invalid("A topic is one line, with no control or direction-changing characters.");
+  }
+  return text;
 }
 
 export function checkClientMsgId(id: string): string {

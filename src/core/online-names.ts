@@ -4,6 +4,7 @@ import type { Identity, UserId } from "./types.ts";
 
 interface Holder {
   readonly userId: UserId;
+  readonly username: string;
   streams: number;
 }
 
@@ -22,6 +23,12 @@ export class OnlineNames {
     return this.#byKey.get(nameKey(name))?.userId;
   }
 
+  /** Who is online under this name (or one that looks like it), if anyone. */
+  find(name: string): Identity | undefined {
+    const holder = this.#byKey.get(nameKey(name));
+    return holder && { userId: holder.userId, username: holder.username };
+  }
+
   streamsOf(userId: UserId): number {
     return this.#streams.get(userId) ?? 0;
   }
@@ -32,7 +39,7 @@ export class OnlineNames {
     const holder = this.#byKey.get(key);
     if (holder && holder.userId !== identity.userId) throw nameInUse(identity.username);
     if (holder) holder.streams += 1;
-    else this.#byKey.set(key, { userId: identity.userId, streams: 1 });
+    else this.#byKey.set(key, { userId: identity.userId, username: identity.username, streams: 1 });
     this.#streams.set(identity.userId, this.streamsOf(identity.userId) + 1);
   }
 

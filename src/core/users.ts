@@ -4,7 +4,7 @@ import type { Account, Store, TokenOwner } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import { type Clock, sleep } from "./clock.ts";
 import { checkSecret, type Limits } from "./limits.ts";
-import { checkUsername, nameKey } from "./names.ts";
+import { checkUsername, excerpt, nameKey } from "./names.ts";
 import { nameInUse, OnlineNames } from "./online-names.ts";
 import { DEFAULT_PASSWORD_COST, hashPassword, verifyPassword } from "./passwords.ts";
 import { describeWait, RateLimiter } from "./rate-limit.ts";
@@ -25,6 +25,12 @@ export type Caller =
   | { readonly kind: "guest"; readonly userId: UserId }
   | { readonly kind: "anonymous" };
 
+/** The public id a caller acts as; undefined for one with no identity. */
+export function callerId(caller: Caller): UserId | undefined {
+  if (caller.kind === "account") return caller.identity.userId;
+  return caller.kind === "guest" ? caller.userId : undefined;
+}
+
 /** A new login: the token is shown to its owner once and kept only as a hash. */
 export interface Login {
   readonly token: string;
@@ -41,7 +47,7 @@ export interface UsersOptions {
   readonly tokenTtlMs?: number;
   /** scrypt cost as log2(N). Default 15. */
   readonly passwordCost?: number;
-  /** How many guest names JoinChat remembers. Default 100,000. */
+  /** How many user names (guests' chosen, accounts' seen) are remembered. Default 100,000. */
   readonly maxKnownUsers?: number;
 }
 
@@ -73,7 +79,7 @@ export class Users {
   readonly #limits: Limits;
   readonly #tokenTtlMs: number;
   readonly #passwordCost: number;
-  readonly #guestNames: UserDirectory;
+  readonly #names: UserDirectory;
   readonly #sendRate: RateLimiter;
   readonly #attempts: RateLimiter;
 
@@ -84,7 +90,7 @@ export class Users {
     this.#limits = options.limits;
     this.#tokenTtlMs = options.tokenTtlMs ?? 30 * 86_400_000;
     this.#passwordCost = options.passwordCost ?? DEFAULT_PASSWORD_COST;
-    this.#guestNames = new UserDirectory(options.maxKnownUsers ?? 100_000);
+    this.#names = new UserDirectory(options.maxKnownUsers ?? 100_000);
     this.#sendRate = new RateLimiter(options.clock, this.#limits.sendRate, this.#limits.sendBurst);
     const perMinute = this.#limits.authAttemptsPerMinute;
     this.#attempts = new RateLimiter(options.clock, perMinute / 60, perMinute);
@@ -115,6 +121,7 @@ export class Users {
       );
     }
     const { account, expiresMs } = owner;
+    this.#names.set(account.userId, account.username);
     return {
       kind: "account",
       identity: { userId: account.userId, username: account.username },
@@ -217,8 +224,28 @@ export class Users {
   /** The name a guest last chose, if the server remembers one. */
   nameOf(caller: Caller): string | undefined {
     if (caller.kind === "account") return caller.identity.username;
-    if (caller.kind === "guest") return this.#guestNames.get(caller.userId);
+    if (caller.kind === "guest") return this.#names.get(caller.userId);
     return undefined;
+  }
+
+  /** The name last seen for a user (guest or account), if the server remembers one. */
+  knownName(userId: UserId): string | undefined {
+    return this.#names.get(userId);
+  }
+
+  /**
+   * Who a name belongs to, for a direct message: its account's owner, else
+   * whoever wears it online. NOT_FOUND when neither.
+   */
+  async find(name: string): Promise<Identity> {
+    const account = await this.#guard(this.#store.accountByName(nameKey(name)));
+    if (account) return { userId: account.userId, username: account.username };
+    const online = this.online.find(name);
+    if (online) return online;
+    throw new ChatError(
+      "not_found",
+      `No one called "${excerpt(name, this.#limits.maxNameChars)}" is online or has an account.`,
+    );
   }
 
   /**
@@ -235,7 +262,7 @@ export class Users {
     if (caller.kind === "anonymous") {
       throw unauthenticated("Say who you are: send the metadata key user_id, or a token.");
     }
-    const previous = this.#guestNames.get(caller.userId);
+    const previous = this.#names.get(caller.userId);
     const name =
       requested.trim() === "" ? previous : checkUsername(requested, this.#limits.maxNameChars);
     if (name === undefined) {
@@ -252,7 +279,7 @@ export class Users {
         `The name "${name}" belongs to a registered account; log in as it, or pick another name.`,
       );
     }
-    this.#guestNames.set(caller.userId, name);
+    this.#names.set(caller.userId, name);
     return { identity: { userId: caller.userId, username: name }, known: previous !== undefined };
   }
 

@@ -338,6 +338,14 @@ export declare type Event = Message$1<"chat.Event"> & {
      */
     value: Gap;
     case: "gap";
+  } | {
+    /**
+     * A room's topic was set.
+     *
+     * @generated from field: chat.Topic topic = 11;
+     */
+    value: Topic;
+    case: "topic";
   } | { case: undefined; value?: undefined };
 };
 
@@ -387,6 +395,14 @@ export declare const WelcomeSchema: GenMessage<Welcome>;
  */
 export declare type Joined = Message$1<"chat.Joined"> & {
   /**
+   * Rooms: a name is 1-64 letters, digits and _ . -, starting with a letter or
+   * digit; a room exists once someone joins it or writes in it. Names that
+   * start with "dm:" are direct messages ("dm:<user_id>:<user_id>", from
+   * OpenDirect): only their two users may join, read, resume or list them,
+   * and any other caller gets NOT_FOUND, the same as for a room that does
+   * not exist. A session is brought into a direct-message room of its user
+   * by itself (Event.joined) when a message arrives there.
+   *
    * @generated from field: string room = 1;
    */
   room: string;
@@ -409,6 +425,13 @@ export declare type Joined = Message$1<"chat.Joined"> & {
    * @generated from field: chat.ResumeOutcome resume = 4;
    */
   resume: ResumeOutcome;
+
+  /**
+   * The room's topic ("" when none).
+   *
+   * @generated from field: string topic = 5;
+   */
+  topic: string;
 };
 
 /**
@@ -416,6 +439,34 @@ export declare type Joined = Message$1<"chat.Joined"> & {
  * Use `create(JoinedSchema)` to create a new message.
  */
 export declare const JoinedSchema: GenMessage<Joined>;
+
+/**
+ * @generated from message chat.Topic
+ */
+export declare type Topic = Message$1<"chat.Topic"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string topic = 2;
+   */
+  topic: string;
+
+  /**
+   * Who set it.
+   *
+   * @generated from field: chat.Member by = 3;
+   */
+  by?: Member | undefined;
+};
+
+/**
+ * Describes the message chat.Topic.
+ * Use `create(TopicSchema)` to create a new message.
+ */
+export declare const TopicSchema: GenMessage<Topic>;
 
 /**
  * @generated from message chat.Left
@@ -1099,6 +1150,19 @@ export declare const WhoAmIResponseSchema: GenMessage<WhoAmIResponse>;
  * @generated from message chat.ListRoomsRequest
  */
 export declare type ListRoomsRequest = Message$1<"chat.ListRoomsRequest"> & {
+  /**
+   * 1-1000; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * From a previous response's next_page_token; empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
 };
 
 /**
@@ -1112,9 +1176,18 @@ export declare const ListRoomsRequestSchema: GenMessage<ListRoomsRequest>;
  */
 export declare type ListRoomsResponse = Message$1<"chat.ListRoomsResponse"> & {
   /**
+   * Sorted by name.
+   *
    * @generated from field: repeated chat.RoomInfo rooms = 1;
    */
   rooms: RoomInfo[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -1133,14 +1206,38 @@ export declare type RoomInfo = Message$1<"chat.RoomInfo"> & {
   name: string;
 
   /**
+   * The newest message id (0: none yet).
+   *
    * @generated from field: uint64 last_id = 2;
    */
   lastId: bigint;
 
   /**
+   * Users online in the room now.
+   *
    * @generated from field: int32 online = 3;
    */
   online: number;
+
+  /**
+   * When the newest message was stored, ms since the Unix epoch (0: none).
+   *
+   * @generated from field: int64 last_message_ms = 4;
+   */
+  lastMessageMs: bigint;
+
+  /**
+   * @generated from field: string topic = 5;
+   */
+  topic: string;
+
+  /**
+   * For a direct-message room: the other user (their name as last seen; empty
+   * when the server does not know it).
+   *
+   * @generated from field: chat.Member peer = 6;
+   */
+  peer?: Member | undefined;
 };
 
 /**
@@ -1148,6 +1245,82 @@ export declare type RoomInfo = Message$1<"chat.RoomInfo"> & {
  * Use `create(RoomInfoSchema)` to create a new message.
  */
 export declare const RoomInfoSchema: GenMessage<RoomInfo>;
+
+/**
+ * @generated from message chat.OpenDirectRequest
+ */
+export declare type OpenDirectRequest = Message$1<"chat.OpenDirectRequest"> & {
+  /**
+   * @generated from field: string username = 1;
+   */
+  username: string;
+};
+
+/**
+ * Describes the message chat.OpenDirectRequest.
+ * Use `create(OpenDirectRequestSchema)` to create a new message.
+ */
+export declare const OpenDirectRequestSchema: GenMessage<OpenDirectRequest>;
+
+/**
+ * @generated from message chat.OpenDirectResponse
+ */
+export declare type OpenDirectResponse = Message$1<"chat.OpenDirectResponse"> & {
+  /**
+   * The room to join and send to.
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: chat.Member peer = 2;
+   */
+  peer?: Member | undefined;
+};
+
+/**
+ * Describes the message chat.OpenDirectResponse.
+ * Use `create(OpenDirectResponseSchema)` to create a new message.
+ */
+export declare const OpenDirectResponseSchema: GenMessage<OpenDirectResponse>;
+
+/**
+ * @generated from message chat.SetTopicRequest
+ */
+export declare type SetTopicRequest = Message$1<"chat.SetTopicRequest"> & {
+  /**
+   * Empty means "lobby".
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * At most 200 characters, no control characters; empty clears it.
+   *
+   * @generated from field: string topic = 2;
+   */
+  topic: string;
+};
+
+/**
+ * Describes the message chat.SetTopicRequest.
+ * Use `create(SetTopicRequestSchema)` to create a new message.
+ */
+export declare const SetTopicRequestSchema: GenMessage<SetTopicRequest>;
+
+/**
+ * @generated from message chat.SetTopicResponse
+ */
+export declare type SetTopicResponse = Message$1<"chat.SetTopicResponse"> & {
+};
+
+/**
+ * Describes the message chat.SetTopicResponse.
+ * Use `create(SetTopicResponseSchema)` to create a new message.
+ */
+export declare const SetTopicResponseSchema: GenMessage<SetTopicResponse>;
 
 /**
  * @generated from message chat.ListMembersRequest
@@ -1465,7 +1638,8 @@ export declare const ChatService: GenService<{
     output: typeof WhoAmIResponseSchema;
   },
   /**
-   * Rooms (issue: rooms): lists the rooms the caller can see. Not served yet.
+   * The rooms the caller can see, by name, a page at a time: every room with
+   * history or a topic, and the caller's own direct-message rooms.
    *
    * @generated from rpc chat.ChatService.ListRooms
    */
@@ -1473,6 +1647,29 @@ export declare const ChatService: GenService<{
     methodKind: "unary";
     input: typeof ListRoomsRequestSchema;
     output: typeof ListRoomsResponseSchema;
+  },
+  /**
+   * The direct-message room of the caller and the user with this name (online,
+   * or with an account). Nothing is created: send to the room, and every
+   * session of both users receives it. NOT_FOUND when no such user is known.
+   *
+   * @generated from rpc chat.ChatService.OpenDirect
+   */
+  openDirect: {
+    methodKind: "unary";
+    input: typeof OpenDirectRequestSchema;
+    output: typeof OpenDirectResponseSchema;
+  },
+  /**
+   * Sets a room's topic (any user who may use the room); its members get
+   * Event.topic.
+   *
+   * @generated from rpc chat.ChatService.SetTopic
+   */
+  setTopic: {
+    methodKind: "unary";
+    input: typeof SetTopicRequestSchema;
+    output: typeof SetTopicResponseSchema;
   },
   /**
    * Who is online in a room, sorted by name, a page at a time. Served.

@@ -40,7 +40,7 @@ import { enumDesc, fileDesc, messageDesc, serviceDesc, tsEnum } from "@bufbuild/
  * Describes the file chat.proto.
  */
 export const file_chat = /*@__PURE__*/
-  fileDesc("CgpjaGF0LnByb3RvEgRjaGF0Im4KC0NoYXRNZXNzYWdlEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIRCgl0aW1lc3RhbXAYBCABKAkSDAoEcm9vbRgFIAEoCRIKCgJpZBgGIAEoBCIpCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkiMAoMSm9pblJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCSJKCg9NZXNzYWdlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIVCg1tZXNzYWdlX2NvdW50GAIgASgFEg8KB3N1bW1hcnkYAyABKAkiWQoOSGlzdG9yeVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIVCg1tZXNzYWdlX2xpbWl0GAIgASgFEh8KF2luY2x1ZGVfc3lzdGVtX21lc3NhZ2VzGAMgASgIIqQBCgdNZXNzYWdlEgwKBHJvb20YASABKAkSCgoCaWQYAiABKAQSFgoOc2VydmVyX3RpbWVfbXMYAyABKAMSDwoHdXNlcl9pZBgEIAEoCRIQCgh1c2VybmFtZRgFIAEoCRIMCgR0ZXh0GAYgASgJEh8KBGtpbmQYByABKA4yES5jaGF0Lk1lc3NhZ2VLaW5kEhUKDWNsaWVudF9tc2dfaWQYCCABKAki3QIKBUV2ZW50EiAKB3dlbGNvbWUYASABKAsyDS5jaGF0LldlbGNvbWVIABIgCgdtZXNzYWdlGAIgASgLMg0uY2hhdC5NZXNzYWdlSAASHAoDYWNrGAMgASgLMg0uY2hhdC5TZW5kQWNrSAASJgoIcmVqZWN0ZWQYBCABKAsyEi5jaGF0LlNlbmRSZWplY3RlZEgAEicKCHByZXNlbmNlGAUgASgLMhMuY2hhdC5QcmVzZW5jZUV2ZW50SAASIwoJY2F1Z2h0X3VwGAYgASgLMg4uY2hhdC5DYXVnaHRVcEgAEh4KBm5vdGljZRgHIAEoCzIMLmNoYXQuTm90aWNlSAASHgoGam9pbmVkGAggASgLMgwuY2hhdC5Kb2luZWRIABIaCgRsZWZ0GAkgASgLMgouY2hhdC5MZWZ0SAASGAoDZ2FwGAogASgLMgkuY2hhdC5HYXBIAEIGCgRraW5kIoABCgdXZWxjb21lEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFgoOc2VydmVyX3RpbWVfbXMYBSABKAMSEQoJbWF4X3Jvb21zGAcgASgNSgQIAxAESgQIBBAFSgQIBhAHUgRyb29tUgdsYXN0X2lkUgZvbmxpbmUiWwoGSm9pbmVkEgwKBHJvb20YASABKAkSDwoHbGFzdF9pZBgCIAEoBBINCgVlcG9jaBgDIAEoCRIjCgZyZXN1bWUYBCABKA4yEy5jaGF0LlJlc3VtZU91dGNvbWUiMgoETGVmdBIMCgRyb29tGAEgASgJEgwKBGNvZGUYAiABKAUSDgoGcmVhc29uGAMgASgJIjMKA0dhcBIMCgRyb29tGAEgASgJEg8KB2Zyb21faWQYAiABKAQSDQoFdG9faWQYAyABKAQiUgoHU2VuZEFjaxIVCg1jbGllbnRfbXNnX2lkGAEgASgJEgoKAmlkGAIgASgEEhYKDnNlcnZlcl90aW1lX21zGAMgASgDEgwKBHJvb20YBCABKAkiaQoMU2VuZFJlamVjdGVkEhUKDWNsaWVudF9tc2dfaWQYASABKAkSDAoEY29kZRgCIAEoBRIOCgZyZWFzb24YAyABKAkSDAoEcm9vbRgEIAEoCRIWCg5yZXRyeV9hZnRlcl9tcxgFIAEoAyIrCgZNZW1iZXISDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCSJtCg1QcmVzZW5jZUV2ZW50EgwKBHJvb20YASABKAkSHAoGam9pbmVkGAIgAygLMgwuY2hhdC5NZW1iZXISGgoEbGVmdBgDIAMoCzIMLmNoYXQuTWVtYmVyEhQKDG9ubGluZV9jb3VudBgEIAEoDSJdCghDYXVnaHRVcBIPCgdsYXN0X2lkGAEgASgEEgwKBHJvb20YAiABKAkSHAoGb25saW5lGAMgAygLMgwuY2hhdC5NZW1iZXISFAoMb25saW5lX2NvdW50GAQgASgNIi4KBk5vdGljZRIMCgR0ZXh0GAEgASgJEhYKDnNlcnZlcl90aW1lX21zGAIgASgDIp8BCgtDbGllbnRGcmFtZRIjCgVoZWxsbxgBIAEoCzISLmNoYXQuU2Vzc2lvbkhlbGxvSAASIQoEc2VuZBgCIAEoCzIRLmNoYXQuU2VuZFJlcXVlc3RIABIeCgRqb2luGAMgASgLMg4uY2hhdC5Kb2luUm9vbUgAEiAKBWxlYXZlGAQgASgLMg8uY2hhdC5MZWF2ZVJvb21IAEIGCgRraW5kIl8KDFNlc3Npb25IZWxsbxIQCgh1c2VybmFtZRgCIAEoCUoECAEQAkoECAMQBEoECAQQBUoECAUQBlIHdXNlcl9pZFIEcm9vbVIPcmVzdW1lX2FmdGVyX2lkUgV0b2tlbiJZCghKb2luUm9vbRIMCgRyb29tGAEgASgJEhwKD3Jlc3VtZV9hZnRlcl9pZBgCIAEoBEgAiAEBEg0KBWVwb2NoGAMgASgJQhIKEF9yZXN1bWVfYWZ0ZXJfaWQiGQoJTGVhdmVSb29tEgwKBHJvb20YASABKAkiggEKEFN1YnNjcmliZVJlcXVlc3QSEAoIdXNlcm5hbWUYBCABKAkSHQoFcm9vbXMYBiADKAsyDi5jaGF0LkpvaW5Sb29tSgQIARACSgQIAhADSgQIAxAESgQIBRAGUgRyb29tUg9yZXN1bWVfYWZ0ZXJfaWRSB3VzZXJfaWRSBXRva2VuIkAKC1NlbmRSZXF1ZXN0EgwKBHJvb20YASABKAkSDAoEdGV4dBgCIAEoCRIVCg1jbGllbnRfbXNnX2lkGAMgASgJIioKDFNlbmRSZXNwb25zZRIaCgNhY2sYASABKAsyDS5jaGF0LlNlbmRBY2siegoMSGlzdG9yeVF1ZXJ5EgwKBHJvb20YASABKAkSDQoFbGltaXQYAiABKAUSEQoJYmVmb3JlX2lkGAMgASgEEhYKDmluY2x1ZGVfc3lzdGVtGAQgASgIEhUKCGFmdGVyX2lkGAUgASgESACIAQFCCwoJX2FmdGVyX2lkIkAKC0hpc3RvcnlQYWdlEh8KCG1lc3NhZ2VzGAEgAygLMg0uY2hhdC5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIg0KC1BpbmdSZXF1ZXN0IiYKDFBpbmdSZXNwb25zZRIWCg5zZXJ2ZXJfdGltZV9tcxgBIAEoAyIxCgtDcmVkZW50aWFscxIQCgh1c2VybmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSJUCglBdXRoVG9rZW4SDQoFdG9rZW4YASABKAkSDwoHdXNlcl9pZBgCIAEoCRIQCgh1c2VybmFtZRgDIAEoCRIVCg1leHBpcmVzX2F0X21zGAQgASgDIg8KDUxvZ291dFJlcXVlc3QiEAoOTG9nb3V0UmVzcG9uc2UiDwoNV2hvQW1JUmVxdWVzdCJbCg5XaG9BbUlSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEg8KB2FjY291bnQYAyABKAgSFQoNZXhwaXJlc19hdF9tcxgEIAEoAyISChBMaXN0Um9vbXNSZXF1ZXN0IjIKEUxpc3RSb29tc1Jlc3BvbnNlEh0KBXJvb21zGAEgAygLMg4uY2hhdC5Sb29tSW5mbyI5CghSb29tSW5mbxIMCgRuYW1lGAEgASgJEg8KB2xhc3RfaWQYAiABKAQSDgoGb25saW5lGAMgASgFIkkKEkxpc3RNZW1iZXJzUmVxdWVzdBIMCgRyb29tGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImMKE0xpc3RNZW1iZXJzUmVzcG9uc2USHQoHbWVtYmVycxgBIAMoCzIMLmNoYXQuTWVtYmVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIUCgxvbmxpbmVfY291bnQYAyABKA0qWwoLTWVzc2FnZUtpbmQSHAoYTUVTU0FHRV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9LSU5EX0NIQVQQARIXChNNRVNTQUdFX0tJTkRfU1lTVEVNEAIqfgoNUmVzdW1lT3V0Y29tZRIeChpSRVNVTUVfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhcKE1JFU1VNRV9PVVRDT01FX0xJVkUQARIaChZSRVNVTUVfT1VUQ09NRV9SRVNVTUVEEAISGAoUUkVTVU1FX09VVENPTUVfUkVTRVQQAzKmBgoLQ2hhdFNlcnZpY2USNgoKQ2hhdFN0cmVhbRIRLmNoYXQuQ2hhdE1lc3NhZ2UaES5jaGF0LkNoYXRNZXNzYWdlKAEwARIqCghKb2luQ2hhdBIKLmNoYXQuVXNlchoSLmNoYXQuSm9pblJlc3BvbnNlEjoKDFNlbmRNZXNzYWdlcxIRLmNoYXQuQ2hhdE1lc3NhZ2UaFS5jaGF0Lk1lc3NhZ2VSZXNwb25zZSgBEjsKDkdldENoYXRIaXN0b3J5EhQuY2hhdC5IaXN0b3J5UmVxdWVzdBoRLmNoYXQuQ2hhdE1lc3NhZ2UwARItCgdTZXNzaW9uEhEuY2hhdC5DbGllbnRGcmFtZRoLLmNoYXQuRXZlbnQoATABEjIKCVN1YnNjcmliZRIWLmNoYXQuU3Vic2NyaWJlUmVxdWVzdBoLLmNoYXQuRXZlbnQwARItCgRTZW5kEhEuY2hhdC5TZW5kUmVxdWVzdBoSLmNoYXQuU2VuZFJlc3BvbnNlEjAKB0hpc3RvcnkSEi5jaGF0Lkhpc3RvcnlRdWVyeRoRLmNoYXQuSGlzdG9yeVBhZ2USLQoEUGluZxIRLmNoYXQuUGluZ1JlcXVlc3QaEi5jaGF0LlBpbmdSZXNwb25zZRIuCghSZWdpc3RlchIRLmNoYXQuQ3JlZGVudGlhbHMaDy5jaGF0LkF1dGhUb2tlbhIrCgVMb2dpbhIRLmNoYXQuQ3JlZGVudGlhbHMaDy5jaGF0LkF1dGhUb2tlbhIzCgZMb2dvdXQSEy5jaGF0LkxvZ291dFJlcXVlc3QaFC5jaGF0LkxvZ291dFJlc3BvbnNlEjMKBldob0FtSRITLmNoYXQuV2hvQW1JUmVxdWVzdBoULmNoYXQuV2hvQW1JUmVzcG9uc2USPAoJTGlzdFJvb21zEhYuY2hhdC5MaXN0Um9vbXNSZXF1ZXN0GhcuY2hhdC5MaXN0Um9vbXNSZXNwb25zZRJCCgtMaXN0TWVtYmVycxIYLmNoYXQuTGlzdE1lbWJlcnNSZXF1ZXN0GhkuY2hhdC5MaXN0TWVtYmVyc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CgpjaGF0LnByb3RvEgRjaGF0Im4KC0NoYXRNZXNzYWdlEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIRCgl0aW1lc3RhbXAYBCABKAkSDAoEcm9vbRgFIAEoCRIKCgJpZBgGIAEoBCIpCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkiMAoMSm9pblJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCSJKCg9NZXNzYWdlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIVCg1tZXNzYWdlX2NvdW50GAIgASgFEg8KB3N1bW1hcnkYAyABKAkiWQoOSGlzdG9yeVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIVCg1tZXNzYWdlX2xpbWl0GAIgASgFEh8KF2luY2x1ZGVfc3lzdGVtX21lc3NhZ2VzGAMgASgIIqQBCgdNZXNzYWdlEgwKBHJvb20YASABKAkSCgoCaWQYAiABKAQSFgoOc2VydmVyX3RpbWVfbXMYAyABKAMSDwoHdXNlcl9pZBgEIAEoCRIQCgh1c2VybmFtZRgFIAEoCRIMCgR0ZXh0GAYgASgJEh8KBGtpbmQYByABKA4yES5jaGF0Lk1lc3NhZ2VLaW5kEhUKDWNsaWVudF9tc2dfaWQYCCABKAki+wIKBUV2ZW50EiAKB3dlbGNvbWUYASABKAsyDS5jaGF0LldlbGNvbWVIABIgCgdtZXNzYWdlGAIgASgLMg0uY2hhdC5NZXNzYWdlSAASHAoDYWNrGAMgASgLMg0uY2hhdC5TZW5kQWNrSAASJgoIcmVqZWN0ZWQYBCABKAsyEi5jaGF0LlNlbmRSZWplY3RlZEgAEicKCHByZXNlbmNlGAUgASgLMhMuY2hhdC5QcmVzZW5jZUV2ZW50SAASIwoJY2F1Z2h0X3VwGAYgASgLMg4uY2hhdC5DYXVnaHRVcEgAEh4KBm5vdGljZRgHIAEoCzIMLmNoYXQuTm90aWNlSAASHgoGam9pbmVkGAggASgLMgwuY2hhdC5Kb2luZWRIABIaCgRsZWZ0GAkgASgLMgouY2hhdC5MZWZ0SAASGAoDZ2FwGAogASgLMgkuY2hhdC5HYXBIABIcCgV0b3BpYxgLIAEoCzILLmNoYXQuVG9waWNIAEIGCgRraW5kIoABCgdXZWxjb21lEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFgoOc2VydmVyX3RpbWVfbXMYBSABKAMSEQoJbWF4X3Jvb21zGAcgASgNSgQIAxAESgQIBBAFSgQIBhAHUgRyb29tUgdsYXN0X2lkUgZvbmxpbmUiagoGSm9pbmVkEgwKBHJvb20YASABKAkSDwoHbGFzdF9pZBgCIAEoBBINCgVlcG9jaBgDIAEoCRIjCgZyZXN1bWUYBCABKA4yEy5jaGF0LlJlc3VtZU91dGNvbWUSDQoFdG9waWMYBSABKAkiPgoFVG9waWMSDAoEcm9vbRgBIAEoCRINCgV0b3BpYxgCIAEoCRIYCgJieRgDIAEoCzIMLmNoYXQuTWVtYmVyIjIKBExlZnQSDAoEcm9vbRgBIAEoCRIMCgRjb2RlGAIgASgFEg4KBnJlYXNvbhgDIAEoCSIzCgNHYXASDAoEcm9vbRgBIAEoCRIPCgdmcm9tX2lkGAIgASgEEg0KBXRvX2lkGAMgASgEIlIKB1NlbmRBY2sSFQoNY2xpZW50X21zZ19pZBgBIAEoCRIKCgJpZBgCIAEoBBIWCg5zZXJ2ZXJfdGltZV9tcxgDIAEoAxIMCgRyb29tGAQgASgJImkKDFNlbmRSZWplY3RlZBIVCg1jbGllbnRfbXNnX2lkGAEgASgJEgwKBGNvZGUYAiABKAUSDgoGcmVhc29uGAMgASgJEgwKBHJvb20YBCABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBSABKAMiKwoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkibQoNUHJlc2VuY2VFdmVudBIMCgRyb29tGAEgASgJEhwKBmpvaW5lZBgCIAMoCzIMLmNoYXQuTWVtYmVyEhoKBGxlZnQYAyADKAsyDC5jaGF0Lk1lbWJlchIUCgxvbmxpbmVfY291bnQYBCABKA0iXQoIQ2F1Z2h0VXASDwoHbGFzdF9pZBgBIAEoBBIMCgRyb29tGAIgASgJEhwKBm9ubGluZRgDIAMoCzIMLmNoYXQuTWVtYmVyEhQKDG9ubGluZV9jb3VudBgEIAEoDSIuCgZOb3RpY2USDAoEdGV4dBgBIAEoCRIWCg5zZXJ2ZXJfdGltZV9tcxgCIAEoAyKfAQoLQ2xpZW50RnJhbWUSIwoFaGVsbG8YASABKAsyEi5jaGF0LlNlc3Npb25IZWxsb0gAEiEKBHNlbmQYAiABKAsyES5jaGF0LlNlbmRSZXF1ZXN0SAASHgoEam9pbhgDIAEoCzIOLmNoYXQuSm9pblJvb21IABIgCgVsZWF2ZRgEIAEoCzIPLmNoYXQuTGVhdmVSb29tSABCBgoEa2luZCJfCgxTZXNzaW9uSGVsbG8SEAoIdXNlcm5hbWUYAiABKAlKBAgBEAJKBAgDEARKBAgEEAVKBAgFEAZSB3VzZXJfaWRSBHJvb21SD3Jlc3VtZV9hZnRlcl9pZFIFdG9rZW4iWQoISm9pblJvb20SDAoEcm9vbRgBIAEoCRIcCg9yZXN1bWVfYWZ0ZXJfaWQYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCUISChBfcmVzdW1lX2FmdGVyX2lkIhkKCUxlYXZlUm9vbRIMCgRyb29tGAEgASgJIoIBChBTdWJzY3JpYmVSZXF1ZXN0EhAKCHVzZXJuYW1lGAQgASgJEh0KBXJvb21zGAYgAygLMg4uY2hhdC5Kb2luUm9vbUoECAEQAkoECAIQA0oECAMQBEoECAUQBlIEcm9vbVIPcmVzdW1lX2FmdGVyX2lkUgd1c2VyX2lkUgV0b2tlbiJACgtTZW5kUmVxdWVzdBIMCgRyb29tGAEgASgJEgwKBHRleHQYAiABKAkSFQoNY2xpZW50X21zZ19pZBgDIAEoCSIqCgxTZW5kUmVzcG9uc2USGgoDYWNrGAEgASgLMg0uY2hhdC5TZW5kQWNrInoKDEhpc3RvcnlRdWVyeRIMCgRyb29tGAEgASgJEg0KBWxpbWl0GAIgASgFEhEKCWJlZm9yZV9pZBgDIAEoBBIWCg5pbmNsdWRlX3N5c3RlbRgEIAEoCBIVCghhZnRlcl9pZBgFIAEoBEgAiAEBQgsKCV9hZnRlcl9pZCJACgtIaXN0b3J5UGFnZRIfCghtZXNzYWdlcxgBIAMoCzINLmNoYXQuTWVzc2FnZRIQCghoYXNfbW9yZRgCIAEoCCINCgtQaW5nUmVxdWVzdCImCgxQaW5nUmVzcG9uc2USFgoOc2VydmVyX3RpbWVfbXMYASABKAMiMQoLQ3JlZGVudGlhbHMSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiVAoJQXV0aFRva2VuEg0KBXRva2VuGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEAoIdXNlcm5hbWUYAyABKAkSFQoNZXhwaXJlc19hdF9tcxgEIAEoAyIPCg1Mb2dvdXRSZXF1ZXN0IhAKDkxvZ291dFJlc3BvbnNlIg8KDVdob0FtSVJlcXVlc3QiWwoOV2hvQW1JUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIPCgdhY2NvdW50GAMgASgIEhUKDWV4cGlyZXNfYXRfbXMYBCABKAMiOQoQTGlzdFJvb21zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJLChFMaXN0Um9vbXNSZXNwb25zZRIdCgVyb29tcxgBIAMoCzIOLmNoYXQuUm9vbUluZm8SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIn0KCFJvb21JbmZvEgwKBG5hbWUYASABKAkSDwoHbGFzdF9pZBgCIAEoBBIOCgZvbmxpbmUYAyABKAUSFwoPbGFzdF9tZXNzYWdlX21zGAQgASgDEg0KBXRvcGljGAUgASgJEhoKBHBlZXIYBiABKAsyDC5jaGF0Lk1lbWJlciIlChFPcGVuRGlyZWN0UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCSI+ChJPcGVuRGlyZWN0UmVzcG9uc2USDAoEcm9vbRgBIAEoCRIaCgRwZWVyGAIgASgLMgwuY2hhdC5NZW1iZXIiLgoPU2V0VG9waWNSZXF1ZXN0EgwKBHJvb20YASABKAkSDQoFdG9waWMYAiABKAkiEgoQU2V0VG9waWNSZXNwb25zZSJJChJMaXN0TWVtYmVyc1JlcXVlc3QSDAoEcm9vbRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJjChNMaXN0TWVtYmVyc1Jlc3BvbnNlEh0KB21lbWJlcnMYASADKAsyDC5jaGF0Lk1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFAoMb25saW5lX2NvdW50GAMgASgNKlsKC01lc3NhZ2VLaW5kEhwKGE1FU1NBR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEU1FU1NBR0VfS0lORF9DSEFUEAESFwoTTUVTU0FHRV9LSU5EX1NZU1RFTRACKn4KDVJlc3VtZU91dGNvbWUSHgoaUkVTVU1FX09VVENPTUVfVU5TUEVDSUZJRUQQABIXChNSRVNVTUVfT1VUQ09NRV9MSVZFEAESGgoWUkVTVU1FX09VVENPTUVfUkVTVU1FRBACEhgKFFJFU1VNRV9PVVRDT01FX1JFU0VUEAMyogcKC0NoYXRTZXJ2aWNlEjYKCkNoYXRTdHJlYW0SES5jaGF0LkNoYXRNZXNzYWdlGhEuY2hhdC5DaGF0TWVzc2FnZSgBMAESKgoISm9pbkNoYXQSCi5jaGF0LlVzZXIaEi5jaGF0LkpvaW5SZXNwb25zZRI6CgxTZW5kTWVzc2FnZXMSES5jaGF0LkNoYXRNZXNzYWdlGhUuY2hhdC5NZXNzYWdlUmVzcG9uc2UoARI7Cg5HZXRDaGF0SGlzdG9yeRIULmNoYXQuSGlzdG9yeVJlcXVlc3QaES5jaGF0LkNoYXRNZXNzYWdlMAESLQoHU2Vzc2lvbhIRLmNoYXQuQ2xpZW50RnJhbWUaCy5jaGF0LkV2ZW50KAEwARIyCglTdWJzY3JpYmUSFi5jaGF0LlN1YnNjcmliZVJlcXVlc3QaCy5jaGF0LkV2ZW50MAESLQoEU2VuZBIRLmNoYXQuU2VuZFJlcXVlc3QaEi5jaGF0LlNlbmRSZXNwb25zZRIwCgdIaXN0b3J5EhIuY2hhdC5IaXN0b3J5UXVlcnkaES5jaGF0Lkhpc3RvcnlQYWdlEi0KBFBpbmcSES5jaGF0LlBpbmdSZXF1ZXN0GhIuY2hhdC5QaW5nUmVzcG9uc2USLgoIUmVnaXN0ZXISES5jaGF0LkNyZWRlbnRpYWxzGg8uY2hhdC5BdXRoVG9rZW4SKwoFTG9naW4SES5jaGF0LkNyZWRlbnRpYWxzGg8uY2hhdC5BdXRoVG9rZW4SMwoGTG9nb3V0EhMuY2hhdC5Mb2dvdXRSZXF1ZXN0GhQuY2hhdC5Mb2dvdXRSZXNwb25zZRIzCgZXaG9BbUkSEy5jaGF0Lldob0FtSVJlcXVlc3QaFC5jaGF0Lldob0FtSVJlc3BvbnNlEjwKCUxpc3RSb29tcxIWLmNoYXQuTGlzdFJvb21zUmVxdWVzdBoXLmNoYXQuTGlzdFJvb21zUmVzcG9uc2USPwoKT3BlbkRpcmVjdBIXLmNoYXQuT3BlbkRpcmVjdFJlcXVlc3QaGC5jaGF0Lk9wZW5EaXJlY3RSZXNwb25zZRI5CghTZXRUb3BpYxIVLmNoYXQuU2V0VG9waWNSZXF1ZXN0GhYuY2hhdC5TZXRUb3BpY1Jlc3BvbnNlEkIKC0xpc3RNZW1iZXJzEhguY2hhdC5MaXN0TWVtYmVyc1JlcXVlc3QaGS5jaGF0Lkxpc3RNZW1iZXJzUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * Describes the message chat.ChatMessage.
@@ -106,214 +106,249 @@ export const JoinedSchema = /*@__PURE__*/
   messageDesc(file_chat, 8);
 
 /**
+ * Describes the message chat.Topic.
+ * Use `create(TopicSchema)` to create a new message.
+ */
+export const TopicSchema = /*@__PURE__*/
+  messageDesc(file_chat, 9);
+
+/**
  * Describes the message chat.Left.
  * Use `create(LeftSchema)` to create a new message.
  */
 export const LeftSchema = /*@__PURE__*/
-  messageDesc(file_chat, 9);
+  messageDesc(file_chat, 10);
 
 /**
  * Describes the message chat.Gap.
  * Use `create(GapSchema)` to create a new message.
  */
 export const GapSchema = /*@__PURE__*/
-  messageDesc(file_chat, 10);
+  messageDesc(file_chat, 11);
 
 /**
  * Describes the message chat.SendAck.
  * Use `create(SendAckSchema)` to create a new message.
  */
 export const SendAckSchema = /*@__PURE__*/
-  messageDesc(file_chat, 11);
+  messageDesc(file_chat, 12);
 
 /**
  * Describes the message chat.SendRejected.
  * Use `create(SendRejectedSchema)` to create a new message.
  */
 export const SendRejectedSchema = /*@__PURE__*/
-  messageDesc(file_chat, 12);
+  messageDesc(file_chat, 13);
 
 /**
  * Describes the message chat.Member.
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema = /*@__PURE__*/
-  messageDesc(file_chat, 13);
+  messageDesc(file_chat, 14);
 
 /**
  * Describes the message chat.PresenceEvent.
  * Use `create(PresenceEventSchema)` to create a new message.
  */
 export const PresenceEventSchema = /*@__PURE__*/
-  messageDesc(file_chat, 14);
+  messageDesc(file_chat, 15);
 
 /**
  * Describes the message chat.CaughtUp.
  * Use `create(CaughtUpSchema)` to create a new message.
  */
 export const CaughtUpSchema = /*@__PURE__*/
-  messageDesc(file_chat, 15);
+  messageDesc(file_chat, 16);
 
 /**
  * Describes the message chat.Notice.
  * Use `create(NoticeSchema)` to create a new message.
  */
 export const NoticeSchema = /*@__PURE__*/
-  messageDesc(file_chat, 16);
+  messageDesc(file_chat, 17);
 
 /**
  * Describes the message chat.ClientFrame.
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema = /*@__PURE__*/
-  messageDesc(file_chat, 17);
+  messageDesc(file_chat, 18);
 
 /**
  * Describes the message chat.SessionHello.
  * Use `create(SessionHelloSchema)` to create a new message.
  */
 export const SessionHelloSchema = /*@__PURE__*/
-  messageDesc(file_chat, 18);
+  messageDesc(file_chat, 19);
 
 /**
  * Describes the message chat.JoinRoom.
  * Use `create(JoinRoomSchema)` to create a new message.
  */
 export const JoinRoomSchema = /*@__PURE__*/
-  messageDesc(file_chat, 19);
+  messageDesc(file_chat, 20);
 
 /**
  * Describes the message chat.LeaveRoom.
  * Use `create(LeaveRoomSchema)` to create a new message.
  */
 export const LeaveRoomSchema = /*@__PURE__*/
-  messageDesc(file_chat, 20);
+  messageDesc(file_chat, 21);
 
 /**
  * Describes the message chat.SubscribeRequest.
  * Use `create(SubscribeRequestSchema)` to create a new message.
  */
 export const SubscribeRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 21);
+  messageDesc(file_chat, 22);
 
 /**
  * Describes the message chat.SendRequest.
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 22);
+  messageDesc(file_chat, 23);
 
 /**
  * Describes the message chat.SendResponse.
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 23);
+  messageDesc(file_chat, 24);
 
 /**
  * Describes the message chat.HistoryQuery.
  * Use `create(HistoryQuerySchema)` to create a new message.
  */
 export const HistoryQuerySchema = /*@__PURE__*/
-  messageDesc(file_chat, 24);
+  messageDesc(file_chat, 25);
 
 /**
  * Describes the message chat.HistoryPage.
  * Use `create(HistoryPageSchema)` to create a new message.
  */
 export const HistoryPageSchema = /*@__PURE__*/
-  messageDesc(file_chat, 25);
+  messageDesc(file_chat, 26);
 
 /**
  * Describes the message chat.PingRequest.
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 26);
+  messageDesc(file_chat, 27);
 
 /**
  * Describes the message chat.PingResponse.
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 27);
+  messageDesc(file_chat, 28);
 
 /**
  * Describes the message chat.Credentials.
  * Use `create(CredentialsSchema)` to create a new message.
  */
 export const CredentialsSchema = /*@__PURE__*/
-  messageDesc(file_chat, 28);
+  messageDesc(file_chat, 29);
 
 /**
  * Describes the message chat.AuthToken.
  * Use `create(AuthTokenSchema)` to create a new message.
  */
 export const AuthTokenSchema = /*@__PURE__*/
-  messageDesc(file_chat, 29);
+  messageDesc(file_chat, 30);
 
 /**
  * Describes the message chat.LogoutRequest.
  * Use `create(LogoutRequestSchema)` to create a new message.
  */
 export const LogoutRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 30);
+  messageDesc(file_chat, 31);
 
 /**
  * Describes the message chat.LogoutResponse.
  * Use `create(LogoutResponseSchema)` to create a new message.
  */
 export const LogoutResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 31);
+  messageDesc(file_chat, 32);
 
 /**
  * Describes the message chat.WhoAmIRequest.
  * Use `create(WhoAmIRequestSchema)` to create a new message.
  */
 export const WhoAmIRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 32);
+  messageDesc(file_chat, 33);
 
 /**
  * Describes the message chat.WhoAmIResponse.
  * Use `create(WhoAmIResponseSchema)` to create a new message.
  */
 export const WhoAmIResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 33);
+  messageDesc(file_chat, 34);
 
 /**
  * Describes the message chat.ListRoomsRequest.
  * Use `create(ListRoomsRequestSchema)` to create a new message.
  */
 export const ListRoomsRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 34);
+  messageDesc(file_chat, 35);
 
 /**
  * Describes the message chat.ListRoomsResponse.
  * Use `create(ListRoomsResponseSchema)` to create a new message.
  */
 export const ListRoomsResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 35);
+  messageDesc(file_chat, 36);
 
 /**
  * Describes the message chat.RoomInfo.
  * Use `create(RoomInfoSchema)` to create a new message.
  */
 export const RoomInfoSchema = /*@__PURE__*/
-  messageDesc(file_chat, 36);
+  messageDesc(file_chat, 37);
+
+/**
+ * Describes the message chat.OpenDirectRequest.
+ * Use `create(OpenDirectRequestSchema)` to create a new message.
+ */
+export const OpenDirectRequestSchema = /*@__PURE__*/
+  messageDesc(file_chat, 38);
+
+/**
+ * Describes the message chat.OpenDirectResponse.
+ * Use `create(OpenDirectResponseSchema)` to create a new message.
+ */
+export const OpenDirectResponseSchema = /*@__PURE__*/
+  messageDesc(file_chat, 39);
+
+/**
+ * Describes the message chat.SetTopicRequest.
+ * Use `create(SetTopicRequestSchema)` to create a new message.
+ */
+export const SetTopicRequestSchema = /*@__PURE__*/
+  messageDesc(file_chat, 40);
+
+/**
+ * Describes the message chat.SetTopicResponse.
+ * Use `create(SetTopicResponseSchema)` to create a new message.
+ */
+export const SetTopicResponseSchema = /*@__PURE__*/
+  messageDesc(file_chat, 41);
 
 /**
  * Describes the message chat.ListMembersRequest.
  * Use `create(ListMembersRequestSchema)` to create a new message.
  */
 export const ListMembersRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 37);
+  messageDesc(file_chat, 42);
 
 /**
  * Describes the message chat.ListMembersResponse.
  * Use `create(ListMembersResponseSchema)` to create a new message.
  */
 export const ListMembersResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 38);
+  messageDesc(file_chat, 43);
 
 /**
  * Describes the enum chat.MessageKind.

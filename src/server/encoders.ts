@@ -72,6 +72,14 @@ export const seedEncoder: Encoder = (payload) => {
       );
     case "notice":
       return systemLine(payload.text, payload.timeMs);
+    case "topic":
+      return systemLine(
+        payload.topic === ""
+          ? `${payload.by.username} cleared the topic`
+          : `${payload.by.username} set the topic: ${payload.topic}`,
+        payload.timeMs,
+        payload.room,
+      );
     default:
       return null;
   }
@@ -130,7 +138,13 @@ export const eventEncoder: Encoder = (payload) => {
           lastId: BigInt(payload.lastId),
           epoch: payload.epoch,
           resume: OUTCOMES[payload.resume],
+          topic: payload.topic,
         },
+      });
+    case "topic":
+      return event({
+        case: "topic",
+        value: { room: payload.room, topic: payload.topic, by: member(payload.by) },
       });
     case "caught_up":
       return event({

@@ -8,6 +8,7 @@ import { chatServiceDefinition } from "../wire/grpc-service.ts";
 import { accountService } from "./account-service.ts";
 import { withCallers } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
+import { roomService } from "./room-service.ts";
 import { seedService } from "./seed-service.ts";
 import { sessionService } from "./session-service.ts";
 import { unaryService } from "./unary-service.ts";
@@ -56,6 +57,7 @@ export function createGrpcTransport(
       ...sessionService(context),
       ...unaryService(context),
       ...accountService(context),
+      ...roomService(context),
     }),
   );
 

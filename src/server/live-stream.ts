@@ -14,7 +14,7 @@ export function openLiveStream(
   call: WritableCall & { getPeer(): string },
   encoder: Encoder,
   identity: Identity,
-  options: { skipOwnUser?: boolean } = {},
+  options: { skipOwnUser?: boolean; directMessages?: boolean } = {},
 ): ChatStream {
   context.connections.enter(call);
   const sink = grpcSink(call, encoder, context.logger);

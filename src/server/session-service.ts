@@ -1,8 +1,8 @@
 import type { ServerDuplexStream, ServerWritableStream } from "@grpc/grpc-js";
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
-import { checkRoom } from "../core/limits.ts";
 import { excerpt } from "../core/names.ts";
+import { checkAccess, checkRoom } from "../core/rooms.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
 import type { Caller } from "../core/users.ts";
 import type {
@@ -28,7 +28,7 @@ export function sessionService(context: HandlerContext): Record<string, AuthedHa
   const { chat, logger } = context;
 
   const open = (call: Parameters<typeof openLiveStream>[1], identity: Identity) => {
-    const stream = openLiveStream(context, call, eventEncoder, identity);
+    const stream = openLiveStream(context, call, eventEncoder, identity, { directMessages: true });
     stream.notify({
       type: "welcome",
       identity,
@@ -172,7 +172,9 @@ export function sessionService(context: HandlerContext): Record<string, AuthedHa
             `A subscription can be to at most ${chat.limits.maxRooms} rooms; this asks for ${rooms.length}.`,
           );
         }
-        for (const room of rooms) checkRoom(room.room || DEFAULT_ROOM, chat.limits.maxRoomChars);
+        for (const room of rooms) {
+          checkAccess(identity.userId, room.room || DEFAULT_ROOM, chat.limits.maxRoomChars);
+        }
         stream = open(call, identity);
         for (const room of rooms) await join(stream, room);
       } catch (error) {

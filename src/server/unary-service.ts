@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import type { ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
 import { ChatError } from "../core/chat-error.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
-import type { Caller } from "../core/users.ts";
+import { type Caller, callerId } from "../core/users.ts";
 import {
   type HistoryPage,
   HistoryPageSchema,
@@ -21,28 +21,10 @@ import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
 import { toMessage } from "./encoders.ts";
 import { toMessageId } from "./live-stream.ts";
+import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
 import { toServiceError } from "./status.ts";
 
 const DEFAULT_MEMBERS_PAGE = 100;
-const MAX_MEMBERS_PAGE = 1000;
-
-/** A ListMembers page token: the last member of the page, opaque to clients. */
-function encodeToken(member: Identity): string {
-  return Buffer.from(JSON.stringify([member.username, member.userId])).toString("base64url");
-}
-
-function decodeToken(token: string): Identity {
-  try {
-    const [username, userId] = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-    if (typeof username === "string" && typeof userId === "string") return { username, userId };
-  } catch {
-    // Reported below, in words.
-  }
-  throw new ChatError(
-    "invalid_argument",
-    "The page_token is not one this server gave out; start again with an empty one.",
-  );
-}
 
 /** Our unary calls: Send, History, ListMembers, Ping. */
 export function unaryService(context: HandlerContext): Record<string, AuthedHandler> {
@@ -86,11 +68,11 @@ export function unaryService(context: HandlerContext): Record<string, AuthedHand
 
     async history(
       call: ServerUnaryCall<HistoryQuery, HistoryPage>,
-      _caller: Caller,
+      caller: Caller,
       callback: sendUnaryData<HistoryPage>,
     ) {
       try {
-        const { messages, hasMore } = await chat.history({
+        const { messages, hasMore } = await chat.history(callerId(caller), {
           room: call.request.room || DEFAULT_ROOM,
           limit: call.request.limit,
           beforeId: toMessageId(call.request.beforeId),
@@ -105,27 +87,23 @@ export function unaryService(context: HandlerContext): Record<string, AuthedHand
 
     listMembers(
       call: ServerUnaryCall<ListMembersRequest, ListMembersResponse>,
-      _caller: Caller,
+      caller: Caller,
       callback: sendUnaryData<ListMembersResponse>,
     ) {
       try {
         const { pageSize, pageToken } = call.request;
-        if (pageSize < 0 || pageSize > MAX_MEMBERS_PAGE) {
-          throw new ChatError(
-            "invalid_argument",
-            `A page_size is 1-${MAX_MEMBERS_PAGE} (0 means ${DEFAULT_MEMBERS_PAGE}).`,
-          );
-        }
+        const after = pageToken ? decodePageToken(pageToken) : undefined;
         const page = chat.members(
+          callerId(caller),
           call.request.room || DEFAULT_ROOM,
-          pageSize || DEFAULT_MEMBERS_PAGE,
-          pageToken ? decodeToken(pageToken) : undefined,
+          checkPageSize(pageSize, DEFAULT_MEMBERS_PAGE),
+          after && { username: after[0] ?? "", userId: after[1] ?? "" },
         );
         callback(
           null,
           create(ListMembersResponseSchema, {
             members: page.members,
-            nextPageToken: page.next ? encodeToken(page.next) : "",
+            nextPageToken: page.next ? encodePageToken([page.next.username, page.next.userId]) : "",
             onlineCount: page.onlineCount,
           }),
         );

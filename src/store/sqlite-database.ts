@@ -14,6 +14,8 @@ import type {
   NewMessage,
   RetentionPolicy,
   RoomId,
+  RoomSummary,
+  Store,
   StoredMessage,
   TokenOwner,
   TokenRecord,
@@ -25,6 +27,11 @@ const OPEN_BUSY_TIMEOUT_MS = 150;
 const BUSY_TIMEOUT_MS = 5_000;
 
 const COLUMNS = "room, id, time_ms, user_id, username, text, kind, client_msg_id";
+
+// Every name starting "dm:" sorts below "dm;" (";" follows ":"), and every
+// other name at or above it sorts after them all.
+const DM_PREFIX = "dm:";
+const AFTER_DMS = "dm;";
 
 const ACCOUNT_COLUMNS = "user_id, username, name_key, password_hash, created_ms";
 
@@ -97,6 +104,11 @@ export class MessageDatabase {
   readonly #afterChat: StatementSync;
   readonly #prunedThrough: StatementSync;
   readonly #pruner: Pruner;
+  readonly #roomAfter: StatementSync;
+  readonly #roomFrom: StatementSync;
+  readonly #newestOf: StatementSync;
+  readonly #topicOf: StatementSync;
+  readonly #setTopic: StatementSync;
   readonly #insertAccount: StatementSync;
   readonly #accountByName: StatementSync;
   readonly #insertToken: StatementSync;
@@ -145,6 +157,27 @@ export class MessageDatabase {
     );
     this.#prunedThrough = db.prepare("SELECT pruned_through AS id FROM rooms WHERE room = ?");
     this.#pruner = new Pruner(db, (room) => this.lastId(room));
+    // The next room name: one seek in the messages' primary key, one in
+    // rooms_with_topic. min() of an empty range is NULL, which the outer min()
+    // passes over.
+    const nextRoom = (op: ">" | ">=") =>
+      db.prepare(`
+SELECT min(room) AS room FROM (
+  SELECT min(room) AS room FROM messages WHERE room ${op} ?1
+  UNION ALL
+  SELECT min(room) FROM rooms WHERE room ${op} ?1 AND topic <> ''
+)`);
+    this.#roomAfter = nextRoom(">");
+    this.#roomFrom = nextRoom(">=");
+    this.#newestOf = db.prepare(
+      "SELECT id, time_ms FROM messages WHERE room = ? ORDER BY id DESC LIMIT 1",
+    );
+    this.#topicOf = db.prepare("SELECT topic FROM rooms WHERE room = ?");
+    // pruned_through is left as it is, or 0 for a room retention never touched.
+    this.#setTopic = db.prepare(
+      `INSERT INTO rooms (room, topic) VALUES (?, ?)
+       ON CONFLICT (room) DO UPDATE SET topic = excluded.topic`,
+    );
     // Without a conflict target DO NOTHING covers both user_id and name_key.
     this.#insertAccount = db.prepare(
       `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -252,6 +285,40 @@ export class MessageDatabase {
     return this.#pruner.step(job);
   }
 
+  /**
+   * Walks room names in order, one seek per room from the one before, so a
+   * page costs its rooms rather than the messages. Without `dmsOf` the dm
+   * rooms are passed in one seek; with it each dm room is visited, since a
+   * user's id may be either half of a dm room's name.
+   */
+  listRooms(options: Parameters<Store["listRooms"]>[0]): RoomSummary[] {
+    const { limit, afterRoom, dmsOf } = options;
+    const list: RoomSummary[] = [];
+    let room =
+      afterRoom === undefined
+        ? this.#nextRoom(this.#roomFrom, "")
+        : this.#nextRoom(this.#roomAfter, afterRoom);
+    while (room !== undefined && list.length < limit) {
+      const dm = room.startsWith(DM_PREFIX);
+      if (dm && dmsOf === undefined) {
+        room = this.#nextRoom(this.#roomFrom, AFTER_DMS);
+        continue;
+      }
+      if (!dm || `${room}:`.includes(`:${dmsOf}:`)) list.push(this.#summary(room));
+      room = this.#nextRoom(this.#roomAfter, room);
+    }
+    return list;
+  }
+
+  setTopic(room: RoomId, topic: string): void {
+    this.#setTopic.run(room, topic);
+  }
+
+  topic(room: RoomId): string {
+    const row = this.#topicOf.get(room);
+    return row ? String(row.topic) : "";
+  }
+
   /** False, storing nothing, when the account's userId or nameKey is taken. */
   createAccount(account: Account): boolean {
     const { changes } = this.#insertAccount.run(
@@ -315,6 +382,21 @@ export class MessageDatabase {
     return {
       message: { room, id, timeMs, userId, username, text, kind, clientMsgId },
       duplicate: false,
+    };
+  }
+
+  #nextRoom(statement: StatementSync, bound: RoomId): RoomId | undefined {
+    const room = statement.get(bound)?.room;
+    return typeof room === "string" ? room : undefined;
+  }
+
+  #summary(room: RoomId): RoomSummary {
+    const newest = this.#newestOf.get(room);
+    return {
+      room,
+      lastId: newest ? Number(newest.id) : 0,
+      lastTimeMs: newest ? Number(newest.time_ms) : 0,
+      topic: this.topic(room),
     };
   }
 

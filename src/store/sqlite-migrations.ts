@@ -86,6 +86,18 @@ CREATE INDEX tokens_expires_ms ON tokens (expires_ms);
       );
     },
   },
+  {
+    // A room may now have a topic, kept in its `rooms` row beside
+    // pruned_through. The partial index lets a room list seek the next room
+    // with a topic; without it each step would walk every row retention
+    // left behind with no topic.
+    version: 4,
+    apply: (db) =>
+      db.exec(`
+ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+CREATE INDEX rooms_with_topic ON rooms (room) WHERE topic <> '';
+`),
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -10,6 +10,8 @@ import type {
   NewMessage,
   RetentionPolicy,
   RoomId,
+  RoomSummary,
+  Store,
   StoredMessage,
   TokenOwner,
   TokenRecord,
@@ -60,6 +62,13 @@ export type Request =
       /** Tokens that expire at or before this time are deleted too. */
       readonly nowMs: number;
     }
+  | {
+      readonly id: number;
+      readonly op: "listRooms";
+      readonly options: Parameters<Store["listRooms"]>[0];
+    }
+  | { readonly id: number; readonly op: "setTopic"; readonly room: RoomId; readonly topic: string }
+  | { readonly id: number; readonly op: "topic"; readonly room: RoomId }
   | { readonly id: number; readonly op: "createAccount"; readonly account: Account }
   | { readonly id: number; readonly op: "accountByName"; readonly nameKey: string }
   | { readonly id: number; readonly op: "saveToken"; readonly token: TokenRecord }
@@ -79,6 +88,9 @@ export interface Results {
   after: AfterPage;
   lastId: MessageId;
   prune: number;
+  listRooms: RoomSummary[];
+  setTopic: undefined;
+  topic: string;
   createAccount: boolean;
   accountByName: Account | undefined;
   saveToken: undefined;

@@ -10,10 +10,12 @@ import type {
   NewMessage,
   RetentionPolicy,
   RoomId,
+  RoomSummary,
   Store,
   StoredMessage,
   TokenOwner,
   TokenRecord,
+  UserId,
 } from "./store.ts";
 
 /** The shortest time between two groups sent to the worker, in ms (the default). */
@@ -219,6 +221,24 @@ export class SqliteStore implements Store {
       );
     }
     return this.#call({ op: "prune", policy: { maxPerRoom, olderThanMs }, nowMs: this.#now() });
+  }
+
+  listRooms(options: {
+    readonly limit: number;
+    readonly afterRoom?: RoomId;
+    readonly dmsOf?: UserId;
+  }): Promise<RoomSummary[]> {
+    // Only these fields cross: anything else on the caller's object might not clone.
+    const { limit, afterRoom, dmsOf } = options;
+    return this.#call({ op: "listRooms", options: { limit, afterRoom, dmsOf } });
+  }
+
+  setTopic(room: RoomId, topic: string): Promise<void> {
+    return this.#call({ op: "setTopic", room, topic });
+  }
+
+  topic(room: RoomId): Promise<string> {
+    return this.#call({ op: "topic", room });
   }
 
   // Account calls go one by one, not grouped like appends: they are rare.

@@ -114,6 +114,15 @@ function handle(db: MessageDatabase, request: Request): void {
     case "prune":
       prune(db, request);
       break;
+    case "listRooms":
+      reply(request.id, () => db.listRooms(request.options));
+      break;
+    case "setTopic":
+      reply(request.id, () => db.setTopic(request.room, request.topic));
+      break;
+    case "topic":
+      reply(request.id, () => db.topic(request.room));
+      break;
     case "createAccount":
       reply(request.id, () => db.createAccount(request.account));
       break;

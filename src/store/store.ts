@@ -62,6 +62,17 @@ export interface RetentionPolicy {
   readonly maxPerRoom?: number;
 }
 
+/** One room as a room list shows it. */
+export interface RoomSummary {
+  readonly room: RoomId;
+  /** The newest message id; 0 when the room has none (only a topic). */
+  readonly lastId: MessageId;
+  /** When the newest message was stored (ms since the Unix epoch); 0 when none. */
+  readonly lastTimeMs: number;
+  /** "" when none was set. */
+  readonly topic: string;
+}
+
 /** A registered user, as the store keeps it. */
 export interface Account {
   /** Assigned by the caller ("a-" + random), never reused. */
@@ -140,6 +151,21 @@ export interface Store {
    * deletes every token whose expiresMs is at or before the store's clock now.
    */
   prune(policy: RetentionPolicy): Promise<number>;
+  /**
+   * Every room that has a stored message or a topic, sorted by name; at most
+   * `limit`, after `afterRoom` (exclusive) when given. Rooms whose name starts
+   * with "dm:" are included only when `dmsOf` is given and the name contains
+   * it (as ":" + dmsOf, at the end or followed by ":").
+   */
+  listRooms(options: {
+    readonly limit: number;
+    readonly afterRoom?: RoomId;
+    readonly dmsOf?: UserId;
+  }): Promise<RoomSummary[]>;
+  /** Sets a room's topic ("" clears it). */
+  setTopic(room: RoomId, topic: string): Promise<void>;
+  /** A room's topic; "" when none. */
+  topic(room: RoomId): Promise<string>;
   /** Stores a new account; resolves false, storing nothing, when its nameKey or userId is taken. */
   createAccount(account: Account): Promise<boolean>;
   /** The account with this nameKey, if any. */
