@@ -252,3 +252,49 @@ test("line mode: /register asks for a password it never prints, saves the token 
     config.remove();
   }
 });
+
+test("line mode: rooms, topics, who, and a direct message, each line naming its room", async () => {
+  const lena = spawnCli(["client", "--server", server.address, "--name", "lena2"]);
+  const max = spawnCli(["client", "--server", server.address, "--name", "max", "--room", "#dev"]);
+  const type = (cli: typeof lena, line: string) => cli.child.stdin.write(`${line}\n`);
+  try {
+    await lena.waitForLine("Server: Welcome to the chat, lena2!");
+    await max.waitForLine("Server: Welcome to the chat, max!");
+    await max.waitForLine(/^(No messages yet\.|Last \d+ messages:)$/);
+    type(lena, "/join #dev");
+    await lena.waitForLine(/^(No messages yet\.|Last \d+ messages:)$/);
+    // Two rooms open now: lena's lines name their room; max has one room open.
+    type(lena, "hello dev");
+    await max.waitForLine(new RegExp(`^${TIME} lena2: hello dev$`));
+    type(lena, "/topic Deploy day");
+    await max.waitForLine("lena2 set the topic: Deploy day");
+    type(max, "/topic");
+    await max.waitForLine("Topic of #dev: Deploy day");
+    type(max, "/who");
+    await max.waitForLine(/^Online in #dev \(2\): (lena2, max|max, lena2)$/);
+    type(lena, "/rooms");
+    await lena.waitForLine(/^#dev {2}2 online, \d+ messages - Deploy day$/);
+
+    type(lena, "/msg max psst");
+    await max.waitForLine(new RegExp(`^${TIME} @lena2 lena2: psst$`));
+    type(max, "/msg lena2 back at you");
+    await lena.waitForLine(new RegExp(`^${TIME} @max max: back at you$`));
+
+    const obs = await observer("obs2");
+    type(lena, "/switch lobby");
+    type(lena, "in the lobby");
+    await nextMatching(obs.events, isText("in the lobby"), "lena's lobby line");
+    type(lena, "/leave #dev");
+    await lena.waitForLine("You left #dev.");
+    type(lena, "/switch dev");
+    await lena.waitForLine("No open room is called dev.");
+    type(lena, "exit");
+    type(max, "exit");
+    assert.equal(await within(lena.exited, 5_000, "lena to exit"), 0);
+    assert.equal(await within(max.exited, 5_000, "max to exit"), 0);
+    obs.client.close();
+  } finally {
+    lena.child.kill();
+    max.child.kill();
+  }
+});

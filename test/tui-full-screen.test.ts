@@ -244,6 +244,30 @@ test("/register asks for the password on a masked input line, then chats as the 
   assert.match(event.type === "message" ? event.message.userId : "", /^a-/);
 });
 
+test("rooms: /join opens one, Alt+1 switches back, unread and mention counts move, Ctrl+N shows it", async () => {
+  await tmux("send-keys", "-t", PANE, "-l", "/join #side");
+  await tmux("send-keys", "-t", PANE, "Enter");
+  await waitForScreen(
+    "the new room shown",
+    (t) => / 2:#side$/m.test(t) && t.includes("No messages yet."),
+  );
+  await tmux("send-keys", "-t", PANE, "M-1");
+  await waitForScreen(
+    "the lobby again",
+    (t) => t.includes("bob: back at the bottom") && !t.includes("No messages yet."),
+  );
+  await session.join("side");
+  await session.send("side news", { room: "side" });
+  const unread = await waitForScreen("an unread count", (t) => / 2:#side\(1\)$/m.test(t));
+  assert.ok(!unread.includes("side news"), "a message of another room is shown in the lobby");
+  await session.send("hey alice, look", { room: "side" });
+  await waitForScreen("a mention", (t) => / 2:#side\(2!\)$/m.test(t));
+  await tmux("send-keys", "-t", PANE, "C-n");
+  const side = await waitForScreen("the side room", (t) => t.includes("bob: side news"));
+  assert.match(side, / 2:#side$/m, "the counts clear once the room is shown");
+  assert.match(side, /bob: hey alice, look$/m);
+});
+
 test("Ctrl+C quits cleanly and gives the terminal back", async () => {
   await tmux("send-keys", "-t", PANE, "C-c");
   await nextMatching(events, isPresence("alice", false), "the server to announce that alice left");

@@ -12,6 +12,7 @@ interface ClientFlags {
   server: string;
   name?: string;
   line?: boolean;
+  room: string;
   token?: string;
   tls?: boolean;
   ca?: string;
@@ -32,6 +33,9 @@ export function addClientCommand(program: Command): void {
       new Option("--name <name>", "your username (asked for when missing)").env("GRPC_CHAT_NAME"),
     )
     .option("--line", "line mode even on a terminal")
+    .addOption(
+      new Option("--room <room>", "the room to show first").env("GRPC_CHAT_ROOM").default("lobby"),
+    )
     .addOption(
       new Option(
         "--token <token>",
@@ -68,6 +72,7 @@ export function addClientCommand(program: Command): void {
       const controllerFor = (view: ChatView) =>
         new ChatController(client, view, {
           onToken: (newToken) => saveToken(options.server, newToken),
+          room: options.room.replace(/^#/, ""),
         });
       let code: number;
       try {

@@ -260,6 +260,9 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
         this.#checkLive();
         break;
       case "joined": {
+        // A room the server brought us into (a direct message): kept from
+        // now on, and resumed like any other after a reconnect.
+        if (!this.#rooms.has(event.room)) this.#track({ room: event.room });
         const at = this.#rooms.get(event.room);
         if (!at) return;
         at.epoch = event.epoch;

@@ -1,16 +1,18 @@
-import { status } from "@grpc/grpc-js";
 import type { BackoffOptions } from "../client/backoff.ts";
 import { type ChatClient, ChatClientError, type ChatLine } from "../client/chat-client.ts";
-import { type ConnectionState, LiveChat, type LiveEvent } from "../client/live-chat.ts";
+import { type ConnectionState, LiveChat } from "../client/live-chat.ts";
 import { DEFAULT_ROOM } from "../core/types.ts";
-import { presenceText } from "../wire/presence-text.ts";
-import { HELP, parseCommand } from "./commands.ts";
+import { type Command, HELP, parseCommand } from "./commands.ts";
+import { EventDisplay } from "./event-display.ts";
+import { type RoomTab, RoomTabs } from "./room-tabs.ts";
 
 export type { ConnectionState } from "../client/live-chat.ts";
+export type { RoomTab } from "./room-tabs.ts";
 
 /** One thing for a view to show. */
 export type DisplayItem =
-  | { readonly kind: "message"; readonly line: ChatLine }
+  /** A message; `mention` when it names the user. */
+  | { readonly kind: "message"; readonly line: ChatLine; readonly mention?: boolean }
   /**
    * A message the user sent: `pending` until the server has stored it. The
    * same `key` comes again once it is stored, to replace the pending one.
@@ -21,8 +23,14 @@ export type DisplayItem =
       readonly line: ChatLine;
       readonly pending: boolean;
     }
-  | { readonly kind: "info"; readonly text: string }
-  | { readonly kind: "error"; readonly text: string };
+  /** About one room when `room` is set (shown with it), else about the chat. */
+  | { readonly kind: "info"; readonly text: string; readonly room?: string }
+  | { readonly kind: "error"; readonly text: string; readonly room?: string };
+
+/** The room an item belongs to; undefined for one about the whole chat. */
+export function itemRoom(item: DisplayItem): string | undefined {
+  return item.kind === "message" || item.kind === "sent" ? item.line.room : item.room;
+}
 
 /** What a view (line mode, full screen) gives the controller. */
 export interface ChatView {
@@ -32,12 +40,16 @@ export interface ChatView {
   prepend?(items: readonly DisplayItem[]): void;
   /** Reads a password without showing it; undefined when the user cancels. */
   askSecret(prompt: string): Promise<string | undefined>;
+  /** The open rooms, in order, and the one shown. */
+  setRooms(rooms: readonly RoomTab[], current: string): void;
 }
 
 export interface ChatControllerOptions {
   readonly backoff?: Partial<BackoffOptions>;
   /** A login gave a new token (undefined: logged out): keep it for next time. */
   readonly onToken?: (token: string | undefined) => void;
+  /** The room to show first. Default "lobby". */
+  readonly room?: string;
 }
 
 const HISTORY_ON_START = 5;
@@ -57,14 +69,39 @@ export class ChatController {
   #live: LiveChat | undefined;
   #batch: string[] | undefined;
   #sentCount = 0;
-  /** The oldest message id shown, for loading older history; 0 when none. */
-  #oldestId = 0;
-  #olderExhausted = false;
+  readonly #tabs = new RoomTabs();
+  readonly #display: EventDisplay;
+  /** Our public id and name, from the server: what our own messages carry. */
+  #self = { userId: "", username: "" };
 
   constructor(client: ChatClient, view: ChatView, options: ChatControllerOptions = {}) {
     this.client = client;
     this.#view = view;
     this.#options = options;
+    this.#display = new EventDisplay({
+      tabs: this.#tabs,
+      self: () => this.#self,
+      show: (item) => this.#view.show(item),
+      tabsChanged: () => this.#publishTabs(),
+      lookUpPeer: (room) => void this.#lookUpPeer(room),
+    });
+  }
+
+  /** The room shown; sends go there. */
+  get currentRoom(): string {
+    return this.#tabs.current;
+  }
+
+  /** Shows the open room at 1-based `position` (Alt+1..9). */
+  switchTo(position: number): void {
+    const room = this.#tabs.at(position);
+    if (room !== undefined && this.#tabs.show(room)) this.#publishTabs();
+  }
+
+  /** Shows the next (1) or previous (-1) open room (Ctrl+N / Ctrl+P). */
+  cycle(steps: number): void {
+    this.#tabs.cycle(steps);
+    this.#publishTabs();
   }
 
   /**
@@ -77,10 +114,15 @@ export class ChatController {
     this.#view.setState({ kind: "connecting" });
     const greeting = await this.client.join();
     this.#view.show({ kind: "info", text: `Server: ${greeting}` });
-    const newest = await this.#showHistory(HISTORY_ON_START);
+    const me = await this.client.whoAmI();
+    this.#self = { userId: me.userId, username: me.username };
+    const room = this.#options.room ?? DEFAULT_ROOM;
+    this.#tabs.open(room, `#${room}`, true);
+    this.#publishTabs();
+    const newest = await this.#showHistory(room, HISTORY_ON_START);
     const live = new LiveChat(this.client, {
       // After the messages just shown, so none is missed or shown twice.
-      rooms: [{ room: DEFAULT_ROOM, resumeAfterId: newest }],
+      rooms: [{ room, resumeAfterId: newest }],
       ...(this.#options.backoff ? { backoff: this.#options.backoff } : {}),
     });
     this.#live = live;
@@ -99,51 +141,9 @@ export class ChatController {
         if (event.state.kind === "offline") return event.state.reason;
         continue;
       }
-      this.#showEvent(event);
+      this.#display.event(event);
     }
     return "The chat was closed.";
-  }
-
-  #showEvent(event: Exclude<LiveEvent, { type: "state" }>): void {
-    switch (event.type) {
-      case "message":
-        this.#noteShown(event.message.id);
-        this.#view.show({ kind: "message", line: event.message });
-        return;
-      case "presence": {
-        const timeMs = Date.now();
-        for (const [users, online] of [
-          [event.left, false],
-          [event.joined, true],
-        ] as const) {
-          if (users.length === 0) continue;
-          const text = presenceText(
-            users.map((u) => u.username),
-            online,
-          );
-          this.#view.show({ kind: "message", line: systemLine(event.room, text, timeMs) });
-        }
-        return;
-      }
-      case "joined":
-        if (event.resume === "reset") {
-          this.#info(
-            "The server's history does not go back to where this client left off (it was reset, or this is another server); showing new messages from here.",
-          );
-        }
-        return;
-      case "gap":
-        this.#info(
-          `${event.toId - event.fromId + 1} messages are no longer on the server (removed by its retention) and cannot be shown.`,
-        );
-        return;
-      case "left":
-        if (event.code !== status.OK) this.#error(`Not in ${event.room}: ${event.reason}`);
-        return;
-      case "notice":
-        this.#info(`Server: ${event.text}`);
-        return;
-    }
   }
 
   /** Handles one typed line. Resolves to false when the user asked to leave. */
@@ -165,7 +165,16 @@ export class ChatController {
         this.#send(command.text);
         return true;
       case "history":
-        await this.#showHistory(command.count);
+        if (this.#inRoom()) await this.#showHistory(this.#tabs.current, command.count);
+        return true;
+      case "join":
+      case "leave":
+      case "switch":
+      case "rooms":
+      case "who":
+      case "topic":
+      case "msg":
+        await this.#roomCommand(command);
         return true;
       case "batch":
         this.#batch = [];
@@ -203,21 +212,24 @@ export class ChatController {
     }
   }
 
-  /** Loads the page of history before the oldest message shown (full screen's Page Up). */
+  /** Loads the page of the shown room's history before its oldest message shown (Page Up). */
   async loadOlder(): Promise<void> {
-    if (this.#olderExhausted || !this.#view.prepend) return;
+    const room = this.#tabs.current;
+    const { oldestId, exhausted } = this.#tabs.older(room);
+    if (exhausted || !this.#view.prepend) return;
     try {
       const { messages, hasMore } = await this.client.history({
+        room,
         limit: OLDER_PAGE,
         includeSystem: true,
-        ...(this.#oldestId > 0 ? { beforeId: this.#oldestId } : {}),
+        ...(oldestId > 0 ? { beforeId: oldestId } : {}),
       });
       const items: DisplayItem[] = messages.map((line) => ({ kind: "message", line }));
       if (!hasMore) {
-        this.#olderExhausted = true;
-        items.unshift({ kind: "info", text: "The beginning of the history." });
+        this.#tabs.exhausted(room);
+        items.unshift({ kind: "info", room, text: "The beginning of the history." });
       }
-      for (const line of messages) this.#noteShown(line.id);
+      for (const line of messages) this.#tabs.noteShown(room, line.id);
       this.#view.prepend(items);
     } catch (error) {
       this.#error(`Older messages failed: ${ChatClientError.from(error).message}`);
@@ -246,42 +258,142 @@ export class ChatController {
     this.#view.show({ kind: "error", text });
   }
 
-  #noteShown(id: number): void {
-    if (id > 0 && (this.#oldestId === 0 || id < this.#oldestId)) this.#oldestId = id;
+  async #roomCommand(command: Command): Promise<void> {
+    const live = this.#live;
+    if (!live) return;
+    try {
+      switch (command.kind) {
+        case "join":
+          return await this.#enter(command.room, `#${command.room}`);
+        case "leave": {
+          const room = command.room ?? this.#tabs.current;
+          if (!this.#tabs.has(room)) return this.#error(`You are not in ${room}.`);
+          const label = this.#tabs.label(room);
+          live.leave(room);
+          this.#tabs.close(room);
+          this.#publishTabs();
+          return this.#info(`You left ${label}.`);
+        }
+        case "switch": {
+          const room = this.#tabs.find(command.name);
+          if (room === undefined) return this.#error(`No open room is called ${command.name}.`);
+          this.#tabs.show(room);
+          return this.#publishTabs();
+        }
+        case "rooms": {
+          const { rooms } = await this.client.listRooms();
+          this.#info(rooms.length === 0 ? "No rooms yet." : `${rooms.length} rooms:`);
+          for (const r of rooms) {
+            const name = r.peer ? `@${r.peer.username || "?"}` : `#${r.room}`;
+            const topic = r.topic ? ` - ${r.topic}` : "";
+            this.#info(`${name}  ${r.online} online, ${r.lastId} messages${topic}`);
+          }
+          return;
+        }
+        case "who": {
+          if (!this.#inRoom()) return;
+          const room = this.#tabs.current;
+          const { members, onlineCount } = await this.client.listMembers({ room });
+          const names = members.map((m) => m.username).join(", ");
+          const more =
+            onlineCount > members.length ? ` and ${onlineCount - members.length} more` : "";
+          return this.#info(
+            `Online in ${this.#tabs.label(room)} (${onlineCount}): ${names}${more}`,
+          );
+        }
+        case "topic": {
+          if (!this.#inRoom()) return;
+          const room = this.#tabs.current;
+          if (command.text !== undefined) return await this.client.setTopic(room, command.text);
+          const topic = this.#display.topic(room);
+          return this.#info(
+            topic ? `Topic of ${this.#tabs.label(room)}: ${topic}` : "No topic is set.",
+          );
+        }
+        case "msg": {
+          const { room, peer } = await this.client.openDirect(command.name);
+          await this.#enter(room, `@${peer.username}`);
+          return this.#send(command.text, room);
+        }
+      }
+    } catch (error) {
+      this.#error(ChatClientError.from(error).message);
+    }
+  }
+
+  /**
+   * Opens a room and shows it: its last few messages, then live from just
+   * after them. An open room is only shown.
+   */
+  async #enter(room: string, label: string): Promise<void> {
+    const live = this.#live;
+    if (!live) return;
+    if (this.#tabs.has(room)) {
+      this.#tabs.open(room, label, true);
+      return this.#publishTabs();
+    }
+    // Asked first: a room this user may not use says so here, before a tab opens.
+    await this.client.history({ room, limit: 1 });
+    this.#tabs.open(room, label, true);
+    this.#publishTabs();
+    const newest = await this.#showHistory(room, HISTORY_ON_START);
+    live.join(newest === undefined ? { room } : { room, resumeAfterId: newest });
+  }
+
+  /** Names a direct-message tab after the other user, from the room list. */
+  async #lookUpPeer(room: string): Promise<void> {
+    try {
+      const { rooms } = await this.client.listRooms();
+      const peer = rooms.find((r) => r.room === room)?.peer?.username;
+      if (peer && this.#tabs.label(room) === "@…") {
+        this.#tabs.open(room, `@${peer}`, false);
+        this.#publishTabs();
+      }
+    } catch {
+      // The tab keeps "@…" until a message from them names it.
+    }
+  }
+
+  #publishTabs(): void {
+    this.#view.setRooms(this.#tabs.list(), this.#tabs.current);
+  }
+
+  #inRoom(): boolean {
+    if (this.#tabs.current !== "") return true;
+    this.#error("You are in no room: /join one.");
+    return false;
   }
 
   /** Queued with the live chat, which sends it now or once reconnected; shown pending until stored. */
-  #send(text: string): void {
+  #send(text: string, room = this.#tabs.current): void {
     const live = this.#live;
-    if (!live) return;
+    if (!live || !this.#inRoom()) return;
     const key = `sent-${this.#sentCount++}`;
     const line = (id: number, timeMs: number): ChatLine => ({
-      room: DEFAULT_ROOM,
+      room,
       id,
       timeMs,
-      userId: this.client.userId,
-      username: this.client.username,
+      userId: this.#self.userId,
+      username: this.#self.username || this.client.username,
       text,
       system: false,
       clientMsgId: "",
     });
     this.#view.show({ kind: "sent", key, line: line(0, Date.now()), pending: true });
-    live.send(text, DEFAULT_ROOM).then(
+    live.send(text, room).then(
       (ack) =>
         this.#view.show({ kind: "sent", key, line: line(ack.id, ack.timeMs), pending: false }),
       (error) => this.#error(`Not sent: ${ChatClientError.from(error).message}`),
     );
   }
 
-  /** Shows the newest `count` messages; resolves to the newest id shown (0: none; undefined: failed). */
-  async #showHistory(count: number): Promise<number | undefined> {
+  /** Shows a room's newest `count` messages; resolves to the newest id shown (0: none; undefined: failed). */
+  async #showHistory(room: string, count: number): Promise<number | undefined> {
     try {
-      const { messages } = await this.client.history({ limit: count, includeSystem: true });
-      this.#info(messages.length === 0 ? "No messages yet." : `Last ${messages.length} messages:`);
-      for (const line of messages) {
-        this.#noteShown(line.id);
-        this.#view.show({ kind: "message", line });
-      }
+      const { messages } = await this.client.history({ room, limit: count, includeSystem: true });
+      const text = messages.length === 0 ? "No messages yet." : `Last ${messages.length} messages:`;
+      this.#view.show({ kind: "info", room, text });
+      for (const line of messages) this.#display.message(line);
       return messages.at(-1)?.id ?? 0;
     } catch (error) {
       this.#error(`History failed: ${ChatClientError.from(error).message}`);
@@ -337,17 +449,4 @@ export class ChatController {
       this.#error(`Ping failed: ${ChatClientError.from(error).message}`);
     }
   }
-}
-
-function systemLine(room: string, text: string, timeMs: number): ChatLine {
-  return {
-    room,
-    id: 0,
-    timeMs,
-    userId: "system",
-    username: "System",
-    text,
-    system: true,
-    clientMsgId: "",
-  };
 }

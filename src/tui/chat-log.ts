@@ -1,4 +1,10 @@
-import type { ChatView, ConnectionState, DisplayItem } from "./chat-controller.ts";
+import {
+  type ChatView,
+  type ConnectionState,
+  type DisplayItem,
+  itemRoom,
+  type RoomTab,
+} from "./chat-controller.ts";
 
 /** A shown item with a number that stays its own while older items are dropped. */
 export interface LoggedItem {
@@ -9,11 +15,14 @@ export interface LoggedItem {
 export interface ChatLogSnapshot {
   readonly items: readonly LoggedItem[];
   readonly state: ConnectionState;
+  readonly rooms: readonly RoomTab[];
+  /** The room shown: items of other rooms wait in the log. */
+  readonly current: string;
   /** Set while the controller waits for a password: the input line is masked and answers it. */
   readonly secretPrompt?: string;
 }
 
-/** How many items a full-screen client keeps, besides older pages it loaded; older ones are dropped. */
+/** How many items a full-screen client keeps per room, besides older pages it loaded; older ones are dropped. */
 export const MAX_ITEMS = 1000;
 /** Older pages loaded with Page Up can raise the limit up to this. */
 const MAX_LOADED = 10_000;
@@ -26,7 +35,7 @@ const MAX_LOADED = 10_000;
 export class ChatLog implements ChatView {
   #limit: number;
   readonly #listeners = new Set<() => void>();
-  #snapshot: ChatLogSnapshot = { items: [], state: { kind: "connecting" } };
+  #snapshot: ChatLogSnapshot = { items: [], state: { kind: "connecting" }, rooms: [], current: "" };
   #nextSeq = 0;
   #secret: ((value: string | undefined) => void) | undefined;
 
@@ -46,7 +55,14 @@ export class ChatLog implements ChatView {
         return;
       }
     }
-    const kept = items.slice(Math.max(0, items.length - this.#limit + 1));
+    // Each room keeps its own `limit` newest items: a busy room never pushes
+    // a quiet one's scrollback out.
+    const room = itemRoom(item);
+    let kept: readonly LoggedItem[] = items;
+    if (items.filter((i) => itemRoom(i.item) === room).length >= this.#limit) {
+      const oldest = items.findIndex((i) => itemRoom(i.item) === room);
+      kept = [...items.slice(0, oldest), ...items.slice(oldest + 1)];
+    }
     this.#update({ ...this.#snapshot, items: [...kept, { seq: this.#nextSeq++, item }] });
   }
 
@@ -74,6 +90,10 @@ export class ChatLog implements ChatView {
     const { secretPrompt: _, ...rest } = this.#snapshot;
     this.#update(rest);
     resolve?.(value);
+  }
+
+  setRooms(rooms: readonly RoomTab[], current: string): void {
+    this.#update({ ...this.#snapshot, rooms, current });
   }
 
   setState(state: ConnectionState): void {

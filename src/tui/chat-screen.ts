@@ -1,6 +1,13 @@
 import { Box, Text, useInput, useStdout } from "ink";
-import { createElement as h, useEffect, useRef, useState, useSyncExternalStore } from "react";
-import type { ConnectionState } from "./chat-controller.ts";
+import {
+  createElement as h,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from "react";
+import { type ConnectionState, itemRoom, type RoomTab } from "./chat-controller.ts";
 import type { ChatLog, LoggedItem } from "./chat-log.ts";
 import { describeState, inert } from "./format.ts";
 import { ItemLine } from "./item-line.ts";
@@ -14,6 +21,10 @@ export interface ChatScreenProps {
   readonly onQuit: () => void;
   /** Page Up at the top of the scrollback: load older messages. */
   readonly onLoadOlder: () => void;
+  /** Alt+1..9: show the open room at that position. */
+  readonly onSwitch: (position: number) => void;
+  /** Ctrl+N / Ctrl+P: show the next or previous open room. */
+  readonly onCycle: (steps: number) => void;
 }
 
 // A badge reads in light and dark terminal themes alike.
@@ -49,15 +60,31 @@ export function ChatScreen({
   onSubmit,
   onQuit,
   onLoadOlder,
+  onSwitch,
+  onCycle,
 }: ChatScreenProps) {
-  const { items, state, secretPrompt } = useSyncExternalStore(log.subscribe, log.snapshot);
+  const snapshot = useSyncExternalStore(log.subscribe, log.snapshot);
+  const { state, secretPrompt, rooms, current } = snapshot;
+  // The shown room's items, and those about the whole chat.
+  const items = useMemo(
+    () =>
+      snapshot.items.filter((i) => {
+        const room = itemRoom(i.item);
+        return room === undefined || room === current;
+      }),
+    [snapshot.items, current],
+  );
   const rows = useTerminalRows();
-  const paneHeight = Math.max(1, rows - 3);
+  const paneHeight = Math.max(1, rows - 4);
   const [text, setText] = useState("");
   // Several keys can arrive in one batch, before React re-renders with new state.
   const draft = useRef("");
   // The seq of the newest item shown while scrolled back; undefined follows new messages.
-  const [anchor, setAnchor] = useState<number | undefined>(undefined);
+  // Scrolled back in one room; another room is shown at its newest.
+  const [anchorAt, setAnchorAt] = useState<{ room: string; seq: number } | undefined>(undefined);
+  const anchor = anchorAt?.room === current ? anchorAt.seq : undefined;
+  const setAnchor = (seq: number | undefined) =>
+    setAnchorAt(seq === undefined ? undefined : { room: current, seq });
   const first = items[0]?.seq ?? 0;
   // Scrolled to the top, the pane is still full: the oldest items fill it.
   const minEnd = Math.min(items.length, paneHeight);
@@ -69,6 +96,8 @@ export function ChatScreen({
     setAnchor(newEnd >= items.length ? undefined : items[Math.max(minEnd, newEnd) - 1]?.seq);
 
   useInput((input, key) => {
+    if (key.meta && /^[1-9]$/.test(input)) return onSwitch(Number(input));
+    if (key.ctrl && (input === "n" || input === "p")) return onCycle(input === "n" ? 1 : -1);
     // Half a page of items: long items take several rows, so a whole page could skip some.
     const page = Math.max(1, Math.floor(paneHeight / 2));
     if (key.pageUp) {
@@ -97,6 +126,7 @@ export function ChatScreen({
     Box,
     { flexDirection: "column", height: rows - 1 },
     h(MessagePane, { items: items.slice(Math.max(0, end - paneHeight), end), height: paneHeight }),
+    h(RoomBar, { rooms, current }),
     h(StatusLine, { server, username, state, newer: items.length - end }),
     secretPrompt === undefined
       ? h(InputLine, { prompt: "> ", text })
@@ -111,6 +141,31 @@ function MessagePane({ items, height }: { items: readonly LoggedItem[]; height: 
     Box,
     { flexDirection: "column", justifyContent: "flex-end", overflow: "hidden", height },
     items.map(({ seq, item }) => h(ItemLine, { key: seq, item })),
+  );
+}
+
+/** The open rooms, always in view: number, name, unread count, "!" for mentions of you. */
+function RoomBar({ rooms, current }: { rooms: readonly RoomTab[]; current: string }) {
+  return h(
+    Box,
+    null,
+    h(
+      Text,
+      { wrap: "truncate-end" },
+      ...rooms.flatMap((tab, index) => {
+        const count = tab.unread > 0 ? `(${tab.unread}${tab.mentions > 0 ? "!" : ""})` : "";
+        const text = ` ${index + 1}:${inert(tab.label)}${count} `;
+        const style =
+          tab.room === current
+            ? { inverse: true, bold: true }
+            : tab.mentions > 0
+              ? { color: "yellow", bold: true }
+              : tab.unread > 0
+                ? { bold: true }
+                : { dimColor: true };
+        return [h(Text, { key: tab.room, ...style }, text)];
+      }),
+    ),
   );
 }
 

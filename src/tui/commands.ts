@@ -7,6 +7,13 @@ export type Command =
   | { readonly kind: "ping" }
   | { readonly kind: "register" | "login"; readonly name: string | undefined }
   | { readonly kind: "logout" }
+  | { readonly kind: "join"; readonly room: string }
+  | { readonly kind: "leave"; readonly room: string | undefined }
+  | { readonly kind: "switch"; readonly name: string }
+  | { readonly kind: "rooms" }
+  | { readonly kind: "who" }
+  | { readonly kind: "topic"; readonly text: string | undefined }
+  | { readonly kind: "msg"; readonly name: string; readonly text: string }
   | { readonly kind: "whoami" }
   | { readonly kind: "help" }
   | { readonly kind: "quit" }
@@ -17,7 +24,12 @@ export const DEFAULT_HISTORY = 10;
 export const MAX_HISTORY = 1000;
 
 export const HELP = [
-  "Type a message and press Enter to send it to everyone else.",
+  "Type a message and press Enter to send it to the room shown.",
+  "/join #room   enter a room (created if new) and show it; /leave [#room] leaves",
+  "/msg name text  a direct message: opens a private room with name and sends text",
+  "/switch name  show another open room (also Alt+1..9, Ctrl+N / Ctrl+P)",
+  "/rooms        the rooms on the server; /who  who is online here",
+  "/topic [text] show, or set, the room's topic",
   "/history [n]  show the last n messages (default 10, at most 1000)",
   "/batch        collect lines until /end, then send them in one call",
   "/ping         time a round trip to the server",
@@ -57,6 +69,35 @@ export function parseCommand(line: string): Command {
       return { kind: "end" };
     case "/ping":
       return args.length === 0 ? { kind: "ping" } : { kind: "usage", text: "Usage: /ping" };
+    case "/join":
+      return args.length === 1 && args[0]
+        ? { kind: "join", room: roomArg(args[0]) }
+        : { kind: "usage", text: "Usage: /join #room" };
+    case "/leave":
+    case "/part":
+      return args.length <= 1
+        ? { kind: "leave", room: args[0] === undefined ? undefined : roomArg(args[0]) }
+        : { kind: "usage", text: "Usage: /leave [#room]" };
+    case "/switch":
+      return args.length === 1 && args[0]
+        ? { kind: "switch", name: args[0] }
+        : { kind: "usage", text: "Usage: /switch name (a room or @someone)" };
+    case "/rooms":
+      return { kind: "rooms" };
+    case "/who":
+    case "/names":
+      return { kind: "who" };
+    case "/topic": {
+      const text = rest(line, 1);
+      return { kind: "topic", text: text === "" ? undefined : text };
+    }
+    case "/msg":
+    case "/query": {
+      const text = rest(line, 2);
+      return args[0] && text !== ""
+        ? { kind: "msg", name: args[0].replace(/^@/, ""), text }
+        : { kind: "usage", text: "Usage: /msg name text" };
+    }
     case "/register":
     case "/login":
       return args.length <= 1
@@ -74,4 +115,16 @@ export function parseCommand(line: string): Command {
     default:
       return { kind: "usage", text: `Unknown command ${name}. Type /help for the list.` };
   }
+}
+
+/** "#general" and "general" both name the room "general". */
+function roomArg(arg: string): string {
+  return arg.replace(/^#/, "");
+}
+
+/** The line after its first `words` words, as typed (inner spacing kept). */
+function rest(line: string, words: number): string {
+  let remaining = line.trimStart();
+  for (let i = 0; i < words; i++) remaining = remaining.replace(/^\S+\s*/, "");
+  return remaining.trimEnd();
 }

@@ -51,6 +51,8 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
       onSubmit: submit,
       onQuit: requestQuit,
       onLoadOlder: () => void controller.loadOlder(),
+      onSwitch: (position: number) => controller.switchTo(position),
+      onCycle: (steps: number) => controller.cycle(steps),
     }),
     { exitOnCtrlC: false },
   );

@@ -13,7 +13,7 @@ const RIGID = { flexShrink: 0 } as const;
 export function ItemLine({ item }: { item: DisplayItem }) {
   switch (item.kind) {
     case "message":
-      return h(MessageLine, { line: item.line, pending: false });
+      return h(MessageLine, { line: item.line, pending: false, mention: item.mention === true });
     case "sent":
       return h(MessageLine, { line: item.line, pending: item.pending });
     case "info":
@@ -23,8 +23,19 @@ export function ItemLine({ item }: { item: DisplayItem }) {
   }
 }
 
-/** A pending line is one of ours the server has not stored yet (offline, say). */
-function MessageLine({ line, pending }: { line: ChatLine; pending: boolean }) {
+/**
+ * A pending line is one of ours the server has not stored yet (offline,
+ * say); a mention names the user, and stands out.
+ */
+function MessageLine({
+  line,
+  pending,
+  mention = false,
+}: {
+  line: ChatLine;
+  pending: boolean;
+  mention?: boolean;
+}) {
   const text = inert(line.text);
   // The time in its own column, so wrapped text lines up after it.
   return h(
@@ -37,7 +48,7 @@ function MessageLine({ line, pending }: { line: ChatLine; pending: boolean }) {
           Text,
           null,
           h(Text, { color: colourFor(line.username), bold: true }, inert(line.username)),
-          `: ${text}`,
+          mention ? h(Text, { color: "yellow", bold: true }, `: ${text}`) : `: ${text}`,
           pending ? h(Text, { dimColor: true }, " (sending…)") : null,
         ),
   );

@@ -1,17 +1,27 @@
 import type { Writable } from "node:stream";
-import type { ChatController, ChatView, DisplayItem } from "./chat-controller.ts";
+import {
+  type ChatController,
+  type ChatView,
+  type DisplayItem,
+  itemRoom,
+} from "./chat-controller.ts";
 import { describeState, formatTime, inert } from "./format.ts";
 
 const CONCEAL = "\u001b[8m";
 const REVEAL = "\u001b[28m";
 
-/** One line per item: `[time] name: text` for messages. What scripts and tests read. */
-export function formatLine(item: DisplayItem): string | undefined {
+/**
+ * One line per item: `[time] name: text` for messages, or with more than one
+ * room open `[time] #room name: text`. What scripts and tests read.
+ */
+export function formatLine(item: DisplayItem, roomLabel?: string): string | undefined {
   switch (item.kind) {
     case "sent":
       return undefined;
-    case "message":
-      return `[${formatTime(item.line.timeMs)}] ${inert(item.line.username)}: ${inert(item.line.text)}`;
+    case "message": {
+      const where = roomLabel === undefined ? "" : `${inert(roomLabel)} `;
+      return `[${formatTime(item.line.timeMs)}] ${where}${inert(item.line.username)}: ${inert(item.line.text)}`;
+    }
     case "info":
       return inert(item.text);
     case "error":
@@ -26,7 +36,11 @@ export function formatLine(item: DisplayItem): string | undefined {
  */
 export function createLineView(output: Writable, input?: AsyncIterator<string>): ChatView {
   let reconnecting = false;
+  let labels = new Map<string, string>();
   return {
+    setRooms(rooms) {
+      labels = new Map(rooms.map((r) => [r.room, r.label]));
+    },
     /**
      * The next input line. On a terminal, what the terminal echoes is
      * written in the "concealed" attribute, so the password is not shown.
@@ -40,7 +54,9 @@ export function createLineView(output: Writable, input?: AsyncIterator<string>):
       return line.done ? undefined : line.value;
     },
     show(item) {
-      const line = formatLine(item);
+      const room = itemRoom(item);
+      const label = labels.size > 1 && room !== undefined ? (labels.get(room) ?? room) : undefined;
+      const line = formatLine(item, label);
       if (line !== undefined) output.write(`${line}\n`);
     },
     setState(state) {

@@ -1,0 +1,150 @@
+import { status } from "@grpc/grpc-js";
+import type { ChatLine } from "../client/chat-client.ts";
+import type { LiveEvent } from "../client/live-chat.ts";
+import { presenceText } from "../wire/presence-text.ts";
+import type { DisplayItem } from "./chat-controller.ts";
+import type { RoomTabs } from "./room-tabs.ts";
+
+/** Direct-message rooms are the server's "dm:<id>:<id>". */
+export function isDirect(room: string): boolean {
+  return room.startsWith("dm:");
+}
+
+export function systemLine(room: string, text: string, timeMs: number): ChatLine {
+  return {
+    room,
+    id: 0,
+    timeMs,
+    userId: "system",
+    username: "System",
+    text,
+    system: true,
+    clientMsgId: "",
+  };
+}
+
+/** What the display needs of the controller. */
+export interface DisplayTarget {
+  readonly tabs: RoomTabs;
+  /** Our public id and name: whose messages are ours, and what a mention is. */
+  self(): { userId: string; username: string };
+  show(item: DisplayItem): void;
+  /** The open rooms changed (a new one, unread counts). */
+  tabsChanged(): void;
+  /** A direct-message room whose other user is not known yet. */
+  lookUpPeer(room: string): void;
+}
+
+/**
+ * Turns the live chat's events into items for the views, room by room:
+ * unread and mention counts, tabs for rooms the server brings us into (a
+ * direct message), topics.
+ */
+export class EventDisplay {
+  readonly #target: DisplayTarget;
+  readonly #topics = new Map<string, string>();
+  /** Rooms whose topic has been shown once: a reconnect's joins do not repeat it. */
+  readonly #topicShown = new Set<string>();
+
+  constructor(target: DisplayTarget) {
+    this.#target = target;
+  }
+
+  topic(room: string): string | undefined {
+    return this.#topics.get(room);
+  }
+
+  /** A message, live or from history. */
+  message(line: ChatLine): void {
+    const { tabs } = this.#target;
+    const me = this.#target.self();
+    if (!tabs.has(line.room)) this.#openTab(line.room);
+    if (isDirect(line.room) && !line.system && line.userId !== me.userId) {
+      tabs.open(line.room, `@${line.username}`, false);
+    }
+    const mention = tabs.note(line, me.username);
+    tabs.noteShown(line.room, line.id);
+    // The views know the room's name before they show its line.
+    this.#target.tabsChanged();
+    this.#target.show({ kind: "message", line, mention });
+  }
+
+  event(event: Exclude<LiveEvent, { type: "state" }>): void {
+    const target = this.#target;
+    switch (event.type) {
+      case "message":
+        this.message(event.message);
+        return;
+      case "presence": {
+        const timeMs = Date.now();
+        for (const [users, online] of [
+          [event.left, false],
+          [event.joined, true],
+        ] as const) {
+          if (users.length === 0) continue;
+          const text = presenceText(
+            users.map((u) => u.username),
+            online,
+          );
+          target.show({ kind: "message", line: systemLine(event.room, text, timeMs) });
+        }
+        return;
+      }
+      case "joined":
+        if (!target.tabs.has(event.room)) this.#openTab(event.room);
+        if (event.topic !== "") {
+          this.#topics.set(event.room, event.topic);
+          if (!this.#topicShown.has(event.room)) {
+            this.#topicShown.add(event.room);
+            target.show({ kind: "info", room: event.room, text: `Topic: ${event.topic}` });
+          }
+        }
+        if (event.resume === "reset") {
+          target.show({
+            kind: "info",
+            room: event.room,
+            text: "The server's history does not go back to where this client left off (it was reset, or this is another server); showing new messages from here.",
+          });
+        }
+        return;
+      case "topic":
+        this.#topics.set(event.room, event.topic);
+        target.show({
+          kind: "info",
+          room: event.room,
+          text:
+            event.topic === ""
+              ? `${event.by.username} cleared the topic`
+              : `${event.by.username} set the topic: ${event.topic}`,
+        });
+        return;
+      case "gap":
+        target.show({
+          kind: "info",
+          room: event.room,
+          text: `${event.toId - event.fromId + 1} messages are no longer on the server (removed by its retention) and cannot be shown.`,
+        });
+        return;
+      case "left":
+        if (event.code !== status.OK) {
+          target.show({
+            kind: "error",
+            text: `Not in ${target.tabs.label(event.room)}: ${event.reason}`,
+          });
+          target.tabs.close(event.room);
+          target.tabsChanged();
+        }
+        return;
+      case "notice":
+        target.show({ kind: "info", text: `Server: ${event.text}` });
+        return;
+    }
+  }
+
+  #openTab(room: string): void {
+    const direct = isDirect(room);
+    this.#target.tabs.open(room, direct ? "@…" : `#${room}`, false);
+    if (direct) this.#target.lookUpPeer(room);
+    this.#target.tabsChanged();
+  }
+}
