@@ -2,8 +2,9 @@ import type { BackoffOptions } from "../client/backoff.ts";
 import { type ChatClient, ChatClientError, type ChatLine } from "../client/chat-client.ts";
 import { type ConnectionState, LiveChat } from "../client/live-chat.ts";
 import { DEFAULT_ROOM } from "../core/types.ts";
-import { type Command, HELP, parseCommand } from "./commands.ts";
+import { HELP, parseCommand } from "./commands.ts";
 import { EventDisplay } from "./event-display.ts";
+import { RoomCommands } from "./room-commands.ts";
 import { type RoomTab, RoomTabs } from "./room-tabs.ts";
 
 export type { ConnectionState } from "../client/live-chat.ts";
@@ -71,6 +72,7 @@ export class ChatController {
   #sentCount = 0;
   readonly #tabs = new RoomTabs();
   readonly #display: EventDisplay;
+  readonly #rooms: RoomCommands;
   /** Our public id and name, from the server: what our own messages carry. */
   #self = { userId: "", username: "" };
 
@@ -78,12 +80,24 @@ export class ChatController {
     this.client = client;
     this.#view = view;
     this.#options = options;
+    this.#rooms = new RoomCommands({
+      client,
+      tabs: this.#tabs,
+      live: () => this.#live,
+      topic: (room) => this.#display.topic(room),
+      info: (text) => this.#info(text),
+      error: (text) => this.#error(text),
+      tabsChanged: () => this.#publishTabs(),
+      inRoom: () => this.#inRoom(),
+      showHistory: (room, count) => this.#showHistory(room, count),
+      send: (text, room) => this.#send(text, room),
+    });
     this.#display = new EventDisplay({
       tabs: this.#tabs,
       self: () => this.#self,
       show: (item) => this.#view.show(item),
       tabsChanged: () => this.#publishTabs(),
-      lookUpPeer: (room) => void this.#lookUpPeer(room),
+      lookUpPeer: (room) => void this.#rooms.lookUpPeer(room),
     });
   }
 
@@ -174,7 +188,7 @@ export class ChatController {
       case "who":
       case "topic":
       case "msg":
-        await this.#roomCommand(command);
+        await this.#rooms.run(command);
         return true;
       case "batch":
         this.#batch = [];
@@ -256,102 +270,6 @@ export class ChatController {
 
   #error(text: string): void {
     this.#view.show({ kind: "error", text });
-  }
-
-  async #roomCommand(command: Command): Promise<void> {
-    const live = this.#live;
-    if (!live) return;
-    try {
-      switch (command.kind) {
-        case "join":
-          return await this.#enter(command.room, `#${command.room}`);
-        case "leave": {
-          const room = command.room ?? this.#tabs.current;
-          if (!this.#tabs.has(room)) return this.#error(`You are not in ${room}.`);
-          const label = this.#tabs.label(room);
-          live.leave(room);
-          this.#tabs.close(room);
-          this.#publishTabs();
-          return this.#info(`You left ${label}.`);
-        }
-        case "switch": {
-          const room = this.#tabs.find(command.name);
-          if (room === undefined) return this.#error(`No open room is called ${command.name}.`);
-          this.#tabs.show(room);
-          return this.#publishTabs();
-        }
-        case "rooms": {
-          const { rooms } = await this.client.listRooms();
-          this.#info(rooms.length === 0 ? "No rooms yet." : `${rooms.length} rooms:`);
-          for (const r of rooms) {
-            const name = r.peer ? `@${r.peer.username || "?"}` : `#${r.room}`;
-            const topic = r.topic ? ` - ${r.topic}` : "";
-            this.#info(`${name}  ${r.online} online, ${r.lastId} messages${topic}`);
-          }
-          return;
-        }
-        case "who": {
-          if (!this.#inRoom()) return;
-          const room = this.#tabs.current;
-          const { members, onlineCount } = await this.client.listMembers({ room });
-          const names = members.map((m) => m.username).join(", ");
-          const more =
-            onlineCount > members.length ? ` and ${onlineCount - members.length} more` : "";
-          return this.#info(
-            `Online in ${this.#tabs.label(room)} (${onlineCount}): ${names}${more}`,
-          );
-        }
-        case "topic": {
-          if (!this.#inRoom()) return;
-          const room = this.#tabs.current;
-          if (command.text !== undefined) return await this.client.setTopic(room, command.text);
-          const topic = this.#display.topic(room);
-          return this.#info(
-            topic ? `Topic of ${this.#tabs.label(room)}: ${topic}` : "No topic is set.",
-          );
-        }
-        case "msg": {
-          const { room, peer } = await this.client.openDirect(command.name);
-          await this.#enter(room, `@${peer.username}`);
-          return this.#send(command.text, room);
-        }
-      }
-    } catch (error) {
-      this.#error(ChatClientError.from(error).message);
-    }
-  }
-
-  /**
-   * Opens a room and shows it: its last few messages, then live from just
-   * after them. An open room is only shown.
-   */
-  async #enter(room: string, label: string): Promise<void> {
-    const live = this.#live;
-    if (!live) return;
-    if (this.#tabs.has(room)) {
-      this.#tabs.open(room, label, true);
-      return this.#publishTabs();
-    }
-    // Asked first: a room this user may not use says so here, before a tab opens.
-    await this.client.history({ room, limit: 1 });
-    this.#tabs.open(room, label, true);
-    this.#publishTabs();
-    const newest = await this.#showHistory(room, HISTORY_ON_START);
-    live.join(newest === undefined ? { room } : { room, resumeAfterId: newest });
-  }
-
-  /** Names a direct-message tab after the other user, from the room list. */
-  async #lookUpPeer(room: string): Promise<void> {
-    try {
-      const { rooms } = await this.client.listRooms();
-      const peer = rooms.find((r) => r.room === room)?.peer?.username;
-      if (peer && this.#tabs.label(room) === "@…") {
-        this.#tabs.open(room, `@${peer}`, false);
-        this.#publishTabs();
-      }
-    } catch {
-      // The tab keeps "@…" until a message from them names it.
-    }
   }
 
   #publishTabs(): void {
