@@ -67,8 +67,14 @@ describe("rooms and direct messages, open mode", () => {
       assert.equal(reply.type === "message" && reply.message.room, room);
 
       await assertPrivate(eve.client, room);
-      // The same answer as for a DM room that does not exist.
-      await assertPrivate(eve.client, "dm:a-nobody:g-nobody");
+      // The same answer as for a DM room that does not exist: nothing tells them apart.
+      const other = "dm:a-nobody:g-nobody";
+      await assertPrivate(eve.client, other);
+      const refusal = async (r: string) =>
+        ChatClientError.from(await eve.client.history({ room: r, limit: 1 }).catch((e) => e));
+      const [real, made] = await Promise.all([refusal(room), refusal(other)]);
+      assert.equal(real.code, made.code);
+      assert.equal(real.message.replace(room, "ROOM"), made.message.replace(other, "ROOM"));
 
       // Bob's later session finds the room in his list and resumes it.
       const { rooms } = await bob.client.listRooms();
