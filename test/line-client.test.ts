@@ -15,6 +15,7 @@ import {
   startTestServer,
   stopProcess,
   tempDir,
+  testClient,
   within,
 } from "./helpers.ts";
 import { type SeedChatMessage, SeedClient, streamReader } from "./seed-client.ts";
@@ -296,5 +297,31 @@ test("line mode: rooms, topics, who, and a direct message, each line naming its 
   } finally {
     lena.child.kill();
     max.child.kill();
+  }
+});
+
+test("line mode: an account's direct messages are open at start, to switch to and answer", async () => {
+  const ann = testClient(server, { username: "ann3" });
+  const ben = testClient(server, { username: "ben3" });
+  try {
+    await ann.register("ann3", "a long password");
+    const { token } = await ben.register("ben3", "a long password");
+    const { room } = await ann.openDirect("ben3");
+    const annSession = ann.openSession();
+    const annEvents = annSession[Symbol.asyncIterator]();
+    await annSession.send("are you there?", { room });
+    await nextMatching(annEvents, (e) => e.type === "joined" && e.room === room, "ann in the DM");
+
+    const cli = spawnCli(["client", "--server", server.address, "--token", token]);
+    await cli.waitForLine("Server: Welcome to the chat, ben3! You are logged in.");
+    cli.child.stdin.write("/switch @ann3\n");
+    cli.child.stdin.write("yes, here\n");
+    await nextMatching(annEvents, isText("yes, here"), "ben's answer in the DM");
+    cli.child.stdin.write("exit\n");
+    assert.equal(await within(cli.exited, 5_000, "the client to exit"), 0);
+    annSession.close();
+  } finally {
+    ann.close();
+    ben.close();
   }
 });

@@ -55,13 +55,14 @@ export function addClientCommand(program: Command): void {
         !options.line && !process.env.CI && process.stdin.isTTY && process.stdout.isTTY;
       const lines = createInterface({ input: process.stdin, terminal: false });
       const input = lines[Symbol.asyncIterator]();
+      const token = options.token ?? readToken(options.server);
       let name = options.name;
-      if (name === undefined) {
+      // Logged in, the account's name is the one used: nothing to ask.
+      if (name === undefined && token === undefined) {
         if (fullScreen) process.stdout.write("Enter your username: ");
         name = ((await input.next()).value ?? "").trim();
       }
       const username = name || `User-${randomBytes(3).toString("hex")}`;
-      const token = options.token ?? readToken(options.server);
       const tls = options.ca ? { ca: readFileSync(options.ca) } : options.tls === true;
       const client = createChatClient({
         address: options.server,

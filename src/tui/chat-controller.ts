@@ -135,8 +135,9 @@ export class ChatController {
     this.#publishTabs();
     const newest = await this.#showHistory(room, HISTORY_ON_START);
     const live = new LiveChat(this.client, {
-      // After the messages just shown, so none is missed or shown twice.
-      rooms: [{ room, resumeAfterId: newest }],
+      // After the messages just shown, so none is missed or shown twice;
+      // conversations already had go on from their newest message.
+      rooms: [{ room, resumeAfterId: newest }, ...(await this.#directRooms())],
       ...(this.#options.backoff ? { backoff: this.#options.backoff } : {}),
     });
     this.#live = live;
@@ -270,6 +271,20 @@ export class ChatController {
 
   #error(text: string): void {
     this.#view.show({ kind: "error", text });
+  }
+
+  /** The user's direct-message rooms, as tabs behind the one shown. */
+  async #directRooms(): Promise<{ room: string; resumeAfterId: number }[]> {
+    try {
+      const { rooms } = await this.client.listRooms({ pageSize: 1000 });
+      const direct = rooms.filter((r) => r.peer !== undefined);
+      for (const r of direct) this.#tabs.open(r.room, `@${r.peer?.username || "…"}`, false);
+      this.#publishTabs();
+      return direct.map((r) => ({ room: r.room, resumeAfterId: r.lastId }));
+    } catch {
+      // Without the list the client still gets each new direct message as it comes.
+      return [];
+    }
   }
 
   #publishTabs(): void {
