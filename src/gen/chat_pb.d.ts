@@ -480,7 +480,9 @@ export declare type Left = Message$1<"chat.Left"> & {
   /**
    * 0 when the client asked to leave; otherwise a google.rpc.Code number saying
    * why the join failed or the room was left (3 INVALID_ARGUMENT: a bad room
-   * name; 8 RESOURCE_EXHAUSTED: too many rooms; 14 UNAVAILABLE: try again;
+   * name; 5 NOT_FOUND: no room this caller may use (a direct-message room of
+   * others answers the same as one that does not exist); 8
+   * RESOURCE_EXHAUSTED: too many rooms; 14 UNAVAILABLE: try again;
    * 16 UNAUTHENTICATED: the token expired or was revoked).
    *
    * @generated from field: int32 code = 2;
