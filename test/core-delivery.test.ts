@@ -228,7 +228,7 @@ test("presence: rooms above the limit get none; caught_up lists who is online, o
   assert.equal(first.of("presence").length, 1, "no presence in a room of 3");
   assert.deepEqual(third.of("caught_up")[0]?.online, []);
   assert.equal(third.of("caught_up")[0]?.onlineCount, 3);
-  assert.deepEqual(chat.members(undefined, "lobby", 2).members, [alice, bob]);
+  assert.deepEqual(chat.rooms.members(undefined, "lobby", 2).members, [alice, bob]);
   await chat.close();
 });
 
@@ -245,7 +245,7 @@ test("a join the store cannot serve leaves no member and no presence behind", as
   const stream = chat.openStream(alice, sink);
   await assert.rejects(stream.joinRoom("lobby"), { code: "unavailable" });
   clock.advance(1_000);
-  assert.deepEqual(chat.members(undefined, "lobby", 10).members, [carol]);
+  assert.deepEqual(chat.rooms.members(undefined, "lobby", 10).members, [carol]);
   assert.deepEqual(watcher.of("presence"), []);
   store.lastId = lastId;
   // The stream goes on: a retried join works.

@@ -1,17 +1,10 @@
 import type { Bus } from "../bus/bus.ts";
-import type { AppendResult, RoomSummary, Store } from "../store/store.ts";
+import type { AppendResult, Store } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import { ChatStream, type SendInput, type StreamHub } from "./chat-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Envelope, type Outbound } from "./envelope.ts";
-import {
-  checkClientMsgId,
-  checkHistoryLimit,
-  checkText,
-  checkTopic,
-  DEFAULT_LIMITS,
-  type Limits,
-} from "./limits.ts";
+import { checkClientMsgId, checkText, DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { Outlet } from "./outlet.ts";
 import { Presence } from "./presence.ts";
 import { type Retention, scheduleRetention } from "./retention.ts";
@@ -21,12 +14,14 @@ import {
   type RoomCursor,
   type StreamSink,
 } from "./room-cursor.ts";
-import { checkAccess, directMembers, directRoom } from "./rooms.ts";
+import { Rooms } from "./room-reads.ts";
+import { checkAccess, directMembers } from "./rooms.ts";
 import type { Identity, MessageId, NewMessage, RoomId, StoredMessage, UserId } from "./types.ts";
 import { type AuthMode, Users } from "./users.ts";
 
 export type { SendInput } from "./chat-stream.ts";
 export type { Retention } from "./retention.ts";
+export type { HistoryQuery, HistoryResult, MembersPage, RoomListing } from "./room-reads.ts";
 
 /** The narrow slice of a pino logger the core uses. */
 export interface CoreLogger {
@@ -60,39 +55,6 @@ export interface ChatOptions {
   readonly retentionIntervalMs?: number;
 }
 
-export interface HistoryQuery {
-  readonly room: RoomId;
-  /** 0 or less for the default size. */
-  readonly limit: number;
-  /** Backwards from this id (exclusive); 0 or absent with no afterId: the newest. */
-  readonly beforeId?: MessageId;
-  /** Forwards from this id (exclusive; 0: from the start), oldest first. */
-  readonly afterId?: MessageId;
-  readonly includeSystem: boolean;
-}
-
-export interface HistoryResult {
-  /** Oldest first. */
-  readonly messages: StoredMessage[];
-  /** True when more exist beyond this page in the direction asked for. */
-  readonly hasMore: boolean;
-}
-
-/** One room as the caller's room list shows it. */
-export interface RoomListing extends RoomSummary {
-  /** Users online in the room now. */
-  readonly online: number;
-  /** For a direct-message room: the other user. */
-  readonly peer: Identity | undefined;
-}
-
-export interface MembersPage {
-  readonly members: Identity[];
-  /** The last member of this page when more follow: pass it back as `after`. */
-  readonly next: Identity | undefined;
-  readonly onlineCount: number;
-}
-
 /**
  * The chat domain: rooms, who is in them, the message rules and the fan-out.
  * Transports hand it plain values; it hands them Outbound items through each
@@ -101,6 +63,7 @@ export interface MembersPage {
 export class Chat {
   readonly limits: Limits;
   readonly users: Users;
+  readonly rooms: Rooms;
   readonly #store: Store;
   readonly #bus: Bus;
   readonly #clock: Clock;
@@ -135,6 +98,14 @@ export class Chat {
     });
     this.#presenceMaxRoom = options.presenceMaxRoom ?? 200;
     this.#readerTimeoutMs = options.readerTimeoutMs ?? 60_000;
+    this.rooms = new Rooms({
+      store: this.#store,
+      clock: this.#clock,
+      limits: this.limits,
+      users: this.users,
+      presence: this.#presence,
+      announce: (room, envelope) => this.#fanOut(room, envelope),
+    });
     this.#hub = {
       store: this.#store,
       limits: this.limits,
@@ -176,76 +147,6 @@ export class Chat {
 
   now(): number {
     return this.#clock.now();
-  }
-
-  /** One page of who is online in a room, sorted by name, after `after` (exclusive). */
-  members(
-    reader: UserId | undefined,
-    room: RoomId,
-    pageSize: number,
-    after?: Identity,
-  ): MembersPage {
-    const all = this.#presence.list(checkAccess(reader, room, this.limits.maxRoomChars));
-    let start = 0;
-    if (after) {
-      start = all.findIndex(
-        (m) =>
-          m.username > after.username || (m.username === after.username && m.userId > after.userId),
-      );
-      if (start < 0) start = all.length;
-    }
-    const members = all.slice(start, start + pageSize);
-    const more = start + pageSize < all.length;
-    return { members, next: more ? members.at(-1) : undefined, onlineCount: all.length };
-  }
-
-  /**
-   * The rooms `reader` can see, by name, after `afterRoom`: every room with
-   * history or a topic, and the reader's own direct-message rooms.
-   */
-  async listRooms(
-    reader: UserId | undefined,
-    pageSize: number,
-    afterRoom?: RoomId,
-  ): Promise<{ rooms: RoomListing[]; next: RoomId | undefined }> {
-    const rows = await this.#guard(
-      this.#store.listRooms({
-        limit: pageSize + 1,
-        ...(afterRoom ? { afterRoom } : {}),
-        ...(reader ? { dmsOf: reader } : {}),
-      }),
-    );
-    const more = rows.length > pageSize;
-    if (more) rows.pop();
-    const rooms = rows.map((row) => {
-      const peerId = directMembers(row.room)?.find((id) => id !== reader);
-      const peer =
-        peerId === undefined
-          ? undefined
-          : { userId: peerId, username: this.users.knownName(peerId) ?? "" };
-      return { ...row, online: this.#presence.count(row.room), peer };
-    });
-    return { rooms, next: more ? rows.at(-1)?.room : undefined };
-  }
-
-  /** The direct-message room of `me` and the user called `name`. */
-  async openDirect(me: Identity, name: string): Promise<{ room: RoomId; peer: Identity }> {
-    const peer = await this.users.find(name);
-    if (peer.userId === me.userId) {
-      throw new ChatError("invalid_argument", "That is you; direct messages need someone else.");
-    }
-    return { room: directRoom(me.userId, peer.userId), peer };
-  }
-
-  /** Sets a room's topic and tells its members. */
-  async setTopic(by: Identity, room: RoomId, topic: string): Promise<void> {
-    checkAccess(by.userId, room, this.limits.maxRoomChars);
-    const text = checkTopic(topic);
-    await this.#guard(this.#store.setTopic(room, text));
-    this.#fanOut(
-      room,
-      new Envelope({ type: "topic", room, topic: text, by, timeMs: this.#clock.now() }),
-    );
   }
 
   /**
@@ -343,41 +244,6 @@ export class Chat {
     return results.map((r) => r.message);
   }
 
-  /** A page of history, for `reader` (undefined: a caller with no identity). */
-  async history(reader: UserId | undefined, query: HistoryQuery): Promise<HistoryResult> {
-    const room = checkAccess(reader, query.room, this.limits.maxRoomChars);
-    const limit = checkHistoryLimit(query.limit, this.limits);
-    if (query.beforeId && query.afterId !== undefined) {
-      throw new ChatError(
-        "invalid_argument",
-        "Give before_id or after_id, not both: a page goes one way.",
-      );
-    }
-    try {
-      if (query.afterId !== undefined) {
-        const { messages } = await this.#store.after(
-          room,
-          query.afterId,
-          limit + 1,
-          query.includeSystem,
-        );
-        const hasMore = messages.length > limit;
-        if (hasMore) messages.pop();
-        return { messages, hasMore };
-      }
-      const messages = await this.#store.history(room, {
-        limit: limit + 1,
-        includeSystem: query.includeSystem,
-        ...(query.beforeId ? { beforeId: query.beforeId } : {}),
-      });
-      const hasMore = messages.length > limit;
-      if (hasMore) messages.pop();
-      return { messages: messages.reverse(), hasMore };
-    } catch (error) {
-      throw toChatError(error);
-    }
-  }
-
   /**
    * Stops taking new work and tells every live stream `notice`; each ends
    * with UNAVAILABLE. Leaves during shutdown are not announced.
@@ -422,14 +288,6 @@ export class Chat {
       kind: "chat",
       clientMsgId: checkClientMsgId(input.clientMsgId ?? ""),
     };
-  }
-
-  async #guard<T>(work: Promise<T>): Promise<T> {
-    try {
-      return await work;
-    } catch (error) {
-      throw toChatError(error);
-    }
   }
 
   async #append(messages: NewMessage[]): Promise<AppendResult[]> {

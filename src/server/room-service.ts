@@ -38,7 +38,7 @@ export function roomService(context: HandlerContext): Record<string, AuthedHandl
         const { pageSize, pageToken } = call.request;
         const size = checkPageSize(pageSize, DEFAULT_ROOMS_PAGE);
         const after = pageToken ? decodePageToken(pageToken)[0] : undefined;
-        const { rooms, next } = await chat.listRooms(callerId(caller), size, after);
+        const { rooms, next } = await chat.rooms.listRooms(callerId(caller), size, after);
         callback(
           null,
           create(ListRoomsResponseSchema, {
@@ -64,7 +64,10 @@ export function roomService(context: HandlerContext): Record<string, AuthedHandl
       callback: sendUnaryData<OpenDirectResponse>,
     ) {
       try {
-        const { room, peer } = await chat.openDirect(await speaker(caller), call.request.username);
+        const { room, peer } = await chat.rooms.openDirect(
+          await speaker(caller),
+          call.request.username,
+        );
         callback(null, create(OpenDirectResponseSchema, { room, peer }));
       } catch (error) {
         callback(toServiceError(error, logger));
@@ -80,7 +83,7 @@ export function roomService(context: HandlerContext): Record<string, AuthedHandl
         if (caller.kind === "anonymous") {
           throw new ChatError("unauthenticated", "Say who you are to set a topic.");
         }
-        await chat.setTopic(
+        await chat.rooms.setTopic(
           await speaker(caller),
           call.request.room || DEFAULT_ROOM,
           call.request.topic,

@@ -159,7 +159,7 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
     async getChatHistory(call: ServerWritableStream<HistoryRequest, Out<ChatMessage>>) {
       try {
         // The seed's history is the lobby's, which everyone may read.
-        const { messages } = await chat.history(undefined, {
+        const { messages } = await chat.rooms.history(undefined, {
           room: DEFAULT_ROOM,
           limit: call.request.messageLimit,
           includeSystem: call.request.includeSystemMessages,

@@ -72,7 +72,7 @@ export function unaryService(context: HandlerContext): Record<string, AuthedHand
       callback: sendUnaryData<HistoryPage>,
     ) {
       try {
-        const { messages, hasMore } = await chat.history(callerId(caller), {
+        const { messages, hasMore } = await chat.rooms.history(callerId(caller), {
           room: call.request.room || DEFAULT_ROOM,
           limit: call.request.limit,
           beforeId: toMessageId(call.request.beforeId),
@@ -93,7 +93,7 @@ export function unaryService(context: HandlerContext): Record<string, AuthedHand
       try {
         const { pageSize, pageToken } = call.request;
         const after = pageToken ? decodePageToken(pageToken) : undefined;
-        const page = chat.members(
+        const page = chat.rooms.members(
           callerId(caller),
           call.request.room || DEFAULT_ROOM,
           checkPageSize(pageSize, DEFAULT_MEMBERS_PAGE),
