@@ -273,6 +273,10 @@ test("line mode: rooms, topics, who, and a direct message, each line naming its 
     await max.waitForLine("Topic of #dev: Deploy day");
     type(max, "/who");
     await max.waitForLine(/^Online in #dev \(2\): (lena2, max|max, lena2)$/);
+    // A batch outside the lobby goes to the room shown, in order.
+    for (const line of ["/batch", "first in dev", "second in dev", "/end"]) type(max, line);
+    await lena.waitForLine(new RegExp(`^${TIME} #dev max: first in dev$`));
+    await lena.waitForLine(new RegExp(`^${TIME} #dev max: second in dev$`));
     type(lena, "/rooms");
     await lena.waitForLine(/^#dev {2}2 online, \d+ messages - Deploy day$/);
 

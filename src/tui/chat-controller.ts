@@ -41,8 +41,8 @@ export interface ChatView {
   prepend?(items: readonly DisplayItem[]): void;
   /** Reads a password without showing it; undefined when the user cancels. */
   askSecret(prompt: string): Promise<string | undefined>;
-  /** The open rooms, in order, and the one shown. */
-  setRooms(rooms: readonly RoomTab[], current: string): void;
+  /** The open rooms, in order, the one shown, and the name we chat under. */
+  setRooms(rooms: readonly RoomTab[], current: string, username: string): void;
 }
 
 export interface ChatControllerOptions {
@@ -128,8 +128,7 @@ export class ChatController {
     this.#view.setState({ kind: "connecting" });
     const greeting = await this.client.join();
     this.#view.show({ kind: "info", text: `Server: ${greeting}` });
-    const me = await this.client.whoAmI();
-    this.#self = { userId: me.userId, username: me.username };
+    await this.#refreshSelf();
     const room = this.#options.room ?? DEFAULT_ROOM;
     this.#tabs.open(room, `#${room}`, true);
     this.#publishTabs();
@@ -288,7 +287,11 @@ export class ChatController {
   }
 
   #publishTabs(): void {
-    this.#view.setRooms(this.#tabs.list(), this.#tabs.current);
+    this.#view.setRooms(
+      this.#tabs.list(),
+      this.#tabs.current,
+      this.#self.username || this.client.username,
+    );
   }
 
   #inRoom(): boolean {
@@ -339,6 +342,11 @@ export class ChatController {
       this.#info("Batch closed: nothing to send.");
       return;
     }
+    // The seed's SendMessages writes to the lobby only; elsewhere the lines go one by one, in order.
+    if (this.#tabs.current !== DEFAULT_ROOM) {
+      for (const text of texts) this.#send(text);
+      return;
+    }
     try {
       const { summary } = await this.client.sendBatch(texts);
       this.#info(`Server: ${summary}`);
@@ -371,7 +379,15 @@ export class ChatController {
     if (done && this.#live) {
       await this.#live.settle(SETTLE_ON_QUIT_MS);
       this.#live.renew();
+      await this.#refreshSelf().catch(() => {});
     }
+  }
+
+  /** Who we chat as: asked at start and after every login or logout. */
+  async #refreshSelf(): Promise<void> {
+    const me = await this.client.whoAmI();
+    this.#self = { userId: me.userId, username: me.username };
+    this.#publishTabs();
   }
 
   async #ping(): Promise<void> {

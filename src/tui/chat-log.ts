@@ -18,6 +18,8 @@ export interface ChatLogSnapshot {
   readonly rooms: readonly RoomTab[];
   /** The room shown: items of other rooms wait in the log. */
   readonly current: string;
+  /** The name we chat under, once the server has said ("" before). */
+  readonly username: string;
   /** Set while the controller waits for a password: the input line is masked and answers it. */
   readonly secretPrompt?: string;
 }
@@ -35,7 +37,13 @@ const MAX_LOADED = 10_000;
 export class ChatLog implements ChatView {
   #limit: number;
   readonly #listeners = new Set<() => void>();
-  #snapshot: ChatLogSnapshot = { items: [], state: { kind: "connecting" }, rooms: [], current: "" };
+  #snapshot: ChatLogSnapshot = {
+    items: [],
+    state: { kind: "connecting" },
+    rooms: [],
+    current: "",
+    username: "",
+  };
   #nextSeq = 0;
   #secret: ((value: string | undefined) => void) | undefined;
 
@@ -92,8 +100,8 @@ export class ChatLog implements ChatView {
     resolve?.(value);
   }
 
-  setRooms(rooms: readonly RoomTab[], current: string): void {
-    this.#update({ ...this.#snapshot, rooms, current });
+  setRooms(rooms: readonly RoomTab[], current: string, username: string): void {
+    this.#update({ ...this.#snapshot, rooms, current, username });
   }
 
   setState(state: ConnectionState): void {

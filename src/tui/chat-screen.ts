@@ -127,7 +127,12 @@ export function ChatScreen({
     { flexDirection: "column", height: rows - 1 },
     h(MessagePane, { items: items.slice(Math.max(0, end - paneHeight), end), height: paneHeight }),
     h(RoomBar, { rooms, current }),
-    h(StatusLine, { server, username, state, newer: items.length - end }),
+    h(StatusLine, {
+      server,
+      username: snapshot.username || username,
+      state,
+      newer: items.length - end,
+    }),
     secretPrompt === undefined
       ? h(InputLine, { prompt: "> ", text })
       : h(InputLine, { prompt: inert(secretPrompt), text: "•".repeat([...text].length) }),
