@@ -278,7 +278,7 @@ test("line mode: rooms, topics, who, and a direct message, each line naming its 
     await lena.waitForLine(new RegExp(`^${TIME} #dev max: first in dev$`));
     await lena.waitForLine(new RegExp(`^${TIME} #dev max: second in dev$`));
     type(lena, "/rooms");
-    await lena.waitForLine(/^#dev {2}2 online, \d+ messages - Deploy day$/);
+    await lena.waitForLine(/^#dev {2}2 online, newest message #\d+ - Deploy day$/);
 
     type(lena, "/msg max psst");
     await max.waitForLine(new RegExp(`^${TIME} @lena2 lena2: psst$`));

@@ -59,7 +59,7 @@ export class RoomCommands {
           for (const r of rooms) {
             const name = r.peer ? `@${r.peer.username || "?"}` : `#${r.room}`;
             const topic = r.topic ? ` - ${r.topic}` : "";
-            ctx.info(`${name}  ${r.online} online, ${r.lastId} messages${topic}`);
+            ctx.info(`${name}  ${r.online} online, newest message #${r.lastId}${topic}`);
           }
           return;
         }
