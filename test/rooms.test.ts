@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { status } from "@grpc/grpc-js";
 import { type ChatClient, ChatClientError, type SessionEvent } from "../src/client/chat-client.ts";
@@ -9,6 +10,7 @@ import {
   liveUser,
   nextMatching,
   startTestServer,
+  tempDir,
   testClient,
 } from "./helpers.ts";
 import { seedUser } from "./seed-client.ts";
@@ -167,4 +169,30 @@ describe("direct messages between accounts", () => {
       for (const c of [ann, ben, cat]) c.close();
     }
   });
+});
+
+test("after a restart, a direct message's room list still names the other account", async () => {
+  const dir = tempDir();
+  const db = join(dir.path, "chat.db");
+  let server = await startTestServer({ auth: "required", passwordCost: 10, db });
+  try {
+    const ann = testClient(server, { username: "ann" });
+    const ben = testClient(server, { username: "ben" });
+    await ann.register("ann", "a long password");
+    await ben.register("ben", "a long password");
+    const { room } = await ann.openDirect("ben");
+    await ann.send("before the restart", { room });
+    ann.close();
+    ben.close();
+    await server.stop();
+    server = await startTestServer({ auth: "required", passwordCost: 10, db });
+    const again = testClient(server, { username: "ann" });
+    await again.login("ann", "a long password");
+    const { rooms } = await again.listRooms();
+    assert.equal(rooms.find((r) => r.room === room)?.peer?.username, "ben");
+    again.close();
+  } finally {
+    await server.stop();
+    dir.remove();
+  }
 });

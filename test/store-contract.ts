@@ -468,13 +468,15 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       assert.equal(store.idKey, idKey);
     }));
 
-  test(`${name}: createAccount then accountByName gives back every field`, () =>
+  test(`${name}: createAccount then accountByName and accountById give back every field`, () =>
     withStore(async (store) => {
       const ann = account("Ann", { username: "Ann Ö", nameKey: "ann ö", createdMs: T0 + 7 });
       assert.equal(await store.createAccount(ann), true);
       assert.deepEqual(await store.accountByName("ann ö"), ann);
+      assert.deepEqual(await store.accountById(ann.userId), ann);
       assert.equal(await store.accountByName("Ann Ö"), undefined, "by nameKey only");
       assert.equal(await store.accountByName("nobody"), undefined);
+      assert.equal(await store.accountById("a-nobody"), undefined);
     }));
 
   test(`${name}: an account whose nameKey or userId is taken is refused, storing nothing`, () =>
@@ -560,6 +562,7 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       ["prune", () => store.prune({ maxPerRoom: 0 })],
       ["createAccount", () => store.createAccount(account("Late"))],
       ["accountByName", () => store.accountByName("late")],
+      ["accountById", () => store.accountById("a-late")],
       ["saveToken", () => store.saveToken(token("e", "a-late", T0 + 1))],
       ["tokenAccount", () => store.tokenAccount(token("e", "a-late", 0).tokenHash, T0)],
       ["revokeToken", () => store.revokeToken(token("e", "a-late", 0).tokenHash)],

@@ -82,6 +82,7 @@ class FlakyStore implements Store {
   topic: Store["topic"] = (...args) => this.#inner.topic(...args);
   createAccount: Store["createAccount"] = (...args) => this.#inner.createAccount(...args);
   accountByName: Store["accountByName"] = (...args) => this.#inner.accountByName(...args);
+  accountById: Store["accountById"] = (...args) => this.#inner.accountById(...args);
   saveToken: Store["saveToken"] = (...args) => this.#inner.saveToken(...args);
   tokenAccount: Store["tokenAccount"] = (...args) => this.#inner.tokenAccount(...args);
   revokeToken: Store["revokeToken"] = (...args) => this.#inner.revokeToken(...args);

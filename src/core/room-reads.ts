@@ -112,14 +112,16 @@ export class Rooms {
     );
     const more = rows.length > pageSize;
     if (more) rows.pop();
-    const rooms = rows.map((row) => {
-      const peerId = directMembers(row.room)?.find((id) => id !== reader);
-      const peer =
-        peerId === undefined
-          ? undefined
-          : { userId: peerId, username: this.#users.knownName(peerId) ?? "" };
-      return { ...row, online: this.#presence.count(row.room), peer };
-    });
+    const rooms = await Promise.all(
+      rows.map(async (row) => {
+        const peerId = directMembers(row.room)?.find((id) => id !== reader);
+        const peer =
+          peerId === undefined
+            ? undefined
+            : { userId: peerId, username: await this.#nameOf(peerId) };
+        return { ...row, online: this.#presence.count(row.room), peer };
+      }),
+    );
     return { rooms, next: more ? rows.at(-1)?.room : undefined };
   }
 
@@ -176,6 +178,14 @@ export class Rooms {
     } catch (error) {
       throw toChatError(error);
     }
+  }
+
+  /** A user's name as last seen here, else (an account) as registered; "" when unknown. */
+  async #nameOf(userId: UserId): Promise<string> {
+    const seen = this.#users.knownName(userId);
+    if (seen !== undefined) return seen;
+    const account = await this.#guard(this.#store.accountById(userId));
+    return account?.username ?? "";
   }
 
   async #guard<T>(work: Promise<T>): Promise<T> {

@@ -111,6 +111,7 @@ export class MessageDatabase {
   readonly #setTopic: StatementSync;
   readonly #insertAccount: StatementSync;
   readonly #accountByName: StatementSync;
+  readonly #accountById: StatementSync;
   readonly #insertToken: StatementSync;
   readonly #tokenAccount: StatementSync;
   readonly #deleteToken: StatementSync;
@@ -183,6 +184,7 @@ SELECT min(room) AS room FROM (
       `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     this.#accountByName = db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE name_key = ?`);
+    this.#accountById = db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE user_id = ?`);
     this.#insertToken = db.prepare(
       "INSERT INTO tokens (token_hash, user_id, expires_ms) VALUES (?, ?, ?)",
     );
@@ -329,6 +331,11 @@ SELECT min(room) AS room FROM (
       account.createdMs,
     );
     return Number(changes) === 1;
+  }
+
+  accountById(userId: string): Account | undefined {
+    const row = this.#accountById.get(userId);
+    return row ? toAccount(row) : undefined;
   }
 
   accountByName(nameKey: string): Account | undefined {

@@ -71,6 +71,7 @@ export type Request =
   | { readonly id: number; readonly op: "topic"; readonly room: RoomId }
   | { readonly id: number; readonly op: "createAccount"; readonly account: Account }
   | { readonly id: number; readonly op: "accountByName"; readonly nameKey: string }
+  | { readonly id: number; readonly op: "accountById"; readonly userId: string }
   | { readonly id: number; readonly op: "saveToken"; readonly token: TokenRecord }
   | {
       readonly id: number;
@@ -93,6 +94,7 @@ export interface Results {
   topic: string;
   createAccount: boolean;
   accountByName: Account | undefined;
+  accountById: Account | undefined;
   saveToken: undefined;
   tokenAccount: TokenOwner | undefined;
   revokeToken: boolean;

@@ -247,6 +247,10 @@ export class SqliteStore implements Store {
     return this.#call({ op: "createAccount", account });
   }
 
+  accountById(userId: string): Promise<Account | undefined> {
+    return this.#call({ op: "accountById", userId });
+  }
+
   accountByName(nameKey: string): Promise<Account | undefined> {
     return this.#call({ op: "accountByName", nameKey });
   }

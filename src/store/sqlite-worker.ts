@@ -129,6 +129,9 @@ function handle(db: MessageDatabase, request: Request): void {
     case "accountByName":
       reply(request.id, () => db.accountByName(request.nameKey));
       break;
+    case "accountById":
+      reply(request.id, () => db.accountById(request.userId));
+      break;
     case "saveToken":
       reply(request.id, () => db.saveToken(request.token));
       break;

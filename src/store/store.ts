@@ -170,6 +170,8 @@ export interface Store {
   createAccount(account: Account): Promise<boolean>;
   /** The account with this nameKey, if any. */
   accountByName(nameKey: string): Promise<Account | undefined>;
+  /** The account with this user id, if any. */
+  accountById(userId: UserId): Promise<Account | undefined>;
   saveToken(token: TokenRecord): Promise<void>;
   /** The account a token hash belongs to, and when the token expires, while expiresMs > nowMs. */
   tokenAccount(tokenHash: string, nowMs: number): Promise<TokenOwner | undefined>;
