@@ -181,6 +181,22 @@ test("messages from another node that the bus drops or reorders are filled from 
   await sending.close();
 });
 
+test("a topic set on one node reaches the room's streams on another", async () => {
+  const hub = new LocalHub();
+  const { chat: first, store } = await testChat({ bus: hub.connect() });
+  const second = createChat({ store, bus: hub.connect() });
+  const sink = new TestSink();
+  await second.openStream(bob, sink).joinRoom("lobby");
+  await first.rooms.setTopic(alice, "lobby", "Release at five");
+  await until(() => sink.of("topic").length > 0, "the topic on the other node");
+  assert.deepEqual(
+    sink.of("topic").map((e) => e.type === "topic" && [e.room, e.topic, e.by.username]),
+    [["lobby", "Release at five", "alice"]],
+  );
+  await second.close();
+  await first.close();
+});
+
 test("presence: joins in one tick are one event; a come-and-go within a tick is none", async () => {
   const { chat, clock } = await testChat({ presenceTickMs: 100 });
   const watcher = new TestSink();

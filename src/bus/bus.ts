@@ -1,7 +1,18 @@
-import type { RoomId, StoredMessage } from "../store/store.ts";
+import type { RoomId, StoredMessage, UserId } from "../store/store.ts";
 
-/** What travels between nodes: stored messages. Presence stays on its node (for now). */
-export type BusPayload = { readonly type: "message"; readonly message: StoredMessage };
+/**
+ * What travels between nodes: stored messages, and room topics as they are
+ * set. Presence stays on its node (for now).
+ */
+export type BusPayload =
+  | { readonly type: "message"; readonly message: StoredMessage }
+  | {
+      readonly type: "topic";
+      readonly room: RoomId;
+      readonly topic: string;
+      readonly by: { readonly userId: UserId; readonly username: string };
+      readonly timeMs: number;
+    };
 
 /** One thing to deliver to a room's live streams on every node. */
 export interface BusEvent {

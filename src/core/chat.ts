@@ -1,4 +1,4 @@
-import type { Bus } from "../bus/bus.ts";
+import type { Bus, BusPayload } from "../bus/bus.ts";
 import type { AppendResult, Store } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import { ChatStream, type SendInput, type StreamHub } from "./chat-stream.ts";
@@ -104,7 +104,7 @@ export class Chat {
       limits: this.limits,
       users: this.users,
       presence: this.#presence,
-      announce: (room, envelope) => this.#fanOut(room, envelope),
+      announce: (room, payload) => this.#deliverEverywhere(room, payload),
     });
     this.#hub = {
       store: this.#store,
@@ -298,14 +298,17 @@ export class Chat {
     }
   }
 
-  /** Local streams first, then the other nodes: a failing bus never stops local delivery. */
   #publish(message: StoredMessage, origin?: Outlet): void {
-    const payload = { type: "message", message } as const;
-    this.#fanOut(message.room, new Envelope(payload, origin));
-    this.#bus.publish({ origin: this.#bus.nodeId, room: message.room, payload }).catch((error) => {
+    this.#deliverEverywhere(message.room, { type: "message", message }, origin);
+  }
+
+  /** Local streams first, then the other nodes: a failing bus never stops local delivery. */
+  #deliverEverywhere(room: RoomId, payload: BusPayload, origin?: Outlet): void {
+    this.#fanOut(room, new Envelope(payload, origin));
+    this.#bus.publish({ origin: this.#bus.nodeId, room, payload }).catch((error) => {
       this.#logger?.warn(
-        { err: error, room: message.room },
-        "bus publish failed; other nodes fill the gap from the store at their next message",
+        { err: error, room },
+        "bus publish failed; other nodes fill a message's gap from the store at their next message",
       );
     });
   }

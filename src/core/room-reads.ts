@@ -1,7 +1,7 @@
+import type { BusPayload } from "../bus/bus.ts";
 import type { RoomSummary, Store } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
-import { Envelope } from "./envelope.ts";
 import { checkHistoryLimit, checkTopic, type Limits } from "./limits.ts";
 import type { Presence } from "./presence.ts";
 import { checkAccess, directMembers, directRoom } from "./rooms.ts";
@@ -47,8 +47,8 @@ export interface RoomsOptions {
   readonly limits: Limits;
   readonly users: Users;
   readonly presence: Presence;
-  /** Delivers an event to everyone in a room (the Chat's fan-out). */
-  readonly announce: (room: RoomId, envelope: Envelope) => void;
+  /** Delivers an event to everyone in a room, on every node. */
+  readonly announce: (room: RoomId, payload: BusPayload) => void;
 }
 
 /**
@@ -62,7 +62,7 @@ export class Rooms {
   readonly #limits: Limits;
   readonly #users: Users;
   readonly #presence: Presence;
-  readonly #announce: (room: RoomId, envelope: Envelope) => void;
+  readonly #announce: (room: RoomId, payload: BusPayload) => void;
 
   constructor(options: RoomsOptions) {
     this.#store = options.store;
@@ -139,10 +139,7 @@ export class Rooms {
     checkAccess(by.userId, room, this.#limits.maxRoomChars);
     const text = checkTopic(topic);
     await this.#guard(this.#store.setTopic(room, text));
-    this.#announce(
-      room,
-      new Envelope({ type: "topic", room, topic: text, by, timeMs: this.#clock.now() }),
-    );
+    this.#announce(room, { type: "topic", room, topic: text, by, timeMs: this.#clock.now() });
   }
 
   /** A page of history, for `reader` (undefined: a caller with no identity). */
