@@ -30,7 +30,10 @@ export function addClientCommand(program: Command): void {
         .default("localhost:50051"),
     )
     .addOption(
-      new Option("--name <name>", "your username (asked for when missing)").env("GRPC_CHAT_NAME"),
+      new Option(
+        "--name <name>",
+        "your username as a guest (asked for when missing, unless logged in)",
+      ).env("GRPC_CHAT_NAME"),
     )
     .option("--line", "line mode even on a terminal")
     .addOption(

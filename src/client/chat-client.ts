@@ -49,14 +49,7 @@ import {
   toSessionEvent,
 } from "./events.ts";
 
-export type {
-  ChatClientOptions,
-  ChatSubscription,
-  LoginResult,
-  Principal,
-  RoomEntry,
-  RoomStart,
-} from "./client-types.ts";
+export type * from "./client-types.ts";
 export * from "./events.ts";
 export type { ChatSession, JoinedEvent } from "./session-call.ts";
 
@@ -129,11 +122,6 @@ export class ChatClient {
   /** The token calls are made with, if any. */
   get token(): string | undefined {
     return this.#token;
-  }
-
-  /** Makes later calls with this token (undefined: as the guest again); open calls keep theirs. */
-  useToken(token: string | undefined): void {
-    this.#token = token;
   }
 
   /** Creates an account and logs in: later calls are made as it. */

@@ -1,5 +1,6 @@
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { type Event, type Message, MessageKind, ResumeOutcome } from "../gen/chat_pb.js";
+import { RETRY_AFTER_METADATA } from "../wire/grpc-service.ts";
 
 /** A message as clients show it. */
 export interface ChatLine {
@@ -81,7 +82,7 @@ export class ChatClientError extends Error {
   static from(error: unknown): ChatClientError {
     if (error instanceof ChatClientError) return error;
     const e = error as Partial<ServiceError>;
-    const retryAfter = Number(e.metadata?.get("retry-after-ms")[0] ?? 0);
+    const retryAfter = Number(e.metadata?.get(RETRY_AFTER_METADATA)[0] ?? 0);
     return new ChatClientError(
       e.code ?? status.UNKNOWN,
       e.details || e.message || String(error),

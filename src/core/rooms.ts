@@ -47,7 +47,7 @@ export function checkRoom(room: RoomId, maxChars: number): RoomId {
 }
 
 /** Whether `reader` (undefined: a caller with no identity) may read and write `room`. */
-export function mayUse(reader: UserId | undefined, room: RoomId): boolean {
+function mayUse(reader: UserId | undefined, room: RoomId): boolean {
   const members = directMembers(room);
   return members === undefined || (reader !== undefined && members.includes(reader));
 }
@@ -56,7 +56,7 @@ export function mayUse(reader: UserId | undefined, room: RoomId): boolean {
  * The one answer for a room the caller may not use, the same whether it
  * exists or not, so a private room cannot be probed by its error.
  */
-export function noSuchRoom(room: RoomId): ChatError {
+function noSuchRoom(room: RoomId): ChatError {
   return new ChatError(
     "not_found",
     `There is no room "${excerpt(room, 64)}" that you can use. Direct messages are only for their two users.`,

@@ -221,6 +221,20 @@ export class Users {
     await this.#guard(this.#store.revokeToken(caller.tokenHash));
   }
 
+  /**
+   * Who `caller` writes as, for a call that carries no name (a unary Send,
+   * OpenDirect, SetTopic): a guest must have chosen one first.
+   */
+  async speaker(caller: Caller): Promise<Identity> {
+    if (caller.kind === "guest" && this.nameOf(caller) === undefined) {
+      throw new ChatError(
+        "failed_precondition",
+        "This user_id has no name yet (or the server restarted since); call JoinChat or open a Session first.",
+      );
+    }
+    return (await this.nameFor(caller, "")).identity;
+  }
+
   /** The name a guest last chose, if the server remembers one. */
   nameOf(caller: Caller): string | undefined {
     if (caller.kind === "account") return caller.identity.username;

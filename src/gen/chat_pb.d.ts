@@ -791,7 +791,8 @@ export declare const SessionHelloSchema: GenMessage<SessionHello>;
  */
 export declare type JoinRoom = Message$1<"chat.JoinRoom"> & {
   /**
-   * 1-64 characters: letters, digits and _ . : -, starting with a letter or digit.
+   * 1-64 characters: letters, digits and _ . -, starting with a letter or digit;
+   * or a direct-message room "dm:<user_id>:<user_id>" of the caller (see Joined).
    *
    * @generated from field: string room = 1;
    */

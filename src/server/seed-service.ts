@@ -2,7 +2,6 @@ import { create } from "@bufbuild/protobuf";
 import type {
   ServerDuplexStream,
   ServerReadableStream,
-  ServerUnaryCall,
   ServerWritableStream,
   sendUnaryData,
 } from "@grpc/grpc-js";
@@ -13,7 +12,6 @@ import type { Caller } from "../core/users.ts";
 import {
   type ChatMessage,
   type HistoryRequest,
-  type JoinResponse,
   JoinResponseSchema,
   type MessageResponse,
   MessageResponseSchema,
@@ -27,6 +25,7 @@ import { checkClaim, clientAddress, metadataUserId, seedIdentity } from "./ident
 import { openLiveStream } from "./live-stream.ts";
 import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
 import { toServiceError } from "./status.ts";
+import { unary } from "./unary.ts";
 
 type Out<T> = T | Uint8Array;
 
@@ -35,30 +34,22 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
   const { chat, logger } = context;
 
   return {
-    async joinChat(
-      call: ServerUnaryCall<User, JoinResponse>,
-      caller: Caller,
-      callback: sendUnaryData<JoinResponse>,
-    ) {
-      try {
-        chat.users.attempt(clientAddress(call));
-        // The seed names its user in the request; the metadata, if any, must agree.
-        const secret = metadataUserId(call.metadata);
-        const claimed = call.request.userId;
-        if (secret !== "") checkClaim(claimed, secret);
-        const who = caller.kind === "account" ? caller : chat.users.guest(claimed || secret);
-        const { identity, known } = await chat.users.nameFor(who, call.request.username);
-        const message =
-          caller.kind === "account"
-            ? `Welcome to the chat, ${identity.username}! You are logged in.`
-            : known
-              ? "PONG"
-              : `Welcome to the chat, ${identity.username}!`;
-        callback(null, create(JoinResponseSchema, { success: true, message }));
-      } catch (error) {
-        callback(toServiceError(error, logger));
-      }
-    },
+    joinChat: unary<User>(logger, async (call, caller) => {
+      chat.users.attempt(clientAddress(call));
+      // The seed names its user in the request; the metadata, if any, must agree.
+      const secret = metadataUserId(call.metadata);
+      const claimed = call.request.userId;
+      if (secret !== "") checkClaim(claimed, secret);
+      const who = caller.kind === "account" ? caller : chat.users.guest(claimed || secret);
+      const { identity, known } = await chat.users.nameFor(who, call.request.username);
+      const message =
+        caller.kind === "account"
+          ? `Welcome to the chat, ${identity.username}! You are logged in.`
+          : known
+            ? "PONG"
+            : `Welcome to the chat, ${identity.username}!`;
+      return create(JoinResponseSchema, { success: true, message });
+    }),
 
     async chatStream(call: ServerDuplexStream<ChatMessage, Out<ChatMessage>>, caller: Caller) {
       let secret = metadataUserId(call.metadata);

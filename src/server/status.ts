@@ -1,5 +1,6 @@
 import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { type ChatErrorCode, toChatError } from "../core/chat-error.ts";
+import { RETRY_AFTER_METADATA } from "../wire/grpc-service.ts";
 
 const CODES: Record<ChatErrorCode, status> = {
   invalid_argument: status.INVALID_ARGUMENT,
@@ -12,9 +13,6 @@ const CODES: Record<ChatErrorCode, status> = {
   unavailable: status.UNAVAILABLE,
   internal: status.INTERNAL,
 };
-
-/** Trailing metadata on a refusal that will pass: ms until a retry can succeed. */
-export const RETRY_AFTER_METADATA = "retry-after-ms";
 
 export interface StatusLogger {
   error(details: object, message: string): void;

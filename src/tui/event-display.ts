@@ -6,7 +6,7 @@ import type { DisplayItem } from "./chat-controller.ts";
 import type { RoomTabs } from "./room-tabs.ts";
 
 /** Direct-message rooms are the server's "dm:<id>:<id>". */
-export function isDirect(room: string): boolean {
+function isDirect(room: string): boolean {
   return room.startsWith("dm:");
 }
 

@@ -56,3 +56,6 @@ export const USER_ID_METADATA = "user_id";
 
 /** The longest room name any server accepts (its --max-room-chars is at most this). */
 export const ROOM_CHARS_CEILING = 256;
+
+/** Trailing metadata on a refusal that will pass (a rate limit): ms until a retry can succeed. */
+export const RETRY_AFTER_METADATA = "retry-after-ms";
