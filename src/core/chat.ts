@@ -16,6 +16,7 @@ import {
 } from "./room-cursor.ts";
 import { Rooms } from "./room-reads.ts";
 import { checkAccess, directMembers } from "./rooms.ts";
+import { ChatStats } from "./stats.ts";
 import type { Identity, MessageId, NewMessage, RoomId, StoredMessage, UserId } from "./types.ts";
 import { type AuthMode, Users } from "./users.ts";
 
@@ -64,6 +65,7 @@ export class Chat {
   readonly limits: Limits;
   readonly users: Users;
   readonly rooms: Rooms;
+  readonly stats = new ChatStats();
   readonly #store: Store;
   readonly #bus: Bus;
   readonly #clock: Clock;
@@ -149,6 +151,13 @@ export class Chat {
     return this.#clock.now();
   }
 
+  /** Live streams, rooms with a stream in them, bytes waiting in streams' queues: for metrics. */
+  load(): { streams: number; rooms: number; queuedBytes: number } {
+    let queuedBytes = 0;
+    for (const stream of this.#streams) queuedBytes += stream.outlet.queued.bytes;
+    return { streams: this.#streams.size, rooms: this.#members.size, queuedBytes };
+  }
+
   /**
    * A live stream for `identity`, writing to `sink`; it enters rooms with
    * joinRoom. `skipOwnUser`: the stream never gets its user's messages (the
@@ -178,6 +187,7 @@ export class Chat {
       store: this.#store,
       clock: this.#clock,
       delivery: this.#delivery,
+      stats: this.stats,
       caughtUp: (room, lastId) => this.#caughtUp(room, lastId),
       ...(options.skipOwnUser ? { skipUserId: identity.userId } : {}),
       onPageError: (error) => {
@@ -206,17 +216,27 @@ export class Chat {
    * the sending stream, gets no copy (it is given an ack).
    */
   async send(sender: Identity, input: SendInput, origin?: Outlet): Promise<AppendResult> {
-    this.#ensureRunning();
-    const message = this.#newChatMessage(sender, input);
-    if (input.admitted !== true) this.users.admitSend(sender.userId, 1);
-    const [result] = await this.#append([message]);
-    if (!result) throw new ChatError("internal", "The store returned nothing for a message.");
-    if (!result.duplicate) this.#publish(result.message, origin);
-    return result;
+    return this.#countingRefusals(async () => {
+      this.#ensureRunning();
+      const message = this.#newChatMessage(sender, input);
+      if (input.admitted !== true) this.users.admitSend(sender.userId, 1);
+      const [result] = await this.#append([message]);
+      if (!result) throw new ChatError("internal", "The store returned nothing for a message.");
+      if (!result.duplicate) this.#publish(result.message, origin);
+      return result;
+    });
   }
 
   /** Checks every text first and stores all or none, once each. */
   async sendBatch(
+    sender: Identity,
+    roomId: RoomId,
+    texts: readonly string[],
+  ): Promise<StoredMessage[]> {
+    return this.#countingRefusals(() => this.#storeBatch(sender, roomId, texts));
+  }
+
+  async #storeBatch(
     sender: Identity,
     roomId: RoomId,
     texts: readonly string[],
@@ -242,6 +262,17 @@ export class Chat {
     const results = await this.#append(messages);
     for (const { message } of results) this.#publish(message);
     return results.map((r) => r.message);
+  }
+
+  /** Runs a send, counting a refusal by its code for metrics. */
+  async #countingRefusals<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      const chatError = toChatError(error);
+      this.stats.sendRejected(chatError.code);
+      throw chatError;
+    }
   }
 
   /**
@@ -299,6 +330,7 @@ export class Chat {
   }
 
   #publish(message: StoredMessage, origin?: Outlet): void {
+    this.stats.messagesStored += 1;
     this.#deliverEverywhere(message.room, { type: "message", message }, origin);
   }
 
@@ -317,8 +349,10 @@ export class Chat {
     const members = this.#members.get(room);
     if (members) for (const cursor of members) cursor.outlet.offer(cursor, envelope);
     const { payload } = envelope;
-    if (payload.type === "message")
+    if (payload.type === "message") {
+      this.stats.messagesFannedOut += 1;
       this.#bringIntoDirect(room, payload.message.id, envelope.origin);
+    }
   }
 
   /**
@@ -372,6 +406,7 @@ export class Chat {
     for (const stream of [...this.#streams]) {
       const since = stream.blockedSince;
       if (since !== undefined && now - since >= this.#readerTimeoutMs) {
+        this.stats.readersEnded += 1;
         stream.abort(
           new ChatError(
             "resource_exhausted",

@@ -3,6 +3,7 @@ import type { ChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
 import type { Encoder, Envelope, Outbound } from "./envelope.ts";
 import type { DeliveryOptions, RoomCursor, StreamSink } from "./room-cursor.ts";
+import type { ChatStats } from "./stats.ts";
 import type { MessageId, RoomId, UserId } from "./types.ts";
 
 interface Queued {
@@ -19,6 +20,7 @@ export interface OutletOptions {
   readonly store: Store;
   readonly clock: Clock;
   readonly delivery: DeliveryOptions;
+  readonly stats: ChatStats;
   /** What to tell the stream when a room is at the head again. */
   readonly caughtUp: (room: RoomId, lastId: MessageId) => Outbound;
   /** Reading history failed: the stream cannot be fed, so it must end. */
@@ -47,6 +49,7 @@ export class Outlet {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #delivery: DeliveryOptions;
+  readonly #stats: ChatStats;
   readonly #options: OutletOptions;
   #queue: Queued[] = [];
   #head = 0;
@@ -66,6 +69,7 @@ export class Outlet {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#delivery = options.delivery;
+    this.#stats = options.stats;
   }
 
   get ended(): boolean {
@@ -201,6 +205,7 @@ export class Outlet {
         cursor.cursor = id;
         cursor.safe = id;
       }
+      this.#stats.deliveries += 1;
       if (!this.#sink.write(bytes)) this.#block();
       return true;
     }
@@ -236,6 +241,7 @@ export class Outlet {
         if (item.droppable) item.cursor.queued -= 1;
         if (item.id) item.cursor.safe = item.id;
       }
+      this.#stats.deliveries += 1;
       if (!this.#sink.write(item.bytes)) {
         // A reader that drains a little at a time never empties the queue;
         // drop the written prefix so the array does not keep growing.
@@ -285,6 +291,7 @@ export class Outlet {
    * they belonged to (and `cause`'s) catch up from the store instead.
    */
   #overflow(cause: RoomCursor): void {
+    this.#stats.readersCutOff += 1;
     const dropped = this.#retain((item) => !item.droppable);
     const affected = new Set<RoomCursor>([cause]);
     for (const item of dropped) if (item.cursor) affected.add(item.cursor);
@@ -345,6 +352,8 @@ export class Outlet {
   }
 
   #applyPage(cursor: RoomCursor, page: AfterPage): void {
+    this.#stats.replayPages += 1;
+    this.#stats.replayedMessages += page.messages.length;
     if (page.prunedThrough > cursor.cursor) {
       const gap: Outbound = {
         type: "gap",

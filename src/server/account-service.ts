@@ -7,10 +7,8 @@ import {
   LogoutResponseSchema,
   WhoAmIResponseSchema,
 } from "../gen/chat_pb.js";
-import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
-import { clientAddress } from "./identity.ts";
-import { unary } from "./unary.ts";
+import type { CallContext, UnaryRpcs } from "./rpc.ts";
 
 function toAuthToken(login: Login): AuthToken {
   return create(AuthTokenSchema, {
@@ -22,29 +20,29 @@ function toAuthToken(login: Login): AuthToken {
 }
 
 /** Register, Login, Logout, WhoAmI. Passwords and tokens are never logged. */
-export function accountService(context: HandlerContext): Record<string, AuthedHandler> {
+export function accountRpcs(context: HandlerContext): UnaryRpcs {
   const { chat, logger } = context;
   const { users } = chat;
 
   return {
-    register: unary<Credentials>(logger, async (call, caller) => {
-      users.attempt(clientAddress(call));
-      const login = await users.register(caller, call.request.username, call.request.password);
+    register: async (request: Credentials, { caller, address }: CallContext) => {
+      users.attempt(address);
+      const login = await users.register(caller, request.username, request.password);
       logger.info({ user: login.identity.userId }, "account registered");
       return toAuthToken(login);
-    }),
+    },
 
-    login: unary<Credentials>(logger, async (call) => {
-      users.attempt(clientAddress(call));
-      return toAuthToken(await users.login(call.request.username, call.request.password));
-    }),
+    login: async (request: Credentials, { address }: CallContext) => {
+      users.attempt(address);
+      return toAuthToken(await users.login(request.username, request.password));
+    },
 
-    logout: unary(logger, async (_call, caller) => {
+    logout: async (_request: unknown, { caller }: CallContext) => {
       await users.logout(caller);
       return create(LogoutResponseSchema, {});
-    }),
+    },
 
-    whoAmI: unary(logger, (_call, caller) => {
+    whoAmI: (_request: unknown, { caller }: CallContext) => {
       if (caller.kind === "anonymous") return create(WhoAmIResponseSchema, {});
       const account = caller.kind === "account";
       return create(WhoAmIResponseSchema, {
@@ -53,6 +51,6 @@ export function accountService(context: HandlerContext): Record<string, AuthedHa
         account,
         expiresAtMs: BigInt(account ? caller.expiresMs : 0),
       });
-    }),
+    },
   };
 }

@@ -5,13 +5,12 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { ChatService } from "../gen/chat_pb.js";
 import { chatServiceDefinition } from "../wire/grpc-service.ts";
-import { accountService } from "./account-service.ts";
 import { withCallers } from "./auth.ts";
+import { chatRpcs } from "./chat-rpcs.ts";
 import type { HandlerContext } from "./context.ts";
-import { roomService } from "./room-service.ts";
 import { seedService } from "./seed-service.ts";
 import { sessionService } from "./session-service.ts";
-import { unaryService } from "./unary-service.ts";
+import { grpcUnaries } from "./unary.ts";
 import { tolerantRequests } from "./undecodable.ts";
 
 const CHAT_PROTO = fileURLToPath(new URL("../../proto/chat.proto", import.meta.url));
@@ -55,9 +54,7 @@ export function createGrpcTransport(
     withCallers(context.chat.users, context.logger, {
       ...seedService(context),
       ...sessionService(context),
-      ...unaryService(context),
-      ...accountService(context),
-      ...roomService(context),
+      ...grpcUnaries(context.logger, chatRpcs(context)),
     }),
   );
 

@@ -1,27 +1,45 @@
 import type { ChatStream } from "../core/chat-stream.ts";
-import type { Encoder } from "../core/envelope.ts";
+import type { StreamSink } from "../core/room-cursor.ts";
 import type { Identity, MessageId } from "../core/types.ts";
+import type { Transport } from "./connections.ts";
 import type { HandlerContext } from "./context.ts";
-import { grpcSink, type WritableCall } from "./grpc-sink.ts";
+
+/** A live streaming call as the core needs it, whatever the transport. */
+export interface LiveCall {
+  readonly transport: Transport;
+  readonly sink: StreamSink;
+  /** The client's address without its port, and with it (one connection). */
+  readonly address: string;
+  readonly peer: string;
+  /** Calls back once the client has gone (cancelled, or its connection died); at once if it has. */
+  onCancel(callback: () => void): void;
+  /** Calls back once the call is over, whichever way it ended. */
+  onDone(callback: () => void): void;
+}
 
 /**
- * Opens the core's stream for a grpc-js call. Shared by the seed's
- * ChatStream, Session and Subscribe: a cancel (the client went away, or
- * keepalive found its connection dead) closes it, leaving every room once.
+ * Opens the core's stream for a live call. Shared by the seed's ChatStream,
+ * Session and Subscribe on every transport: the call counts against its
+ * address's connections while it lasts, and a cancel closes the stream,
+ * leaving every room once.
  */
 export function openLiveStream(
   context: HandlerContext,
-  call: WritableCall & { getPeer(): string },
-  encoder: Encoder,
+  call: LiveCall,
   identity: Identity,
   options: { skipOwnUser?: boolean; directMessages?: boolean } = {},
 ): ChatStream {
-  context.connections.enter(call);
-  const sink = grpcSink(call, encoder, context.logger);
-  const stream = context.chat.openStream(identity, sink, options);
-  if (call.cancelled) stream.close();
-  else call.once("cancelled", () => stream.close());
-  context.logger.debug({ user: identity.userId }, "stream opened");
+  const leave = context.connections.enter(call.transport, call.address, call.peer);
+  call.onDone(leave);
+  let stream: ChatStream;
+  try {
+    stream = context.chat.openStream(identity, call.sink, options);
+  } catch (error) {
+    leave();
+    throw error;
+  }
+  call.onCancel(() => stream.close());
+  context.logger.debug({ user: identity.userId, transport: call.transport }, "stream opened");
   return stream;
 }
 

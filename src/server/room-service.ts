@@ -10,20 +10,19 @@ import {
   type SetTopicRequest,
   SetTopicResponseSchema,
 } from "../gen/chat_pb.js";
-import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
-import { unary } from "./unary.ts";
+import type { CallContext, UnaryRpcs } from "./rpc.ts";
 
 const DEFAULT_ROOMS_PAGE = 100;
 
 /** ListRooms, OpenDirect, SetTopic. */
-export function roomService(context: HandlerContext): Record<string, AuthedHandler> {
-  const { chat, logger } = context;
+export function roomRpcs(context: HandlerContext): UnaryRpcs {
+  const { chat } = context;
 
   return {
-    listRooms: unary<ListRoomsRequest>(logger, async (call, caller) => {
-      const { pageSize, pageToken } = call.request;
+    listRooms: async (request: ListRoomsRequest, { caller }: CallContext) => {
+      const { pageSize, pageToken } = request;
       const size = checkPageSize(pageSize, DEFAULT_ROOMS_PAGE);
       const after = pageToken ? decodePageToken(pageToken)[0] : undefined;
       const { rooms, next } = await chat.rooms.listRooms(callerId(caller), size, after);
@@ -38,21 +37,21 @@ export function roomService(context: HandlerContext): Record<string, AuthedHandl
         })),
         nextPageToken: next === undefined ? "" : encodePageToken([next]),
       });
-    }),
+    },
 
-    openDirect: unary<OpenDirectRequest>(logger, async (call, caller) => {
+    openDirect: async (request: OpenDirectRequest, { caller }: CallContext) => {
       const me = await chat.users.speaker(caller);
-      const { room, peer } = await chat.rooms.openDirect(me, call.request.username);
+      const { room, peer } = await chat.rooms.openDirect(me, request.username);
       return create(OpenDirectResponseSchema, { room, peer });
-    }),
+    },
 
-    setTopic: unary<SetTopicRequest>(logger, async (call, caller) => {
+    setTopic: async (request: SetTopicRequest, { caller }: CallContext) => {
       if (caller.kind === "anonymous") {
         throw new ChatError("unauthenticated", "Say who you are to set a topic.");
       }
-      const room = call.request.room || DEFAULT_ROOM;
-      await chat.rooms.setTopic(await chat.users.speaker(caller), room, call.request.topic);
+      const room = request.room || DEFAULT_ROOM;
+      await chat.rooms.setTopic(await chat.users.speaker(caller), room, request.topic);
       return create(SetTopicResponseSchema, {});
-    }),
+    },
   };
 }

@@ -21,11 +21,12 @@ import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
 import { eachMessage } from "./each-message.ts";
 import { seedEncoder, toSeedMessage } from "./encoders.ts";
-import { checkClaim, clientAddress, metadataUserId, seedIdentity } from "./identity.ts";
+import { grpcLiveCall } from "./grpc-sink.ts";
+import { checkClaim, metadataUserId, seedIdentity } from "./identity.ts";
 import { openLiveStream } from "./live-stream.ts";
 import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
 import { toServiceError } from "./status.ts";
-import { unary } from "./unary.ts";
+import { grpcUnary } from "./unary.ts";
 
 type Out<T> = T | Uint8Array;
 
@@ -34,14 +35,14 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
   const { chat, logger } = context;
 
   return {
-    joinChat: unary<User>(logger, async (call, caller) => {
-      chat.users.attempt(clientAddress(call));
+    joinChat: grpcUnary(logger, async (request: User, { caller, address, guestSecret }) => {
+      chat.users.attempt(address);
       // The seed names its user in the request; the metadata, if any, must agree.
-      const secret = metadataUserId(call.metadata);
-      const claimed = call.request.userId;
+      const secret = guestSecret;
+      const claimed = request.userId;
       if (secret !== "") checkClaim(claimed, secret);
       const who = caller.kind === "account" ? caller : chat.users.guest(claimed || secret);
-      const { identity, known } = await chat.users.nameFor(who, call.request.username);
+      const { identity, known } = await chat.users.nameFor(who, request.username);
       const message =
         caller.kind === "account"
           ? `Welcome to the chat, ${identity.username}! You are logged in.`
@@ -57,7 +58,9 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
       const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
       const enter = async (identity: Identity) => {
         // The seed's clients never show their own messages, from any call.
-        stream = openLiveStream(context, call, seedEncoder, identity, { skipOwnUser: true });
+        stream = openLiveStream(context, grpcLiveCall(call, seedEncoder, logger), identity, {
+          skipOwnUser: true,
+        });
         await stream.joinRoom(DEFAULT_ROOM);
         return stream;
       };

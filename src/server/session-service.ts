@@ -2,7 +2,7 @@ import type { ServerDuplexStream, ServerWritableStream } from "@grpc/grpc-js";
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import { excerpt } from "../core/names.ts";
-import { checkAccess, checkRoom } from "../core/rooms.ts";
+import { checkRoom } from "../core/rooms.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
 import type { Caller } from "../core/users.ts";
 import type {
@@ -17,9 +17,10 @@ import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
 import { eachMessage } from "./each-message.ts";
 import { eventEncoder } from "./encoders.ts";
-import { openLiveStream, toMessageId } from "./live-stream.ts";
+import { grpcLiveCall, type WritableCall } from "./grpc-sink.ts";
 import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
 import { toServiceError } from "./status.ts";
+import { joinFromRequest, openEventStream, subscribe } from "./subscription.ts";
 
 type Out<T> = T | Uint8Array;
 
@@ -27,28 +28,13 @@ type Out<T> = T | Uint8Array;
 export function sessionService(context: HandlerContext): Record<string, AuthedHandler> {
   const { chat, logger } = context;
 
-  const open = (call: Parameters<typeof openLiveStream>[1], identity: Identity) => {
-    const stream = openLiveStream(context, call, eventEncoder, identity, { directMessages: true });
-    stream.notify({
-      type: "welcome",
-      identity,
-      timeMs: chat.now(),
-      maxRooms: chat.limits.maxRooms,
-    });
-    return stream;
-  };
-
-  const join = (stream: ChatStream, request: JoinRoom) =>
-    stream.joinRoom(
-      request.room || DEFAULT_ROOM,
-      toMessageId(request.resumeAfterId),
-      request.epoch,
-    );
+  const open = (call: WritableCall, identity: Identity) =>
+    openEventStream(context, grpcLiveCall(call, eventEncoder, logger), identity);
 
   /** A refused join is reported on the stream; the session goes on. */
   const joinOrReport = async (stream: ChatStream, request: JoinRoom) => {
     try {
-      await join(stream, request);
+      await joinFromRequest(stream, request);
     } catch (error) {
       const chatError = report(error);
       stream.notify({
@@ -158,36 +144,15 @@ export function sessionService(context: HandlerContext): Record<string, AuthedHa
     },
 
     async subscribe(call: ServerWritableStream<SubscribeRequest, Out<Event>>, caller: Caller) {
-      let stream: ChatStream | undefined;
       try {
-        const request = call.request;
-        const { identity } = await chat.users.nameFor(caller, request.username);
-        const rooms: JoinRoom[] =
-          request.rooms.length > 0
-            ? request.rooms
-            : [{ room: DEFAULT_ROOM, epoch: "" } as JoinRoom];
-        if (rooms.length > chat.limits.maxRooms) {
-          throw new ChatError(
-            "resource_exhausted",
-            `A subscription can be to at most ${chat.limits.maxRooms} rooms; this asks for ${rooms.length}.`,
-          );
-        }
-        for (const room of rooms) {
-          checkAccess(identity.userId, room.room || DEFAULT_ROOM, chat.limits.maxRoomChars);
-        }
-        stream = open(call, identity);
-        for (const room of rooms) await join(stream, room);
+        await subscribe(context, call.request, caller, grpcLiveCall(call, eventEncoder, logger));
       } catch (error) {
-        finish(call, stream, error);
+        finish(call, undefined, error);
       }
     },
   };
 
-  function finish(
-    call: Parameters<typeof openLiveStream>[1],
-    stream: ChatStream | undefined,
-    error: unknown,
-  ): void {
+  function finish(call: WritableCall, stream: ChatStream | undefined, error: unknown): void {
     // The status carries the sentence; toServiceError logs what was unexpected.
     const chatError = call.cancelled ? undefined : toChatError(error);
     if (stream) stream.end(chatError);

@@ -10,24 +10,23 @@ import {
   type SendRequest,
   SendResponseSchema,
 } from "../gen/chat_pb.js";
-import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
 import { toMessage } from "./encoders.ts";
 import { toMessageId } from "./live-stream.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
-import { unary } from "./unary.ts";
+import type { CallContext, UnaryRpcs } from "./rpc.ts";
 
 const DEFAULT_MEMBERS_PAGE = 100;
 
 /** Our unary calls: Send, History, ListMembers, Ping. */
-export function unaryService(context: HandlerContext): Record<string, AuthedHandler> {
-  const { chat, logger } = context;
+export function unaryRpcs(context: HandlerContext): UnaryRpcs {
+  const { chat } = context;
 
   return {
-    send: unary<SendRequest>(logger, async (call, caller) => {
-      const { text, clientMsgId } = call.request;
+    send: async (request: SendRequest, { caller }: CallContext) => {
+      const { text, clientMsgId } = request;
       const { message } = await chat.send(await chat.users.speaker(caller), {
-        room: call.request.room || DEFAULT_ROOM,
+        room: request.room || DEFAULT_ROOM,
         text,
         clientMsgId,
       });
@@ -38,25 +37,25 @@ export function unaryService(context: HandlerContext): Record<string, AuthedHand
         room: message.room,
       };
       return create(SendResponseSchema, { ack });
-    }),
+    },
 
-    history: unary<HistoryQuery>(logger, async (call, caller) => {
+    history: async (request: HistoryQuery, { caller }: CallContext) => {
       const { messages, hasMore } = await chat.rooms.history(callerId(caller), {
-        room: call.request.room || DEFAULT_ROOM,
-        limit: call.request.limit,
-        beforeId: toMessageId(call.request.beforeId),
-        afterId: toMessageId(call.request.afterId),
-        includeSystem: call.request.includeSystem,
+        room: request.room || DEFAULT_ROOM,
+        limit: request.limit,
+        beforeId: toMessageId(request.beforeId),
+        afterId: toMessageId(request.afterId),
+        includeSystem: request.includeSystem,
       });
       return create(HistoryPageSchema, { messages: messages.map(toMessage), hasMore });
-    }),
+    },
 
-    listMembers: unary<ListMembersRequest>(logger, (call, caller) => {
-      const { pageSize, pageToken } = call.request;
+    listMembers: (request: ListMembersRequest, { caller }: CallContext) => {
+      const { pageSize, pageToken } = request;
       const after = pageToken ? decodePageToken(pageToken) : undefined;
       const page = chat.rooms.members(
         callerId(caller),
-        call.request.room || DEFAULT_ROOM,
+        request.room || DEFAULT_ROOM,
         checkPageSize(pageSize, DEFAULT_MEMBERS_PAGE),
         after && { username: after[0] ?? "", userId: after[1] ?? "" },
       );
@@ -65,8 +64,8 @@ export function unaryService(context: HandlerContext): Record<string, AuthedHand
         nextPageToken: page.next ? encodePageToken([page.next.username, page.next.userId]) : "",
         onlineCount: page.onlineCount,
       });
-    }),
+    },
 
-    ping: unary(logger, () => create(PingResponseSchema, { serverTimeMs: BigInt(chat.now()) })),
+    ping: () => create(PingResponseSchema, { serverTimeMs: BigInt(chat.now()) }),
   };
 }

@@ -1,25 +1,33 @@
 import type { ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
 import type { Caller } from "../core/users.ts";
 import type { AuthedHandler } from "./auth.ts";
+import { clientAddress, metadataUserId } from "./identity.ts";
+import type { UnaryRpc, UnaryRpcs } from "./rpc.ts";
 import { type StatusLogger, toServiceError } from "./status.ts";
 
-/**
- * A unary handler from a function of the request and its caller: what it
- * returns is the response, what it throws becomes the status.
- */
-export function unary<Req>(
-  logger: StatusLogger,
-  handle: (call: ServerUnaryCall<Req, unknown>, caller: Caller) => unknown,
-): AuthedHandler {
+/** A grpc-js unary handler from a transport-free one. */
+export function grpcUnary(logger: StatusLogger, rpc: UnaryRpc): AuthedHandler {
   return (async (
-    call: ServerUnaryCall<Req, unknown>,
+    call: ServerUnaryCall<unknown, unknown>,
     caller: Caller,
     callback: sendUnaryData<unknown>,
   ) => {
     try {
-      callback(null, await handle(call, caller));
+      const run = rpc as (request: unknown, context: unknown) => unknown;
+      const context = {
+        caller,
+        address: clientAddress(call),
+        guestSecret: metadataUserId(call.metadata),
+      };
+      callback(null, await run(call.request, context));
     } catch (error) {
       callback(toServiceError(error, logger));
     }
   }) as AuthedHandler;
+}
+
+export function grpcUnaries(logger: StatusLogger, rpcs: UnaryRpcs): Record<string, AuthedHandler> {
+  return Object.fromEntries(
+    Object.entries(rpcs).map(([method, rpc]) => [method, grpcUnary(logger, rpc)]),
+  );
 }
