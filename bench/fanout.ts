@@ -41,6 +41,8 @@ const serverProcess = values.address
         "127.0.0.1",
         "--port",
         "0",
+        "--http-port",
+        "0",
         "--db",
         values.db,
         "--log-level",

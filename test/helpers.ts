@@ -232,7 +232,7 @@ export async function startServerProcess(
 ) {
   const server = spawnLines(
     process.execPath,
-    [...nodeArgs, CLI, "server", "--host", "127.0.0.1", ...args],
+    [...nodeArgs, CLI, "server", "--host", "127.0.0.1", "--http-port", "0", ...args],
     env,
   );
   const line = await server.waitForLine("listening on");

@@ -90,7 +90,17 @@ test("a second server on the same SQLite file is refused at start, saying why", 
   try {
     const first = await startServerProcess(["--port", "0", "--db", db]);
     try {
-      const second = spawnCli(["server", "--host", "127.0.0.1", "--port", "0", "--db", db]);
+      const second = spawnCli([
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--http-port",
+        "0",
+        "--db",
+        db,
+      ]);
       assert.equal(await within(second.exited, 10_000, "the second server to give up"), 1);
       assert.match(second.stderr(), /Another process is using the SQLite database/);
       assert.match(second.stderr(), /choose another --db/);
@@ -117,7 +127,17 @@ test("a port already in use is reported, not hidden", async () => {
   const first = await startServerProcess(["--port", "0", "--db", ":memory:"]);
   try {
     const port = first.address.split(":")[1] ?? "";
-    const second = spawnCli(["server", "--host", "127.0.0.1", "--port", port, "--db", ":memory:"]);
+    const second = spawnCli([
+      "server",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      port,
+      "--http-port",
+      "0",
+      "--db",
+      ":memory:",
+    ]);
     assert.notEqual(await within(second.exited, 10_000, "the second server to give up"), 0);
     assert.match(second.stderr(), /No address added out of total 1 resolved|EADDRINUSE|in use/);
   } finally {

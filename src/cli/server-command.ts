@@ -17,6 +17,9 @@ import { parseAge, wholeNumber } from "./parse.ts";
 interface ServerFlags {
   host: string;
   port: number;
+  httpPort: number;
+  httpAllowOrigin: string[];
+  shutdownDelay: number;
   db: string;
   logLevel: string;
   maxMessageBytes: number;
@@ -55,6 +58,9 @@ async function runServer(flags: ServerFlags): Promise<void> {
     server = await startChatServer({
       host: flags.host,
       port: flags.port,
+      httpPort: flags.httpPort,
+      httpAllowOrigins: flags.httpAllowOrigin,
+      shutdownDelayMs: flags.shutdownDelay,
       db: flags.db,
       logger,
       limits: {
@@ -85,21 +91,25 @@ async function runServer(flags: ServerFlags): Promise<void> {
     });
   } catch (error) {
     const reason = /EADDRINUSE/.test(String(error))
-      ? "the port is in use (is another server running? choose another with --port)"
+      ? "a port is in use (is another server running? choose others with --port and --http-port)"
       : (error as Error).message;
-    process.stderr.write(`grpc-chat: cannot start on ${flags.host}:${flags.port}: ${reason}\n`);
+    process.stderr.write(
+      `grpc-chat: cannot start on ${flags.host}:${flags.port} (HTTP ${flags.httpPort}): ${reason}\n`,
+    );
     process.exit(1);
   }
-  logger.info({ host: server.host, port: server.port, db: server.db }, "server started");
+  const { host, port, db, httpUrl } = server;
+  logger.info({ host, port, httpUrl, db }, "server started");
   process.stdout.write(
-    `grpc-chat server listening on ${server.host}:${server.port}${flags.tlsCert ? " (TLS)" : ""}, ` +
-      `history in ${server.db}, auth ${flags.auth}; ` +
-      `connect with: npm run client -- --server ${server.address}${flags.tlsCert ? " --tls" : ""}\n`,
+    `grpc-chat server listening on ${host}:${port}${flags.tlsCert ? " (TLS)" : ""}, ` +
+      `history in ${db}, auth ${flags.auth}; ` +
+      `connect with: npm run client -- --server ${server.address}${flags.tlsCert ? " --tls" : ""}\n` +
+      `web client, HTTP API, /metrics and /healthz at ${httpUrl}\n`,
   );
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down");
-    // stop() ends within its grace period; this timer only guards the promise to exit in 5 s.
-    setTimeout(() => process.exit(0), 4_500).unref();
+    // stop() ends within the delay and its grace period; this timer only guards the promise to exit.
+    setTimeout(() => process.exit(0), flags.shutdownDelay + 4_500).unref();
     void server.stop(3_000).then(() => {
       logger.info("stopped");
       logger.flush();
@@ -124,6 +134,33 @@ export function addServerCommand(program: Command): void {
         .env("GRPC_CHAT_PORT")
         .default(DEFAULT_PORT)
         .argParser(wholeNumber(0, 65535)),
+    )
+    .addOption(
+      new Option(
+        "--http-port <port>",
+        "port for browsers and operators: the web client, the API over Connect and gRPC-Web, /metrics, /healthz, /readyz (0: any free port)",
+      )
+        .env("GRPC_CHAT_HTTP_PORT")
+        .default(8080)
+        .argParser(wholeNumber(0, 65535)),
+    )
+    .addOption(
+      new Option(
+        "--http-allow-origin <origins>",
+        "other origins whose pages may call the HTTP API, comma-separated (https://chat.example.com), or * for any; the page this server serves needs none",
+      )
+        .env("GRPC_CHAT_HTTP_ALLOW_ORIGIN")
+        .default([], "none")
+        .argParser(origins),
+    )
+    .addOption(
+      new Option(
+        "--shutdown-delay <age>",
+        "on SIGTERM, report not ready (/readyz, gRPC health) and keep serving this long before ending streams, so a load balancer moves new clients first",
+      )
+        .env("GRPC_CHAT_SHUTDOWN_DELAY")
+        .default(0, "0")
+        .argParser(parseAge),
     )
     .addOption(
       new Option("--db <path>", 'SQLite file for history (directory is created), or ":memory:"')
@@ -300,6 +337,27 @@ export const NO_LIMIT_FLAGS = [
   "--auth-attempts-per-minute",
   "0",
 ];
+
+/** `--http-allow-origin`: each an origin as a browser sends it (scheme://host[:port]), or `*`. */
+function origins(value: string): string[] {
+  const list = value
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== "");
+  for (const origin of list) {
+    if (origin === "*") continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {}
+    if (!parsed || parsed.origin !== origin) {
+      throw new InvalidArgumentError(
+        `"${origin}" is not an origin; write it as the browser sends it, like https://chat.example.com or http://localhost:3000 (no path, no trailing slash).`,
+      );
+    }
+  }
+  return list;
+}
 
 /** A limit flag: its environment variable and default come from its Limits field. */
 function limit(

@@ -17,7 +17,15 @@ import {
 import { Rooms } from "./room-reads.ts";
 import { checkAccess, directMembers } from "./rooms.ts";
 import { ChatStats } from "./stats.ts";
-import type { Identity, MessageId, NewMessage, RoomId, StoredMessage, UserId } from "./types.ts";
+import {
+  DEFAULT_ROOM,
+  type Identity,
+  type MessageId,
+  type NewMessage,
+  type RoomId,
+  type StoredMessage,
+  type UserId,
+} from "./types.ts";
 import { type AuthMode, Users } from "./users.ts";
 
 export type { SendInput } from "./chat-stream.ts";
@@ -93,6 +101,7 @@ export class Chat {
       store: this.#store,
       clock: this.#clock,
       limits: this.limits,
+      stats: this.stats,
       ...(options.auth ? { auth: options.auth } : {}),
       ...(options.tokenTtlMs ? { tokenTtlMs: options.tokenTtlMs } : {}),
       ...(options.passwordCost ? { passwordCost: options.passwordCost } : {}),
@@ -149,6 +158,17 @@ export class Chat {
 
   now(): number {
     return this.#clock.now();
+  }
+
+  /** Whether this node can serve: it is not shutting down, and its store answers a read. */
+  async ready(): Promise<boolean> {
+    if (this.#stopping) return false;
+    try {
+      await this.#store.lastId(DEFAULT_ROOM);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Live streams, rooms with a stream in them, bytes waiting in streams' queues: for metrics. */

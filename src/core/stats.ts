@@ -1,5 +1,7 @@
 import type { ChatErrorCode } from "./chat-error.ts";
 
+export type AuthFailure = "bad_token" | "account_required" | "wrong_password" | "too_many_attempts";
+
 /**
  * What the core counts for metrics. Plain numbers, so counting costs nothing
  * on the fan-out path; a transport reads them when it is scraped.
@@ -20,8 +22,14 @@ export class ChatStats {
   replayedMessages = 0;
   /** Refused sends, by the error's code. */
   readonly rejectedSends = new Map<ChatErrorCode, number>();
+  /** Calls refused for who they are, by why. */
+  readonly authFailures = new Map<AuthFailure, number>();
 
   sendRejected(code: ChatErrorCode): void {
     this.rejectedSends.set(code, (this.rejectedSends.get(code) ?? 0) + 1);
+  }
+
+  authFailed(reason: AuthFailure): void {
+    this.authFailures.set(reason, (this.authFailures.get(reason) ?? 0) + 1);
   }
 }

@@ -8,6 +8,7 @@ import { checkUsername, excerpt, nameKey } from "./names.ts";
 import { nameInUse, OnlineNames } from "./online-names.ts";
 import { DEFAULT_PASSWORD_COST, hashPassword, verifyPassword } from "./passwords.ts";
 import { describeWait, RateLimiter } from "./rate-limit.ts";
+import { ChatStats } from "./stats.ts";
 import type { Identity, UserId } from "./types.ts";
 import { UserDirectory } from "./user-directory.ts";
 
@@ -49,6 +50,8 @@ export interface UsersOptions {
   readonly passwordCost?: number;
   /** How many user names (guests' chosen, accounts' seen) are remembered. Default 100,000. */
   readonly maxKnownUsers?: number;
+  /** Where refused sign-ins are counted. */
+  readonly stats?: ChatStats;
 }
 
 const MIN_PASSWORD_CHARS = 8;
@@ -74,6 +77,7 @@ function unauthenticated(message: string): ChatError {
 export class Users {
   readonly mode: AuthMode;
   readonly online = new OnlineNames();
+  readonly stats: ChatStats;
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #limits: Limits;
@@ -85,6 +89,7 @@ export class Users {
 
   constructor(options: UsersOptions) {
     this.mode = options.auth ?? "open";
+    this.stats = options.stats ?? new ChatStats();
     this.#store = options.store;
     this.#clock = options.clock;
     this.#limits = options.limits;
@@ -99,6 +104,7 @@ export class Users {
   /** A caller who presents a guest secret (open mode only). */
   guest(secret: string): Caller {
     if (this.mode === "required") {
+      this.stats.authFailed("account_required");
       throw unauthenticated(
         "This server requires an account: log in (or register) and send the token.",
       );
@@ -116,6 +122,7 @@ export class Users {
       throw toChatError(error);
     }
     if (!owner) {
+      this.stats.authFailed("bad_token");
       throw unauthenticated(
         "The token is not valid (unknown, expired or logged out); log in again for a new one.",
       );
@@ -137,6 +144,7 @@ export class Users {
   attempt(address: string): void {
     const waitMs = this.#attempts.take(address);
     if (waitMs > 0) {
+      this.stats.authFailed("too_many_attempts");
       throw new ChatError(
         "resource_exhausted",
         `Too many sign-in attempts from your address; try again in ${describeWait(waitMs)}.`,
@@ -206,11 +214,15 @@ export class Users {
     try {
       key = nameKey(checkUsername(username, this.#limits.maxNameChars));
     } catch {
+      this.stats.authFailed("wrong_password");
       throw refused;
     }
     const account = await this.#guard(this.#store.accountByName(key));
     const matches = await verifyPassword(password, account?.passwordHash ?? NO_SUCH_ACCOUNT);
-    if (!account || !matches) throw refused;
+    if (!account || !matches) {
+      this.stats.authFailed("wrong_password");
+      throw refused;
+    }
     return this.#issue(account);
   }
 

@@ -28,10 +28,10 @@ function first(metadata: Metadata, key: string): string | undefined {
  */
 export async function authenticate(
   users: Users,
-  metadata: Metadata,
+  header: (key: string) => string | undefined,
   method: string,
 ): Promise<Caller> {
-  const authorization = first(metadata, "authorization");
+  const authorization = header("authorization");
   // Register and Login need no one: a stale token must not stand in the way of a new one.
   if (PUBLIC_METHODS.has(method) && (authorization !== undefined || users.mode === "required")) {
     return { kind: "anonymous" };
@@ -39,6 +39,7 @@ export async function authenticate(
   if (authorization !== undefined) {
     const token = BEARER.exec(authorization)?.[1];
     if (token === undefined) {
+      users.stats.authFailed("bad_token");
       throw new ChatError(
         "unauthenticated",
         'The authorization metadata must be "Bearer <token>", with the token from Login or Register.',
@@ -46,10 +47,11 @@ export async function authenticate(
     }
     return users.authenticate(token);
   }
-  const secret = first(metadata, USER_ID_METADATA);
+  const secret = header(USER_ID_METADATA);
   if (secret !== undefined && secret !== "") return users.guest(secret);
   if (PUBLIC_METHODS.has(method)) return { kind: "anonymous" };
   if (users.mode === "required") {
+    users.stats.authFailed("account_required");
     throw new ChatError(
       "unauthenticated",
       "This server requires an account: log in (or register) and send the token as authorization: Bearer <token>.",
@@ -85,7 +87,7 @@ export function withCallers(
         refuse(call.request.toChatError());
         return;
       }
-      authenticate(users, call.metadata, method).then(
+      authenticate(users, (key) => first(call.metadata, key), method).then(
         (caller) =>
           (handler as (c: unknown, who: Caller, cb?: unknown) => unknown)(call, caller, callback),
         refuse,

@@ -6,6 +6,8 @@ import { openSqliteStore, type SqliteStoreOptions } from "../store/sqlite-store.
 import type { Store } from "../store/store.ts";
 import { ConnectionsPerAddress } from "./connections.ts";
 import { createGrpcTransport, type GrpcTransportOptions } from "./grpc.ts";
+import { createHttpTransport, type HttpTransport } from "./http/http-server.ts";
+import { ServerMetrics } from "./http/metrics.ts";
 
 export interface ChatServerOptions
   extends GrpcTransportOptions,
@@ -14,6 +16,22 @@ export interface ChatServerOptions
   readonly host?: string;
   /** Port for native gRPC; 0 picks a free one. Default 50051. */
   readonly port?: number;
+  /**
+   * Port for HTTP: the API over Connect and gRPC-Web, the web client,
+   * /metrics, /healthz, /readyz; 0 picks a free one. None when not given
+   * (the command line's default is 8080).
+   */
+  readonly httpPort?: number;
+  /** Other origins whose pages may call the API (CORS); `*` for any. Default none. */
+  readonly httpAllowOrigins?: readonly string[];
+  /** Where the built web client is. Default: this package's web/dist. */
+  readonly webRoot?: string;
+  /**
+   * On stop, how long the server reports not ready (health, /readyz) while
+   * it goes on serving, before it ends streams: time for a load balancer to
+   * send new clients elsewhere. Default 0.
+   */
+  readonly shutdownDelayMs?: number;
   /** SQLite file for history, or ":memory:". Default "./data/chat.db". Ignored when `store` is given. */
   readonly db?: string;
   /** How durable a commit is; see SqliteStoreOptions. Default "full". */
@@ -28,11 +46,13 @@ export interface RunningChatServer {
   readonly port: number;
   /** "host:port" a client on this machine can dial. */
   readonly address: string;
+  /** The HTTP port's base URL a browser on this machine can open, when there is one. */
+  readonly httpUrl: string | undefined;
   readonly db: string;
   /**
    * Tells every live stream the server is stopping, ends them with
    * UNAVAILABLE, stops taking calls, closes the store. Resolves within about
-   * `graceMs` (default 3,000) whatever clients do.
+   * the shutdown delay plus `graceMs` (default 3,000) whatever clients do.
    */
   stop(graceMs?: number): Promise<void>;
 }
@@ -45,13 +65,15 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const db = options.db ?? DEFAULT_DB;
   const logger = options.logger ?? pino({ level: "silent" });
   const clock = options.clock;
-  const store =
+  const metrics = new ServerMetrics();
+  const store = metrics.timeStore(
     options.store ??
-    (await openSqliteStore({
-      path: db,
-      ...(clock ? { now: () => clock.now() } : {}),
-      ...(options.durability ? { durability: options.durability } : {}),
-    }));
+      (await openSqliteStore({
+        path: db,
+        ...(clock ? { now: () => clock.now() } : {}),
+        ...(options.durability ? { durability: options.durability } : {}),
+      })),
+  );
   const chat = createChat({
     ...options,
     store,
@@ -59,27 +81,48 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     logger,
   });
   const connections = new ConnectionsPerAddress(chat.limits.maxConnectionsPerIp);
-  const transport = createGrpcTransport({ chat, logger, connections }, options);
+  metrics.watch(chat, connections);
+  const context = { chat, logger, connections };
+  const transport = createGrpcTransport(context, options);
+  let http: HttpTransport | undefined;
   let port: number;
+  let httpPort: number | undefined;
   try {
     port = await transport.listen(host, options.port ?? DEFAULT_PORT);
+    if (options.httpPort !== undefined) {
+      http = createHttpTransport(context, metrics, {
+        ...(options.tls ? { tls: options.tls } : {}),
+        ...(options.httpAllowOrigins ? { allowOrigins: options.httpAllowOrigins } : {}),
+        ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+      });
+      httpPort = await http.listen(host, options.httpPort);
+    }
   } catch (error) {
+    await transport.close(0);
     await chat.close();
     throw error;
   }
   const dialHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  const hostPart = dialHost.includes(":") ? `[${dialHost}]` : dialHost;
   let stopping: Promise<void> | undefined;
 
   return {
     host,
     port,
-    address: `${dialHost.includes(":") ? `[${dialHost}]` : dialHost}:${port}`,
+    address: `${hostPart}:${port}`,
+    httpUrl:
+      httpPort === undefined
+        ? undefined
+        : `${options.tls ? "https" : "http"}://${hostPart}:${httpPort}/`,
     db,
     stop(graceMs = 3_000) {
       stopping ??= (async () => {
         transport.draining();
+        http?.draining();
+        const delayMs = options.shutdownDelayMs ?? 0;
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         chat.shutdown("The server is shutting down.");
-        await transport.close(graceMs);
+        await Promise.all([transport.close(graceMs), http?.close(graceMs)]);
         await chat.close();
       })();
       return stopping;

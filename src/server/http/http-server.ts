@@ -1,0 +1,198 @@
+import { createServer, type Server } from "node:http";
+import { createSecureServer, type Http2SecureServer } from "node:http2";
+import type { Socket } from "node:net";
+import { cors, createContextValues } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { RETRY_AFTER_METADATA, USER_ID_METADATA } from "../../wire/grpc-service.ts";
+import type { HandlerContext } from "../context.ts";
+import { connectRoutes, PEER, peerOf } from "./connect-routes.ts";
+import type { ServerMetrics } from "./metrics.ts";
+import {
+  DEFAULT_WEB_ROOT,
+  head,
+  type Request,
+  type Response,
+  sendText,
+  serveStatic,
+} from "./static-files.ts";
+
+export interface HttpTransportOptions {
+  /** Serve HTTPS (HTTP/2, and HTTP/1.1 for older clients) with this certificate; plain HTTP/1.1 without. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /**
+   * Origins (`https://chat.example.com`) whose pages may call the API from
+   * another origin, or `*` for any. Default none: only the page this server
+   * serves (same origin) can, which needs no CORS at all.
+   */
+  readonly allowOrigins?: readonly string[];
+  /** Where the built web client is. Default: this package's web/dist. */
+  readonly webRoot?: string;
+}
+
+/** The HTTP port: the chat API for browsers, the web client, metrics and probes. */
+export interface HttpTransport {
+  listen(host: string, port: number): Promise<number>;
+  /** From now on /readyz answers 503. */
+  draining(): void;
+  /** Stops taking requests; after `graceMs` closes whatever connections are left. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** The largest request body taken, as on the native port (grpc-js's default). */
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+// The page needs nothing from anywhere else, and says so.
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+].join("; ");
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "cross-origin-opener-policy": "same-origin",
+  "permissions-policy": "camera=(), microphone=(), geolocation=()",
+};
+
+const API_PREFIX = "/chat.ChatService/";
+
+export function createHttpTransport(
+  context: HandlerContext,
+  metrics: ServerMetrics,
+  options: HttpTransportOptions = {},
+): HttpTransport {
+  const { chat } = context;
+  const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
+  const allowOrigins = new Set(options.allowOrigins ?? []);
+  const shutdown = new AbortController();
+  let draining = false;
+
+  const api = connectNodeAdapter({
+    routes: connectRoutes(context),
+    contextValues: (request) => createContextValues().set(PEER, peerOf(request)),
+    shutdownSignal: shutdown.signal,
+    // gRPC itself is the native port's; here Connect and gRPC-Web, which browsers can speak.
+    grpc: false,
+    readMaxBytes: MAX_REQUEST_BYTES,
+  });
+
+  /** CORS for an allowed other origin; true when the request was a preflight and is answered. */
+  const crossOrigin = (request: Request, response: Response): boolean => {
+    const origin = request.headers.origin;
+    if (typeof origin !== "string" || !(allowOrigins.has(origin) || allowOrigins.has("*"))) {
+      if (request.method === "OPTIONS") {
+        sendText(response, 403, "This origin may not call the chat API; see --http-allow-origin.");
+        return true;
+      }
+      return false;
+    }
+    response.setHeader("access-control-allow-origin", origin);
+    response.setHeader("vary", "Origin");
+    response.setHeader(
+      "access-control-expose-headers",
+      [...cors.exposedHeaders, RETRY_AFTER_METADATA, `trailer-${RETRY_AFTER_METADATA}`].join(", "),
+    );
+    if (request.method !== "OPTIONS") return false;
+    head(response, 204, {
+      "access-control-allow-methods": cors.allowedMethods.join(", "),
+      "access-control-allow-headers": [
+        ...cors.allowedHeaders,
+        "authorization",
+        USER_ID_METADATA,
+      ].join(", "),
+      "access-control-max-age": 7200,
+    });
+    response.end();
+    return true;
+  };
+
+  const handle = async (request: Request, response: Response) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+    if (options.tls) response.setHeader("strict-transport-security", "max-age=31536000");
+    const path = (request.url ?? "/").split("?")[0] ?? "/";
+    if (path.startsWith(API_PREFIX)) {
+      if (crossOrigin(request, response)) return;
+      api(request, response);
+      return;
+    }
+    switch (path) {
+      case "/healthz":
+        return sendText(response, 200, "ok");
+      case "/readyz": {
+        const ready = !draining && (await chat.ready());
+        return sendText(
+          response,
+          ready ? 200 : 503,
+          ready
+            ? "ready"
+            : draining
+              ? "not ready: shutting down"
+              : "not ready: the store does not answer",
+        );
+      }
+      case "/metrics":
+        head(response, 200, { "content-type": metrics.registry.contentType });
+        response.end(await metrics.registry.metrics());
+        return;
+      default:
+        return serveStatic(webRoot, request, response);
+    }
+  };
+
+  const onRequest = (request: Request, response: Response) => {
+    handle(request, response).catch((error: unknown) => {
+      context.logger.error({ err: error, url: request.url }, "an HTTP request failed");
+      if (!response.headersSent)
+        sendText(response, 500, "The server failed to answer this request.");
+      else response.end();
+    });
+  };
+
+  const server: Server | Http2SecureServer = options.tls
+    ? createSecureServer({ ...options.tls, allowHTTP1: true }, onRequest)
+    : createServer(onRequest);
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+
+  return {
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          const address = server.address();
+          resolve(typeof address === "object" && address ? address.port : port);
+        });
+      });
+    },
+    draining() {
+      draining = true;
+    },
+    close(graceMs) {
+      return new Promise((resolve) => {
+        // Streams were ended with UNAVAILABLE by the core; what is still running after the grace is cut.
+        const force = setTimeout(() => {
+          shutdown.abort();
+          for (const socket of sockets) socket.destroy();
+        }, graceMs);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+      });
+    },
+  };
+}
