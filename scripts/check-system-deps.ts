@@ -1,10 +1,13 @@
 // Some tests drive programs from outside npm: tmux (the full-screen client in a
-// real terminal) and Debian's Python gRPC (the interop client). Find them, or
+// real terminal), Debian's Python gRPC (the interop client) and Debian's
+// Chromium (the web client, driven by playwright-core, which downloads no
+// browser of its own). Find them, or
 // install them where we can (root on Debian, as in CI), or say exactly what
 // to run; a test suite that skips them quietly would be lying.
 import { spawnSync } from "node:child_process";
 
 const PYTHON = "/usr/bin/python3";
+const CHROMIUM = "/usr/bin/chromium";
 
 function ok(command: string, args: string[]): boolean {
   return spawnSync(command, args, { stdio: "ignore" }).status === 0;
@@ -15,6 +18,7 @@ function missing(): string[] {
   if (!ok("tmux", ["-V"])) packages.push("tmux");
   // The TLS test makes its certificate with openssl.
   if (!ok("openssl", ["version"])) packages.push("openssl");
+  if (!ok(CHROMIUM, ["--version"])) packages.push("chromium");
   if (!ok(PYTHON, ["-c", "import grpc, google.protobuf"])) {
     packages.push("python3", "python3-grpcio", "python3-protobuf");
   }

@@ -3,8 +3,11 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { status } from "@grpc/grpc-js";
 import { ChatClientError } from "../src/client/chat-client.ts";
+import { ChatService } from "../src/gen/chat_pb.js";
 import { isText, nextMatching, startTestServer, tempDir, testClient } from "./helpers.ts";
 
 /** A self-signed certificate for localhost, made with the system's openssl for this run only. */
@@ -58,6 +61,33 @@ test("TLS: a client that trusts the certificate chats; a plaintext client is not
     await assert.rejects(plain.ping(), (e) => ChatClientError.from(e).code === status.UNAVAILABLE);
   } finally {
     for (const c of [alice, bob, plain]) c.close();
+    await server.stop();
+    dir.remove();
+  }
+});
+
+test("TLS: the HTTP port serves HTTPS with the same certificate, over HTTP/2 and HTTP/1.1", async () => {
+  const dir = tempDir();
+  const tls = testCertificate(dir.path);
+  const server = await startTestServer({ tls, httpPort: 0 });
+  const baseUrl = `https://localhost:${new URL(server.httpUrl ?? "").port}`;
+  try {
+    assert.match(server.httpUrl ?? "", /^https:/);
+    for (const httpVersion of ["2", "1.1"] as const) {
+      const transport = createConnectTransport({
+        baseUrl,
+        httpVersion,
+        nodeOptions: { ca: tls.cert },
+      });
+      const pong = await createClient(ChatService, transport).ping({});
+      assert.ok(pong.serverTimeMs > 0n, `Ping over HTTP/${httpVersion}`);
+    }
+    const plain = createConnectTransport({
+      baseUrl: baseUrl.replace("https:", "http:"),
+      httpVersion: "1.1",
+    });
+    await assert.rejects(createClient(ChatService, plain).ping({}));
+  } finally {
     await server.stop();
     dir.remove();
   }

@@ -1,0 +1,56 @@
+import { type Credential, makeClient } from "./api.ts";
+import { ChatModel } from "./model/chat-model.ts";
+import * as storage from "./storage.ts";
+import { ChatView } from "./view/chat-view.ts";
+import { byId } from "./view/dom.ts";
+import { SignInView } from "./view/signin.ts";
+
+/** The page's life: signed out (the form) or signed in (one model and its view). */
+
+let credential: Credential | undefined;
+let chat: { model: ChatModel; view: ChatView } | undefined;
+
+const client = makeClient(() => credential);
+const signIn = new SignInView(client, (session) => enter(session, storage.load()));
+
+function enter(session: storage.Session, saved: storage.Saved): void {
+  credential =
+    session.kind === "guest"
+      ? { kind: "guest", secret: session.secret }
+      : { kind: "account", token: session.token };
+  storage.save({ ...saved, session });
+  signIn.hide();
+  const model = new ChatModel(client, session, saved, {
+    signedOut: (reason) => leave(reason),
+    save: (state) => storage.save(state),
+  });
+  const view = new ChatView(model);
+  chat = { model, view };
+  model.start();
+  view.focus();
+}
+
+/** Back to the form; the session, its rooms and unsent messages are forgotten. */
+function leave(reason: string): void {
+  const name = chat?.model.me.name ?? "";
+  chat?.model.stop();
+  chat?.view.detach();
+  chat = undefined;
+  credential = undefined;
+  storage.forget();
+  signIn.show(reason, name);
+}
+
+byId("signout").addEventListener("click", () => {
+  const session = chat?.model.session;
+  if (session?.kind === "account") {
+    // Named here: the credential is gone before the call goes out. The page forgets it either way.
+    const headers = { authorization: `Bearer ${session.token}` };
+    void client.logout({}, { headers, timeoutMs: 5_000 }).catch(() => {});
+  }
+  leave("");
+});
+
+const saved = storage.load();
+if (saved.session) enter(saved.session, saved);
+else signIn.show("");

@@ -1,0 +1,299 @@
+import { Code } from "@connectrpc/connect";
+import { type Event, ResumeOutcome, type SendAck } from "../../../src/gen/chat_pb.js";
+import type { ChatClient } from "../api.ts";
+import type { Saved, Session } from "../storage.ts";
+import { applyEvent } from "./events.ts";
+import { fill, listRooms } from "./history.ts";
+import { Outbox } from "./outbox.ts";
+import { Room } from "./room.ts";
+import {
+  type ConnectionState,
+  type Ending,
+  type JoinRequest,
+  Subscription,
+} from "./subscription.ts";
+
+export type Change = "rooms" | "messages" | "state" | "me";
+
+/** Codes that say a room cannot be joined as asked (its name, or who may use it). */
+const ROOM_REFUSALS = new Set<Code>([Code.InvalidArgument, Code.NotFound, Code.PermissionDenied]);
+const PUBLIC_ROOM = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export interface ModelHooks {
+  /** The server no longer accepts this session: back to signing in, with why. */
+  signedOut(reason: string): void;
+  save(saved: Saved): void;
+}
+
+/**
+ * Everything the chat page knows, with no DOM: rooms and their messages,
+ * the subscription and its resume points, the send queue. The view reads it
+ * and calls its actions; `onChange` says what to redraw.
+ */
+export class ChatModel {
+  readonly rooms = new Map<string, Room>();
+  readonly subscription: Subscription;
+  readonly outbox: Outbox;
+  readonly me = { userId: "", name: "" };
+  readonly session: Session;
+  readonly client: ChatClient;
+  current: string;
+  /** Rooms the server lists that we are not in: offered when joining. */
+  known: string[] = [];
+  /** Whether the user can see the page (unseen messages stay unread). */
+  visible = true;
+  maxRooms = 100;
+  #everWelcomed = false;
+  /** A room just asked for and not yet joined: the one to drop if the server refuses. */
+  #joining: string | undefined;
+  readonly #listeners = new Set<(changes: ReadonlySet<Change>) => void>();
+  readonly #changes = new Set<Change>();
+  readonly #hooks: ModelHooks;
+  #stopped = false;
+
+  constructor(client: ChatClient, session: Session, saved: Saved, hooks: ModelHooks) {
+    this.client = client;
+    this.session = session;
+    this.me.name = session.name;
+    this.#hooks = hooks;
+    for (const r of saved.rooms) this.rooms.set(r.name, new Room(r.name, r));
+    if (![...this.rooms.values()].some((r) => r.open)) this.rooms.set("lobby", new Room("lobby"));
+    this.current = this.rooms.get(saved.current)?.open ? saved.current : this.#firstOpen();
+    this.subscription = new Subscription({
+      client,
+      username: () => (session.kind === "guest" ? session.name : ""),
+      request: () => this.#request(),
+      event: (event) => this.#event(event),
+      fatal: (ending) => this.#fatal(ending),
+      state: () => this.changed("state"),
+    });
+    this.outbox = new Outbox({
+      client,
+      ready: () => this.subscription.welcomed,
+      stored: (item, ack) => this.#stored(item.text, item.clientMsgId, ack),
+      changed: () => this.changed("messages"),
+      notice: (room, text) => this.notice(room, text),
+      renew: () => this.subscription.restart(),
+      signedOut: (reason) => this.#signOut(reason),
+    });
+    for (const s of saved.outbox)
+      if (this.rooms.has(s.room)) this.outbox.add(s.room, s.text, s.clientMsgId);
+  }
+
+  get state(): ConnectionState {
+    return this.subscription.state;
+  }
+
+  get room(): Room | undefined {
+    return this.rooms.get(this.current);
+  }
+
+  onChange(listener: (changes: ReadonlySet<Change>) => void): void {
+    this.#listeners.add(listener);
+  }
+
+  start(): void {
+    this.subscription.restart();
+    void listRooms(this);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.subscription.stop();
+    this.outbox.stop();
+    this.#listeners.clear();
+  }
+
+  /** Batches changes into one redraw (and one save) per task. */
+  changed(change: Change): void {
+    if (this.#stopped) return;
+    if (this.#changes.size === 0) queueMicrotask(() => this.#flush());
+    this.#changes.add(change);
+  }
+
+  select(name: string): void {
+    const room = this.rooms.get(name);
+    if (room === undefined) return;
+    this.current = name;
+    if (!room.open) {
+      room.open = true;
+      this.subscription.restart();
+    }
+    if (this.visible) room.markRead();
+    if (room.joined && !room.filled) void fill(this, room);
+    this.changed("rooms");
+    this.changed("messages");
+  }
+
+  /** Joins a room by name (or switches to it) and makes it the current one. */
+  join(name: string): void {
+    const trimmed = name.trim();
+    if (this.rooms.get(trimmed)?.open) {
+      this.select(trimmed);
+      return;
+    }
+    if (!PUBLIC_ROOM.test(trimmed)) {
+      throw new Error(
+        "A room name is 1-64 letters, digits and _ . -, starting with a letter or digit.",
+      );
+    }
+    this.#add(trimmed, "");
+  }
+
+  leave(name: string): void {
+    const room = this.rooms.get(name);
+    if (room === undefined || this.#openRooms().length <= 1) return;
+    // A DM stays listed (it is still ours); a room goes.
+    if (room.direct) room.open = false;
+    else this.rooms.delete(name);
+    if (this.current === name) this.current = this.#firstOpen();
+    this.subscription.restart();
+    this.select(this.current);
+  }
+
+  async openDirect(username: string): Promise<void> {
+    const response = await this.client.openDirect({ username: username.trim() });
+    const existing = this.rooms.get(response.room);
+    if (existing) {
+      if (response.peer?.username) existing.peer = response.peer.username;
+      this.select(response.room);
+      return;
+    }
+    this.#add(response.room, response.peer?.username ?? username.trim());
+  }
+
+  async setTopic(topic: string): Promise<void> {
+    await this.client.setTopic({ room: this.current, topic });
+    const room = this.room;
+    if (room) room.topic = topic;
+    this.changed("messages");
+  }
+
+  send(text: string): void {
+    if (text.trim() === "") return;
+    this.outbox.add(this.current, text);
+  }
+
+  notice(room: string, text: string): void {
+    this.rooms.get(room)?.notice(text);
+    this.changed("messages");
+  }
+
+  #add(name: string, peer: string): void {
+    if (this.#openRooms().length >= this.maxRooms) {
+      throw new Error(`You can be in at most ${this.maxRooms} rooms at once; leave one first.`);
+    }
+    const room = this.rooms.get(name) ?? new Room(name, { peer });
+    room.open = true;
+    this.rooms.set(name, room);
+    this.#joining = name;
+    this.subscription.restart();
+    this.select(name);
+  }
+
+  #request(): JoinRequest[] {
+    return this.#openRooms().map((room) => {
+      room.joined = false;
+      room.caughtUp = false;
+      if (room.lastId === undefined) return { room: room.name, epoch: "" };
+      return { room: room.name, resumeAfterId: BigInt(room.lastId), epoch: room.epoch };
+    });
+  }
+
+  #event(event: Event): void {
+    if (event.kind.case === "welcome") {
+      this.#everWelcomed = true;
+      this.me.userId = event.kind.value.userId;
+      this.me.name = event.kind.value.username;
+      if (event.kind.value.maxRooms > 0) this.maxRooms = event.kind.value.maxRooms;
+      this.changed("me");
+      this.outbox.wake();
+      return;
+    }
+    if (event.kind.case === "joined") {
+      const { room: name, resume } = event.kind.value;
+      if (this.#joining === name) this.#joining = undefined;
+      let room = this.rooms.get(name);
+      if (room === undefined) {
+        // The server brought us into a DM (a message arrived there).
+        room = new Room(name);
+        this.rooms.set(name, room);
+        if (room.direct) void listRooms(this);
+      }
+      room.open = true;
+      if (resume === ResumeOutcome.RESET && room.lastId !== undefined) {
+        room.clear();
+        room.readId = Number(event.kind.value.lastId);
+        room.notice(
+          "The server's history of this room was reset; older messages may be missing.",
+          room.readId,
+        );
+      }
+    }
+    applyEvent(this, event);
+    if (event.kind.case === "caughtUp" && this.#openRooms().every((r) => r.caughtUp)) {
+      this.subscription.markLive();
+    }
+  }
+
+  /** A final end of a subscription: a refused room is dropped, a refused user signed out. */
+  #fatal({ failure: { code, text }, requested, joined }: Ending): boolean {
+    if (code === Code.Unauthenticated) return this.#signOut(text);
+    const refused =
+      this.#joining ?? requested.find((name) => !joined.has(name) && text.includes(name));
+    if (ROOM_REFUSALS.has(code) && refused !== undefined && this.rooms.has(refused)) {
+      this.#joining = undefined;
+      const room = this.rooms.get(refused);
+      if (room?.direct) room.open = false;
+      else this.rooms.delete(refused);
+      this.current = this.current === refused ? this.#firstOpen() : this.current;
+      this.notice(this.current, `Could not join ${room?.label ?? refused}: ${text}`);
+      this.changed("rooms");
+      return true;
+    }
+    if (!this.#everWelcomed) return this.#signOut(text);
+    return false;
+  }
+
+  #signOut(reason: string): false {
+    if (!this.#stopped) this.#hooks.signedOut(reason);
+    return false;
+  }
+
+  #stored(text: string, clientMsgId: string, ack: SendAck): void {
+    const room = this.rooms.get(ack.room);
+    const { userId, name: username } = this.me;
+    const id = Number(ack.id);
+    const timeMs = Number(ack.serverTimeMs);
+    room?.merge([{ id, timeMs, userId, username, text, system: false, clientMsgId }]);
+    if (room && this.current === room.name && this.visible) room.markRead();
+  }
+
+  #openRooms(): Room[] {
+    return [...this.rooms.values()].filter((room) => room.open);
+  }
+
+  #firstOpen(): string {
+    return this.#openRooms()[0]?.name ?? "lobby";
+  }
+
+  #flush(): void {
+    const changes = new Set(this.#changes);
+    this.#changes.clear();
+    if (this.#stopped) return;
+    this.#hooks.save({
+      session: this.session,
+      current: this.current,
+      rooms: [...this.rooms.values()].map((r) => ({
+        name: r.name,
+        peer: r.peer,
+        open: r.open,
+        readId: r.readId,
+      })),
+      outbox: this.outbox.items
+        .filter((i) => i.status === "pending")
+        .map(({ room, text, clientMsgId }) => ({ room, text, clientMsgId })),
+    });
+    for (const listener of this.#listeners) listener(changes);
+  }
+}

@@ -1,0 +1,177 @@
+import { type Message, MessageKind } from "../../../src/gen/chat_pb.js";
+
+/** A stored message as the page keeps it. */
+export interface Line {
+  readonly id: number;
+  readonly timeMs: number;
+  readonly userId: string;
+  readonly username: string;
+  readonly text: string;
+  readonly system: boolean;
+  readonly clientMsgId: string;
+}
+
+/** A line of the page's own (a gap, a reset, a topic change): not history. */
+export interface Notice {
+  readonly key: string;
+  /** Shown after the message with this id, so older pages load above it. */
+  readonly afterId: number;
+  readonly text: string;
+  readonly timeMs: number;
+}
+
+export type Item =
+  | { readonly kind: "line"; readonly line: Line }
+  | { readonly kind: "notice"; readonly notice: Notice };
+
+/** What became of a message from the stream. */
+export type Delivery = "dropped" | "known" | "new";
+
+let noticeCount = 0;
+
+export function toLine(message: Message): Line {
+  return {
+    id: Number(message.id),
+    timeMs: Number(message.serverTimeMs),
+    userId: message.userId,
+    username: message.username,
+    text: message.text,
+    system: message.kind === MessageKind.SYSTEM,
+    clientMsgId: message.clientMsgId,
+  };
+}
+
+export function isDirect(room: string): boolean {
+  return room.startsWith("dm:");
+}
+
+/** Whether `text` names `name` as a word (with or without @), ignoring case. */
+export function mentions(text: string, name: string): boolean {
+  if (name === "") return false;
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${escaped}($|[^\\p{L}\\p{N}_])`, "iu").test(text);
+}
+
+export class Room {
+  readonly name: string;
+  readonly direct: boolean;
+  /** For a DM: the other person's name ("" until known). */
+  peer: string;
+  topic = "";
+  /** In the subscription; a DM can be listed (from ListRooms) without being open. */
+  open: boolean;
+  /**
+   * The resume point: the last id the stream delivered (never History's, so
+   * a message still on its way is not skipped), and the epoch it belongs to.
+   */
+  lastId: number | undefined;
+  epoch = "";
+  /** On the current subscription. */
+  joined = false;
+  caughtUp = false;
+  /** The newest page of history was asked for. */
+  filled = false;
+  hasOlder = false;
+  loadingOlder = false;
+  /** The newest id the user has seen with the room in front of them. */
+  readId: number;
+  readonly members = new Map<string, string>();
+  onlineCount = 0;
+  readonly #lines = new Map<number, Line>();
+  #notices: Notice[] = [];
+  #items: Item[] | undefined;
+
+  constructor(name: string, options: { peer?: string; open?: boolean; readId?: number } = {}) {
+    this.name = name;
+    this.direct = isDirect(name);
+    this.peer = options.peer ?? "";
+    this.open = options.open ?? true;
+    this.readId = options.readId ?? 0;
+  }
+
+  get label(): string {
+    return this.direct ? this.peer || "(someone)" : this.name;
+  }
+
+  /** A message from the stream: dropped when the stream already brought it. */
+  deliver(line: Line): Delivery {
+    if (this.lastId !== undefined && line.id <= this.lastId) return "dropped";
+    this.lastId = line.id;
+    // Already shown from History or from our own send's ack: replaced, not doubled.
+    const known = this.#lines.has(line.id);
+    this.#put(line);
+    return known ? "known" : "new";
+  }
+
+  /** Messages from History or an ack: shown; the resume point stays the stream's. */
+  merge(lines: Iterable<Line>): void {
+    for (const line of lines) if (!this.#lines.has(line.id)) this.#put(line);
+  }
+
+  /** The stream vouches that everything up to `id` was delivered (caught_up, gap). */
+  advance(id: number): void {
+    if (this.lastId === undefined || id > this.lastId) this.lastId = id;
+  }
+
+  notice(text: string, afterId = this.newestId() ?? 0): void {
+    noticeCount += 1;
+    this.#notices.push({ key: `n${noticeCount}`, afterId, text, timeMs: Date.now() });
+    this.#items = undefined;
+  }
+
+  /** The server's history is another one now: what is shown belongs to the old one. */
+  clear(): void {
+    this.#lines.clear();
+    this.#notices = [];
+    this.#items = undefined;
+    this.filled = false;
+    this.hasOlder = false;
+  }
+
+  oldestId(): number | undefined {
+    return this.items().find((item) => item.kind === "line")?.line.id;
+  }
+
+  newestId(): number | undefined {
+    let newest: number | undefined;
+    for (const id of this.#lines.keys()) if (newest === undefined || id > newest) newest = id;
+    return newest;
+  }
+
+  has(id: number): boolean {
+    return this.#lines.has(id);
+  }
+
+  /** Messages and notices in the order shown: by id, a notice after the message it followed. */
+  items(): readonly Item[] {
+    if (this.#items === undefined) {
+      const lines: Item[] = [...this.#lines.values()].map((line) => ({ kind: "line", line }));
+      const notices: Item[] = this.#notices.map((notice) => ({ kind: "notice", notice }));
+      const position = (item: Item) =>
+        item.kind === "line" ? item.line.id : item.notice.afterId + 0.5;
+      this.#items = [...lines, ...notices].sort((a, b) => position(a) - position(b));
+    }
+    return this.#items;
+  }
+
+  /** Messages from others the user has not seen, and whether one names them. */
+  unread(selfId: string, selfName: string): { count: number; mentioned: boolean } {
+    let count = 0;
+    let mentioned = false;
+    for (const line of this.#lines.values()) {
+      if (line.id <= this.readId || line.system || line.userId === selfId) continue;
+      count += 1;
+      mentioned ||= mentions(line.text, selfName);
+    }
+    return { count, mentioned };
+  }
+
+  markRead(): void {
+    this.readId = Math.max(this.readId, this.newestId() ?? 0);
+  }
+
+  #put(line: Line): void {
+    this.#lines.set(line.id, line);
+    this.#items = undefined;
+  }
+}

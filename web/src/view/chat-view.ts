@@ -1,0 +1,183 @@
+import { failure } from "../api.ts";
+import type { Change, ChatModel } from "../model/chat-model.ts";
+import type { ConnectionState } from "../model/subscription.ts";
+import { byId } from "./dom.ts";
+import { MessageList } from "./messages.ts";
+import { Sidebar } from "./sidebar.ts";
+
+/**
+ * The chat page around a model: draws what changed, turns the user's input
+ * into the model's actions. One per sign-in; `detach` before the next.
+ */
+export class ChatView {
+  readonly #model: ChatModel;
+  readonly #messages: MessageList;
+  readonly #sidebar: Sidebar;
+  readonly #text = byId<HTMLTextAreaElement>("text");
+  readonly #topicForm = byId<HTMLFormElement>("topic-form");
+  readonly #topicInput = byId<HTMLInputElement>("topic-input");
+  readonly #editTopic = byId<HTMLButtonElement>("edit-topic");
+  readonly #abort = new AbortController();
+  #countdown: ReturnType<typeof setInterval> | undefined;
+
+  constructor(model: ChatModel) {
+    this.#model = model;
+    const signal = this.#abort.signal;
+    this.#messages = new MessageList(model, signal);
+    this.#sidebar = new Sidebar(model, signal);
+    const on = <K extends keyof WindowEventMap>(
+      target: HTMLElement | Window,
+      type: K,
+      listener: (event: WindowEventMap[K]) => void,
+    ) => target.addEventListener(type, listener as EventListener, { signal });
+
+    on(byId("composer"), "submit", (event) => {
+      event.preventDefault();
+      this.#send();
+    });
+    on(this.#text, "keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.#send();
+      }
+    });
+    on(this.#editTopic, "click", () => this.#openTopic(true));
+    on(byId("topic-cancel"), "click", () => this.#openTopic(false));
+    on(this.#topicForm, "submit", (event) => {
+      event.preventDefault();
+      this.#saveTopic();
+    });
+    on(this.#topicInput, "keydown", (event) => {
+      if (event.key === "Escape") this.#openTopic(false);
+    });
+    on(byId("reconnect"), "click", () => model.subscription.restart());
+    on(window, "keydown", (event) => this.#shortcut(event));
+    document.addEventListener("visibilitychange", () => this.#visibility(), { signal });
+    on(window, "online", () => model.subscription.restart());
+
+    model.onChange((changes) => this.#render(changes));
+    this.#visibility();
+    this.#render(new Set(["rooms", "messages", "state", "me"]));
+  }
+
+  detach(): void {
+    this.#abort.abort();
+    clearInterval(this.#countdown);
+    this.#sidebar.toggle(false);
+    this.#openTopic(false);
+    // The next user must not see this one's rooms or messages, even for a moment.
+    for (const id of ["messages", "rooms", "directs", "members", "room-options", "sidebar-error"]) {
+      byId(id).replaceChildren();
+    }
+    this.#text.value = "";
+  }
+
+  focus(): void {
+    this.#text.focus();
+  }
+
+  #render(changes: ReadonlySet<Change>): void {
+    const model = this.#model;
+    const room = model.room;
+    if (changes.has("me")) this.#messages.forget();
+    if (changes.has("state")) this.#state(model.state);
+    if (changes.has("rooms") || changes.has("me")) this.#sidebar.render();
+    if (changes.has("messages") || changes.has("rooms") || changes.has("me")) {
+      this.#messages.render();
+      byId("room-title").textContent = room
+        ? room.direct
+          ? `@ ${room.label}`
+          : `# ${room.name}`
+        : "";
+      byId("topic").textContent = room?.topic ?? "";
+    }
+    let unread = 0;
+    for (const r of model.rooms.values()) {
+      // The room in front counts too while the page is hidden.
+      if (r.name !== model.current || !model.visible)
+        unread += r.unread(model.me.userId, model.me.name).count;
+    }
+    byId("menu-unread").textContent = unread > 0 && model.visible ? String(unread) : "";
+    document.title = unread > 0 ? `(${unread}) grpc-chat` : "grpc-chat";
+  }
+
+  #state(state: ConnectionState): void {
+    const box = byId("connection");
+    box.dataset.state = state.kind;
+    clearInterval(this.#countdown);
+    const text = byId("connection-text");
+    byId("reconnect").hidden = state.kind === "live" || state.kind === "connecting";
+    box.title = "reason" in state ? state.reason : "";
+    switch (state.kind) {
+      case "connecting":
+        text.textContent = "Connecting…";
+        return;
+      case "live":
+        text.textContent = "Live";
+        return;
+      case "offline":
+        text.textContent = `Offline: ${state.reason}`;
+        return;
+      case "reconnecting": {
+        const { atMs } = state;
+        const tick = () => {
+          const seconds = atMs === undefined ? 0 : Math.ceil((atMs - Date.now()) / 1000);
+          text.textContent = seconds > 0 ? `Reconnecting in ${seconds} s…` : "Reconnecting…";
+        };
+        tick();
+        if (atMs !== undefined) this.#countdown = setInterval(tick, 250);
+      }
+    }
+  }
+
+  #send(): void {
+    const text = this.#text.value;
+    if (text.trim() === "") return;
+    this.#model.send(text);
+    this.#text.value = "";
+  }
+
+  #openTopic(open: boolean): void {
+    this.#topicForm.hidden = !open;
+    this.#editTopic.hidden = open;
+    byId("topic").hidden = open;
+    if (open) {
+      this.#topicInput.value = this.#model.room?.topic ?? "";
+      this.#topicInput.focus();
+      this.#topicInput.select();
+    }
+  }
+
+  #saveTopic(): void {
+    const topic = this.#topicInput.value.trim();
+    this.#model.setTopic(topic).then(
+      () => {
+        this.#openTopic(false);
+        this.#editTopic.focus();
+      },
+      (error: unknown) => this.#model.notice(this.#model.current, failure(error).text),
+    );
+  }
+
+  /** Alt+Up/Down: the previous/next room; Escape closes the sidebar on a phone. */
+  #shortcut(event: KeyboardEvent): void {
+    if (event.key === "Escape") this.#sidebar.toggle(false);
+    if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
+    const order = this.#sidebar.order();
+    if (order.length === 0) return;
+    event.preventDefault();
+    const at = order.indexOf(this.#model.current);
+    const step = event.key === "ArrowUp" ? -1 : 1;
+    const next = order[(at + step + order.length) % order.length];
+    if (next !== undefined) this.#model.select(next);
+  }
+
+  #visibility(): void {
+    const visible = document.visibilityState === "visible";
+    this.#model.visible = visible;
+    if (visible) {
+      this.#model.room?.markRead();
+      this.#model.changed("rooms");
+    }
+  }
+}
