@@ -1,20 +1,9 @@
 import { type ServiceError, status } from "@grpc/grpc-js";
-import { type Event, type Message, MessageKind, ResumeOutcome } from "../gen/chat_pb.js";
+import { type Event, ResumeOutcome } from "../gen/chat_pb.js";
 import { RETRY_AFTER_METADATA } from "../wire/grpc-service.ts";
+import { type ChatLine, toChatLine } from "./chat-line.ts";
 
-/** A message as clients show it. */
-export interface ChatLine {
-  readonly room: string;
-  readonly id: number;
-  /** Server time, ms since the Unix epoch. */
-  readonly timeMs: number;
-  readonly userId: string;
-  readonly username: string;
-  readonly text: string;
-  readonly system: boolean;
-  /** The sender's idempotency key ("" when none). */
-  readonly clientMsgId: string;
-}
+export { type ChatLine, toChatLine };
 
 export interface Member {
   readonly userId: string;
@@ -89,19 +78,6 @@ export class ChatClientError extends Error {
       Number.isFinite(retryAfter) ? retryAfter : undefined,
     );
   }
-}
-
-export function toChatLine(message: Message): ChatLine {
-  return {
-    room: message.room,
-    id: Number(message.id),
-    timeMs: Number(message.serverTimeMs),
-    userId: message.userId,
-    username: message.username,
-    text: message.text,
-    system: message.kind === MessageKind.SYSTEM,
-    clientMsgId: message.clientMsgId,
-  };
 }
 
 const RESUME: Record<number, ResumeKind> = {

@@ -236,7 +236,7 @@ export class Chat {
    * the sending stream, gets no copy (it is given an ack).
    */
   async send(sender: Identity, input: SendInput, origin?: Outlet): Promise<AppendResult> {
-    return this.#countingRefusals(async () => {
+    try {
       this.#ensureRunning();
       const message = this.#newChatMessage(sender, input);
       if (input.admitted !== true) this.users.admitSend(sender.userId, 1);
@@ -244,7 +244,9 @@ export class Chat {
       if (!result) throw new ChatError("internal", "The store returned nothing for a message.");
       if (!result.duplicate) this.#publish(result.message, origin);
       return result;
-    });
+    } catch (error) {
+      throw this.#refused(error);
+    }
   }
 
   /** Checks every text first and stores all or none, once each. */
@@ -253,7 +255,11 @@ export class Chat {
     roomId: RoomId,
     texts: readonly string[],
   ): Promise<StoredMessage[]> {
-    return this.#countingRefusals(() => this.#storeBatch(sender, roomId, texts));
+    try {
+      return await this.#storeBatch(sender, roomId, texts);
+    } catch (error) {
+      throw this.#refused(error);
+    }
   }
 
   async #storeBatch(
@@ -284,15 +290,11 @@ export class Chat {
     return results.map((r) => r.message);
   }
 
-  /** Runs a send, counting a refusal by its code for metrics. */
-  async #countingRefusals<T>(send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      const chatError = toChatError(error);
-      this.stats.sendRejected(chatError.code);
-      throw chatError;
-    }
+  /** A refused send, counted by its code for metrics. */
+  #refused(error: unknown): ChatError {
+    const chatError = toChatError(error);
+    this.stats.sendRejected(chatError.code);
+    return chatError;
   }
 
   /**

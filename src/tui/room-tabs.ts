@@ -1,4 +1,5 @@
 import type { ChatLine } from "../client/chat-client.ts";
+import { mentions } from "../client/chat-line.ts";
 
 /** One open room as the views show it. */
 export interface RoomTab {
@@ -18,13 +19,6 @@ interface TabState {
   /** The oldest message id shown, for loading older history; 0 when none. */
   oldestId: number;
   olderExhausted: boolean;
-}
-
-/** Whether `text` names `username` as a word (case and accents as typed). */
-export function mentions(text: string, username: string): boolean {
-  if (username === "") return false;
-  const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${escaped}($|[^\\p{L}\\p{N}_])`, "iu").test(text);
 }
 
 /**

@@ -38,20 +38,28 @@ export class ServerMetrics {
   /** The store with its appends and reads timed; every other call passes straight through. */
   timeStore(store: Store): Store {
     const seconds = this.#storeSeconds;
+    // Methods are looked up on every call the core makes: wrap each once.
+    const methods = new Map<PropertyKey, unknown>();
     return new Proxy(store, {
-      get(target, property, _receiver) {
+      get(target, property) {
+        const known = methods.get(property);
+        if (known) return known;
         const value = Reflect.get(target, property, target);
         if (typeof value !== "function") return value;
         const operation = typeof property === "string" ? TIMED[property] : undefined;
-        if (!operation) return value.bind(target);
-        return async (...args: unknown[]) => {
-          const stop = seconds.startTimer({ operation });
-          try {
-            return await value.apply(target, args);
-          } finally {
-            stop();
-          }
-        };
+        const timer = operation ? seconds.labels(operation) : undefined;
+        const method = timer
+          ? async (...args: unknown[]) => {
+              const stop = timer.startTimer();
+              try {
+                return await value.apply(target, args);
+              } finally {
+                stop();
+              }
+            }
+          : value.bind(target);
+        methods.set(property, method);
+        return method;
       },
     });
   }

@@ -265,7 +265,9 @@ export class ChatModel {
     const { userId, name: username } = this.me;
     const id = Number(ack.id);
     const timeMs = Number(ack.serverTimeMs);
-    room?.merge([{ id, timeMs, userId, username, text, system: false, clientMsgId }]);
+    room?.merge([
+      { room: ack.room, id, timeMs, userId, username, text, system: false, clientMsgId },
+    ]);
     if (room && this.current === room.name && this.visible) room.markRead();
   }
 

@@ -1,9 +1,10 @@
 import { Code } from "@connectrpc/connect";
+import { toChatLine } from "../../../src/client/chat-line.ts";
 import { type Event, ResumeOutcome } from "../../../src/gen/chat_pb.js";
 import { retryable } from "../api.ts";
 import type { ChatModel } from "./chat-model.ts";
 import { fill } from "./history.ts";
-import { type Room, toLine } from "./room.ts";
+import type { Room } from "./room.ts";
 
 /**
  * What one event of the subscription does to the rooms (the welcome, and a
@@ -29,7 +30,7 @@ export function applyEvent(model: ChatModel, event: Event): void {
     case "message": {
       const room = model.rooms.get(kind.value.room);
       if (room === undefined) return;
-      const line = toLine(kind.value);
+      const line = toChatLine(kind.value);
       const delivery = room.deliver(line);
       if (delivery === "dropped") return;
       if (line.userId === model.me.userId && line.clientMsgId !== "") {

@@ -1,6 +1,7 @@
+import { toChatLine } from "../../../src/client/chat-line.ts";
 import { failure } from "../api.ts";
 import type { ChatModel } from "./chat-model.ts";
-import { isDirect, Room, toLine } from "./room.ts";
+import { isDirect, Room } from "./room.ts";
 
 const PAGE = 50;
 
@@ -12,7 +13,7 @@ export async function fill(model: ChatModel, room: Room): Promise<void> {
   room.filled = true;
   try {
     const page = await model.client.history({ room: room.name, limit: PAGE });
-    room.merge(page.messages.map(toLine));
+    room.merge(page.messages.map(toChatLine));
     room.hasOlder = page.hasMore;
     if (model.current === room.name && model.visible) room.markRead();
   } catch (error) {
@@ -31,7 +32,7 @@ export async function loadOlder(model: ChatModel, room: Room): Promise<void> {
   try {
     const query = { room: room.name, limit: PAGE, beforeId: BigInt(oldest) };
     const page = await model.client.history(query);
-    room.merge(page.messages.map(toLine));
+    room.merge(page.messages.map(toChatLine));
     room.hasOlder = page.hasMore;
   } catch (error) {
     room.notice(`Could not load older messages: ${failure(error).text}`, 0);

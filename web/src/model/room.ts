@@ -1,15 +1,7 @@
-import { type Message, MessageKind } from "../../../src/gen/chat_pb.js";
+import { type ChatLine, mentions } from "../../../src/client/chat-line.ts";
 
 /** A stored message as the page keeps it. */
-export interface Line {
-  readonly id: number;
-  readonly timeMs: number;
-  readonly userId: string;
-  readonly username: string;
-  readonly text: string;
-  readonly system: boolean;
-  readonly clientMsgId: string;
-}
+export type Line = ChatLine;
 
 /** A line of the page's own (a gap, a reset, a topic change): not history. */
 export interface Notice {
@@ -29,27 +21,8 @@ export type Delivery = "dropped" | "known" | "new";
 
 let noticeCount = 0;
 
-export function toLine(message: Message): Line {
-  return {
-    id: Number(message.id),
-    timeMs: Number(message.serverTimeMs),
-    userId: message.userId,
-    username: message.username,
-    text: message.text,
-    system: message.kind === MessageKind.SYSTEM,
-    clientMsgId: message.clientMsgId,
-  };
-}
-
 export function isDirect(room: string): boolean {
   return room.startsWith("dm:");
-}
-
-/** Whether `text` names `name` as a word (with or without @), ignoring case. */
-export function mentions(text: string, name: string): boolean {
-  if (name === "") return false;
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${escaped}($|[^\\p{L}\\p{N}_])`, "iu").test(text);
 }
 
 export class Room {

@@ -1,7 +1,8 @@
+import { mentions } from "../../../src/client/chat-line.ts";
 import type { ChatModel } from "../model/chat-model.ts";
 import { loadOlder } from "../model/history.ts";
 import type { Outgoing } from "../model/outbox.ts";
-import { type Item, type Line, mentions } from "../model/room.ts";
+import type { Item, Line } from "../model/room.ts";
 import { byId, clockTime, el, reconcile } from "./dom.ts";
 
 /** How close to the top (px) scrolling asks for older history. */
