@@ -194,3 +194,21 @@ test("a seed stream whose message cannot be stored ends with UNAVAILABLE, saying
     await server.stop();
   }
 });
+
+test("/readyz says not ready while the store does not answer, and ready again after", async () => {
+  const store = new FlakyStore(await openSqliteStore({ path: ":memory:" }));
+  const server = await startTestServer({ store, httpPort: 0 });
+  const readyz = () => fetch(`${server.httpUrl}readyz`);
+  try {
+    assert.equal((await readyz()).status, 200);
+    store.failing = true;
+    const refused = await readyz();
+    assert.equal(refused.status, 503);
+    assert.match(await refused.text(), /store does not answer/);
+    assert.equal((await fetch(`${server.httpUrl}healthz`)).status, 200, "alive all the same");
+    store.failing = false;
+    assert.equal((await readyz()).status, 200);
+  } finally {
+    await server.stop();
+  }
+});
