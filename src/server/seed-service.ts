@@ -38,10 +38,9 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
     joinChat: grpcUnary(logger, async (request: User, { caller, address, guestSecret }) => {
       chat.users.attempt(address);
       // The seed names its user in the request; the metadata, if any, must agree.
-      const secret = guestSecret;
       const claimed = request.userId;
-      if (secret !== "") checkClaim(claimed, secret);
-      const who = caller.kind === "account" ? caller : chat.users.guest(claimed || secret);
+      if (guestSecret !== "") checkClaim(claimed, guestSecret);
+      const who = caller.kind === "account" ? caller : chat.users.guest(claimed || guestSecret);
       const { identity, known } = await chat.users.nameFor(who, request.username);
       const message =
         caller.kind === "account"
