@@ -65,15 +65,16 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const db = options.db ?? DEFAULT_DB;
   const logger = options.logger ?? pino({ level: "silent" });
   const clock = options.clock;
-  const metrics = new ServerMetrics();
-  const store = metrics.timeStore(
+  // Metrics are served on the HTTP port: without one, nothing is collected.
+  const metrics = options.httpPort === undefined ? undefined : new ServerMetrics();
+  const opened =
     options.store ??
-      (await openSqliteStore({
-        path: db,
-        ...(clock ? { now: () => clock.now() } : {}),
-        ...(options.durability ? { durability: options.durability } : {}),
-      })),
-  );
+    (await openSqliteStore({
+      path: db,
+      ...(clock ? { now: () => clock.now() } : {}),
+      ...(options.durability ? { durability: options.durability } : {}),
+    }));
+  const store = metrics ? metrics.timeStore(opened) : opened;
   const chat = createChat({
     ...options,
     store,
@@ -81,7 +82,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     logger,
   });
   const connections = new ConnectionsPerAddress(chat.limits.maxConnectionsPerIp);
-  metrics.watch(chat, connections);
+  metrics?.watch(chat, connections);
   const context = { chat, logger, connections };
   const transport = createGrpcTransport(context, options);
   let http: HttpTransport | undefined;
@@ -89,7 +90,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   let httpPort: number | undefined;
   try {
     port = await transport.listen(host, options.port ?? DEFAULT_PORT);
-    if (options.httpPort !== undefined) {
+    if (options.httpPort !== undefined && metrics) {
       http = createHttpTransport(context, metrics, {
         ...(options.tls ? { tls: options.tls } : {}),
         ...(options.httpAllowOrigins ? { allowOrigins: options.httpAllowOrigins } : {}),
