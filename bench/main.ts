@@ -1,0 +1,119 @@
+// `npm run bench -- <scenario> [flags]`: each scenario prints a table for
+// people and one JSON line per run for machines. With --compare it runs
+// against our server and the reference (bench/ceiling.ts) in turn, a fresh
+// server each run, and prints the ratio of the medians.
+//   fanout --clients 8 --senders 4 [--rate 0] [--seconds 10] [--bytes 100] [--window 64]
+// Common: --compare [--runs 2], --server ours|ceiling, --address host:port (a
+// server already running), --cpu-prof (our server writes a V8 profile).
+import { parseArgs } from "node:util";
+import { type FanoutResult, runFanout } from "./fanout.ts";
+import { type BenchServer, connectionsTo, type ServerKind, startServer } from "./servers.ts";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    clients: { type: "string", default: "8" },
+    senders: { type: "string", default: "4" },
+    rate: { type: "string", default: "0" },
+    seconds: { type: "string", default: "10" },
+    bytes: { type: "string", default: "100" },
+    window: { type: "string", default: "64" },
+    compare: { type: "boolean", default: false },
+    runs: { type: "string", default: "2" },
+    server: { type: "string", default: "ours" },
+    address: { type: "string" },
+    "cpu-prof": { type: "boolean", default: false },
+  },
+});
+const scenario = positionals[0] ?? "fanout";
+if (scenario !== "fanout") {
+  process.stderr.write(`Unknown scenario "${scenario}"; try: fanout.\n`);
+  process.exit(2);
+}
+
+interface Row {
+  readonly server: string;
+  readonly run: number;
+  readonly result: FanoutResult;
+  readonly connections: number;
+  readonly cpuSeconds: number;
+  readonly peakMiB: number;
+}
+
+const params = {
+  clients: Number(values.clients),
+  senders: Number(values.senders),
+  rate: Number(values.rate),
+  seconds: Number(values.seconds),
+  bytes: Number(values.bytes),
+  window: Number(values.window),
+};
+
+async function measure(kind: ServerKind, run: number): Promise<Row> {
+  const server: BenchServer | undefined = values.address
+    ? undefined
+    : await startServer(kind, values["cpu-prof"] ? { nodeArgs: ["--cpu-prof"] } : {});
+  const address = values.address ?? (server as BenchServer).address;
+  const cpuBefore = server?.cpuSeconds() ?? 0;
+  let connections = 0;
+  const result = await runFanout(address, params, () => {
+    connections = connectionsTo(Number(address.split(":")[1]));
+  });
+  const row = {
+    server: values.address ? address : kind,
+    run,
+    result,
+    connections,
+    cpuSeconds: (server?.cpuSeconds() ?? 0) - cpuBefore,
+    peakMiB: server?.memory().peakMiB ?? 0,
+  };
+  await server?.stop();
+  report(row);
+  return row;
+}
+
+function report(row: Row): void {
+  const { result: r } = row;
+  process.stdout.write(
+    `${row.server.padEnd(8)} run ${row.run}: ${Math.round(r.deliveriesPerSecond).toLocaleString("en")} deliveries/s, ` +
+      `latency p50 ${r.latencyMs.p50.toFixed(2)} p90 ${r.latencyMs.p90.toFixed(2)} p99 ${r.latencyMs.p99.toFixed(2)} max ${r.latencyMs.max.toFixed(1)} ms, ` +
+      `lost ${r.lost}, duplicated ${r.duplicated}, server CPU ${row.cpuSeconds.toFixed(1)} s, peak RSS ${Math.round(row.peakMiB)} MiB, ` +
+      `${row.connections} connections\n`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ scenario, ...params, server: row.server, run: row.run, ...r, connections: row.connections, serverCpuSeconds: row.cpuSeconds, serverPeakRssMiB: row.peakMiB })}\n`,
+  );
+}
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+const kinds: ServerKind[] = values.compare ? ["ours", "ceiling"] : [values.server as ServerKind];
+const runs = values.compare
+  ? Math.max(2, Number(values.runs))
+  : Number(values.runs === "2" ? 1 : values.runs);
+const rows: Row[] = [];
+for (let run = 1; run <= runs; run++) {
+  // Interleaved, and the order alternates, so drift in the machine falls on both.
+  const order = run % 2 === 1 ? kinds : [...kinds].reverse();
+  for (const kind of order) rows.push(await measure(kind, run));
+}
+if (values.compare) {
+  const of = (kind: ServerKind, pick: (r: Row) => number) =>
+    median(rows.filter((r) => r.server === kind).map(pick));
+  const ours = of("ours", (r) => r.result.deliveriesPerSecond);
+  const ceiling = of("ceiling", (r) => r.result.deliveriesPerSecond);
+  const p99 = (kind: ServerKind) => of(kind, (r) => r.result.latencyMs.p99);
+  process.stdout.write(
+    `fanout clients=${params.clients} senders=${params.senders} rate=${params.rate}: ours ${Math.round(ours).toLocaleString("en")} / reference ${Math.round(ceiling).toLocaleString("en")} deliveries/s = ${(ours / ceiling).toFixed(2)}x; ` +
+      `p99 ${p99("ours").toFixed(2)} vs ${p99("ceiling").toFixed(2)} ms (medians of ${runs} runs each)\n`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ scenario, ...params, compare: true, runs, ours, ceiling, ratio: ours / ceiling, p99Ours: p99("ours"), p99Ceiling: p99("ceiling") })}\n`,
+  );
+}

@@ -1,0 +1,105 @@
+// The servers a benchmark runs against, each started fresh as its own process:
+// ours (every message persisted to SQLite, abuse limits off) and the
+// reference (bench/ceiling.ts). Reads their CPU time and memory from /proc.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { NO_LIMIT_FLAGS } from "../src/cli/server-options.ts";
+
+export type ServerKind = "ours" | "ceiling";
+
+export interface BenchServer {
+  readonly kind: ServerKind;
+  readonly address: string;
+  readonly pid: number;
+  /** CPU seconds (user + system, all threads) used so far. */
+  cpuSeconds(): number;
+  /** Resident memory now and at its peak, in MiB. */
+  memory(): { rssMiB: number; peakMiB: number };
+  stop(): Promise<void>;
+}
+
+const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const CEILING = fileURLToPath(new URL("./ceiling.ts", import.meta.url));
+
+function procStat(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+}
+
+export async function startServer(
+  kind: ServerKind,
+  options: { db?: string; nodeArgs?: string[] } = {},
+): Promise<BenchServer> {
+  const dir = mkdtempSync(join(tmpdir(), "grpc-chat-bench-"));
+  const args =
+    kind === "ceiling"
+      ? [CEILING, "--port", "0"]
+      : [
+          CLI,
+          "server",
+          ...["--host", "127.0.0.1", "--port", "0", "--http-port", "0"],
+          ...["--db", options.db ?? join(dir, "chat.db"), "--log-level", "warn"],
+          // This measures the message path, not the limits.
+          ...NO_LIMIT_FLAGS,
+        ];
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    if (!child.stdout) return reject(new Error("no stdout"));
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const match = /listening on (127\.0\.0\.1:\d+)/.exec(line);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once("exit", () => reject(new Error(`the ${kind} server exited before it listened`)));
+  });
+  const pid = child.pid as number;
+  return {
+    kind,
+    address,
+    pid,
+    cpuSeconds() {
+      const stat = procStat(pid);
+      return (Number(stat[11]) + Number(stat[12])) / 100;
+    },
+    memory() {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]);
+      return { rssMiB: kb("VmRSS") / 1024, peakMiB: kb("VmHWM") / 1024 };
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Established TCP connections to `port` on this machine (to check one connection per client). */
+export function connectionsTo(port: number): number {
+  let count = 0;
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const remote = fields[2];
+      // State 01 is ESTABLISHED; count the client side, whose remote port is the server's.
+      if (
+        fields[3] === "01" &&
+        remote &&
+        Number.parseInt(remote.split(":")[1] ?? "", 16) === port
+      ) {
+        count += 1;
+      }
+    }
+  }
+  return count;
+}
