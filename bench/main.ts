@@ -3,11 +3,17 @@
 // against our server and the reference (bench/ceiling.ts) in turn, a fresh
 // server each run, and prints the ratio of the medians.
 //   fanout --clients 8 --senders 4 [--rate 0] [--seconds 10] [--bytes 100] [--window 64]
+//   history --stored 1000000 --limit 500 (our server only: the reference stores nothing)
+//   ingest --senders 50 [--seconds 10] [--window 32] (our server only)
 // Common: --compare [--runs 2], --server ours|ceiling, --address host:port (a
 // server already running), --cpu-prof (our server writes a V8 profile).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type FanoutResult, runFanout } from "./fanout.ts";
 import { type BenchServer, connectionsTo, type ServerKind, startServer } from "./servers.ts";
+import { fillRoom, runHistory, runIngest } from "./store-scenarios.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,11 +29,54 @@ const { values, positionals } = parseArgs({
     server: { type: "string", default: "ours" },
     address: { type: "string" },
     "cpu-prof": { type: "boolean", default: false },
+    stored: { type: "string", default: "1000000" },
+    limit: { type: "string", default: "500" },
   },
 });
 const scenario = positionals[0] ?? "fanout";
+const nodeArgs = values["cpu-prof"] ? ["--cpu-prof"] : [];
+
+if (scenario === "history") {
+  const stored = Number(values.stored);
+  const limit = Number(values.limit);
+  const dir = mkdtempSync(join(tmpdir(), "grpc-chat-bench-history-"));
+  const db = join(dir, "chat.db");
+  const filling = performance.now();
+  await fillRoom(db, "big", stored);
+  process.stdout.write(
+    `stored ${stored.toLocaleString("en")} messages in ${((performance.now() - filling) / 1000).toFixed(1)} s\n`,
+  );
+  const server = await startServer("ours", { db, nodeArgs });
+  try {
+    const r = await runHistory(server.address, "big", limit);
+    process.stdout.write(
+      `history: newest ${limit} of ${stored.toLocaleString("en")}: p50 ${r.latencyMs.p50.toFixed(2)} p90 ${r.latencyMs.p90.toFixed(2)} p99 ${r.latencyMs.p99.toFixed(2)} max ${r.latencyMs.max.toFixed(2)} ms over ${r.calls} calls\n`,
+    );
+    process.stdout.write(`${JSON.stringify({ scenario, stored, limit, ...r })}\n`);
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+if (scenario === "ingest") {
+  const senders = Number(values.senders === "4" ? "50" : values.senders);
+  const window = Number(values.window === "64" ? "32" : values.window);
+  const seconds = Number(values.seconds);
+  const server = await startServer("ours", { nodeArgs });
+  try {
+    const r = await runIngest(server.address, senders, seconds, window);
+    process.stdout.write(
+      `ingest: ${Math.round(r.perSecond).toLocaleString("en")} acknowledged messages/s (${r.acknowledged.toLocaleString("en")} from ${senders} senders in ${seconds} s, ${window} in flight each)\n`,
+    );
+    process.stdout.write(`${JSON.stringify({ scenario, senders, seconds, window, ...r })}\n`);
+  } finally {
+    await server.stop();
+  }
+  process.exit(0);
+}
 if (scenario !== "fanout") {
-  process.stderr.write(`Unknown scenario "${scenario}"; try: fanout.\n`);
+  process.stderr.write(`Unknown scenario "${scenario}"; try: fanout, history, ingest.\n`);
   process.exit(2);
 }
 
@@ -52,7 +101,7 @@ const params = {
 async function measure(kind: ServerKind, run: number): Promise<Row> {
   const server: BenchServer | undefined = values.address
     ? undefined
-    : await startServer(kind, values["cpu-prof"] ? { nodeArgs: ["--cpu-prof"] } : {});
+    : await startServer(kind, { nodeArgs });
   const address = values.address ?? (server as BenchServer).address;
   const cpuBefore = server?.cpuSeconds() ?? 0;
   let connections = 0;

@@ -1,0 +1,126 @@
+// The store's two figures: how fast the newest page comes back from a big
+// room (history), and how many acknowledged (committed) messages per second
+// the default store takes from many senders at once (ingest).
+import { build } from "hdr-histogram-js";
+import { createChatClient } from "../src/client/chat-client.ts";
+import { openSqliteStore } from "../src/store/sqlite-store.ts";
+import type { NewMessage } from "../src/store/store.ts";
+
+const BATCH = 2_000;
+
+/** Writes `count` messages into `room` of the SQLite file at `path`, in big batches. */
+export async function fillRoom(path: string, room: string, count: number): Promise<void> {
+  const store = await openSqliteStore({ path, durability: "normal" });
+  try {
+    const text = `${"history ".repeat(12)}`;
+    for (let done = 0; done < count; done += BATCH) {
+      const batch: NewMessage[] = [];
+      for (let i = done; i < Math.min(count, done + BATCH); i++) {
+        batch.push({
+          room,
+          userId: `g-filler${i % 50}`,
+          username: `filler${i % 50}`,
+          text: `${text}${i}`,
+          kind: "chat",
+          clientMsgId: "",
+        });
+      }
+      await store.append(batch);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+export interface HistoryResult {
+  readonly calls: number;
+  readonly latencyMs: { p50: number; p90: number; p99: number; max: number };
+}
+
+/** Times `calls` History calls for the newest `limit` messages of `room`, one at a time. */
+export async function runHistory(
+  address: string,
+  room: string,
+  limit: number,
+  calls = 200,
+): Promise<HistoryResult> {
+  const client = createChatClient({ address, username: "reader" });
+  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
+  try {
+    await client.join();
+    // The first calls warm the caches and the JIT; they are not counted.
+    for (let i = 0; i < 20; i++) await client.history({ room, limit });
+    for (let i = 0; i < calls; i++) {
+      const started = performance.now();
+      const page = await client.history({ room, limit });
+      histogram.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
+      if (page.messages.length !== limit)
+        throw new Error(`got ${page.messages.length} of ${limit}`);
+    }
+  } finally {
+    client.close();
+  }
+  const ms = (p: number) => histogram.getValueAtPercentile(p) / 1000;
+  return {
+    calls,
+    latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), max: histogram.maxValue / 1000 },
+  };
+}
+
+export interface IngestResult {
+  readonly acknowledged: number;
+  readonly perSecond: number;
+}
+
+/**
+ * `senders` sessions, each keeping `window` sends in flight for `seconds`;
+ * counts the sends acknowledged (an ack means committed).
+ */
+export async function runIngest(
+  address: string,
+  senders: number,
+  seconds: number,
+  window: number,
+): Promise<IngestResult> {
+  const clients = Array.from({ length: senders }, (_, i) =>
+    createChatClient({
+      address,
+      username: `ingest${i}`,
+      channelOptions: { "grpc.use_local_subchannel_pool": 1 },
+    }),
+  );
+  let acknowledged = 0;
+  const sessions = await Promise.all(
+    clients.map(async (client, i) => {
+      await client.join();
+      const session = client.openSession();
+      await session.join(`ingest${i % 10}`);
+      void (async () => {
+        for await (const _ of session) {
+          // acks are counted where the send resolves
+        }
+      })();
+      return session;
+    }),
+  );
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  await Promise.all(
+    sessions.map(async (session) => {
+      const inFlight = new Set<Promise<unknown>>();
+      for (let n = 0; performance.now() < until; n++) {
+        const p = session.send(`ingest ${n}`).then(() => {
+          acknowledged += 1;
+        });
+        const tracked = p.finally(() => inFlight.delete(tracked));
+        inFlight.add(tracked);
+        if (inFlight.size >= window) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  for (const session of sessions) session.close();
+  for (const client of clients) client.close();
+  return { acknowledged, perSecond: acknowledged / elapsed };
+}
