@@ -3,6 +3,7 @@
 // against our server and the reference (bench/ceiling.ts) in turn, a fresh
 // server each run, and prints the ratio of the medians.
 //   fanout --clients 8 --senders 4 [--rate 0] [--seconds 10] [--bytes 100] [--window 64]
+//   capacity --clients 20000 [--workers 4] [--per-connection 1]
 //   history --stored 1000000 --limit 500 (our server only: the reference stores nothing)
 //   ingest --senders 50 [--seconds 10] [--window 32] (our server only)
 // Common: --compare [--runs 2], --server ours|ceiling, --address host:port (a
@@ -11,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { runCapacity } from "./capacity.ts";
 import { type FanoutResult, runFanout } from "./fanout.ts";
 import { type BenchServer, connectionsTo, type ServerKind, startServer } from "./servers.ts";
 import { fillRoom, runHistory, runIngest } from "./store-scenarios.ts";
@@ -30,6 +32,8 @@ const { values, positionals } = parseArgs({
     address: { type: "string" },
     "cpu-prof": { type: "boolean", default: false },
     stored: { type: "string", default: "1000000" },
+    workers: { type: "string", default: "4" },
+    "per-connection": { type: "string" },
     limit: { type: "string", default: "500" },
   },
 });
@@ -75,8 +79,33 @@ if (scenario === "ingest") {
   }
   process.exit(0);
 }
+if (scenario === "capacity") {
+  const clients = Number(values.clients);
+  // One connection per stream unless that would pass this machine's file-descriptor limit.
+  const perConnection = Number(values["per-connection"] ?? (clients > 15_000 ? 100 : 1));
+  const capacityParams = { clients, workers: Number(values.workers), perConnection };
+  const kinds: ServerKind[] = values.compare ? ["ours", "ceiling"] : [values.server as ServerKind];
+  const runs = values.compare ? Math.max(2, Number(values.runs)) : 1;
+  for (let run = 1; run <= runs; run++) {
+    for (const kind of run % 2 === 1 ? kinds : [...kinds].reverse()) {
+      const server = await startServer(kind, { nodeArgs });
+      try {
+        const r = await runCapacity(server.address, server, capacityParams);
+        process.stdout.write(
+          `${kind.padEnd(8)} run ${run}: ${r.reached.toLocaleString("en")} of ${clients.toLocaleString("en")} streams got the broadcast, the last after ${Math.round(r.lastCopyMs)} ms; server RSS ${Math.round(r.serverRssMiB)} MiB (${r.rssPerStreamKiB.toFixed(1)} KiB per stream); ${perConnection} streams per connection\n`,
+        );
+        process.stdout.write(
+          `${JSON.stringify({ scenario, ...capacityParams, server: kind, run, ...r })}\n`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  process.exit(0);
+}
 if (scenario !== "fanout") {
-  process.stderr.write(`Unknown scenario "${scenario}"; try: fanout, history, ingest.\n`);
+  process.stderr.write(`Unknown scenario "${scenario}"; try: fanout, capacity, history, ingest.\n`);
   process.exit(2);
 }
 
