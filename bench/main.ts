@@ -1,197 +1,121 @@
-// `npm run bench -- <scenario> [flags]`: each scenario prints a table for
-// people and one JSON line per run for machines. With --compare it runs
-// against our server and the reference (bench/ceiling.ts) in turn, a fresh
-// server each run, and prints the ratio of the medians.
+// `npm run bench -- [scenario] [flags]`. Each scenario prints a line per run
+// for people and a JSON line per run for machines. With --compare, fan-out
+// and capacity run against our server and the reference (bench/ceiling.ts),
+// interleaved, at least twice each, a fresh server each run.
 //   fanout --clients 8 --senders 4 [--rate 0] [--seconds 10] [--bytes 100] [--window 64]
-//   capacity --clients 20000 [--workers 4] [--per-connection 1]
-//   history --stored 1000000 --limit 500 (our server only: the reference stores nothing)
-//   ingest --senders 50 [--seconds 10] [--window 32] (our server only)
-// Common: --compare [--runs 2], --server ours|ceiling, --address host:port (a
-// server already running), --cpu-prof (our server writes a V8 profile).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+//   capacity --clients 20000 [--workers 4] [--per-connection 100 above 15,000 streams]
+//   history --stored 1000000 --limit 500      (ours only: the reference stores nothing)
+//   ingest --senders 50 [--seconds 10] [--window 32]   (ours only)
+// With no scenario, all of them as docs/benchmarks.md lists them, then the
+// table. Common: --compare [--runs 2], --server ours|ceiling, --cpu-prof (the
+// server writes a V8 profile in the working directory), --plot file.svg.
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { runCapacity } from "./capacity.ts";
-import { type FanoutResult, runFanout } from "./fanout.ts";
-import { type BenchServer, connectionsTo, type ServerKind, startServer } from "./servers.ts";
-import { fillRoom, runHistory, runIngest } from "./store-scenarios.ts";
+import { plot } from "./plot.ts";
+import { capacity, fanout, history, ingest, type RunOptions, type Summary } from "./scenarios.ts";
+import type { ServerKind } from "./servers.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    clients: { type: "string", default: "8" },
-    senders: { type: "string", default: "4" },
+    clients: { type: "string" },
+    senders: { type: "string" },
     rate: { type: "string", default: "0" },
     seconds: { type: "string", default: "10" },
     bytes: { type: "string", default: "100" },
-    window: { type: "string", default: "64" },
+    window: { type: "string" },
     compare: { type: "boolean", default: false },
-    runs: { type: "string", default: "2" },
+    runs: { type: "string" },
     server: { type: "string", default: "ours" },
-    address: { type: "string" },
     "cpu-prof": { type: "boolean", default: false },
     stored: { type: "string", default: "1000000" },
+    limit: { type: "string", default: "500" },
     workers: { type: "string", default: "4" },
     "per-connection": { type: "string" },
-    limit: { type: "string", default: "500" },
+    plot: { type: "string" },
   },
 });
-const scenario = positionals[0] ?? "fanout";
-const nodeArgs = values["cpu-prof"] ? ["--cpu-prof"] : [];
-
-if (scenario === "history") {
-  const stored = Number(values.stored);
-  const limit = Number(values.limit);
-  const dir = mkdtempSync(join(tmpdir(), "grpc-chat-bench-history-"));
-  const db = join(dir, "chat.db");
-  const filling = performance.now();
-  await fillRoom(db, "big", stored);
-  process.stdout.write(
-    `stored ${stored.toLocaleString("en")} messages in ${((performance.now() - filling) / 1000).toFixed(1)} s\n`,
-  );
-  const server = await startServer("ours", { db, nodeArgs });
-  try {
-    const r = await runHistory(server.address, "big", limit);
-    process.stdout.write(
-      `history: newest ${limit} of ${stored.toLocaleString("en")}: p50 ${r.latencyMs.p50.toFixed(2)} p90 ${r.latencyMs.p90.toFixed(2)} p99 ${r.latencyMs.p99.toFixed(2)} max ${r.latencyMs.max.toFixed(2)} ms over ${r.calls} calls\n`,
-    );
-    process.stdout.write(`${JSON.stringify({ scenario, stored, limit, ...r })}\n`);
-  } finally {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  process.exit(0);
-}
-if (scenario === "ingest") {
-  const senders = Number(values.senders === "4" ? "50" : values.senders);
-  const window = Number(values.window === "64" ? "32" : values.window);
-  const seconds = Number(values.seconds);
-  const server = await startServer("ours", { nodeArgs });
-  try {
-    const r = await runIngest(server.address, senders, seconds, window);
-    process.stdout.write(
-      `ingest: ${Math.round(r.perSecond).toLocaleString("en")} acknowledged messages/s (${r.acknowledged.toLocaleString("en")} from ${senders} senders in ${seconds} s, ${window} in flight each)\n`,
-    );
-    process.stdout.write(`${JSON.stringify({ scenario, senders, seconds, window, ...r })}\n`);
-  } finally {
-    await server.stop();
-  }
-  process.exit(0);
-}
-if (scenario === "capacity") {
-  const clients = Number(values.clients);
-  // One connection per stream unless that would pass this machine's file-descriptor limit.
-  const perConnection = Number(values["per-connection"] ?? (clients > 15_000 ? 100 : 1));
-  const capacityParams = { clients, workers: Number(values.workers), perConnection };
-  const kinds: ServerKind[] = values.compare ? ["ours", "ceiling"] : [values.server as ServerKind];
-  const runs = values.compare ? Math.max(2, Number(values.runs)) : 1;
-  for (let run = 1; run <= runs; run++) {
-    for (const kind of run % 2 === 1 ? kinds : [...kinds].reverse()) {
-      const server = await startServer(kind, { nodeArgs });
-      try {
-        const r = await runCapacity(server.address, server, capacityParams);
-        process.stdout.write(
-          `${kind.padEnd(8)} run ${run}: ${r.reached.toLocaleString("en")} of ${clients.toLocaleString("en")} streams got the broadcast, the last after ${Math.round(r.lastCopyMs)} ms; server RSS ${Math.round(r.serverRssMiB)} MiB (${r.rssPerStreamKiB.toFixed(1)} KiB per stream); ${perConnection} streams per connection\n`,
-        );
-        process.stdout.write(
-          `${JSON.stringify({ scenario, ...capacityParams, server: kind, run, ...r })}\n`,
-        );
-      } finally {
-        await server.stop();
-      }
-    }
-  }
-  process.exit(0);
-}
-if (scenario !== "fanout") {
-  process.stderr.write(`Unknown scenario "${scenario}"; try: fanout, capacity, history, ingest.\n`);
-  process.exit(2);
-}
-
-interface Row {
-  readonly server: string;
-  readonly run: number;
-  readonly result: FanoutResult;
-  readonly connections: number;
-  readonly cpuSeconds: number;
-  readonly peakMiB: number;
-}
-
-const params = {
-  clients: Number(values.clients),
-  senders: Number(values.senders),
-  rate: Number(values.rate),
-  seconds: Number(values.seconds),
-  bytes: Number(values.bytes),
-  window: Number(values.window),
+const options: RunOptions = {
+  compare: values.compare,
+  runs: Number(values.runs ?? (values.compare ? 2 : 1)),
+  server: values.server as ServerKind,
+  nodeArgs: values["cpu-prof"] ? ["--cpu-prof"] : [],
 };
+const seconds = Number(values.seconds);
+const bytes = Number(values.bytes);
+const number = (value: string | undefined, fallback: number) =>
+  value === undefined ? fallback : Number(value);
 
-async function measure(kind: ServerKind, run: number): Promise<Row> {
-  const server: BenchServer | undefined = values.address
-    ? undefined
-    : await startServer(kind, { nodeArgs });
-  const address = values.address ?? (server as BenchServer).address;
-  const cpuBefore = server?.cpuSeconds() ?? 0;
-  let connections = 0;
-  const result = await runFanout(address, params, () => {
-    connections = connectionsTo(Number(address.split(":")[1]));
-  });
-  const row = {
-    server: values.address ? address : kind,
-    run,
-    result,
-    connections,
-    cpuSeconds: (server?.cpuSeconds() ?? 0) - cpuBefore,
-    peakMiB: server?.memory().peakMiB ?? 0,
-  };
-  await server?.stop();
-  report(row);
-  return row;
+const fanoutWith = (clients: number, senders: number, rate = 0) =>
+  fanout({ clients, senders, rate, seconds, bytes, window: number(values.window, 64) }, options);
+const capacityWith = (clients: number) =>
+  capacity(
+    {
+      clients,
+      workers: Number(values.workers),
+      // One connection per stream unless that would pass the file-descriptor limit.
+      perConnection: number(values["per-connection"], clients > 15_000 ? 100 : 1),
+    },
+    options,
+  );
+const historyWith = () =>
+  history({ stored: Number(values.stored), limit: Number(values.limit) }, options);
+const ingestWith = () =>
+  ingest(
+    { senders: number(values.senders, 50), seconds, window: number(values.window, 32) },
+    options,
+  );
+
+const scenario = positionals[0];
+const summaries: Summary[] = [];
+switch (scenario) {
+  case "fanout":
+    summaries.push(
+      await fanoutWith(number(values.clients, 8), number(values.senders, 4), Number(values.rate)),
+    );
+    break;
+  case "capacity":
+    summaries.push(await capacityWith(number(values.clients, 20_000)));
+    break;
+  case "history":
+    summaries.push(await historyWith());
+    break;
+  case "ingest":
+    summaries.push(await ingestWith());
+    break;
+  case undefined:
+    summaries.push(
+      await fanoutWith(8, 4),
+      await fanoutWith(100, 4),
+      await fanoutWith(1000, 1),
+      await fanoutWith(8, 1, 50),
+      await capacityWith(20_000),
+      await historyWith(),
+      await ingestWith(),
+    );
+    break;
+  default:
+    process.stderr.write(
+      `Unknown scenario "${scenario}"; try fanout, capacity, history or ingest, or none for all.\n`,
+    );
+    process.exit(2);
 }
 
-function report(row: Row): void {
-  const { result: r } = row;
+const figure = (value: number | undefined, unit: string) =>
+  value === undefined
+    ? "-"
+    : unit === "/s"
+      ? `${Math.round(value).toLocaleString("en")}/s`
+      : `${value.toFixed(value < 10 ? 2 : 0)} ${unit}`;
+process.stdout.write(
+  "\n| scenario | ours | reference | target | met | notes |\n| --- | --- | --- | --- | --- | --- |\n",
+);
+for (const s of summaries) {
   process.stdout.write(
-    `${row.server.padEnd(8)} run ${row.run}: ${Math.round(r.deliveriesPerSecond).toLocaleString("en")} deliveries/s, ` +
-      `latency p50 ${r.latencyMs.p50.toFixed(2)} p90 ${r.latencyMs.p90.toFixed(2)} p99 ${r.latencyMs.p99.toFixed(2)} max ${r.latencyMs.max.toFixed(1)} ms, ` +
-      `lost ${r.lost}, duplicated ${r.duplicated}, server CPU ${row.cpuSeconds.toFixed(1)} s, peak RSS ${Math.round(row.peakMiB)} MiB, ` +
-      `${row.connections} connections\n`,
-  );
-  process.stdout.write(
-    `${JSON.stringify({ scenario, ...params, server: row.server, run: row.run, ...r, connections: row.connections, serverCpuSeconds: row.cpuSeconds, serverPeakRssMiB: row.peakMiB })}\n`,
+    `| ${s.scenario} | ${figure(s.ours, s.unit)} | ${figure(s.reference, s.unit)} | ${s.target} | ${s.met ? "yes" : "no"} | ${s.detail} |\n`,
   );
 }
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-
-const kinds: ServerKind[] = values.compare ? ["ours", "ceiling"] : [values.server as ServerKind];
-const runs = values.compare
-  ? Math.max(2, Number(values.runs))
-  : Number(values.runs === "2" ? 1 : values.runs);
-const rows: Row[] = [];
-for (let run = 1; run <= runs; run++) {
-  // Interleaved, and the order alternates, so drift in the machine falls on both.
-  const order = run % 2 === 1 ? kinds : [...kinds].reverse();
-  for (const kind of order) rows.push(await measure(kind, run));
-}
-if (values.compare) {
-  const of = (kind: ServerKind, pick: (r: Row) => number) =>
-    median(rows.filter((r) => r.server === kind).map(pick));
-  const ours = of("ours", (r) => r.result.deliveriesPerSecond);
-  const ceiling = of("ceiling", (r) => r.result.deliveriesPerSecond);
-  const p99 = (kind: ServerKind) => of(kind, (r) => r.result.latencyMs.p99);
-  process.stdout.write(
-    `fanout clients=${params.clients} senders=${params.senders} rate=${params.rate}: ours ${Math.round(ours).toLocaleString("en")} / reference ${Math.round(ceiling).toLocaleString("en")} deliveries/s = ${(ours / ceiling).toFixed(2)}x; ` +
-      `p99 ${p99("ours").toFixed(2)} vs ${p99("ceiling").toFixed(2)} ms (medians of ${runs} runs each)\n`,
-  );
-  process.stdout.write(
-    `${JSON.stringify({ scenario, ...params, compare: true, runs, ours, ceiling, ratio: ours / ceiling, p99Ours: p99("ours"), p99Ceiling: p99("ceiling") })}\n`,
-  );
+if (values.plot) {
+  writeFileSync(values.plot, plot(summaries));
+  process.stdout.write(`wrote ${values.plot}\n`);
 }

@@ -1,0 +1,213 @@
+// Each scenario runs, prints a line per run for people and a JSON line per
+// run for machines, and returns one summary row for the table in
+// docs/benchmarks.md. With `compare`, fan-out and capacity run against our
+// server and the reference in turn, interleaved, a fresh server each run.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCapacity } from "./capacity.ts";
+import { type FanoutParams, runFanout } from "./fanout.ts";
+import { connectionsTo, type ServerKind, startServer } from "./servers.ts";
+import { fillRoom, runHistory, runIngest } from "./store-scenarios.ts";
+
+export interface RunOptions {
+  readonly compare: boolean;
+  readonly runs: number;
+  readonly server: ServerKind;
+  readonly nodeArgs: readonly string[];
+}
+
+/** One row of the results table: what was measured, ours, the reference's, the target. */
+export interface Summary {
+  readonly scenario: string;
+  readonly ours: number;
+  readonly reference?: number;
+  readonly unit: string;
+  readonly target: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+const print = (line: string, json: object) =>
+  process.stdout.write(`${line}\n${JSON.stringify(json)}\n`);
+
+export const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** Runs `measure` for each server kind, interleaved, alternating the order per run. */
+async function interleaved<T>(
+  options: RunOptions,
+  measure: (kind: ServerKind, run: number) => Promise<T>,
+): Promise<Map<ServerKind, T[]>> {
+  const kinds: ServerKind[] = options.compare ? ["ours", "ceiling"] : [options.server];
+  const runs = options.compare ? Math.max(2, options.runs) : options.runs;
+  const results = new Map<ServerKind, T[]>(kinds.map((k) => [k, []]));
+  for (let run = 1; run <= runs; run++) {
+    for (const kind of run % 2 === 1 ? kinds : [...kinds].reverse()) {
+      results.get(kind)?.push(await measure(kind, run));
+    }
+  }
+  return results;
+}
+
+export async function fanout(params: FanoutParams, options: RunOptions): Promise<Summary> {
+  const results = await interleaved(options, async (kind, run) => {
+    const server = await startServer(kind, { nodeArgs: [...options.nodeArgs] });
+    try {
+      const cpuBefore = server.cpuSeconds();
+      let connections = 0;
+      const r = await runFanout(server.address, params, () => {
+        connections = connectionsTo(Number(server.address.split(":")[1]));
+      });
+      const cpu = server.cpuSeconds() - cpuBefore;
+      const { peakMiB } = server.memory();
+      print(
+        `${kind.padEnd(8)} run ${run}: ${Math.round(r.deliveriesPerSecond).toLocaleString("en")} deliveries/s, ` +
+          `latency p50 ${r.latencyMs.p50.toFixed(2)} p90 ${r.latencyMs.p90.toFixed(2)} p99 ${r.latencyMs.p99.toFixed(2)} max ${r.latencyMs.max.toFixed(1)} ms, ` +
+          `lost ${r.lost}, duplicated ${r.duplicated}, server CPU ${cpu.toFixed(1)} s, peak RSS ${Math.round(peakMiB)} MiB, ${connections} connections`,
+        {
+          scenario: "fanout",
+          ...params,
+          server: kind,
+          run,
+          ...r,
+          connections,
+          serverCpuSeconds: cpu,
+          serverPeakRssMiB: peakMiB,
+        },
+      );
+      return r;
+    } finally {
+      await server.stop();
+    }
+  });
+  const of = (kind: ServerKind, pick: (r: Awaited<ReturnType<typeof runFanout>>) => number) =>
+    median((results.get(kind) ?? []).map(pick));
+  const label = `fanout C=${params.clients} S=${params.senders}${params.rate ? ` at ${params.rate}/s` : ""}`;
+  const kind = options.compare ? "ours" : options.server;
+  if (params.rate > 0) {
+    // Light load: the figure that matters is the tail latency.
+    const ours = of(kind, (r) => r.latencyMs.p99);
+    const reference = options.compare ? of("ceiling", (r) => r.latencyMs.p99) : undefined;
+    return {
+      scenario: `${label}: p99 latency`,
+      ours,
+      ...(reference === undefined ? {} : { reference }),
+      unit: "ms",
+      target: "within 1 ms of the reference",
+      met: reference !== undefined && ours <= reference + 1,
+      detail: `p50 ${of(kind, (r) => r.latencyMs.p50).toFixed(2)} ms`,
+    };
+  }
+  const ours = of(kind, (r) => r.deliveriesPerSecond);
+  const reference = options.compare ? of("ceiling", (r) => r.deliveriesPerSecond) : undefined;
+  const ratio = reference ? ours / reference : undefined;
+  const lost = (results.get(kind) ?? []).reduce((sum, r) => sum + r.lost + r.duplicated, 0);
+  return {
+    scenario: `${label}: deliveries/s`,
+    ours,
+    ...(reference === undefined ? {} : { reference }),
+    unit: "/s",
+    target: "at least 1.0x the reference",
+    met: ratio !== undefined && ratio >= 1,
+    detail: `${ratio === undefined ? "" : `${ratio.toFixed(2)}x; `}p99 ${of(kind, (r) => r.latencyMs.p99).toFixed(1)} ms; lost or doubled: ${lost}`,
+  };
+}
+
+export async function capacity(
+  params: { clients: number; workers: number; perConnection: number },
+  options: RunOptions,
+): Promise<Summary> {
+  const results = await interleaved(options, async (kind, run) => {
+    const server = await startServer(kind, { nodeArgs: [...options.nodeArgs] });
+    try {
+      const r = await runCapacity(server.address, server, params);
+      print(
+        `${kind.padEnd(8)} run ${run}: ${r.reached.toLocaleString("en")} of ${params.clients.toLocaleString("en")} streams got the broadcast, the last after ${Math.round(r.lastCopyMs)} ms; ` +
+          `server RSS ${Math.round(r.serverRssMiB)} MiB (${r.rssPerStreamKiB.toFixed(1)} KiB per stream); ${params.perConnection} streams per connection`,
+        { scenario: "capacity", ...params, server: kind, run, ...r },
+      );
+      return r;
+    } finally {
+      await server.stop();
+    }
+  });
+  const kind = options.compare ? "ours" : options.server;
+  const mine = results.get(kind) ?? [];
+  const ours = median(mine.map((r) => r.lastCopyMs));
+  const reference = options.compare
+    ? median((results.get("ceiling") ?? []).map((r) => r.lastCopyMs))
+    : undefined;
+  const rss = Math.max(...mine.map((r) => r.serverRssMiB));
+  const all = mine.every((r) => r.reached === params.clients);
+  return {
+    scenario: `capacity: ${params.clients.toLocaleString("en")} streams, time to the last copy`,
+    ours,
+    ...(reference === undefined ? {} : { reference }),
+    unit: "ms",
+    target: "all reached within 2 s (or 1.25x the reference); RSS at most 1 GB",
+    met:
+      all &&
+      (ours <= 2_000 || (reference !== undefined && ours <= reference * 1.25)) &&
+      rss <= 1024,
+    detail: `reached ${all ? "all" : "not all"}; server RSS ${Math.round(rss)} MiB`,
+  };
+}
+
+export async function history(
+  params: { stored: number; limit: number },
+  options: RunOptions,
+): Promise<Summary> {
+  const dir = mkdtempSync(join(tmpdir(), "grpc-chat-bench-history-"));
+  const db = join(dir, "chat.db");
+  await fillRoom(db, "big", params.stored);
+  const server = await startServer("ours", { db, nodeArgs: [...options.nodeArgs] });
+  try {
+    const r = await runHistory(server.address, "big", params.limit);
+    const { p50, p90, p99, max } = r.latencyMs;
+    print(
+      `history: newest ${params.limit} of ${params.stored.toLocaleString("en")}: p50 ${p50.toFixed(2)} p90 ${p90.toFixed(2)} p99 ${p99.toFixed(2)} max ${max.toFixed(2)} ms over ${r.calls} calls`,
+      { scenario: "history", ...params, ...r },
+    );
+    return {
+      scenario: `history: newest ${params.limit} of ${params.stored.toLocaleString("en")}, p50`,
+      ours: p50,
+      unit: "ms",
+      target: "p50 at most 5 ms",
+      met: p50 <= 5,
+      detail: `p90 ${p90.toFixed(1)} ms`,
+    };
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function ingest(
+  params: { senders: number; seconds: number; window: number },
+  options: RunOptions,
+): Promise<Summary> {
+  const server = await startServer("ours", { nodeArgs: [...options.nodeArgs] });
+  try {
+    const r = await runIngest(server.address, params.senders, params.seconds, params.window);
+    print(
+      `ingest: ${Math.round(r.perSecond).toLocaleString("en")} acknowledged messages/s (${r.acknowledged.toLocaleString("en")} from ${params.senders} senders in ${params.seconds} s, ${params.window} in flight each)`,
+      { scenario: "ingest", ...params, ...r },
+    );
+    return {
+      scenario: `ingest: acknowledged messages/s from ${params.senders} senders`,
+      ours: r.perSecond,
+      unit: "/s",
+      target: "at least 20,000/s",
+      met: r.perSecond >= 20_000,
+      detail: "",
+    };
+  } finally {
+    await server.stop();
+  }
+}
