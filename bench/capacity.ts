@@ -48,7 +48,7 @@ export async function runCapacity(
   const share = Math.ceil(params.clients / params.workers);
   const workers: ChildProcess[] = [];
   const connected: Array<Promise<Reply>> = [];
-  for (let w = 0, first = 0; first < params.clients; w++, first += share) {
+  for (let first = 0; first < params.clients; first += share) {
     const count = Math.min(share, params.clients - first);
     const worker = fork(WORKER, [
       address,

@@ -7,7 +7,7 @@ const ROW = 46;
 const LABEL = 300;
 const BAR = WIDTH - LABEL - 120;
 
-function escape(text: string): string {
+function xmlEscape(text: string): string {
   return text.replace(
     /[&<>"]/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c,
@@ -25,14 +25,14 @@ export function plot(summaries: readonly Summary[]): string {
       value === undefined
         ? ""
         : `<rect x="${LABEL}" y="${y + offset}" width="${(BAR * scale(value)).toFixed(1)}" height="14" fill="${colour}"/>` +
-          `<text x="${LABEL + BAR * scale(value) + 6}" y="${y + offset + 11}" font-size="11">${name} ${escape(
+          `<text x="${LABEL + BAR * scale(value) + 6}" y="${y + offset + 11}" font-size="11">${name} ${xmlEscape(
             s.unit === "/s"
               ? `${Math.round(value).toLocaleString("en")}/s`
               : `${value.toFixed(1)} ${s.unit}`,
           )}</text>`;
     return (
-      `<text x="8" y="${y + 12}" font-size="12">${escape(s.scenario)}</text>` +
-      `<text x="8" y="${y + 28}" font-size="10" fill="#666">${escape(`target: ${s.target}`)}</text>` +
+      `<text x="8" y="${y + 12}" font-size="12">${xmlEscape(s.scenario)}</text>` +
+      `<text x="8" y="${y + 28}" font-size="10" fill="#666">${xmlEscape(`target: ${s.target}`)}</text>` +
       bar(s.ours, 0, s.met ? "#2b8a3e" : "#c92a2a", "ours") +
       bar(s.reference, 17, "#868e96", "reference")
     );

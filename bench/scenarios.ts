@@ -150,7 +150,7 @@ export async function capacity(
     ours,
     ...(reference === undefined ? {} : { reference }),
     unit: "ms",
-    target: "all reached within 2 s (or 1.25x the reference); RSS at most 1 GB",
+    target: "all within 2 s (or 1.25x the reference); RSS ≤ 1 GB",
     met:
       all &&
       (ours <= 2_000 || (reference !== undefined && ours <= reference * 1.25)) &&
