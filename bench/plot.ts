@@ -40,6 +40,7 @@ export function plot(summaries: readonly Summary[]): string {
   const height = 50 + summaries.length * ROW;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif">` +
+    "<title>Benchmark results: ours against the reference, per scenario</title>" +
     `<rect width="100%" height="100%" fill="white"/>` +
     `<text x="8" y="20" font-size="14" font-weight="bold">grpc-chat: ours (green: target met, red: missed) and the reference</text>` +
     `${rows.join("")}</svg>\n`
