@@ -8,7 +8,8 @@
 //   ingest --senders 50 [--seconds 10] [--window 32]   (ours only)
 // With no scenario, all of them as docs/benchmarks.md lists them, then the
 // table. Common: --compare [--runs 2], --server ours|ceiling, --cpu-prof (the
-// server writes a V8 profile in the working directory), --plot file.svg.
+// server writes a V8 profile in the working directory), --plot file.svg,
+// --durability full|normal (ours; default full).
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { plot } from "./plot.ts";
@@ -33,6 +34,7 @@ const { values, positionals } = parseArgs({
     workers: { type: "string", default: "4" },
     "per-connection": { type: "string" },
     plot: { type: "string" },
+    durability: { type: "string", default: "full" },
   },
 });
 const options: RunOptions = {
@@ -40,6 +42,7 @@ const options: RunOptions = {
   runs: Number(values.runs ?? (values.compare ? 2 : 1)),
   server: values.server as ServerKind,
   nodeArgs: values["cpu-prof"] ? ["--cpu-prof"] : [],
+  durability: values.durability === "normal" ? "normal" : "full",
 };
 const seconds = Number(values.seconds);
 const bytes = Number(values.bytes);

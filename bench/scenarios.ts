@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly runs: number;
   readonly server: ServerKind;
   readonly nodeArgs: readonly string[];
+  /** Our server's --durability: "full" (fsync per commit, the default) or "normal". */
+  readonly durability: "full" | "normal";
 }
 
 /** One row of the results table: what was measured, ours, the reference's, the target. */
@@ -57,7 +59,10 @@ async function interleaved<T>(
 
 export async function fanout(params: FanoutParams, options: RunOptions): Promise<Summary> {
   const results = await interleaved(options, async (kind, run) => {
-    const server = await startServer(kind, { nodeArgs: [...options.nodeArgs] });
+    const server = await startServer(kind, {
+      nodeArgs: [...options.nodeArgs],
+      durability: options.durability,
+    });
     try {
       const cpuBefore = server.cpuSeconds();
       let connections = 0;
@@ -124,7 +129,10 @@ export async function capacity(
   options: RunOptions,
 ): Promise<Summary> {
   const results = await interleaved(options, async (kind, run) => {
-    const server = await startServer(kind, { nodeArgs: [...options.nodeArgs] });
+    const server = await startServer(kind, {
+      nodeArgs: [...options.nodeArgs],
+      durability: options.durability,
+    });
     try {
       const r = await runCapacity(server.address, server, params);
       print(
@@ -166,7 +174,11 @@ export async function history(
   const dir = mkdtempSync(join(tmpdir(), "grpc-chat-bench-history-"));
   const db = join(dir, "chat.db");
   await fillRoom(db, "big", params.stored);
-  const server = await startServer("ours", { db, nodeArgs: [...options.nodeArgs] });
+  const server = await startServer("ours", {
+    db,
+    nodeArgs: [...options.nodeArgs],
+    durability: options.durability,
+  });
   try {
     const r = await runHistory(server.address, "big", params.limit);
     const { p50, p90, p99, max } = r.latencyMs;
@@ -192,7 +204,10 @@ export async function ingest(
   params: { senders: number; seconds: number; window: number },
   options: RunOptions,
 ): Promise<Summary> {
-  const server = await startServer("ours", { nodeArgs: [...options.nodeArgs] });
+  const server = await startServer("ours", {
+    nodeArgs: [...options.nodeArgs],
+    durability: options.durability,
+  });
   try {
     const r = await runIngest(server.address, params.senders, params.seconds, params.window);
     print(

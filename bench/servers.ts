@@ -31,7 +31,7 @@ function procStat(pid: number): string[] {
 
 export async function startServer(
   kind: ServerKind,
-  options: { db?: string; nodeArgs?: string[] } = {},
+  options: { db?: string; nodeArgs?: string[]; durability?: "full" | "normal" } = {},
 ): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), "grpc-chat-bench-"));
   const args =
@@ -42,6 +42,7 @@ export async function startServer(
           "server",
           ...["--host", "127.0.0.1", "--port", "0", "--http-port", "0"],
           ...["--db", options.db ?? join(dir, "chat.db"), "--log-level", "warn"],
+          ...["--durability", options.durability ?? "full"],
           // This measures the message path, not the limits.
           ...NO_LIMIT_FLAGS,
         ];
