@@ -10,6 +10,14 @@ import { openSqliteStore } from "../src/store/sqlite-store.ts";
 import { type NewMessage, StoreUnavailableError } from "../src/store/store.ts";
 import { manualClock, storeContract } from "./store-contract.ts";
 
+/** The migrations a database file records, as [version, applied at ms], in order. */
+function appliedMigrations(db: DatabaseSync): Array<[unknown, unknown]> {
+  return db
+    .prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version")
+    .all()
+    .map((row) => [row.version, row.applied_at_ms]);
+}
+
 // Our own temp dirs rather than helpers.ts: that module loads the server and
 // the client, which a store-only suite should not depend on.
 const dirs: string[] = [];
@@ -186,15 +194,12 @@ test("a database written before migrations opens as version 1 and is migrated, r
   }
 
   const check = new DatabaseSync(path, { readOnly: true });
-  assert.deepEqual(
-    check.prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version").all(),
-    [
-      { version: 1, applied_at_ms: T0 + 100 },
-      { version: 2, applied_at_ms: T0 + 100 },
-      { version: 3, applied_at_ms: T0 + 100 },
-      { version: 4, applied_at_ms: T0 + 100 },
-    ].map((row) => Object.assign(Object.create(null), row)),
-  );
+  assert.deepEqual(appliedMigrations(check), [
+    [1, T0 + 100],
+    [2, T0 + 100],
+    [3, T0 + 100],
+    [4, T0 + 100],
+  ]);
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 5);
   check.close();
 
@@ -271,18 +276,12 @@ test("a version 2 database gets version 3: its claimed user ids become public id
   }
 
   const check = new DatabaseSync(path, { readOnly: true });
-  assert.deepEqual(
-    check
-      .prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version")
-      .all()
-      .map((row) => [row.version, row.applied_at_ms]),
-    [
-      [1, 0],
-      [2, 0],
-      [3, T0 + 100],
-      [4, T0 + 100],
-    ],
-  );
+  assert.deepEqual(appliedMigrations(check), [
+    [1, 0],
+    [2, 0],
+    [3, T0 + 100],
+    [4, T0 + 100],
+  ]);
   // Only the message appended after the upgrade carries the claimed id.
   assert.deepEqual(
     check
@@ -370,18 +369,12 @@ test("a version 3 database gets version 4: every room's topic is empty, its rows
   }
 
   const check = new DatabaseSync(path, { readOnly: true });
-  assert.deepEqual(
-    check
-      .prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version")
-      .all()
-      .map((row) => [row.version, row.applied_at_ms]),
-    [
-      [1, 0],
-      [2, 0],
-      [3, 0],
-      [4, T0 + 100],
-    ],
-  );
+  assert.deepEqual(appliedMigrations(check), [
+    [1, 0],
+    [2, 0],
+    [3, 0],
+    [4, T0 + 100],
+  ]);
   assert.deepEqual(
     check
       .prepare("SELECT room, pruned_through, topic FROM rooms ORDER BY room")
@@ -414,10 +407,7 @@ test("a database from a newer server is refused and left as it was", async () =>
 
   const after = new DatabaseSync(path, { readOnly: true });
   assert.deepEqual(
-    after
-      .prepare("SELECT version FROM schema_migrations ORDER BY version")
-      .all()
-      .map((row) => row.version),
+    appliedMigrations(after).map(([version]) => version),
     [1, 2, 3, 4, 99],
   );
   assert.equal(after.prepare("SELECT text FROM messages").get()?.text, "kept");

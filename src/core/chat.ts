@@ -171,11 +171,16 @@ export class Chat {
     }
   }
 
-  /** Live streams, rooms with a stream in them, bytes waiting in streams' queues: for metrics. */
-  load(): { streams: number; rooms: number; queuedBytes: number } {
-    let queuedBytes = 0;
-    for (const stream of this.#streams) queuedBytes += stream.outlet.queued.bytes;
-    return { streams: this.#streams.size, rooms: this.#members.size, queuedBytes };
+  /** Rooms with a stream in them, for metrics. */
+  get roomCount(): number {
+    return this.#members.size;
+  }
+
+  /** Bytes waiting in every stream's queue, for metrics: walks the streams, so only when scraped. */
+  queuedBytes(): number {
+    let bytes = 0;
+    for (const stream of this.#streams) bytes += stream.outlet.queued.bytes;
+    return bytes;
   }
 
   /**

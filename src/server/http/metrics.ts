@@ -170,13 +170,11 @@ export class ServerMetrics {
       },
       ["transport"],
     );
-    gauge("grpc_chat_rooms", "Rooms with at least one live stream.", (g) =>
-      g.set(chat.load().rooms),
-    );
+    gauge("grpc_chat_rooms", "Rooms with at least one live stream.", (g) => g.set(chat.roomCount));
     gauge(
       "grpc_chat_queued_bytes",
       "Encoded bytes waiting in live streams' queues for slow readers.",
-      (g) => g.set(chat.load().queuedBytes),
+      (g) => g.set(chat.queuedBytes()),
     );
   }
 }
