@@ -65,16 +65,20 @@ export async function fanout(params: FanoutParams, options: RunOptions): Promise
     });
     try {
       const cpuBefore = server.cpuSeconds();
+      const loadBefore = process.cpuUsage();
       let connections = 0;
       const r = await runFanout(server.address, params, () => {
         connections = connectionsTo(Number(server.address.split(":")[1]));
       });
       const cpu = server.cpuSeconds() - cpuBefore;
+      const loadUsage = process.cpuUsage(loadBefore);
+      const loadCpu = (loadUsage.user + loadUsage.system) / 1e6;
+      const cpuPerDelivery = (cpu * 1e6) / Math.max(1, r.deliveries);
       const { peakMiB } = server.memory();
       print(
         `${kind.padEnd(8)} run ${run}: ${Math.round(r.deliveriesPerSecond).toLocaleString("en")} deliveries/s, ` +
           `latency p50 ${r.latencyMs.p50.toFixed(2)} p90 ${r.latencyMs.p90.toFixed(2)} p99 ${r.latencyMs.p99.toFixed(2)} max ${r.latencyMs.max.toFixed(1)} ms, ` +
-          `lost ${r.lost}, duplicated ${r.duplicated}, server CPU ${cpu.toFixed(1)} s, peak RSS ${Math.round(peakMiB)} MiB, ${connections} connections`,
+          `lost ${r.lost}, duplicated ${r.duplicated}, server CPU ${cpu.toFixed(1)} s (${cpuPerDelivery.toFixed(1)} µs a delivery), load CPU ${loadCpu.toFixed(1)} s, peak RSS ${Math.round(peakMiB)} MiB, ${connections} connections`,
         {
           scenario: "fanout",
           ...params,
@@ -83,6 +87,8 @@ export async function fanout(params: FanoutParams, options: RunOptions): Promise
           ...r,
           connections,
           serverCpuSeconds: cpu,
+          serverCpuMicrosPerDelivery: cpuPerDelivery,
+          loadCpuSeconds: loadCpu,
           serverPeakRssMiB: peakMiB,
         },
       );

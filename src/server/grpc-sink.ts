@@ -1,5 +1,8 @@
+import type { ServerHttp2Stream } from "node:http2";
 import type { Writable } from "node:stream";
+import { Metadata } from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import type { ChatError } from "../core/chat-error.ts";
 import type { Encoder } from "../core/envelope.ts";
 import type { StreamSink } from "../core/room-cursor.ts";
 import { clientAddress } from "./identity.ts";
@@ -7,24 +10,106 @@ import type { LiveCall } from "./live-stream.ts";
 import { toServiceError } from "./status.ts";
 
 /** A grpc-js server call we can write to: server-streaming or bidirectional. */
-export type WritableCall = Writable & { readonly cancelled: boolean; getPeer(): string };
+export type WritableCall = Writable & {
+  readonly cancelled: boolean;
+  getPeer(): string;
+  sendMetadata(metadata: Metadata): void;
+};
+
+const PREFIX_BYTES = 5;
+const framedEncoders = new WeakMap<Encoder, Encoder>();
 
 /**
- * A grpc-js call as the core's StreamSink. grpc-js serialises nothing here:
- * the service definition passes bytes through, so the fan-out's one encoding
- * is what goes on the wire.
+ * `encoder`'s bytes as gRPC frames (the 5-byte length prefix first). One
+ * function per wire shape, so an Envelope frames a message once for every
+ * gRPC stream it goes to.
  */
-export function grpcSink(call: WritableCall, encoder: Encoder, logger: Logger): StreamSink {
-  return {
-    encoder,
-    write: (bytes) => call.write(bytes),
-    onDrain: (callback) => call.once("drain", callback),
-    end(error) {
+export function framed(encoder: Encoder): Encoder {
+  let framedEncoder = framedEncoders.get(encoder);
+  if (!framedEncoder) {
+    framedEncoder = (payload) => {
+      const bytes = encoder(payload);
+      if (bytes === null) return null;
+      const frame = Buffer.allocUnsafe(bytes.byteLength + PREFIX_BYTES);
+      frame[0] = 0;
+      frame.writeUInt32BE(bytes.byteLength, 1);
+      frame.set(bytes, PREFIX_BYTES);
+      return frame;
+    };
+    framedEncoders.set(encoder, framedEncoder);
+  }
+  return framedEncoder;
+}
+
+/**
+ * The HTTP/2 stream under a grpc-js call, when it can be written directly.
+ * grpc-js frames and copies every message per stream and lets one write
+ * through at a time; the fan-out has framed each message once already.
+ */
+function http2StreamOf(call: WritableCall): ServerHttp2Stream | undefined {
+  const stream = (call as unknown as { call?: { stream?: unknown } }).call?.stream;
+  const looksRight =
+    typeof stream === "object" &&
+    stream !== null &&
+    typeof (stream as ServerHttp2Stream).write === "function" &&
+    typeof (stream as ServerHttp2Stream).respond === "function";
+  return looksRight ? (stream as ServerHttp2Stream) : undefined;
+}
+
+/**
+ * A grpc-js call as the core's StreamSink. The bytes arrive framed, shared by
+ * every stream. They go straight to the HTTP/2 stream (`direct`), corked for
+ * the rest of the tick so that a group of messages leaves in one write; or
+ * through grpc-js without their prefix, when its insides are not the ones we
+ * know (or `direct: false` asks for it).
+ */
+export function grpcSink(
+  call: WritableCall,
+  encoder: Encoder,
+  logger: Logger,
+  options: { direct?: boolean } = {},
+): StreamSink & { readonly direct: boolean } {
+  const http2 = options.direct === false ? undefined : http2StreamOf(call);
+  const common = {
+    encoder: framed(encoder),
+    end(error: ChatError | undefined) {
       if (call.cancelled || call.writableEnded) return;
       // grpc-js sends the status after what is already written.
       if (error) call.emit("error", toServiceError(error, logger));
       else call.end();
     },
+  };
+  if (!http2) {
+    return {
+      ...common,
+      direct: false,
+      write: (bytes) => call.write(bytes.subarray(PREFIX_BYTES)),
+      onDrain: (callback) => call.once("drain", callback),
+    };
+  }
+  let headersSent = false;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    http2.uncork();
+  };
+  return {
+    ...common,
+    direct: true,
+    write(bytes) {
+      if (http2.destroyed || call.cancelled) return true;
+      if (!headersSent) {
+        headersSent = true;
+        call.sendMetadata(new Metadata());
+      }
+      if (!corked) {
+        corked = true;
+        http2.cork();
+        process.nextTick(uncork);
+      }
+      return http2.write(bytes);
+    },
+    onDrain: (callback) => http2.once("drain", callback),
   };
 }
 
