@@ -15,6 +15,7 @@ import {
   MessageSchema,
   ResumeOutcome,
 } from "../gen/chat_pb.js";
+import { encodeChatMessage, encodeMessageEvent } from "../wire/message-encoding.ts";
 import { presenceText } from "../wire/presence-text.ts";
 import { formatSeedTime } from "../wire/seed-time.ts";
 import { grpcCode } from "./status.ts";
@@ -44,8 +45,7 @@ export function toMessage(message: StoredMessage): Message {
 }
 
 function systemLine(text: string, timeMs: number, room = ""): Uint8Array {
-  return toBinary(
-    ChatMessageSchema,
+  return encodeChatMessage(
     create(ChatMessageSchema, {
       userId: SYSTEM_USER_ID,
       username: SYSTEM_USERNAME,
@@ -60,7 +60,7 @@ function systemLine(text: string, timeMs: number, room = ""): Uint8Array {
 export const seedEncoder: Encoder = (payload) => {
   switch (payload.type) {
     case "message":
-      return toBinary(ChatMessageSchema, toSeedMessage(payload.message));
+      return encodeChatMessage(toSeedMessage(payload.message));
     case "presence":
       return systemLine(
         presenceText(
@@ -104,7 +104,7 @@ function event(kind: MessageInitShape<typeof EventSchema>["kind"]): Uint8Array {
 export const eventEncoder: Encoder = (payload) => {
   switch (payload.type) {
     case "message":
-      return event({ case: "message", value: toMessage(payload.message) });
+      return encodeMessageEvent(toMessage(payload.message));
     case "presence": {
       const users = payload.users.map(member);
       return event({

@@ -6,15 +6,25 @@ import {
   toBinary,
 } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
-import { ChatService } from "../gen/chat_pb.js";
+import { ChatMessageSchema, ChatService, HistoryPageSchema } from "../gen/chat_pb.js";
+import { encodeChatMessage, encodeHistoryPage } from "./message-encoding.ts";
+
+// The messages sent most often, encoded by hand rather than by reflection.
+const HAND_ENCODED = new Map<string, (value: never) => Uint8Array>([
+  [HistoryPageSchema.typeName, encodeHistoryPage],
+  [ChatMessageSchema.typeName, encodeChatMessage],
+]);
 
 /**
  * Serialises a message, or passes bytes through untouched: the fan-out
  * encodes a message once and hands the same bytes to every stream.
  */
 function serializer<T extends DescMessage>(schema: T) {
+  const encode =
+    (HAND_ENCODED.get(schema.typeName) as ((value: MessageShape<T>) => Uint8Array) | undefined) ??
+    ((value: MessageShape<T>) => toBinary(schema, value));
   return (value: MessageShape<T> | Uint8Array): Buffer => {
-    const bytes = value instanceof Uint8Array ? value : toBinary(schema, value);
+    const bytes = value instanceof Uint8Array ? value : encode(value);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }
