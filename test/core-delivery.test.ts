@@ -70,35 +70,34 @@ test("a reader that stops taking falls back to the store and ends with everythin
   await chat.close();
 });
 
-test("resume replays the gap a page at a time, each page only after the reader drained", async () => {
-  const { chat, store } = await testChat({
-    delivery: { maxQueuedMessages: 1024, maxQueuedBytes: 1 << 20, pageSize: 10 },
-  });
-  const sender = chat.openStream(alice, new TestSink());
-  for (let i = 1; i <= 45; i++) await sender.send({ room: "lobby", text: `m${i}` });
-  let reads = 0;
-  const after = store.after.bind(store);
-  store.after = (...args) => {
-    reads += 1;
-    return after(...args);
-  };
-  const sink = new TestSink(5);
-  await chat.openStream(bob, sink).joinRoom("lobby", 12);
-  await until(() => reads === 1 && sink.ids().length > 0, "the first page");
-  // Nothing more is read while the stream is full.
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(reads, 1);
-  while (sink.of("caught_up").length === 0) {
-    sink.drain();
+for (const roomTails of [false, undefined] as const) {
+  const from = roomTails === false ? "the store" : "memory (the room's tail)";
+  test(`resume replays the gap a page at a time, each page only after the reader drained: from ${from}`, async () => {
+    const { chat } = await testChat({
+      delivery: { maxQueuedMessages: 1024, maxQueuedBytes: 1 << 20, pageSize: 10 },
+      roomTails,
+    });
+    const sender = chat.openStream(alice, new TestSink());
+    for (let i = 1; i <= 45; i++) await sender.send({ room: "lobby", text: `m${i}` });
+    const pages = () => chat.stats.replayPages;
+    const sink = new TestSink(5);
+    await chat.openStream(bob, sink).joinRoom("lobby", 12);
+    await until(() => pages() === 1 && sink.ids().length > 0, "the first page");
+    // Nothing more is read while the stream is full.
     await new Promise((resolve) => setImmediate(resolve));
-  }
-  assert.deepEqual(sink.ids(), range(13, 45));
-  assert.equal(reads, 4, "pages of 10: 13-22, 23-32, 33-42, 43-45");
-  const [joined] = sink.of("joined");
-  assert.equal(joined?.resume, "resumed");
-  assert.equal(sink.of("caught_up")[0]?.lastId, 45);
-  await chat.close();
-});
+    assert.equal(pages(), 1);
+    while (sink.of("caught_up").length === 0) {
+      sink.drain();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(sink.ids(), range(13, 45));
+    assert.equal(pages(), 4, "pages of 10: 13-22, 23-32, 33-42, 43-45");
+    const [joined] = sink.of("joined");
+    assert.equal(joined?.resume, "resumed");
+    assert.equal(sink.of("caught_up")[0]?.lastId, 45);
+    await chat.close();
+  });
+}
 
 test("resume ids: 0 replays from the start, above the newest or another epoch resets", async () => {
   const { chat, store } = await testChat();
@@ -125,10 +124,40 @@ test("resume ids: 0 replays from the start, above the newest or another epoch re
 });
 
 test("messages removed by retention are reported as a gap, never skipped silently", async () => {
-  const { chat, store } = await testChat();
+  let pruned: () => void = () => {};
+  const prunedNow = new Promise<void>((resolve) => {
+    pruned = resolve;
+  });
+  const { chat, clock } = await testChat({
+    retention: { maxPerRoom: 4 },
+    retentionIntervalMs: 1_000,
+    logger: {
+      info: (_, message) => {
+        if (message.startsWith("retention removed")) pruned();
+      },
+      warn: () => {},
+    },
+  });
   const sender = chat.openStream(alice, new TestSink());
   for (let i = 1; i <= 10; i++) await sender.send({ room: "lobby", text: `m${i}` });
-  assert.equal(await store.prune({ maxPerRoom: 4 }), 6);
+  // The newest page is in memory now; retention must not leave it there.
+  const before = await chat.rooms.history(undefined, {
+    room: "lobby",
+    limit: 50,
+    includeSystem: false,
+  });
+  assert.equal(before.messages.length, 10);
+  clock.advance(1_000);
+  await prunedNow;
+  const after = await chat.rooms.history(undefined, {
+    room: "lobby",
+    limit: 50,
+    includeSystem: false,
+  });
+  assert.deepEqual(
+    after.messages.map((m) => m.id),
+    [7, 8, 9, 10],
+  );
   const sink = new TestSink();
   await chat.openStream(bob, sink).joinRoom("lobby", 2);
   await until(() => sink.of("caught_up").length === 1, "caught up");
@@ -141,6 +170,7 @@ test("messages removed by retention are reported as a gap, never skipped silentl
 function unreliable(bus: Bus): Bus {
   return {
     nodeId: bus.nodeId,
+    synchronous: false,
     publish: (event) => bus.publish(event),
     close: () => bus.close(),
     onEvent(handler) {

@@ -32,6 +32,13 @@ export interface BusEvent {
 export interface Bus {
   /** This node's id, stamped on what it publishes. */
   readonly nodeId: string;
+  /**
+   * True when `publish` has reached every node before it returns (nodes in
+   * one process): each node then hears of a stored message before any read
+   * of the store could show it, so it may answer reads of recent messages
+   * from memory.
+   */
+  readonly synchronous: boolean;
   publish(event: BusEvent): Promise<void>;
   /** `handler` gets every event published by other nodes. */
   onEvent(handler: (event: BusEvent) => void): void;

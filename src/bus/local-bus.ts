@@ -26,6 +26,7 @@ export class LocalHub {
 
 class LocalBus implements Bus {
   readonly nodeId: string;
+  readonly synchronous = true;
   readonly #hub: LocalHub;
   readonly #handlers: Array<(event: BusEvent) => void> = [];
 

@@ -15,6 +15,7 @@ import {
   type StreamSink,
 } from "./room-cursor.ts";
 import { Rooms } from "./room-reads.ts";
+import { RoomTails, type RoomTailsOptions } from "./room-tails.ts";
 import { checkAccess, directMembers } from "./rooms.ts";
 import { ChatStats } from "./stats.ts";
 import {
@@ -60,6 +61,11 @@ export interface ChatOptions {
   /** Rooms with more users online than this get no presence events. Default 200. */
   readonly presenceMaxRoom?: number;
   readonly retention?: Retention;
+  /**
+   * Bounds on the newest messages kept in memory per room for reads near the
+   * head; false keeps none. Only kept with a synchronous bus (one process).
+   */
+  readonly roomTails?: Partial<RoomTailsOptions> | false;
   /** How often retention runs (and once at start). Default 60,000 ms. */
   readonly retentionIntervalMs?: number;
 }
@@ -87,6 +93,7 @@ export class Chat {
   /** The streams that take direct messages, by user: they enter a DM room when one arrives. */
   readonly #direct = new Map<UserId, Set<ChatStream>>();
   readonly #hub: StreamHub;
+  readonly #tails: RoomTails | undefined;
   readonly #timers: Array<() => void> = [];
   #stopping = false;
 
@@ -107,6 +114,10 @@ export class Chat {
       ...(options.passwordCost ? { passwordCost: options.passwordCost } : {}),
       ...(options.maxKnownUsers ? { maxKnownUsers: options.maxKnownUsers } : {}),
     });
+    this.#tails =
+      options.bus.synchronous && options.roomTails !== false
+        ? new RoomTails(options.roomTails)
+        : undefined;
     this.#presenceMaxRoom = options.presenceMaxRoom ?? 200;
     this.#readerTimeoutMs = options.readerTimeoutMs ?? 60_000;
     this.rooms = new Rooms({
@@ -115,6 +126,7 @@ export class Chat {
       limits: this.limits,
       users: this.users,
       presence: this.#presence,
+      tails: this.#tails,
       announce: (room, payload) => this.#deliverEverywhere(room, payload),
     });
     this.#hub = {
@@ -150,6 +162,7 @@ export class Chat {
         store: this.#store,
         clock: this.#clock,
         retention: options.retention ?? {},
+        pruned: () => this.#tails?.clear(),
         intervalMs: options.retentionIntervalMs ?? 60_000,
         ...(options.logger ? { logger: options.logger } : {}),
       }),
@@ -210,6 +223,7 @@ export class Chat {
     const outlet = new Outlet({
       sink,
       store: this.#store,
+      tails: this.#tails,
       clock: this.#clock,
       delivery: this.#delivery,
       stats: this.stats,
@@ -373,6 +387,8 @@ export class Chat {
   }
 
   #fanOut(room: RoomId, envelope: Envelope): void {
+    // Before any stream sees it: a stream that falls behind reads it from the tail.
+    if (envelope.payload.type === "message") this.#tails?.record(envelope.payload.message);
     const members = this.#members.get(room);
     if (members) for (const cursor of members) cursor.outlet.offer(cursor, envelope);
     const { payload } = envelope;

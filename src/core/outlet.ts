@@ -3,6 +3,7 @@ import type { ChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
 import type { Encoder, Envelope, Outbound } from "./envelope.ts";
 import type { DeliveryOptions, RoomCursor, StreamSink } from "./room-cursor.ts";
+import type { RoomTails } from "./room-tails.ts";
 import type { ChatStats } from "./stats.ts";
 import type { MessageId, RoomId, UserId } from "./types.ts";
 
@@ -18,6 +19,8 @@ interface Queued {
 export interface OutletOptions {
   readonly sink: StreamSink;
   readonly store: Store;
+  /** Recent messages in memory: catching up near the head skips the store. */
+  readonly tails?: RoomTails | undefined;
   readonly clock: Clock;
   readonly delivery: DeliveryOptions;
   readonly stats: ChatStats;
@@ -338,7 +341,16 @@ export class Outlet {
       this.#reading = true;
       let page: AfterPage;
       try {
-        page = await this.#store.after(cursor.room, cursor.cursor, this.#delivery.pageSize);
+        const cached = this.#options.tails?.after(
+          cursor.room,
+          cursor.cursor,
+          this.#delivery.pageSize,
+        );
+        // An empty page from memory is not trusted to end a catch-up: the store decides.
+        page =
+          cached && cached.messages.length > 0
+            ? cached
+            : await this.#store.after(cursor.room, cursor.cursor, this.#delivery.pageSize);
       } catch (error) {
         this.#reading = false;
         this.#options.onPageError(error);

@@ -12,6 +12,8 @@ export interface RetentionScheduleOptions {
   readonly clock: Clock;
   readonly retention: Retention;
   readonly intervalMs: number;
+  /** Called after messages may have been removed (also when a prune failed part way). */
+  readonly pruned?: () => void;
   readonly logger?: {
     info(details: object, message: string): void;
     warn(details: object, message: string): void;
@@ -43,9 +45,15 @@ export function scheduleRetention(options: RetentionScheduleOptions): () => void
         ...(retention.maxPerRoom ? { maxPerRoom: retention.maxPerRoom } : {}),
       })
       .then((removed) => {
-        if (removed > 0) logger?.info({ removed }, "retention removed old messages");
+        if (removed > 0) {
+          options.pruned?.();
+          logger?.info({ removed }, "retention removed old messages");
+        }
       })
-      .catch((error) => logger?.warn({ err: error }, "retention failed; it runs again later"))
+      .catch((error) => {
+        options.pruned?.();
+        logger?.warn({ err: error }, "retention failed; it runs again later");
+      })
       .finally(() => {
         running = false;
         if (again && !stopped) prune();

@@ -1,9 +1,10 @@
 import type { BusPayload } from "../bus/bus.ts";
-import type { RoomSummary, Store } from "../store/store.ts";
+import type { HistoryOptions, RoomSummary, Store } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
 import { checkHistoryLimit, checkTopic, type Limits } from "./limits.ts";
 import type { Presence } from "./presence.ts";
+import type { RoomTails } from "./room-tails.ts";
 import { checkAccess, directMembers, directRoom } from "./rooms.ts";
 import type { Identity, MessageId, RoomId, StoredMessage, UserId } from "./types.ts";
 import type { Users } from "./users.ts";
@@ -47,6 +48,8 @@ export interface RoomsOptions {
   readonly limits: Limits;
   readonly users: Users;
   readonly presence: Presence;
+  /** The newest messages of busy rooms, when this node may answer from memory. */
+  readonly tails: RoomTails | undefined;
   /** Delivers an event to everyone in a room, on every node. */
   readonly announce: (room: RoomId, payload: BusPayload) => void;
 }
@@ -62,6 +65,7 @@ export class Rooms {
   readonly #limits: Limits;
   readonly #users: Users;
   readonly #presence: Presence;
+  readonly #tails: RoomTails | undefined;
   readonly #announce: (room: RoomId, payload: BusPayload) => void;
 
   constructor(options: RoomsOptions) {
@@ -70,6 +74,7 @@ export class Rooms {
     this.#limits = options.limits;
     this.#users = options.users;
     this.#presence = options.presence;
+    this.#tails = options.tails;
     this.#announce = options.announce;
   }
 
@@ -164,7 +169,7 @@ export class Rooms {
         if (hasMore) messages.pop();
         return { messages, hasMore };
       }
-      const messages = await this.#store.history(room, {
+      const messages = await this.#newest(room, {
         limit: limit + 1,
         includeSystem: query.includeSystem,
         ...(query.beforeId ? { beforeId: query.beforeId } : {}),
@@ -175,6 +180,24 @@ export class Rooms {
     } catch (error) {
       throw toChatError(error);
     }
+  }
+
+  /**
+   * `Store.history`, answered from the room's tail when it can be; a miss on
+   * the newest page reads every kind from the store and seeds the tail.
+   */
+  async #newest(room: RoomId, options: HistoryOptions): Promise<StoredMessage[]> {
+    const tails = this.#tails;
+    if (!tails) return this.#store.history(room, options);
+    const cached = tails.history(room, options);
+    if (cached) return cached;
+    if (!options.beforeId) {
+      const ticket = tails.ticket(room);
+      const newest = await this.#store.history(room, { limit: options.limit, includeSystem: true });
+      tails.seed(ticket, newest, options.limit);
+      if (options.includeSystem) return newest;
+    }
+    return tails.history(room, options) ?? this.#store.history(room, options);
   }
 
   /** A user's name as last seen here, else (an account) as registered; "" when unknown. */
