@@ -5,7 +5,7 @@
 //   fanout --clients 8 --senders 4 [--rate 0] [--seconds 10] [--bytes 100] [--window 64]
 //   capacity --clients 20000 [--workers 4] [--per-connection 100 above 15,000 streams]
 //   history --stored 1000000 --limit 500      (ours only: the reference stores nothing)
-//   ingest --senders 50 [--seconds 10] [--window 32]   (ours only)
+//   ingest --senders 50 [--seconds 10] [--window 32] [--processes 2] [--batch 0]   (ours only)
 // With no scenario, all of them as docs/benchmarks.md lists them, then the
 // table. Common: --compare [--runs 2], --server ours|ceiling, --cpu-prof (the
 // server writes a V8 profile in the working directory), --plot file.svg,
@@ -25,6 +25,8 @@ const { values, positionals } = parseArgs({
     seconds: { type: "string", default: "10" },
     bytes: { type: "string", default: "100" },
     window: { type: "string" },
+    processes: { type: "string" },
+    batch: { type: "string" },
     compare: { type: "boolean", default: false },
     runs: { type: "string" },
     server: { type: "string", default: "ours" },
@@ -63,9 +65,16 @@ const capacityWith = (clients: number) =>
   );
 const historyWith = () =>
   history({ stored: Number(values.stored), limit: Number(values.limit) }, options);
-const ingestWith = () =>
+const ingestWith = (batch: number) =>
   ingest(
-    { senders: number(values.senders, 50), seconds, window: number(values.window, 32) },
+    {
+      senders: number(values.senders, 50),
+      seconds,
+      // Batches are big: a couple in flight keep the store busy.
+      window: number(values.window, batch > 0 ? 2 : 32),
+      processes: number(values.processes, 2),
+      batch,
+    },
     options,
   );
 
@@ -84,7 +93,7 @@ switch (scenario) {
     summaries.push(await historyWith());
     break;
   case "ingest":
-    summaries.push(await ingestWith());
+    summaries.push(await ingestWith(number(values.batch, 0)));
     break;
   case undefined:
     summaries.push(
@@ -94,7 +103,8 @@ switch (scenario) {
       await fanoutWith(8, 1, 50),
       await capacityWith(20_000),
       await historyWith(),
-      await ingestWith(),
+      await ingestWith(0),
+      await ingestWith(100),
     );
     break;
   default:

@@ -2,13 +2,15 @@
 // run for machines, and returns one summary row for the table in
 // docs/benchmarks.md. With `compare`, fan-out and capacity run against our
 // server and the reference in turn, interleaved, a fresh server each run.
+import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { runCapacity } from "./capacity.ts";
 import { type FanoutParams, runFanout } from "./fanout.ts";
 import { connectionsTo, type ServerKind, startServer } from "./servers.ts";
-import { fillRoom, runHistory, runIngest } from "./store-scenarios.ts";
+import { fillRoom, type IngestResult, runHistory } from "./store-scenarios.ts";
 
 export interface RunOptions {
   readonly compare: boolean;
@@ -206,22 +208,31 @@ export async function history(
   }
 }
 
-export async function ingest(
-  params: { senders: number; seconds: number; window: number },
-  options: RunOptions,
-): Promise<Summary> {
+export interface IngestParams {
+  readonly senders: number;
+  readonly seconds: number;
+  readonly window: number;
+  readonly processes: number;
+  /** Messages per SendMessages call; 0: one Session send per message. */
+  readonly batch: number;
+}
+
+export async function ingest(params: IngestParams, options: RunOptions): Promise<Summary> {
   const server = await startServer("ours", {
     nodeArgs: [...options.nodeArgs],
     durability: options.durability,
   });
   try {
-    const r = await runIngest(server.address, params.senders, params.seconds, params.window);
+    const cpuBefore = server.cpuSeconds();
+    const r = await ingestFrom(server.address, params);
+    const cpu = server.cpuSeconds() - cpuBefore;
+    const how = params.batch > 0 ? `batches of ${params.batch}` : "one send each";
     print(
-      `ingest: ${Math.round(r.perSecond).toLocaleString("en")} acknowledged messages/s (${r.acknowledged.toLocaleString("en")} from ${params.senders} senders in ${params.seconds} s, ${params.window} in flight each)`,
+      `ingest: ${Math.round(r.perSecond).toLocaleString("en")} acknowledged messages/s (${r.acknowledged.toLocaleString("en")} from ${params.senders} senders, ${how}, in ${params.processes} load processes, ${params.seconds} s, ${params.window} in flight each), server CPU ${cpu.toFixed(1)} s`,
       { scenario: "ingest", ...params, ...r },
     );
     return {
-      scenario: `ingest: acknowledged messages/s from ${params.senders} senders`,
+      scenario: `ingest: acknowledged messages/s, ${params.senders} senders, ${how}`,
       ours: r.perSecond,
       unit: "/s",
       target: "at least 20,000/s",
@@ -230,5 +241,53 @@ export async function ingest(
     };
   } finally {
     await server.stop();
+  }
+}
+
+const INGEST_WORKER = fileURLToPath(new URL("ingest-worker.ts", import.meta.url));
+
+/** Runs the senders spread over `processes` load processes, started together. */
+async function ingestFrom(address: string, params: IngestParams): Promise<IngestResult> {
+  const share = Math.ceil(params.senders / params.processes);
+  const workers: ChildProcess[] = [];
+  for (let first = 0; first < params.senders; first += share) {
+    const count = Math.min(share, params.senders - first);
+    workers.push(
+      fork(INGEST_WORKER, [
+        address,
+        String(first),
+        String(count),
+        String(params.seconds),
+        String(params.window),
+        String(params.batch),
+      ]),
+    );
+  }
+  const replies = (type: string) =>
+    workers.map(
+      (worker) =>
+        new Promise<IngestResult & { type: string }>((resolve, reject) => {
+          const onMessage = (message: IngestResult & { type: string }) => {
+            if (message.type !== type) return;
+            worker.off("message", onMessage);
+            resolve(message);
+          };
+          worker.on("message", onMessage);
+          worker.once("exit", (code) =>
+            reject(new Error(`an ingest load process exited (${code})`)),
+          );
+        }),
+    );
+  try {
+    await Promise.all(replies("connected"));
+    const done = replies("done");
+    for (const worker of workers) worker.send({ type: "go" });
+    const results = await Promise.all(done);
+    return {
+      acknowledged: results.reduce((sum, r) => sum + r.acknowledged, 0),
+      perSecond: results.reduce((sum, r) => sum + r.perSecond, 0),
+    };
+  } finally {
+    for (const worker of workers) worker.kill();
   }
 }

@@ -72,20 +72,31 @@ export interface IngestResult {
   readonly perSecond: number;
 }
 
+export interface IngestOptions {
+  /** Numbers the senders (several load processes share one server). */
+  readonly first?: number;
+  /** Messages per SendMessages call; 0 sends each alone through a Session. */
+  readonly batch?: number;
+  /** Awaited once every sender is connected, before sending starts. */
+  readonly ready?: () => Promise<void>;
+}
+
 /**
- * `senders` sessions, each keeping `window` sends in flight for `seconds`;
- * counts the sends acknowledged (an ack means committed).
+ * `senders` senders, each keeping `window` sends (or batches) in flight for
+ * `seconds`; counts the messages acknowledged (an ack, or a batch's answer,
+ * means committed).
  */
 export async function runIngest(
   address: string,
   senders: number,
   seconds: number,
   window: number,
+  { first = 0, batch = 0, ready = async () => {} }: IngestOptions = {},
 ): Promise<IngestResult> {
   const clients = Array.from({ length: senders }, (_, i) =>
     createChatClient({
       address,
-      username: `ingest${i}`,
+      username: `ingest${first + i}`,
       channelOptions: { "grpc.use_local_subchannel_pool": 1 },
     }),
   );
@@ -93,8 +104,10 @@ export async function runIngest(
   const sessions = await Promise.all(
     clients.map(async (client, i) => {
       await client.join();
+      if (batch > 0) return undefined;
       const session = client.openSession();
-      await session.join(`ingest${i % 10}`);
+      // A room each: what is measured is the store, not the fan-out (measured apart).
+      await session.join(`ingest${first + i}`);
       void (async () => {
         for await (const _ of session) {
           // acks are counted where the send resolves
@@ -103,15 +116,22 @@ export async function runIngest(
       return session;
     }),
   );
+  await ready();
   const started = performance.now();
   const until = started + seconds * 1000;
+  const texts = Array.from({ length: batch }, (_, n) => `ingest batch ${n}`);
   await Promise.all(
-    sessions.map(async (session) => {
+    sessions.map(async (session, i) => {
       const inFlight = new Set<Promise<unknown>>();
+      const client = clients[i] as (typeof clients)[number];
       for (let n = 0; performance.now() < until; n++) {
-        const p = session.send(`ingest ${n}`).then(() => {
-          acknowledged += 1;
-        });
+        const p = session
+          ? session.send(`ingest ${n}`).then(() => {
+              acknowledged += 1;
+            })
+          : client.sendBatch(texts).then(({ count }) => {
+              acknowledged += count;
+            });
         const tracked = p.finally(() => inFlight.delete(tracked));
         inFlight.add(tracked);
         if (inFlight.size >= window) await Promise.race(inFlight);
@@ -120,7 +140,7 @@ export async function runIngest(
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  for (const session of sessions) session.close();
+  for (const session of sessions) session?.close();
   for (const client of clients) client.close();
   return { acknowledged, perSecond: acknowledged / elapsed };
 }

@@ -8,8 +8,10 @@ import {
   HistoryPageSchema,
   type Message,
   MessageSchema,
+  SendAckSchema,
 } from "../src/gen/chat_pb.js";
 import {
+  encodeAckEvent,
   encodeChatMessage,
   encodeHistoryPage,
   encodeMessage,
@@ -59,6 +61,19 @@ test("hand-encoded Message, Event and HistoryPage are byte for byte protobuf-es'
       }
       const page = create(HistoryPageSchema, { messages, hasMore });
       same(encodeHistoryPage(page), toBinary(HistoryPageSchema, page));
+    }),
+    { numRuns: 2_000 },
+  );
+});
+
+test("a hand-encoded ack Event is byte for byte protobuf-es's", () => {
+  fc.assert(
+    fc.property(text, text, uint64, uint64, (clientMsgId, room, id, time) => {
+      const ack = create(SendAckSchema, { clientMsgId, room, id, serverTimeMs: time >> 1n });
+      same(
+        encodeAckEvent(ack),
+        toBinary(EventSchema, create(EventSchema, { kind: { case: "ack", value: ack } })),
+      );
     }),
     { numRuns: 2_000 },
   );

@@ -15,7 +15,7 @@ import {
   MessageSchema,
   ResumeOutcome,
 } from "../gen/chat_pb.js";
-import { encodeChatMessage, encodeMessageEvent } from "../wire/message-encoding.ts";
+import { encodeAckEvent, encodeChatMessage, encodeMessageEvent } from "../wire/message-encoding.ts";
 import { presenceText } from "../wire/presence-text.ts";
 import { formatSeedTime } from "../wire/seed-time.ts";
 import { grpcCode } from "./status.ts";
@@ -31,8 +31,9 @@ export function toSeedMessage(message: StoredMessage): ChatMessage {
   });
 }
 
-export function toMessage(message: StoredMessage): Message {
-  return create(MessageSchema, {
+/** A stored message's wire fields, for the hand encoder (no protobuf-es object needed). */
+function messageFields(message: StoredMessage): Omit<Message, "$typeName"> {
+  return {
     room: message.room,
     id: BigInt(message.id),
     serverTimeMs: BigInt(message.timeMs),
@@ -41,7 +42,11 @@ export function toMessage(message: StoredMessage): Message {
     text: message.text,
     kind: message.kind === "system" ? MessageKind.SYSTEM : MessageKind.CHAT,
     clientMsgId: message.clientMsgId,
-  });
+  };
+}
+
+export function toMessage(message: StoredMessage): Message {
+  return create(MessageSchema, messageFields(message));
 }
 
 function systemLine(text: string, timeMs: number, room = ""): Uint8Array {
@@ -104,7 +109,7 @@ function event(kind: MessageInitShape<typeof EventSchema>["kind"]): Uint8Array {
 export const eventEncoder: Encoder = (payload) => {
   switch (payload.type) {
     case "message":
-      return encodeMessageEvent(toMessage(payload.message));
+      return encodeMessageEvent(messageFields(payload.message));
     case "presence": {
       const users = payload.users.map(member);
       return event({
@@ -171,14 +176,11 @@ export const eventEncoder: Encoder = (payload) => {
         },
       });
     case "ack":
-      return event({
-        case: "ack",
-        value: {
-          room: payload.room,
-          clientMsgId: payload.clientMsgId,
-          id: BigInt(payload.id),
-          serverTimeMs: BigInt(payload.timeMs),
-        },
+      return encodeAckEvent({
+        room: payload.room,
+        clientMsgId: payload.clientMsgId,
+        id: BigInt(payload.id),
+        serverTimeMs: BigInt(payload.timeMs),
       });
     case "rejected":
       return event({

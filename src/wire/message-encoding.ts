@@ -1,4 +1,4 @@
-import type { ChatMessage, HistoryPage, Message } from "../gen/chat_pb.js";
+import type { ChatMessage, HistoryPage, Message, SendAck } from "../gen/chat_pb.js";
 
 // The messages a server sends most, encoded by hand: protobuf-es encodes by
 // reflection, which made a 500-message history page cost more than reading
@@ -6,6 +6,9 @@ import type { ChatMessage, HistoryPage, Message } from "../gen/chat_pb.js";
 // (fields in number order, proto3 defaults left out); a property test holds
 // the two together, so a change to these messages in the .proto must be
 // made here too.
+
+/** A message's fields, with or without protobuf-es's type marker: only the fields are read. */
+type Fields<T> = Omit<T, "$typeName" | "$unknown">;
 
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
@@ -85,7 +88,7 @@ const uint64Field = (value: bigint) => (value === 0n ? 0 : 1 + bigVarintSize(val
 const utf8 = (value: string) => (value === "" ? 0 : Buffer.byteLength(value, "utf8"));
 
 /** The encoded size of a Message, with the UTF-8 lengths it needs. */
-function measureMessage(message: Message) {
+function measureMessage(message: Fields<Message>) {
   const lengths = [
     utf8(message.room),
     utf8(message.userId),
@@ -107,7 +110,7 @@ function measureMessage(message: Message) {
 
 function writeMessage(
   writer: Writer,
-  message: Message,
+  message: Fields<Message>,
   lengths: ReturnType<typeof measureMessage>["lengths"],
 ): void {
   writer.string(1, message.room, lengths[0]);
@@ -124,7 +127,7 @@ function writeMessage(
 }
 
 /** `toBinary(MessageSchema, message)`, faster. */
-export function encodeMessage(message: Message): Uint8Array {
+export function encodeMessage(message: Fields<Message>): Uint8Array {
   const { size, lengths } = measureMessage(message);
   const writer = new Writer(size);
   writeMessage(writer, message, lengths);
@@ -132,7 +135,7 @@ export function encodeMessage(message: Message): Uint8Array {
 }
 
 /** `toBinary(EventSchema, event)` for an Event that carries `message` (field 2). */
-export function encodeMessageEvent(message: Message): Uint8Array {
+export function encodeMessageEvent(message: Fields<Message>): Uint8Array {
   const { size, lengths } = measureMessage(message);
   const writer = new Writer(1 + varintSize(size) + size);
   writer.tag(2, WIRE_LEN);
@@ -158,6 +161,24 @@ export function encodeHistoryPage(page: HistoryPage): Uint8Array {
     writer.tag(2, WIRE_VARINT);
     writer.varint(1);
   }
+  return writer.bytes();
+}
+
+/** `toBinary(EventSchema, event)` for an Event that carries `ack` (field 3): one per send. */
+export function encodeAckEvent(ack: Fields<SendAck>): Uint8Array {
+  const lengths = [utf8(ack.clientMsgId), utf8(ack.room)] as const;
+  const size =
+    lengthField(lengths[0]) +
+    uint64Field(ack.id) +
+    uint64Field(ack.serverTimeMs) +
+    lengthField(lengths[1]);
+  const writer = new Writer(1 + varintSize(size) + size);
+  writer.tag(3, WIRE_LEN);
+  writer.varint(size);
+  writer.string(1, ack.clientMsgId, lengths[0]);
+  writer.uint64(2, ack.id);
+  writer.uint64(3, ack.serverTimeMs);
+  writer.string(4, ack.room, lengths[1]);
   return writer.bytes();
 }
 
