@@ -7,7 +7,7 @@
 //   history --stored 1000000 --limit 500      (ours only: the reference stores nothing)
 //   ingest --senders 50 [--seconds 10] [--window 32] [--processes 2] [--batch 0]   (ours only)
 // With no scenario, all of them as docs/benchmarks.md lists them, then the
-// table. Common: --compare [--runs 2], --server ours|ceiling, --cpu-prof (the
+// table. Common: --compare [--runs 3], --server ours|ceiling, --cpu-prof (the
 // server writes a V8 profile in the working directory), --plot file.svg,
 // --durability full|normal (ours; default full).
 import { writeFileSync } from "node:fs";
@@ -41,7 +41,7 @@ const { values, positionals } = parseArgs({
 });
 const options: RunOptions = {
   compare: values.compare,
-  runs: Number(values.runs ?? (values.compare ? 2 : 1)),
+  runs: Number(values.runs ?? (values.compare ? 3 : 1)),
   server: values.server as ServerKind,
   nodeArgs: values["cpu-prof"] ? ["--cpu-prof"] : [],
   durability: values.durability === "normal" ? "normal" : "full",

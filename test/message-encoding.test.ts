@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import {
   ChatMessageSchema,
@@ -10,6 +10,7 @@ import {
   MessageSchema,
   SendAckSchema,
 } from "../src/gen/chat_pb.js";
+import { decodeHistoryPage } from "../src/wire/message-decoding.ts";
 import {
   encodeAckEvent,
   encodeChatMessage,
@@ -93,5 +94,38 @@ test("a hand-encoded ChatMessage (the seed's) is byte for byte protobuf-es's", (
       same(encodeChatMessage(chatMessage), toBinary(ChatMessageSchema, chatMessage));
     }),
     { numRuns: 2_000 },
+  );
+});
+
+test("a hand-decoded HistoryPage is what protobuf-es decodes, whatever the bytes", () => {
+  const outcome = (decode: () => unknown) => {
+    try {
+      return { value: decode() };
+    } catch {
+      return { error: true };
+    }
+  };
+  fc.assert(
+    fc.property(
+      fc.array(message, { maxLength: 6 }),
+      fc.boolean(),
+      // A few bytes changed, or cut short, or an unknown field added: also decoded alike.
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+      fc.nat(),
+      fc.boolean(),
+      (fields, hasMore, flips, cut, extra) => {
+        const page = create(HistoryPageSchema, { messages: fields.map(toMessage), hasMore });
+        const exact = toBinary(HistoryPageSchema, page);
+        assert.deepEqual(decodeHistoryPage(exact), fromBinary(HistoryPageSchema, exact));
+        const bytes = Uint8Array.from(extra ? [...exact, 0x18, 0x07] : exact);
+        for (const [at, value] of flips) if (bytes.length > 0) bytes[at % bytes.length] = value;
+        const damaged = bytes.subarray(0, bytes.length - (cut % 3));
+        assert.deepEqual(
+          outcome(() => decodeHistoryPage(damaged)),
+          outcome(() => fromBinary(HistoryPageSchema, damaged)),
+        );
+      },
+    ),
+    { numRuns: 3_000 },
   );
 });

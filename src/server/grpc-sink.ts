@@ -97,7 +97,8 @@ export function grpcSink(
     ...common,
     direct: true,
     write(bytes) {
-      if (http2.destroyed || call.cancelled) return true;
+      // A write after the end would be an "error" event nobody may be listening for.
+      if (http2.destroyed || http2.writableEnded || call.cancelled) return true;
       if (!headersSent) {
         headersSent = true;
         call.sendMetadata(new Metadata());

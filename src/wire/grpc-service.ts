@@ -7,6 +7,7 @@ import {
 } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
 import { ChatMessageSchema, ChatService, HistoryPageSchema } from "../gen/chat_pb.js";
+import { decodeHistoryPage } from "./message-decoding.ts";
 import { encodeChatMessage, encodeHistoryPage } from "./message-encoding.ts";
 
 // The messages sent most often, encoded by hand rather than by reflection.
@@ -29,8 +30,16 @@ function serializer<T extends DescMessage>(schema: T) {
   };
 }
 
+// What clients receive most in one piece, decoded by hand.
+const HAND_DECODED = new Map<string, (bytes: Uint8Array) => unknown>([
+  [HistoryPageSchema.typeName, decodeHistoryPage],
+]);
+
 function deserializer<T extends DescMessage>(schema: T) {
-  return (bytes: Buffer): MessageShape<T> => fromBinary(schema, bytes);
+  const decode = HAND_DECODED.get(schema.typeName) as
+    | ((bytes: Uint8Array) => MessageShape<T>)
+    | undefined;
+  return decode ?? ((bytes: Buffer): MessageShape<T> => fromBinary(schema, bytes));
 }
 
 /**
