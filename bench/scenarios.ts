@@ -3,14 +3,14 @@
 // docs/benchmarks.md. With `compare`, fan-out and capacity run against our
 // server and the reference in turn, interleaved, a fresh server each run.
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCapacity } from "./capacity.ts";
 import { type FanoutParams, runFanout } from "./fanout.ts";
 import { connectionsTo, type ServerKind, startServer } from "./servers.ts";
-import { fillRoom, type IngestResult, runHistory } from "./store-scenarios.ts";
+import { fillRoom, type HistoryResult, type IngestResult, runHistory } from "./store-scenarios.ts";
 
 export interface RunOptions {
   readonly compare: boolean;
@@ -181,29 +181,42 @@ export async function history(
 ): Promise<Summary> {
   const dir = mkdtempSync(join(tmpdir(), "grpc-chat-bench-history-"));
   const db = join(dir, "chat.db");
-  await fillRoom(db, "big", params.stored);
-  const server = await startServer("ours", {
-    db,
-    nodeArgs: [...options.nodeArgs],
-    durability: options.durability,
-  });
   try {
-    const r = await runHistory(server.address, "big", params.limit);
-    const { p50, p90, p99, max } = r.latencyMs;
-    print(
-      `history: newest ${params.limit} of ${params.stored.toLocaleString("en")}: p50 ${p50.toFixed(2)} p90 ${p90.toFixed(2)} p99 ${p99.toFixed(2)} max ${max.toFixed(2)} ms over ${r.calls} calls`,
-      { scenario: "history", ...params, ...r },
-    );
+    await fillRoom(db, "big", params.stored);
+    // The fill wrote without syncing: its writeback must not run during the calls.
+    const fd = openSync(db, "r+");
+    fsyncSync(fd);
+    closeSync(fd);
+    const results: HistoryResult[] = [];
+    // A fresh server each run, on the same file; --runs like every scenario.
+    for (let run = 1; run <= (options.compare ? Math.max(2, options.runs) : options.runs); run++) {
+      const server = await startServer("ours", {
+        db,
+        nodeArgs: [...options.nodeArgs],
+        durability: options.durability,
+      });
+      try {
+        const r = await runHistory(server.address, "big", params.limit);
+        const { p50, p90, p99, max } = r.latencyMs;
+        print(
+          `history run ${run}: newest ${params.limit} of ${params.stored.toLocaleString("en")}: p50 ${p50.toFixed(2)} p90 ${p90.toFixed(2)} p99 ${p99.toFixed(2)} max ${max.toFixed(2)} ms over ${r.calls} calls`,
+          { scenario: "history", ...params, run, ...r },
+        );
+        results.push(r);
+      } finally {
+        await server.stop();
+      }
+    }
+    const p50 = median(results.map((r) => r.latencyMs.p50));
     return {
       scenario: `history: newest ${params.limit} of ${params.stored.toLocaleString("en")}, p50`,
       ours: p50,
       unit: "ms",
       target: "p50 at most 5 ms",
       met: p50 <= 5,
-      detail: `p90 ${p90.toFixed(1)} ms`,
+      detail: `p90 ${median(results.map((r) => r.latencyMs.p90)).toFixed(1)} ms`,
     };
   } finally {
-    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
