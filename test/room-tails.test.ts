@@ -5,6 +5,18 @@ import { RoomTails, type TailTicket } from "../src/core/room-tails.ts";
 import type { StoredMessage } from "../src/core/types.ts";
 
 const ROOMS = ["a", "b", "c"] as const;
+
+/** Message `id` of `room`, as the store would have stored it. */
+const stored = (room: string, id: number, kind: "chat" | "system" = "chat"): StoredMessage => ({
+  room,
+  id,
+  timeMs: id,
+  userId: "u",
+  username: "user",
+  text: `m${id}`,
+  kind,
+  clientMsgId: "",
+});
 // About 20 short messages: rooms are dropped for room now and then.
 const BYTES = 20 * 110;
 
@@ -69,16 +81,7 @@ test("whatever the tails answer is what the store answers; they stay within thei
           const r = ROOMS[step.room] as string;
           const id = (lastId.get(r) ?? 0) + 1;
           lastId.set(r, id);
-          const message: StoredMessage = {
-            room: r,
-            id,
-            timeMs: id,
-            userId: "u",
-            username: "user",
-            text: `m${id}`,
-            kind: step.system ? "system" : "chat",
-            clientMsgId: "",
-          };
+          const message = stored(r, id, step.system ? "system" : "chat");
           store.get(r)?.push(message);
           tails.record(message);
         } else if (step.op === "seedStart") {
@@ -126,18 +129,7 @@ test("whatever the tails answer is what the store answers; they stay within thei
 
 test("a busy room's newest page and a resume near its head come from memory", () => {
   const tails = new RoomTails({ perRoom: 100 });
-  for (let id = 1; id <= 150; id++) {
-    tails.record({
-      room: "lobby",
-      id,
-      timeMs: id,
-      userId: "u",
-      username: "user",
-      text: `m${id}`,
-      kind: "chat",
-      clientMsgId: "",
-    });
-  }
+  for (let id = 1; id <= 150; id++) tails.record(stored("lobby", id));
   const newest = tails.history("lobby", { limit: 50, includeSystem: false });
   assert.deepEqual(
     newest?.map((m) => m.id),
@@ -157,16 +149,7 @@ test("a busy room's newest page and a resume near its head come from memory", ()
 
 test("a store read that began before a room's tail was dropped does not seed it", () => {
   const tails = new RoomTails();
-  const message = (id: number): StoredMessage => ({
-    room: "lobby",
-    id,
-    timeMs: id,
-    userId: "u",
-    username: "user",
-    text: `m${id}`,
-    kind: "chat",
-    clientMsgId: "",
-  });
+  const message = (id: number) => stored("lobby", id);
   // The store holds 1-3 and no tail exists when the read starts.
   const ticket = tails.ticket("lobby");
   const read = [message(3), message(2), message(1)];

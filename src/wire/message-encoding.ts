@@ -3,7 +3,8 @@ import type { ChatMessage, HistoryPage, Message, SendAck } from "../gen/chat_pb.
 // The messages a server sends most, encoded by hand: protobuf-es encodes by
 // reflection, which made a 500-message history page cost more than reading
 // it from the store. The output is byte for byte what `toBinary` writes
-// (fields in number order, proto3 defaults left out); a property test holds
+// (fields in number order, proto3 defaults left out; unknown fields, which
+// no message we build carries, are not written); a property test holds
 // the two together, so a change to these messages in the .proto must be
 // made here too.
 
