@@ -1,0 +1,112 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type pg from "pg";
+import { StoreUnavailableError } from "./store.ts";
+
+/**
+ * The PostgreSQL schema's history, oldest first, numbered like SQLite's
+ * (sqlite-migrations.ts) but starting where SQLite's schema is today: one
+ * version with messages, rooms (with each room's last id, so ids are given
+ * under the room's row lock), topics, accounts and tokens. Append new
+ * versions; never edit one that has shipped.
+ */
+const MIGRATIONS: readonly { version: number; sql: (schema: string) => string }[] = [
+  {
+    version: 1,
+    // Room names sort by their bytes ("C"), as SQLite sorts them.
+    sql: (s) => `
+CREATE TABLE ${s}.messages (
+  room          text   COLLATE "C" NOT NULL,
+  id            bigint NOT NULL,
+  time_ms       bigint NOT NULL,
+  user_id       text   NOT NULL,
+  username      text   NOT NULL,
+  text          text   NOT NULL,
+  kind          text   NOT NULL,
+  client_msg_id text   NOT NULL DEFAULT '',
+  PRIMARY KEY (room, id)
+);
+CREATE UNIQUE INDEX messages_client_msg_id
+  ON ${s}.messages (room, user_id, client_msg_id) WHERE client_msg_id <> '';
+CREATE TABLE ${s}.rooms (
+  room           text   COLLATE "C" PRIMARY KEY,
+  last_id        bigint NOT NULL DEFAULT 0,
+  pruned_through bigint NOT NULL DEFAULT 0,
+  topic          text   NOT NULL DEFAULT ''
+);
+CREATE INDEX rooms_with_topic ON ${s}.rooms (room) WHERE topic <> '';
+CREATE TABLE ${s}.meta (
+  key   text PRIMARY KEY,
+  value text NOT NULL
+);
+CREATE TABLE ${s}.accounts (
+  user_id       text   PRIMARY KEY,
+  username      text   NOT NULL,
+  name_key      text   NOT NULL UNIQUE,
+  password_hash text   NOT NULL,
+  created_ms    bigint NOT NULL
+);
+CREATE TABLE ${s}.tokens (
+  token_hash text   PRIMARY KEY,
+  user_id    text   NOT NULL,
+  expires_ms bigint NOT NULL
+);
+CREATE INDEX tokens_expires_ms ON ${s}.tokens (expires_ms);
+INSERT INTO ${s}.meta (key, value) VALUES
+  ('epoch', '${randomUUID()}'),
+  ('id_key', '${randomBytes(32).toString("hex")}');
+`,
+  },
+];
+
+/** A schema name as SQL: only plain lower-case names, so it can be spliced in safely. */
+export function schemaName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new Error(
+      `"${name}" cannot be a PostgreSQL schema name here: use lower-case letters, digits and _.`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Creates the schema if needed and applies what is missing, under an
+ * advisory lock so that nodes starting together migrate once. A database
+ * from a newer server is refused, untouched.
+ */
+export async function migrate(client: pg.PoolClient, schema: string, nowMs: number) {
+  await client.query("SELECT pg_advisory_lock(hashtext($1))", [`grpc-chat:${schema}`]);
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
+  version       integer PRIMARY KEY,
+  applied_at_ms bigint  NOT NULL
+)`);
+    const { rows } = await client.query(
+      `SELECT coalesce(max(version), 0) AS v FROM ${schema}.schema_migrations`,
+    );
+    const current = Number(rows[0]?.v ?? 0);
+    const newest = MIGRATIONS.at(-1)?.version ?? 0;
+    if (current > newest) {
+      throw new StoreUnavailableError(
+        `The database schema "${schema}" is at version ${current}, from a newer server than this one (${newest}); run that version, or point --db elsewhere.`,
+      );
+    }
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await client.query("BEGIN");
+      try {
+        await client.query(migration.sql(schema));
+        await client.query(
+          `INSERT INTO ${schema}.schema_migrations (version, applied_at_ms) VALUES ($1, $2)`,
+          [migration.version, nowMs],
+        );
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw error;
+      }
+    }
+  } finally {
+    await client.query("SELECT pg_advisory_unlock(hashtext($1))", [`grpc-chat:${schema}`]);
+  }
+}

@@ -1,0 +1,452 @@
+import pg from "pg";
+import { migrate, schemaName } from "./pg-schema.ts";
+import type {
+  Account,
+  AfterPage,
+  AppendResult,
+  HistoryOptions,
+  MessageId,
+  MessageKind,
+  NewMessage,
+  RetentionPolicy,
+  RoomId,
+  RoomSummary,
+  Store,
+  StoredMessage,
+  TokenOwner,
+  TokenRecord,
+} from "./store.ts";
+import { StoreUnavailableError } from "./store.ts";
+
+export interface PgStoreOptions {
+  /** postgres://user@host:port/database */
+  readonly url: string;
+  /** The schema holding the tables (created if missing). Default "grpc_chat". */
+  readonly schema?: string;
+  /** The store's clock: message times and token expiry. */
+  readonly now?: () => number;
+  /** Connections in the pool. Default 10. */
+  readonly poolSize?: number;
+}
+
+const COLUMNS = "room, id, time_ms, user_id, username, text, kind, client_msg_id";
+const ACCOUNT_COLUMNS = "user_id, username, name_key, password_hash, created_ms";
+
+/**
+ * Opens the PostgreSQL store: connects, migrates the schema, reads the
+ * history's epoch and id key. Rejects with StoreUnavailableError, saying
+ * what to do, when the server cannot be reached.
+ */
+export async function openPgStore(options: PgStoreOptions): Promise<Store> {
+  const schema = schemaName(options.schema ?? "grpc_chat");
+  const now = options.now ?? Date.now;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    // A query that waits longer than this for a connection is refused, not queued forever.
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle connection that breaks (the server restarted) is replaced on next use.
+  pool.on("error", () => {});
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client, schema, now());
+      const { rows } = await client.query(`SELECT key, value FROM ${schema}.meta`);
+      const meta = new Map(rows.map((row) => [String(row.key), String(row.value)]));
+      return new PgStore(pool, schema, now, meta.get("epoch") ?? "", meta.get("id_key") ?? "");
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw unavailableIfTransient(error, options.url);
+  }
+}
+
+interface PendingAppend {
+  readonly messages: readonly NewMessage[];
+  readonly resolve: (results: AppendResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Appends go to one connection, a group at a time: everything that arrived
+ * while the last group was committing goes in the next transaction, each
+ * call inside its own savepoint, so a call that fails fails alone. A room's
+ * next id comes from its `rooms` row, locked until the transaction ends:
+ * appends to one room from several nodes take turns, and no reader sees an
+ * id before the ones below it are committed.
+ */
+class PgStore implements Store {
+  readonly epoch: string;
+  readonly idKey: string;
+  readonly #pool: pg.Pool;
+  readonly #s: string;
+  readonly #now: () => number;
+  readonly #calls = new Set<Promise<unknown>>();
+  #waiting: PendingAppend[] = [];
+  #grouping = false;
+  #closing = false;
+
+  constructor(pool: pg.Pool, schema: string, now: () => number, epoch: string, idKey: string) {
+    this.#pool = pool;
+    this.#s = schema;
+    this.#now = now;
+    this.epoch = epoch;
+    this.idKey = idKey;
+  }
+
+  append(messages: readonly NewMessage[]): Promise<AppendResult[]> {
+    return this.#track(
+      () =>
+        new Promise<AppendResult[]>((resolve, reject) => {
+          this.#waiting.push({ messages, resolve, reject });
+          this.#nextGroup();
+        }),
+    );
+  }
+
+  history(room: RoomId, options: HistoryOptions): Promise<StoredMessage[]> {
+    const before =
+      options.beforeId && options.beforeId > 0 ? options.beforeId : Number.MAX_SAFE_INTEGER;
+    return this.#query(
+      `SELECT ${COLUMNS} FROM ${this.#s}.messages
+       WHERE room = $1 AND id < $2 ${options.includeSystem ? "" : "AND kind <> 'system'"}
+       ORDER BY id DESC LIMIT $3`,
+      [room, before, options.limit],
+    ).then((rows) => rows.map(toMessage));
+  }
+
+  after(room: RoomId, afterId: MessageId, limit: number, includeSystem = true) {
+    // One statement, so the page and how far retention went are one snapshot.
+    return this.#query(
+      `SELECT coalesce((SELECT pruned_through FROM ${this.#s}.rooms WHERE room = $1), 0) AS pruned, m.*
+       FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+         SELECT ${COLUMNS} FROM ${this.#s}.messages
+         WHERE room = $1 AND id > $2 ${includeSystem ? "" : "AND kind <> 'system'"}
+         ORDER BY id LIMIT $3
+       ) AS m ON true`,
+      [room, afterId, limit],
+    ).then(
+      (rows): AfterPage => ({
+        messages: rows.filter((row) => row.id !== null).map(toMessage),
+        prunedThrough: Number(rows[0]?.pruned ?? 0),
+      }),
+    );
+  }
+
+  lastId(room: RoomId): Promise<MessageId> {
+    return this.#query(`SELECT last_id FROM ${this.#s}.rooms WHERE room = $1`, [room]).then(
+      (rows) => Number(rows[0]?.last_id ?? 0),
+    );
+  }
+
+  prune(policy: RetentionPolicy): Promise<number> {
+    return this.#track(async () => {
+      await this.#pool.query(`DELETE FROM ${this.#s}.tokens WHERE expires_ms <= $1`, [this.#now()]);
+      const { maxPerRoom, olderThanMs } = policy;
+      if (maxPerRoom === undefined && olderThanMs === undefined) return 0;
+      const { rows } = await this.#pool.query(`SELECT room FROM ${this.#s}.rooms ORDER BY room`);
+      let removed = 0;
+      for (const { room } of rows) {
+        removed += await this.#pruneRoom(String(room), maxPerRoom, olderThanMs);
+      }
+      return removed;
+    });
+  }
+
+  listRooms(options: Parameters<Store["listRooms"]>[0]): Promise<RoomSummary[]> {
+    const { limit, afterRoom, dmsOf } = options;
+    return this.#query(
+      `SELECT r.room, r.topic, m.id, m.time_ms FROM ${this.#s}.rooms AS r
+       LEFT JOIN LATERAL (
+         SELECT id, time_ms FROM ${this.#s}.messages WHERE room = r.room ORDER BY id DESC LIMIT 1
+       ) AS m ON true
+       WHERE ($1::text IS NULL OR r.room > $1)
+         AND (m.id IS NOT NULL OR r.topic <> '')
+         AND (left(r.room, 3) <> 'dm:'
+              OR ($2::text IS NOT NULL AND strpos(r.room || ':', ':' || $2 || ':') > 0))
+       ORDER BY r.room LIMIT $3`,
+      [afterRoom ?? null, dmsOf ?? null, limit],
+    ).then((rows) =>
+      rows.map((row) => ({
+        room: String(row.room),
+        lastId: Number(row.id ?? 0),
+        lastTimeMs: Number(row.time_ms ?? 0),
+        topic: String(row.topic),
+      })),
+    );
+  }
+
+  setTopic(room: RoomId, topic: string): Promise<void> {
+    return this.#query(
+      `INSERT INTO ${this.#s}.rooms (room, topic) VALUES ($1, $2)
+       ON CONFLICT (room) DO UPDATE SET topic = excluded.topic`,
+      [room, topic],
+    ).then(() => {});
+  }
+
+  topic(room: RoomId): Promise<string> {
+    return this.#query(`SELECT topic FROM ${this.#s}.rooms WHERE room = $1`, [room]).then((rows) =>
+      String(rows[0]?.topic ?? ""),
+    );
+  }
+
+  createAccount(account: Account): Promise<boolean> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query(
+        `INSERT INTO ${this.#s}.accounts (${ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING`,
+        [
+          account.userId,
+          account.username,
+          account.nameKey,
+          account.passwordHash,
+          account.createdMs,
+        ],
+      );
+      return rowCount === 1;
+    });
+  }
+
+  accountByName(nameKey: string): Promise<Account | undefined> {
+    return this.#query(`SELECT ${ACCOUNT_COLUMNS} FROM ${this.#s}.accounts WHERE name_key = $1`, [
+      nameKey,
+    ]).then((rows) => (rows[0] ? toAccount(rows[0]) : undefined));
+  }
+
+  accountById(userId: string): Promise<Account | undefined> {
+    return this.#query(`SELECT ${ACCOUNT_COLUMNS} FROM ${this.#s}.accounts WHERE user_id = $1`, [
+      userId,
+    ]).then((rows) => (rows[0] ? toAccount(rows[0]) : undefined));
+  }
+
+  saveToken(token: TokenRecord): Promise<void> {
+    return this.#query(
+      `INSERT INTO ${this.#s}.tokens (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)`,
+      [token.tokenHash, token.userId, token.expiresMs],
+    ).then(() => {});
+  }
+
+  tokenAccount(tokenHash: string, nowMs: number): Promise<TokenOwner | undefined> {
+    return this.#query(
+      `SELECT a.user_id, a.username, a.name_key, a.password_hash, a.created_ms, t.expires_ms
+       FROM ${this.#s}.tokens AS t JOIN ${this.#s}.accounts AS a ON a.user_id = t.user_id
+       WHERE t.token_hash = $1 AND t.expires_ms > $2`,
+      [tokenHash, nowMs],
+    ).then((rows) =>
+      rows[0] ? { account: toAccount(rows[0]), expiresMs: Number(rows[0].expires_ms) } : undefined,
+    );
+  }
+
+  revokeToken(tokenHash: string): Promise<boolean> {
+    return this.#track(async () => {
+      const { rowCount } = await this.#pool.query(
+        `DELETE FROM ${this.#s}.tokens WHERE token_hash = $1`,
+        [tokenHash],
+      );
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    await Promise.allSettled([...this.#calls]);
+    await this.#pool.end();
+  }
+
+  /** Runs `call` unless the store is closing; close() waits for it; failures say whether to retry. */
+  #track<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#closing) {
+      return Promise.reject(new StoreUnavailableError("The store is closing."));
+    }
+    const running = call().catch((error: unknown) => {
+      throw unavailableIfTransient(error);
+    });
+    this.#calls.add(running);
+    const forget = () => this.#calls.delete(running);
+    running.then(forget, forget);
+    return running;
+  }
+
+  #query(sql: string, values: unknown[]): Promise<pg.QueryResultRow[]> {
+    return this.#track(async () => (await this.#pool.query(sql, values)).rows);
+  }
+
+  #nextGroup(): void {
+    if (this.#grouping || this.#waiting.length === 0) return;
+    this.#grouping = true;
+    const group = this.#waiting;
+    this.#waiting = [];
+    void this.#commit(group).finally(() => {
+      this.#grouping = false;
+      this.#nextGroup();
+    });
+  }
+
+  async #commit(group: PendingAppend[]): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      for (const call of group) call.reject(error);
+      return;
+    }
+    const outcomes: Array<{ ok: true; results: AppendResult[] } | { ok: false; error: unknown }> =
+      [];
+    let broken: unknown;
+    try {
+      await client.query("BEGIN");
+      const timeMs = this.#now();
+      for (const call of group) {
+        // In PostgreSQL an error ends the whole transaction unless a savepoint catches it.
+        await client.query("SAVEPOINT append_call");
+        try {
+          const results: AppendResult[] = [];
+          for (const message of call.messages) {
+            results.push(await this.#appendOne(client, message, timeMs));
+          }
+          await client.query("RELEASE SAVEPOINT append_call");
+          outcomes.push({ ok: true, results });
+        } catch (error) {
+          if (isTransient(error)) throw error;
+          await client.query("ROLLBACK TO SAVEPOINT append_call");
+          outcomes.push({ ok: false, error });
+        }
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      broken = error;
+      await client.query("ROLLBACK").catch(() => {});
+    } finally {
+      client.release(broken instanceof Error && isTransient(broken) ? broken : undefined);
+    }
+    group.forEach((call, i) => {
+      const outcome = outcomes[i];
+      if (broken !== undefined || !outcome) call.reject(broken ?? new Error("no outcome"));
+      else if (outcome.ok) call.resolve(outcome.results);
+      else call.reject(outcome.error);
+    });
+  }
+
+  async #appendOne(client: pg.PoolClient, message: NewMessage, timeMs: number) {
+    const { room, userId, username, text, kind, clientMsgId } = message;
+    if (clientMsgId !== "") {
+      const { rows } = await client.query(
+        `SELECT ${COLUMNS} FROM ${this.#s}.messages
+         WHERE room = $1 AND user_id = $2 AND client_msg_id = $3`,
+        [room, userId, clientMsgId],
+      );
+      if (rows[0]) return { message: toMessage(rows[0]), duplicate: true };
+    }
+    const { rows } = await client.query(
+      `INSERT INTO ${this.#s}.rooms (room, last_id) VALUES ($1, 1)
+       ON CONFLICT (room) DO UPDATE SET last_id = rooms.last_id + 1
+       RETURNING last_id`,
+      [room],
+    );
+    const id = Number(rows[0]?.last_id);
+    await client.query(
+      `INSERT INTO ${this.#s}.messages (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [room, id, timeMs, userId, username, text, kind, clientMsgId],
+    );
+    const stored: StoredMessage = { room, id, timeMs, userId, username, text, kind, clientMsgId };
+    return { message: stored, duplicate: false };
+  }
+
+  /**
+   * Removes a room's oldest run up to the first message the policy keeps, and
+   * raises its pruned_through, in one transaction holding the room's row.
+   */
+  async #pruneRoom(room: RoomId, maxPerRoom?: number, olderThanMs?: number): Promise<number> {
+    const client = await this.#pool.connect();
+    let broken: unknown;
+    try {
+      await client.query("BEGIN");
+      const { rows } = await client.query(
+        `SELECT last_id FROM ${this.#s}.rooms WHERE room = $1 FOR UPDATE`,
+        [room],
+      );
+      const cutoff = maxPerRoom === undefined ? 0 : Number(rows[0]?.last_id ?? 0) - maxPerRoom;
+      const older = olderThanMs ?? Number.MIN_SAFE_INTEGER;
+      const deleted = await client.query(
+        `WITH kept AS (
+           SELECT min(id) AS id FROM ${this.#s}.messages
+           WHERE room = $1 AND id > $2 AND time_ms >= $3
+         )
+         DELETE FROM ${this.#s}.messages
+         WHERE room = $1 AND id < coalesce((SELECT id FROM kept), 9223372036854775807)
+         RETURNING id`,
+        [room, cutoff, older],
+      );
+      const through = Math.max(0, ...deleted.rows.map((row) => Number(row.id)));
+      if (through > 0) {
+        await client.query(
+          `UPDATE ${this.#s}.rooms SET pruned_through = greatest(pruned_through, $2) WHERE room = $1`,
+          [room, through],
+        );
+      }
+      await client.query("COMMIT");
+      return deleted.rowCount ?? 0;
+    } catch (error) {
+      broken = error;
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release(broken instanceof Error && isTransient(broken) ? broken : undefined);
+    }
+  }
+}
+
+function toMessage(row: pg.QueryResultRow): StoredMessage {
+  return {
+    room: String(row.room),
+    id: Number(row.id),
+    timeMs: Number(row.time_ms),
+    userId: String(row.user_id),
+    username: String(row.username),
+    text: String(row.text),
+    kind: String(row.kind) as MessageKind,
+    clientMsgId: String(row.client_msg_id),
+  };
+}
+
+function toAccount(row: pg.QueryResultRow): Account {
+  return {
+    userId: String(row.user_id),
+    username: String(row.username),
+    nameKey: String(row.name_key),
+    passwordHash: String(row.password_hash),
+    createdMs: Number(row.created_ms),
+  };
+}
+
+/**
+ * Whether trying again later may work: the server cannot be reached, is
+ * shutting down or out of resources, or the connection broke. Anything else
+ * (a constraint, a bad value) fails the same way every time.
+ */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") {
+    if (/^(08|53|57P|40001|40P01)/.test(code)) return true;
+    if (/^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NOTFOUND|AI_AGAIN)$/.test(code)) {
+      return true;
+    }
+  }
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    error.message,
+  );
+}
+
+function unavailableIfTransient(error: unknown, url?: string): unknown {
+  if (error instanceof StoreUnavailableError || !isTransient(error)) return error;
+  const where = url ? ` at ${new URL(url).host}` : "";
+  return new StoreUnavailableError(
+    `PostgreSQL${where} did not answer (${(error as Error).message}); the call stored nothing and can be retried.`,
+    { cause: error },
+  );
+}
