@@ -39,3 +39,31 @@ if (packages.length > 0) {
   );
   process.exit(1);
 }
+
+// The PostgreSQL store and the Redis bus are tested on the real servers:
+// start them if they are installed but not running (as root, as in CI).
+const services = [
+  {
+    name: "PostgreSQL",
+    service: "postgresql",
+    configured: process.env.GRPC_CHAT_TEST_PG,
+    up: () => ok("pg_isready", ["-q", "-h", "127.0.0.1", "-p", "5432"]),
+    need: "a PostgreSQL server on 127.0.0.1:5432 that lets user postgres into database test without a password (or GRPC_CHAT_TEST_PG=postgres://...)",
+  },
+  {
+    name: "Redis",
+    service: "redis-server",
+    configured: process.env.GRPC_CHAT_TEST_REDIS,
+    up: () => ok("redis-cli", ["-h", "127.0.0.1", "-p", "6379", "ping"]),
+    need: "a Redis server on 127.0.0.1:6379 (or GRPC_CHAT_TEST_REDIS=redis://...)",
+  },
+];
+for (const { name, service, configured, up, need } of services) {
+  if (configured || up()) continue;
+  if (process.getuid?.() === 0 && ok("service", [service, "start"]) && up()) {
+    process.stderr.write(`Started ${name} for the tests.\n`);
+    continue;
+  }
+  process.stderr.write(`The tests need ${need}.\n`);
+  process.exit(1);
+}
