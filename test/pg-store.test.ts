@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { after } from "node:test";
 import pg from "pg";
 import { openPgStore } from "../src/store/pg-store.ts";
+import { PG_URL } from "./engine-urls.ts";
 import { storeContract } from "./store-contract.ts";
 
-/** The PostgreSQL server of this machine (CI starts it); each test gets a schema of its own. */
-export const PG_URL = process.env.GRPC_CHAT_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
+// Each test gets a schema of its own, dropped at the end.
 
 const schemas: string[] = [];
 after(async () => {

@@ -1,9 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { connectRedisBus } from "../src/bus/redis-bus.ts";
 import { busContract } from "./bus-contract.ts";
-
-/** The Redis server of this machine (CI starts it). */
-export const REDIS_URL = process.env.GRPC_CHAT_TEST_REDIS ?? "redis://127.0.0.1:6379";
+import { REDIS_URL } from "./engine-urls.ts";
 
 // A prefix of its own, so that runs (and other suites) cannot hear each other.
 const prefix = `test-${randomBytes(6).toString("hex")}`;

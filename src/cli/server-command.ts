@@ -24,6 +24,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
       httpAllowOrigins: flags.httpAllowOrigin,
       shutdownDelayMs: flags.shutdownDelay,
       db: flags.db,
+      ...(flags.bus ? { busUrl: flags.bus } : {}),
       logger,
       limits: {
         maxMessageBytes: flags.maxMessageBytes,

@@ -14,6 +14,7 @@ export interface ServerFlags {
   httpAllowOrigin: string[];
   shutdownDelay: number;
   db: string;
+  bus?: string;
   logLevel: string;
   maxMessageBytes: number;
   maxRooms: number;
@@ -67,9 +68,16 @@ export function serverOptions(): Option[] {
       .env("GRPC_CHAT_SHUTDOWN_DELAY")
       .default(0, "0")
       .argParser(parseAge),
-    new Option("--db <path>", 'SQLite file for history (directory is created), or ":memory:"')
+    new Option(
+      "--db <path|url>",
+      'SQLite file for history (directory is created), or ":memory:"; or postgres://user@host:port/database (with --bus) for several nodes',
+    )
       .env("GRPC_CHAT_DB")
       .default(DEFAULT_DB),
+    new Option(
+      "--bus <url>",
+      "redis://host:port: how nodes sharing a PostgreSQL --db hear each other (none: one process)",
+    ).env("GRPC_CHAT_BUS"),
     new Option("--log-level <level>", "log level (logs go to stderr as JSON)")
       .env("GRPC_CHAT_LOG_LEVEL")
       .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])

@@ -2,9 +2,10 @@ import pino, { type Logger } from "pino";
 import type { Bus } from "../bus/bus.ts";
 import { createLocalBus } from "../bus/local-bus.ts";
 import { type ChatOptions, createChat } from "../core/chat.ts";
-import { openSqliteStore, type SqliteStoreOptions } from "../store/sqlite-store.ts";
+import type { SqliteStoreOptions } from "../store/sqlite-store.ts";
 import type { Store } from "../store/store.ts";
 import { ConnectionsPerAddress } from "./connections.ts";
+import { describeDb, openEngines } from "./engines.ts";
 import { createGrpcTransport, type GrpcTransportOptions } from "./grpc.ts";
 import { createHttpTransport, type HttpTransport } from "./http/http-server.ts";
 import { ServerMetrics } from "./http/metrics.ts";
@@ -32,8 +33,13 @@ export interface ChatServerOptions
    * send new clients elsewhere. Default 0.
    */
   readonly shutdownDelayMs?: number;
-  /** SQLite file for history, or ":memory:". Default "./data/chat.db". Ignored when `store` is given. */
+  /**
+   * SQLite file for history, or ":memory:", or postgres://... (with `busUrl`).
+   * Default "./data/chat.db". Ignored when `store` is given.
+   */
   readonly db?: string;
+  /** redis://...: the bus between nodes, with a postgres:// `db`. Ignored when `bus` is given. */
+  readonly busUrl?: string;
   /** How durable a commit is; see SqliteStoreOptions. Default "full". */
   readonly durability?: SqliteStoreOptions["durability"];
   readonly store?: Store;
@@ -67,18 +73,20 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const clock = options.clock;
   // Metrics are served on the HTTP port: without one, nothing is collected.
   const metrics = options.httpPort === undefined ? undefined : new ServerMetrics();
-  const opened =
-    options.store ??
-    (await openSqliteStore({
-      path: db,
-      ...(clock ? { now: () => clock.now() } : {}),
-      ...(options.durability ? { durability: options.durability } : {}),
-    }));
-  const store = metrics ? metrics.timeStore(opened) : opened;
+  const engines = options.store
+    ? { store: options.store, bus: options.bus ?? createLocalBus() }
+    : await openEngines({
+        db,
+        busUrl: options.busUrl,
+        logger,
+        ...(clock ? { now: () => clock.now() } : {}),
+        ...(options.durability ? { durability: options.durability } : {}),
+      });
+  const store = metrics ? metrics.timeStore(engines.store) : engines.store;
   const chat = createChat({
     ...options,
     store,
-    bus: options.bus ?? createLocalBus(),
+    bus: options.bus ?? engines.bus,
     logger,
   });
   const connections = new ConnectionsPerAddress(chat.limits.maxConnectionsPerIp);
@@ -115,7 +123,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       httpPort === undefined
         ? undefined
         : `${options.tls ? "https" : "http"}://${hostPart}:${httpPort}/`,
-    db,
+    db: describeDb(db),
     stop(graceMs = 3_000) {
       stopping ??= (async () => {
         transport.draining();
