@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, test } from "node:test";
 import pg from "pg";
+import { LiveChat } from "../src/client/live-chat.ts";
+import { collector, FAST_RETRY, range } from "./delivery-helpers.ts";
 import { PG_URL, REDIS_URL } from "./engine-urls.ts";
 import {
   isText,
@@ -15,6 +17,7 @@ import {
   within,
 } from "./helpers.ts";
 import { seedUser } from "./seed-client.ts";
+import { startTcpProxy } from "./tcp-proxy.ts";
 
 const schemas: string[] = [];
 after(async () => {
@@ -70,6 +73,73 @@ test("two nodes on one PostgreSQL and one Redis: a message sent on either reache
     ann.client.close();
     bob.client.close();
     await Promise.all(nodes.map((node) => stopProcess(node.server)));
+  }
+});
+
+test("kill -9 of a client's node: through the balancer it resumes on another node, nothing lost or repeated, its unacknowledged sends stored once", async () => {
+  const flags = [...clusterFlags(), ...NO_LIMIT_FLAGS, "--port", "0"];
+  const a = await startServerProcess(flags);
+  const b = await startServerProcess(flags);
+  // The load balancer: every client dials it; it sends new connections to a live node.
+  const balancer = await startTcpProxy(a.address);
+  const room = "failover";
+  const receiver = testClient({ address: balancer.address }, { username: "receiver" });
+  const watching = new LiveChat(receiver, { rooms: [{ room }], backoff: FAST_RETRY });
+  const got = collector(watching);
+  const senders = range(2).map((s) =>
+    testClient({ address: balancer.address }, { username: `s${s}` }),
+  );
+  const acked = new Set<string>();
+  const halfAcked = Promise.withResolvers<void>();
+  try {
+    await got.live("the receiver live");
+    const sending = senders.map(async (client, s) => {
+      const live = new LiveChat(client, { rooms: [], backoff: FAST_RETRY });
+      const inFlight = new Set<Promise<unknown>>();
+      for (let n = 0; n < 1000; n++) {
+        const text = `s${s} ${n}`;
+        const p = live
+          .send(text, room)
+          .then(() => {
+            acked.add(text);
+            if (acked.size === 500) halfAcked.resolve();
+          })
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= 20) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+      await live.close();
+    });
+    await within(halfAcked.promise, 30_000, "500 acknowledged sends");
+    a.server.child.kill("SIGKILL");
+    await within(a.server.exited, 5_000, "the killed node to be gone");
+    balancer.retarget(b.address);
+    const ackedBeforeCrash = new Set(acked);
+    await within(Promise.all(sending), 60_000, "every send acknowledged by the other node");
+    await got.reach(2000, 60_000, "the receiver's messages");
+    const reader = testClient(b, { username: "reader" });
+    const stored: string[] = [];
+    for (let afterId = 0; ; ) {
+      const page = await reader.history({ room, limit: 1000, afterId });
+      stored.push(...page.messages.map((m) => m.text));
+      afterId = page.messages.at(-1)?.id ?? afterId;
+      if (!page.hasMore) break;
+    }
+    reader.close();
+    assert.equal(new Set(stored).size, stored.length, "no message is stored twice");
+    for (const text of ackedBeforeCrash) assert.ok(stored.includes(text), `lost: ${text}`);
+    assert.equal(stored.length, 2000, "every send is stored, once");
+    for (let s = 0; s < 2; s++) assert.deepEqual(got.bySender.get(`s${s}`), range(1000));
+    assert.equal(watching.stats.duplicatesDropped, 0);
+    assert.ok(watching.stats.reconnects > 0, "the receiver never had to reconnect");
+  } finally {
+    await watching.close();
+    receiver.close();
+    for (const s of senders) s.close();
+    await balancer.close();
+    await stopProcess(b.server);
+    if (a.server.child.exitCode === null) await stopProcess(a.server);
   }
 });
 

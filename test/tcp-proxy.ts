@@ -8,14 +8,17 @@ export interface TcpProxy {
   readonly open: number;
   /** Drops every open connection at once, as a network fault would; new ones are let through. */
   cut(): number;
+  /** Sends new connections to `target` from now on, as a load balancer does when a node is gone. */
+  retarget(target: string): void;
   close(): Promise<void>;
 }
 
 /** Forwards each connection to `target` ("host:port"). */
 export async function startTcpProxy(target: string): Promise<TcpProxy> {
-  const [host, port] = target.split(":") as [string, string];
+  let current = target;
   const pairs = new Set<[Socket, Socket]>();
   const server: Server = createServer((client) => {
+    const [host, port] = current.split(":") as [string, string];
     const upstream = createConnection({ host, port: Number(port) });
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -46,6 +49,9 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       }
       pairs.clear();
       return count;
+    },
+    retarget(next) {
+      current = next;
     },
     close() {
       for (const [client, upstream] of pairs) {
