@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { type AddressInfo, createConnection, createServer, type Socket } from "node:net";
 import { after, test } from "node:test";
 import pg from "pg";
 import { LiveChat } from "../src/client/live-chat.ts";
@@ -140,6 +143,94 @@ test("kill -9 of a client's node: through the balancer it resumes on another nod
     await balancer.close();
     await stopProcess(b.server);
     if (a.server.child.exitCode === null) await stopProcess(a.server);
+  }
+});
+
+/** A Redis server of this test's own, on a free port, that it can kill and start again. */
+async function privateRedis() {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  const start = async () => {
+    const child = spawn("redis-server", args, { stdio: "ignore" });
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((resolve) =>
+        createConnection(port, "127.0.0.1")
+          .on("connect", function (this: Socket) {
+            this.destroy();
+            resolve(true);
+          })
+          .on("error", () => resolve(false)),
+      );
+      if (up) return child;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error("redis-server did not start");
+  };
+  let child = await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async restart() {
+      const exited = once(child, "exit");
+      child.kill("SIGKILL");
+      await exited;
+      child = await start();
+    },
+    stop: () => child.kill("SIGKILL"),
+  };
+}
+
+test("Redis killed and restarted mid-run: every client still gets every message once, in order", async () => {
+  const redis = await privateRedis();
+  const [db, dbUrl] = clusterFlags();
+  const flags = [
+    db as string,
+    dbUrl as string,
+    "--bus",
+    redis.url,
+    ...NO_LIMIT_FLAGS,
+    "--port",
+    "0",
+  ];
+  const nodes = await Promise.all([startServerProcess(flags), startServerProcess(flags)]);
+  const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  const room = "outage";
+  const clients = [a, b].map((node, i) => testClient(node, { username: `r${i}` }));
+  const receivers = clients.map((client) => {
+    const live = new LiveChat(client, { rooms: [{ room }], backoff: FAST_RETRY });
+    return { live, got: collector(live) };
+  });
+  const sender = testClient(a, { username: "s0" });
+  const sending = new LiveChat(sender, { rooms: [], backoff: FAST_RETRY });
+  try {
+    await Promise.all(receivers.map((r, i) => r.got.live(`receiver ${i} live`)));
+    for (let n = 0; n < 600; n++) {
+      if (n === 200) await redis.restart();
+      await sending.send(`s0 ${n}`, room);
+      // A pace a chat has, so that part of the run falls inside the outage.
+      if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    for (const [i, r] of receivers.entries()) {
+      await r.got.reach(600, 30_000, `receiver ${i} (on node ${i === 0 ? "a" : "b"})`);
+      assert.deepEqual(r.got.bySender.get("s0"), range(600), `receiver ${i}`);
+      assert.equal(r.live.stats.duplicatesDropped, 0, `receiver ${i} was sent repeats`);
+    }
+    // The outage happened, and each node said so, and said when it was over.
+    for (const node of [a, b]) {
+      assert.match(node.server.stderr(), /the bus \(Redis\) is unreachable/);
+      assert.match(node.server.stderr(), /the bus \(Redis\) is back/);
+    }
+  } finally {
+    await sending.close();
+    sender.close();
+    await Promise.all(receivers.map((r) => r.live.close()));
+    for (const client of clients) client.close();
+    await Promise.all(nodes.map((node) => stopProcess(node.server)));
+    redis.stop();
   }
 });
 

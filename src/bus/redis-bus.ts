@@ -26,6 +26,9 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<Bus> {
     url: options.url,
     // Retry for ever, a little slower each time, up to 2 s apart.
     socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000) },
+    // While Redis is away an event is dropped, not queued without bound: the
+    // store has the message, and the other nodes' streams read it from there.
+    disableOfflineQueue: true,
   });
   const subscriber = publisher.duplicate();
   for (const client of [publisher, subscriber]) {
@@ -42,6 +45,7 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<Bus> {
 
 /** What the bus needs of its publishing connection. */
 interface Publisher {
+  readonly isReady: boolean;
   publish(channel: string, message: string): Promise<unknown>;
   close(): Promise<unknown>;
 }
@@ -63,7 +67,8 @@ class RedisBus implements Bus {
   }
 
   async publish(event: BusEvent): Promise<void> {
-    if (this.#closed) return;
+    // Cut off: said once by onStateChange, not once per message.
+    if (this.#closed || !this.#publisher.isReady) return;
     await this.#publisher.publish(this.#channel, JSON.stringify(event));
   }
 
