@@ -174,14 +174,30 @@ async function privateRedis() {
   let child = await start();
   return {
     url: `redis://127.0.0.1:${port}`,
-    async restart() {
+    async kill() {
       const exited = once(child, "exit");
       child.kill("SIGKILL");
       await exited;
+    },
+    async start() {
       child = await start();
     },
     stop: () => child.kill("SIGKILL"),
   };
+}
+
+/** Asks a node's /readyz until its answer is 200 and matches `body` (the state changes on the node's own time). */
+async function untilReadyz(node: { server: { lines: string[] } }, body: RegExp) {
+  const line = node.server.lines.find((l) => l.includes("/healthz at ")) ?? "";
+  const url = `${/at (http\S+)/.exec(line)?.[1]}readyz`;
+  let last = "";
+  for (let i = 0; i < 200; i++) {
+    const response = await fetch(url);
+    last = `${response.status} ${(await response.text()).trim()}`;
+    if (response.status === 200 && body.test(last.slice(4))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`/readyz never matched ${body}: last ${last}`);
 }
 
 test("Redis killed and restarted mid-run: every client still gets every message once, in order", async () => {
@@ -209,7 +225,15 @@ test("Redis killed and restarted mid-run: every client still gets every message 
   try {
     await Promise.all(receivers.map((r, i) => r.got.live(`receiver ${i} live`)));
     for (let n = 0; n < 600; n++) {
-      if (n === 200) await redis.restart();
+      if (n === 200) {
+        await redis.kill();
+        // Node a still serves its clients, and says what it is missing.
+        await untilReadyz(a, /ready, but the bus \(Redis\) is unreachable/);
+      }
+      if (n === 300) {
+        await redis.start();
+        await untilReadyz(a, /^ready$/);
+      }
       await sending.send(`s0 ${n}`, room);
       // A pace a chat has, so that part of the run falls inside the outage.
       if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));

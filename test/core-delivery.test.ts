@@ -171,6 +171,7 @@ function unreliable(bus: Bus): Bus {
   return {
     nodeId: bus.nodeId,
     synchronous: false,
+    connected: true,
     publish: (event) => bus.publish(event),
     close: () => bus.close(),
     onEvent(handler) {

@@ -21,7 +21,8 @@ test("server --help lists every flag with its default and variable", async () =>
   for (const expected of [
     /--host <host>.*default: "0\.0\.0\.0".*env: GRPC_CHAT_HOST/,
     /--port <port>.*default: 50051.*env: GRPC_CHAT_PORT/,
-    /--db <path>.*default: "\.\/data\/chat\.db".*env: GRPC_CHAT_DB/,
+    /--db <path\|url>.*postgres:\/\/.*default: "\.\/data\/chat\.db".*env: GRPC_CHAT_DB/,
+    /--bus <url>.*redis:\/\/.*env: GRPC_CHAT_BUS/,
     /--log-level <level>.*default: "info".*env: GRPC_CHAT_LOG_LEVEL/,
     /--max-message-bytes <n>.*default: 4096.*env: GRPC_CHAT_MAX_MESSAGE_BYTES/,
     /--max-rooms <n>.*default: 100.*env: GRPC_CHAT_MAX_ROOMS/,

@@ -39,6 +39,8 @@ export interface Bus {
    * from memory.
    */
   readonly synchronous: boolean;
+  /** False while this node cannot reach the other nodes (it still serves its own clients). */
+  readonly connected: boolean;
   publish(event: BusEvent): Promise<void>;
   /** `handler` gets every event published by other nodes. */
   onEvent(handler: (event: BusEvent) => void): void;

@@ -27,6 +27,7 @@ export class LocalHub {
 class LocalBus implements Bus {
   readonly nodeId: string;
   readonly synchronous = true;
+  readonly connected = true;
   readonly #hub: LocalHub;
   readonly #handlers: Array<(event: BusEvent) => void> = [];
 

@@ -36,7 +36,12 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<Bus> {
     client.on("ready", () => report(true));
   }
   await Promise.all([publisher.connect(), subscriber.connect()]);
-  const bus = new RedisBus(options.nodeId ?? randomUUID(), channel, publisher);
+  const bus = new RedisBus(
+    options.nodeId ?? randomUUID(),
+    channel,
+    publisher,
+    () => publisher.isReady && subscriber.isReady,
+  );
   // Subscribed before it is handed out: whatever is published from now on reaches it.
   await subscriber.subscribe(channel, (text: string) => bus.receive(text));
   bus.onClose(() => subscriber.close());
@@ -57,13 +62,19 @@ class RedisBus implements Bus {
   readonly #publisher: Publisher;
   readonly #handlers: Array<(event: BusEvent) => void> = [];
   readonly #closers: Array<() => Promise<unknown>> = [];
+  readonly #connected: () => boolean;
   #closed = false;
 
-  constructor(nodeId: string, channel: string, publisher: Publisher) {
+  constructor(nodeId: string, channel: string, publisher: Publisher, connected: () => boolean) {
     this.nodeId = nodeId;
     this.#channel = channel;
     this.#publisher = publisher;
+    this.#connected = connected;
     this.#closers.push(() => publisher.close());
+  }
+
+  get connected(): boolean {
+    return !this.#closed && this.#connected();
   }
 
   async publish(event: BusEvent): Promise<void> {

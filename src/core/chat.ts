@@ -184,6 +184,11 @@ export class Chat {
     }
   }
 
+  /** False while the bus cannot reach the other nodes: this node serves its own clients only. */
+  get busConnected(): boolean {
+    return this.#bus.connected;
+  }
+
   /** Rooms with a stream in them, for metrics. */
   get roomCount(): number {
     return this.#members.size;

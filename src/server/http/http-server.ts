@@ -129,11 +129,17 @@ export function createHttpTransport(
         return sendText(response, 200, "ok");
       case "/readyz": {
         const ready = !draining && (await chat.ready());
+        // Still ready without the bus: this node serves its own clients, and
+        // taking every node out at once would serve nobody.
+        const alone =
+          "ready, but the bus (Redis) is unreachable: messages from other nodes arrive when it is back";
         return sendText(
           response,
           ready ? 200 : 503,
           ready
-            ? "ready"
+            ? chat.busConnected
+              ? "ready"
+              : alone
             : draining
               ? "not ready: shutting down"
               : "not ready: the store does not answer",
