@@ -40,25 +40,41 @@ function clusterFlags(): string[] {
   return ["--db", `${PG_URL}?schema=${name}`, "--bus", `${REDIS_URL}?prefix=${name}`];
 }
 
-test("two nodes on one PostgreSQL and one Redis: a message sent on either reaches clients of both, seed clients too, and history is the same from each", async () => {
+test("three nodes on one PostgreSQL and one Redis: a message sent on any reaches clients of all, seed clients too, and history is the same from each", async () => {
   const flags = [...clusterFlags(), ...NO_LIMIT_FLAGS, "--port", "0"];
-  const nodes = await Promise.all([startServerProcess(flags), startServerProcess(flags)]);
-  const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  const nodes = await Promise.all([1, 2, 3].map(() => startServerProcess(flags)));
+  const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
   const ann = await liveUser(a, "ann");
   const bob = await liveUser(b, "bob");
-  const seed = await seedUser(b, "sam");
+  const seed = await seedUser(c, "sam");
   try {
     await ann.session.send("hello from node a", { room: "lobby" });
     await nextMatching(bob.events, isText("hello from node a"), "a's message at bob on node b");
     await nextMatching(
       seed.iterator,
       (m) => m.message === "hello from node a",
-      "a's message at the seed client on node b",
+      "a's message at the seed client on node c",
     );
     await bob.session.send("and back from b", { room: "lobby" });
     await nextMatching(ann.events, isText("and back from b"), "b's message at ann on node a");
+    seed.call.write({
+      user_id: seed.client.userId,
+      username: "sam",
+      message: "sam here",
+      timestamp: "",
+    });
+    await nextMatching(
+      ann.events,
+      isText("sam here"),
+      "the seed client's message at ann on node a",
+    );
+    await nextMatching(
+      bob.events,
+      isText("sam here"),
+      "the seed client's message at bob on node b",
+    );
     const histories = await Promise.all(
-      [a, b].map(async (node) => {
+      nodes.map(async (node) => {
         const reader = testClient(node, { username: `reader-${node.port}` });
         try {
           await reader.join();
@@ -69,8 +85,13 @@ test("two nodes on one PostgreSQL and one Redis: a message sent on either reache
         }
       }),
     );
-    assert.deepEqual(histories[0], ["1 ann: hello from node a", "2 bob: and back from b"]);
+    assert.deepEqual(histories[0], [
+      "1 ann: hello from node a",
+      "2 bob: and back from b",
+      "3 sam: sam here",
+    ]);
     assert.deepEqual(histories[1], histories[0]);
+    assert.deepEqual(histories[2], histories[0]);
   } finally {
     seed.client.close();
     ann.client.close();
