@@ -30,7 +30,8 @@ const TEXT = /^b (\d+) (\d+) (\d+\.\d+) /;
 
 /** `connected` is called once every client is in the room, before sending starts. */
 export async function runFanout(
-  address: string,
+  /** One address, or several nodes of a cluster: clients take them in turn. */
+  address: string | readonly string[],
   params: FanoutParams,
   connected: () => void = () => {},
 ): Promise<FanoutResult> {
@@ -53,7 +54,7 @@ export async function runFanout(
   const connections: SeedConnection[] = [];
   for (let i = 0; i < clients; i++) {
     connections.push(
-      await connectSeed(address, `c${i}`, (text) => {
+      await connectSeed(addressOf(address, i), `c${i}`, (text) => {
         if (text.startsWith("probe")) {
           if (!probed[i]) probesSeen += 1;
           probed[i] = true;
@@ -153,4 +154,8 @@ export async function runFanout(
     latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), max: histogram.maxValue / 1000 },
     elapsedSeconds,
   };
+}
+
+function addressOf(address: string | readonly string[], i: number): string {
+  return typeof address === "string" ? address : (address[i % address.length] as string);
 }

@@ -3,6 +3,7 @@
 // and capacity run against our server and the reference (bench/ceiling.ts),
 // interleaved, at least twice each, a fresh server each run.
 //   fanout --clients 8 --senders 4 [--rate 0] [--seconds 10] [--bytes 100] [--window 64]
+//          [--nodes 2: ours as a cluster on PostgreSQL and Redis, clients spread over the nodes]
 //   capacity --clients 20000 [--workers 4] [--per-connection 100 above 15,000 streams]
 //   history --stored 1000000 --limit 500      (ours only: the reference stores nothing)
 //   ingest --senders 50 [--seconds 10] [--window 32] [--processes 2] [--batch 0]   (ours only)
@@ -37,6 +38,7 @@ const { values, positionals } = parseArgs({
     "per-connection": { type: "string" },
     plot: { type: "string" },
     durability: { type: "string", default: "full" },
+    nodes: { type: "string", default: "1" },
   },
 });
 const options: RunOptions = {
@@ -45,6 +47,7 @@ const options: RunOptions = {
   server: values.server as ServerKind,
   nodeArgs: values["cpu-prof"] ? ["--cpu-prof"] : [],
   durability: values.durability === "normal" ? "normal" : "full",
+  nodes: Number(values.nodes),
 };
 const seconds = Number(values.seconds);
 const bytes = Number(values.bytes);

@@ -9,12 +9,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCapacity } from "./capacity.ts";
 import { type FanoutParams, runFanout } from "./fanout.ts";
-import { connectionsTo, type ServerKind, startServer } from "./servers.ts";
+import { connectionsTo, type ServerKind, startCluster, startServer } from "./servers.ts";
 import { fillRoom, type HistoryResult, type IngestResult, runHistory } from "./store-scenarios.ts";
 
 export interface RunOptions {
   readonly compare: boolean;
   readonly runs: number;
+  /** Our server as this many nodes on PostgreSQL and Redis (fan-out only); 1: one process on SQLite. */
+  readonly nodes: number;
   readonly server: ServerKind;
   readonly nodeArgs: readonly string[];
   /** Our server's --durability: "full" (fsync per commit, the default) or "normal". */
@@ -61,16 +63,26 @@ async function interleaved<T>(
 
 export async function fanout(params: FanoutParams, options: RunOptions): Promise<Summary> {
   const results = await interleaved(options, async (kind, run) => {
-    const server = await startServer(kind, {
-      nodeArgs: [...options.nodeArgs],
-      durability: options.durability,
-    });
+    const cluster =
+      kind === "ours" && options.nodes > 1
+        ? await startCluster(options.nodes, { nodeArgs: [...options.nodeArgs] })
+        : undefined;
+    const server =
+      cluster ??
+      (await startServer(kind, {
+        nodeArgs: [...options.nodeArgs],
+        durability: options.durability,
+      }));
+    const addresses = cluster?.addresses ?? [server.address];
     try {
       const cpuBefore = server.cpuSeconds();
       const loadBefore = process.cpuUsage();
       let connections = 0;
-      const r = await runFanout(server.address, params, () => {
-        connections = connectionsTo(Number(server.address.split(":")[1]));
+      const r = await runFanout(addresses, params, () => {
+        connections = addresses.reduce(
+          (sum, address) => sum + connectionsTo(Number(address.split(":")[1])),
+          0,
+        );
       });
       const cpu = server.cpuSeconds() - cpuBefore;
       const loadUsage = process.cpuUsage(loadBefore);
@@ -101,7 +113,7 @@ export async function fanout(params: FanoutParams, options: RunOptions): Promise
   });
   const of = (kind: ServerKind, pick: (r: Awaited<ReturnType<typeof runFanout>>) => number) =>
     median((results.get(kind) ?? []).map(pick));
-  const label = `fanout C=${params.clients} S=${params.senders}${params.rate ? ` at ${params.rate}/s` : ""}`;
+  const label = `fanout C=${params.clients} S=${params.senders}${params.rate ? ` at ${params.rate}/s` : ""}${options.nodes > 1 ? `, ours on ${options.nodes} nodes` : ""}`;
   const kind = options.compare ? "ours" : options.server;
   if (params.rate > 0) {
     // Light load: the figure that matters is the tail latency.

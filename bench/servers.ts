@@ -2,11 +2,13 @@
 // ours (every message persisted to SQLite, abuse limits off) and the
 // reference (bench/ceiling.ts). Reads their CPU time and memory from /proc.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { NO_LIMIT_FLAGS } from "../src/cli/server-options.ts";
 
 export type ServerKind = "ours" | "ceiling";
@@ -31,7 +33,12 @@ function procStat(pid: number): string[] {
 
 export async function startServer(
   kind: ServerKind,
-  options: { db?: string; nodeArgs?: string[]; durability?: "full" | "normal" } = {},
+  options: {
+    db?: string;
+    bus?: string;
+    nodeArgs?: string[];
+    durability?: "full" | "normal";
+  } = {},
 ): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), "grpc-chat-bench-"));
   const args =
@@ -43,6 +50,7 @@ export async function startServer(
           ...["--host", "127.0.0.1", "--port", "0", "--http-port", "0"],
           ...["--db", options.db ?? join(dir, "chat.db"), "--log-level", "warn"],
           ...["--durability", options.durability ?? "full"],
+          ...(options.bus ? ["--bus", options.bus] : []),
           // This measures the message path, not the limits.
           ...NO_LIMIT_FLAGS,
         ];
@@ -103,4 +111,43 @@ export function connectionsTo(port: number): number {
     }
   }
   return count;
+}
+
+/** The PostgreSQL and Redis a cluster run uses (this machine's, as the tests do). */
+const PG_URL = process.env.GRPC_CHAT_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
+const REDIS_URL = process.env.GRPC_CHAT_BENCH_REDIS ?? "redis://127.0.0.1:6379";
+
+/** Several nodes of ours on one fresh PostgreSQL schema and Redis prefix, as one server to measure. */
+export async function startCluster(
+  nodes: number,
+  options: { nodeArgs?: string[] } = {},
+): Promise<BenchServer & { readonly addresses: readonly string[] }> {
+  const name = `bench_${randomBytes(6).toString("hex")}`;
+  const servers = await Promise.all(
+    Array.from({ length: nodes }, () =>
+      startServer("ours", {
+        db: `${PG_URL}?schema=${name}`,
+        bus: `${REDIS_URL}?prefix=${name}`,
+        ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+      }),
+    ),
+  );
+  const first = servers[0] as BenchServer;
+  return {
+    kind: "ours",
+    address: first.address,
+    addresses: servers.map((s) => s.address),
+    pid: first.pid,
+    cpuSeconds: () => servers.reduce((sum, s) => sum + s.cpuSeconds(), 0),
+    memory: () =>
+      servers
+        .map((s) => s.memory())
+        .reduce((a, b) => ({ rssMiB: a.rssMiB + b.rssMiB, peakMiB: a.peakMiB + b.peakMiB })),
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).finally(() => client.end());
+    },
+  };
 }
