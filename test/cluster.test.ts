@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { type AddressInfo, createConnection, createServer, type Socket } from "node:net";
-import { after, test } from "node:test";
-import pg from "pg";
+import { test } from "node:test";
 import { LiveChat } from "../src/client/live-chat.ts";
-import { collector, FAST_RETRY, range } from "./delivery-helpers.ts";
-import { PG_URL, REDIS_URL } from "./engine-urls.ts";
+import { collector, FAST_RETRY, range, sendNumbered } from "./delivery-helpers.ts";
+import { PG_URL, REDIS_URL, scratchSchemas } from "./engine-urls.ts";
 import {
   isText,
   liveUser,
@@ -22,21 +20,11 @@ import {
 import { seedUser } from "./seed-client.ts";
 import { startTcpProxy } from "./tcp-proxy.ts";
 
-const schemas: string[] = [];
-after(async () => {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } finally {
-    await client.end();
-  }
-});
+const schema = scratchSchemas("cluster");
 
 /** A database schema and a bus prefix of their own: a cluster no other test can hear. */
 function clusterFlags(): string[] {
-  const name = `cluster_${randomBytes(6).toString("hex")}`;
-  schemas.push(name);
+  const name = schema();
   return ["--db", `${PG_URL}?schema=${name}`, "--bus", `${REDIS_URL}?prefix=${name}`];
 }
 
@@ -117,24 +105,12 @@ test("kill -9 of a client's node: through the balancer it resumes on another nod
   const halfAcked = Promise.withResolvers<void>();
   try {
     await got.live("the receiver live");
-    const sending = senders.map(async (client, s) => {
-      const live = new LiveChat(client, { rooms: [], backoff: FAST_RETRY });
-      const inFlight = new Set<Promise<unknown>>();
-      for (let n = 0; n < 1000; n++) {
-        const text = `s${s} ${n}`;
-        const p = live
-          .send(text, room)
-          .then(() => {
-            acked.add(text);
-            if (acked.size === 500) halfAcked.resolve();
-          })
-          .finally(() => inFlight.delete(p));
-        inFlight.add(p);
-        if (inFlight.size >= 20) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-      await live.close();
-    });
+    const sending = senders.map((client, s) =>
+      sendNumbered(client, s, room, 1000, (text) => {
+        acked.add(text);
+        if (acked.size === 500) halfAcked.resolve();
+      }),
+    );
     await within(halfAcked.promise, 30_000, "500 acknowledged sends");
     a.server.child.kill("SIGKILL");
     await within(a.server.exited, 5_000, "the killed node to be gone");

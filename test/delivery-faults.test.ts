@@ -6,7 +6,7 @@ import { test } from "node:test";
 import type { ChatClient } from "../src/client/chat-client.ts";
 import { LiveChat } from "../src/client/live-chat.ts";
 import { NO_ABUSE_LIMITS } from "../src/core/limits.ts";
-import { collector, FAST_RETRY, range } from "./delivery-helpers.ts";
+import { collector, FAST_RETRY, range, sendNumbered } from "./delivery-helpers.ts";
 import {
   isCaughtUp,
   liveUser,
@@ -246,24 +246,12 @@ test("kill -9 under load, restart on the same file: every acknowledged message o
   const halfAcked = Promise.withResolvers<void>();
   try {
     await got.live("the receiver live");
-    const sending = senders.map(async (client, s) => {
-      const live = new LiveChat(client, { rooms: [], backoff: FAST_RETRY });
-      const inFlight = new Set<Promise<unknown>>();
-      for (let n = 0; n < 2000; n++) {
-        const text = `s${s} ${n}`;
-        const p = live
-          .send(text, room)
-          .then(() => {
-            acked.add(text);
-            if (acked.size === 1000) halfAcked.resolve();
-          })
-          .finally(() => inFlight.delete(p));
-        inFlight.add(p);
-        if (inFlight.size >= 20) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-      await live.close();
-    });
+    const sending = senders.map((client, s) =>
+      sendNumbered(client, s, room, 2000, (text) => {
+        acked.add(text);
+        if (acked.size === 1000) halfAcked.resolve();
+      }),
+    );
     await within(halfAcked.promise, 30_000, "1,000 acknowledged sends");
     server.child.kill("SIGKILL");
     await within(server.exited, 5_000, "the killed server to be gone");

@@ -1,6 +1,7 @@
 // What the delivery fault tests share: a reader that files messages by
 // sender, and quick reconnects.
-import type { LiveChat } from "../src/client/live-chat.ts";
+import type { ChatClient } from "../src/client/chat-client.ts";
+import { LiveChat } from "../src/client/live-chat.ts";
 import { within } from "./helpers.ts";
 
 export const FAST_RETRY = { initialMs: 20, maxMs: 200 };
@@ -74,3 +75,30 @@ export function collector(live: LiveChat, options: { slowWhile?: () => boolean }
 }
 
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * Sends "s<sender> <n>" for n below `count` to `room` through a LiveChat of
+ * `client` (20 in flight, retried with the same key across reconnects);
+ * `acked` gets each text once the server acknowledges it.
+ */
+export async function sendNumbered(
+  client: ChatClient,
+  sender: number,
+  room: string,
+  count: number,
+  acked: (text: string) => void,
+): Promise<void> {
+  const live = new LiveChat(client, { rooms: [], backoff: FAST_RETRY });
+  const inFlight = new Set<Promise<unknown>>();
+  for (let n = 0; n < count; n++) {
+    const text = `s${sender} ${n}`;
+    const p = live
+      .send(text, room)
+      .then(() => acked(text))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= 20) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  await live.close();
+}

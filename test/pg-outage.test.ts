@@ -1,21 +1,14 @@
 // PostgreSQL going away under a running server: sends answer UNAVAILABLE,
 // /readyz says not ready, and when it is back a retried send is stored once.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import pg from "pg";
 import { openPgStore } from "../src/store/pg-store.ts";
-import { PG_URL } from "./engine-urls.ts";
+import { PG_URL, scratchSchemas } from "./engine-urls.ts";
 import { isCaughtUp, isText, liveUser, nextMatching, startTestServer, within } from "./helpers.ts";
 import { startTcpProxy } from "./tcp-proxy.ts";
 
-const schema = `outage_${randomBytes(6).toString("hex")}`;
-after(async () => {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
-});
+const schema = scratchSchemas("outage")();
 
 test("PostgreSQL unreachable: sends answer UNAVAILABLE and /readyz 503; once it is back the same send is stored once", async () => {
   const pgAddress = `${new URL(PG_URL).hostname}:${new URL(PG_URL).port || 5432}`;
