@@ -22,6 +22,25 @@ import { startTcpProxy } from "./tcp-proxy.ts";
 
 const schema = scratchSchemas("cluster");
 
+/**
+ * Starts `count` nodes together (each may take a while on a busy machine:
+ * they migrate one after another); if any fails, the others are stopped.
+ */
+type Node = Awaited<ReturnType<typeof startServerProcess>>;
+
+async function startNodes(count: number, flags: string[]) {
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, () => startServerProcess(flags, {}, [], 30_000)),
+  );
+  const nodes = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await Promise.all(nodes.map((node) => stopProcess(node.server)));
+    throw failed.reason;
+  }
+  return nodes;
+}
+
 /** A database schema and a bus prefix of their own: a cluster no other test can hear. */
 function clusterFlags(): string[] {
   const name = schema();
@@ -30,12 +49,16 @@ function clusterFlags(): string[] {
 
 test("three nodes on one PostgreSQL and one Redis: a message sent on any reaches clients of all, seed clients too, and history is the same from each", async () => {
   const flags = [...clusterFlags(), ...NO_LIMIT_FLAGS, "--port", "0"];
-  const nodes = await Promise.all([1, 2, 3].map(() => startServerProcess(flags)));
-  const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
-  const ann = await liveUser(a, "ann");
-  const bob = await liveUser(b, "bob");
-  const seed = await seedUser(c, "sam");
+  const nodes = await startNodes(3, flags);
+  const [a, b, c] = nodes as [Node, Node, Node];
+  const clients: Array<{ close(): void }> = [];
   try {
+    const ann = await liveUser(a, "ann");
+    clients.push(ann.client);
+    const bob = await liveUser(b, "bob");
+    clients.push(bob.client);
+    const seed = await seedUser(c, "sam");
+    clients.push(seed.client);
     await ann.session.send("hello from node a", { room: "lobby" });
     await nextMatching(bob.events, isText("hello from node a"), "a's message at bob on node b");
     await nextMatching(
@@ -81,17 +104,14 @@ test("three nodes on one PostgreSQL and one Redis: a message sent on any reaches
     assert.deepEqual(histories[1], histories[0]);
     assert.deepEqual(histories[2], histories[0]);
   } finally {
-    seed.client.close();
-    ann.client.close();
-    bob.client.close();
+    for (const client of clients) client.close();
     await Promise.all(nodes.map((node) => stopProcess(node.server)));
   }
 });
 
 test("kill -9 of a client's node: through the balancer it resumes on another node, nothing lost or repeated, its unacknowledged sends stored once", async () => {
   const flags = [...clusterFlags(), ...NO_LIMIT_FLAGS, "--port", "0"];
-  const a = await startServerProcess(flags);
-  const b = await startServerProcess(flags);
+  const [a, b] = (await startNodes(2, flags)) as [Node, Node];
   // The load balancer: every client dials it; it sends new connections to a live node.
   const balancer = await startTcpProxy(a.address);
   const room = "failover";
@@ -209,8 +229,11 @@ test("Redis killed and restarted mid-run: every client still gets every message 
     "--port",
     "0",
   ];
-  const nodes = await Promise.all([startServerProcess(flags), startServerProcess(flags)]);
-  const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  const nodes = await startNodes(2, flags).catch((error: unknown) => {
+    redis.stop();
+    throw error;
+  });
+  const [a, b] = nodes as [Node, Node];
   const room = "outage";
   const clients = [a, b].map((node, i) => testClient(node, { username: `r${i}` }));
   const receivers = clients.map((client) => {

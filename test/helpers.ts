@@ -224,18 +224,29 @@ export function spawnLines(
   };
 }
 
-/** Starts `grpc-chat server` as its own process and reads the port from its startup line. */
+/**
+ * Starts `grpc-chat server` as its own process and reads the port from its
+ * startup line. A server that does not start within `startupMs` is killed,
+ * so no process outlives the test that failed.
+ */
 export async function startServerProcess(
   args: string[],
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  startupMs = 10_000,
 ) {
   const server = spawnLines(
     process.execPath,
     [...nodeArgs, CLI, "server", "--host", "127.0.0.1", "--http-port", "0", ...args],
     env,
   );
-  const line = await server.waitForLine("listening on");
+  let line: string;
+  try {
+    line = await server.waitForLine("listening on", startupMs);
+  } catch (error) {
+    server.child.kill("SIGKILL");
+    throw error;
+  }
   const port = Number(/127\.0\.0\.1:(\d+)/.exec(line)?.[1]);
   if (!(port > 0)) throw new Error(`no port in: ${line}`);
   return { server, line, port, address: `127.0.0.1:${port}` };
