@@ -42,7 +42,9 @@ export function busContract(name: string, connect: () => Promise<Bus>): void {
       await b.publish(event(b, "from b"));
       await within(echo, 5_000, "b's event at a");
       assert.deepEqual(
-        atA.map((e) => (e.payload.type === "message" ? e.payload.message.text : e.payload.type)),
+        atA.map((e) =>
+          "node" in e ? e.node.type : e.payload.type === "message" ? e.payload.message.text : "",
+        ),
         ["from b"],
       );
     } finally {

@@ -1,9 +1,6 @@
 import type { RoomId, StoredMessage, UserId } from "../store/store.ts";
 
-/**
- * What travels between nodes: stored messages, and room topics as they are
- * set. Presence stays on its node (for now).
- */
+/** What travels between nodes about a room: stored messages, and topics as they are set. */
 export type BusPayload =
   | { readonly type: "message"; readonly message: StoredMessage }
   | {
@@ -15,12 +12,48 @@ export type BusPayload =
     };
 
 /** One thing to deliver to a room's live streams on every node. */
-export interface BusEvent {
+export interface RoomEvent {
   /** The node that published it; a node never receives its own events back. */
   readonly origin: string;
   readonly room: RoomId;
   readonly payload: BusPayload;
 }
+
+/** Users a node has online in one room: [room, joined, the user ids that left]. */
+export type RoomPresenceChange = readonly [
+  room: RoomId,
+  joined: ReadonlyArray<{ readonly userId: UserId; readonly username: string }>,
+  left: readonly UserId[],
+];
+
+/**
+ * What a node says about itself. Presence travels as numbered changes
+ * (`seq`); a node that sees a number skipped, or a heartbeat naming a number
+ * it has not seen, asks for the whole state again (`resend`).
+ */
+export type NodeReport =
+  | {
+      readonly type: "presence";
+      readonly seq: number;
+      /** True: the changes are the node's whole presence, replacing what was known of it. */
+      readonly full: boolean;
+      readonly rooms: readonly RoomPresenceChange[];
+    }
+  /** Alive, and the last presence change it sent. */
+  | { readonly type: "heartbeat"; readonly seq: number }
+  /** A node that (re)joined: every node answers with its whole presence. */
+  | { readonly type: "hello" }
+  /** Asks node `to` for its whole presence again. */
+  | { readonly type: "resend"; readonly to: string }
+  /** The node is leaving: its users are offline now, not at expiry. */
+  | { readonly type: "bye" };
+
+export interface NodeEvent {
+  readonly origin: string;
+  readonly node: NodeReport;
+}
+
+export type BusEvent = RoomEvent | NodeEvent;
 
 /**
  * Carries events between server nodes. The publishing node delivers to its
@@ -44,5 +77,38 @@ export interface Bus {
   publish(event: BusEvent): Promise<void>;
   /** `handler` gets every event published by other nodes. */
   onEvent(handler: (event: BusEvent) => void): void;
+  /**
+   * `handler` is called each time the bus reaches the other nodes again
+   * after it lost them, or first reaches them late: what was published
+   * meanwhile never arrives, so the node catches up from the store.
+   */
+  onReconnect(handler: () => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * What nodes must agree on at the moment of a call rather than eventually:
+ * which user wears an online name, and how fast a user (or an address) may
+ * go. Kept in the shared engine (Redis); a single node needs none, its own
+ * memory is the whole truth. A node counts as alive while it renews its
+ * lease; what a dead node held lapses with it.
+ */
+export interface ClusterClaims {
+  /**
+   * Claims the online name with key `nameKey` for `userId` on this node.
+   * False when another user holds it on a node that is alive. The same user
+   * may hold it on several nodes.
+   */
+  claimName(nameKey: string, userId: UserId): Promise<boolean>;
+  /** This node has no stream left that wears the name as `userId`. */
+  releaseName(nameKey: string, userId: UserId): Promise<void>;
+  /**
+   * A token bucket shared by every node: takes `cost` tokens from bucket
+   * `key` (holding up to `burst`, refilling at `perSecond`) and resolves to
+   * 0, or takes nothing and resolves to how many ms until there will be
+   * enough. Infinity when `cost` is above `burst`.
+   */
+  take(key: string, perSecond: number, burst: number, cost: number): Promise<number>;
+  /** Gives up this node's lease and everything it held. */
   close(): Promise<void>;
 }

@@ -44,6 +44,9 @@ class LocalBus implements Bus {
     this.#handlers.push(handler);
   }
 
+  /** Nodes in one process never lose each other. */
+  onReconnect(): void {}
+
   receive(event: BusEvent): void {
     for (const handler of this.#handlers) handler(event);
   }

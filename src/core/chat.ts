@@ -5,6 +5,7 @@ import { ChatStream, type SendInput, type StreamHub } from "./chat-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Envelope, type Outbound } from "./envelope.ts";
 import { checkClientMsgId, checkText, DEFAULT_LIMITS, type Limits } from "./limits.ts";
+import { NodePresence } from "./node-presence.ts";
 import { Outlet } from "./outlet.ts";
 import { Presence } from "./presence.ts";
 import { type Retention, scheduleRetention } from "./retention.ts";
@@ -60,6 +61,10 @@ export interface ChatOptions {
   readonly presenceTickMs?: number;
   /** Rooms with more users online than this get no presence events. Default 200. */
   readonly presenceMaxRoom?: number;
+  /** How often this node tells the others it is alive. Default 1,000 ms. */
+  readonly nodeHeartbeatMs?: number;
+  /** Another node not heard from for this long is taken for dead, and its users offline. Default 5,000 ms. */
+  readonly nodeExpiryMs?: number;
   readonly retention?: Retention;
   /**
    * Bounds on the newest messages kept in memory per room for reads near the
@@ -86,6 +91,7 @@ export class Chat {
   readonly #logger: CoreLogger | undefined;
   readonly #delivery: DeliveryOptions;
   readonly #presence = new Presence();
+  readonly #nodes: NodePresence;
   readonly #presenceMaxRoom: number;
   readonly #readerTimeoutMs: number;
   readonly #members = new Map<RoomId, Set<RoomCursor>>();
@@ -154,9 +160,30 @@ export class Chat {
           this.#direct.delete(stream.identity.userId);
       },
     };
-    this.#bus.onEvent((event) => this.#fanOut(event.room, new Envelope(event.payload)));
+    this.#nodes = new NodePresence({
+      bus: this.#bus,
+      presence: this.#presence,
+      clock: this.#clock,
+      expiryMs: options.nodeExpiryMs ?? 5_000,
+      log: (message, details) => this.#logger?.info(details, message),
+    });
+    this.#bus.onEvent((event) => {
+      if ("node" in event) this.#nodes.receive(event.origin, event.node);
+      else this.#fanOut(event.room, new Envelope(event.payload));
+    });
+    this.#bus.onReconnect(() => {
+      this.#nodes.hello();
+      this.#catchUpFromStore().catch((error: unknown) => {
+        this.#logger?.warn(
+          { err: error },
+          "catching up from the store after the bus returned failed",
+        );
+      });
+    });
+    this.#nodes.hello();
     this.#timers.push(
       this.#clock.every(options.presenceTickMs ?? 250, () => this.#announcePresence()),
+      this.#clock.every(options.nodeHeartbeatMs ?? 1_000, () => this.#nodes.heartbeat()),
       this.#clock.every(Math.max(10, this.#readerTimeoutMs / 4), () => this.#endStalled()),
       scheduleRetention({
         store: this.#store,
@@ -328,6 +355,7 @@ export class Chat {
   shutdown(notice: string): void {
     this.#stopping = true;
     this.#stopTimers();
+    this.#nodes.bye();
     const error = new ChatError("unavailable", "The server is shutting down; reconnect shortly.");
     for (const stream of [...this.#streams]) {
       stream.notify({ type: "notice", text: notice, timeMs: this.#clock.now() });
@@ -336,6 +364,7 @@ export class Chat {
   }
 
   async close(): Promise<void> {
+    if (!this.#stopping) this.#nodes.bye();
     this.#stopping = true;
     this.#stopTimers();
     await this.#bus.close();
@@ -430,7 +459,19 @@ export class Chat {
     return { type: "caught_up", room, lastId, online, onlineCount };
   }
 
+  /**
+   * The bus lost events while it was away: every room with a stream here
+   * reads its newest id from the store, and streams behind it catch up.
+   */
+  async #catchUpFromStore(): Promise<void> {
+    for (const [room, members] of [...this.#members]) {
+      const lastId = await this.#store.lastId(room);
+      for (const cursor of members) cursor.outlet.headAt(cursor, lastId);
+    }
+  }
+
   #announcePresence(): void {
+    this.#nodes.publishChanges();
     const timeMs = this.#clock.now();
     for (const change of this.#presence.flush()) {
       if (change.onlineCount > this.#presenceMaxRoom) continue;

@@ -126,6 +126,21 @@ export class Outlet {
     }
   }
 
+  /**
+   * The room's newest stored id, learnt from the store rather than the
+   * fan-out (the bus lost events): a cursor behind it catches up.
+   */
+  headAt(cursor: RoomCursor, id: MessageId): void {
+    if (this.#ended || this.#endWhenFlushed || cursor.closed) return;
+    if (cursor.mode !== "live") {
+      if (id > cursor.latestSeen) cursor.latestSeen = id;
+      return;
+    }
+    if (id <= cursor.cursor) return;
+    cursor.latestSeen = id;
+    this.#catchUp(cursor);
+  }
+
   /** Starts delivery of a room: live when `latestSeen` shows nothing after `from`, else from the store. */
   start(cursor: RoomCursor, from: MessageId, resume: boolean): void {
     cursor.cursor = from;

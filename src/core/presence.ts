@@ -1,3 +1,4 @@
+import type { RoomPresenceChange } from "../bus/bus.ts";
 import type { Identity, RoomId, UserId } from "./types.ts";
 
 /** Who came online or went offline in one room during one tick. */
@@ -10,51 +11,69 @@ export interface PresenceChange {
 
 interface Online {
   readonly username: string;
+  /** This node's streams of the user in the room. */
   streams: number;
+  /** Other nodes where the user is in the room. */
+  readonly nodes: Set<string>;
 }
+
+/** Changes not yet handed out, net of each other: a user who comes and goes within one tick is never told of. */
+type Pending = Map<UserId, { identity: Identity; online: boolean }>;
 
 interface RoomPresence {
   readonly online: Map<UserId, Online>;
-  /**
-   * Changes not yet announced, net of each other: a user who comes and goes
-   * within one tick is never announced at all.
-   */
-  readonly pending: Map<UserId, { identity: Identity; online: boolean }>;
+  /** For this node's streams: what they see announced. */
+  readonly announce: Pending;
+  /** For the other nodes: this node's own users coming and going. */
+  readonly local: Pending;
 }
 
 /**
- * Who is online in each room. A user is online while any of their streams is
- * in the room, so a second device changes nothing. Changes are collected and
- * handed out once per tick (`flush`), coalesced per room.
+ * Who is online in each room, across the cluster. A user is online while any
+ * of their streams is in the room, on this node or on another, so a second
+ * device changes nothing. Changes are collected and handed out once per tick,
+ * coalesced per room: `flush` for this node's streams, `flushLocal` for the
+ * other nodes (this node's own users only).
  */
 export class Presence {
   readonly #rooms = new Map<RoomId, RoomPresence>();
   readonly #dirty = new Set<RoomId>();
+  readonly #localDirty = new Set<RoomId>();
 
+  /** A stream of this node entered the room. */
   add(room: RoomId, identity: Identity): void {
-    let here = this.#rooms.get(room);
-    if (!here) {
-      here = { online: new Map(), pending: new Map() };
-      this.#rooms.set(room, here);
-    }
-    const online = here.online.get(identity.userId);
-    if (online) {
-      online.streams += 1;
-      return;
-    }
-    here.online.set(identity.userId, { username: identity.username, streams: 1 });
-    this.#note(room, here, identity, true);
+    const { here, online, wasOnline } = this.#entry(room, identity);
+    online.streams += 1;
+    if (online.streams === 1) this.#note(here.local, this.#localDirty, room, identity, true);
+    if (!wasOnline) this.#note(here.announce, this.#dirty, room, identity, true);
   }
 
+  /** A stream of this node left the room. */
   remove(room: RoomId, identity: Identity): void {
     const here = this.#rooms.get(room);
     const online = here?.online.get(identity.userId);
-    if (!here || !online) return;
+    if (!here || !online || online.streams === 0) return;
     online.streams -= 1;
     if (online.streams > 0) return;
-    here.online.delete(identity.userId);
-    this.#note(room, here, identity, false);
-    if (here.online.size === 0 && here.pending.size === 0) this.#rooms.delete(room);
+    this.#note(here.local, this.#localDirty, room, identity, false);
+    this.#dropIfOffline(room, here, identity, online);
+    this.#forgetIfEmpty(room, here);
+  }
+
+  /** Another node says the user is in the room there. */
+  addRemote(node: string, room: RoomId, identity: Identity): void {
+    const { here, online, wasOnline } = this.#entry(room, identity);
+    online.nodes.add(node);
+    if (!wasOnline) this.#note(here.announce, this.#dirty, room, identity, true);
+  }
+
+  /** Another node says the user left the room there (or the node is gone). */
+  removeRemote(node: string, room: RoomId, userId: UserId): void {
+    const here = this.#rooms.get(room);
+    const online = here?.online.get(userId);
+    if (!here || !online?.nodes.delete(node)) return;
+    this.#dropIfOffline(room, here, { userId, username: online.username }, online);
+    this.#forgetIfEmpty(room, here);
   }
 
   count(room: RoomId): number {
@@ -73,28 +92,97 @@ export class Presence {
     const changes: PresenceChange[] = [];
     for (const room of this.#dirty) {
       const here = this.#rooms.get(room);
-      if (!here || here.pending.size === 0) continue;
+      if (!here || here.announce.size === 0) continue;
       const joined: Identity[] = [];
       const left: Identity[] = [];
-      for (const { identity, online } of here.pending.values()) {
+      for (const { identity, online } of here.announce.values()) {
         (online ? joined : left).push(identity);
       }
-      here.pending.clear();
+      here.announce.clear();
       joined.sort(byName);
       left.sort(byName);
       changes.push({ room, joined, left, onlineCount: here.online.size });
-      if (here.online.size === 0) this.#rooms.delete(room);
+      this.#forgetIfEmpty(room, here);
     }
     this.#dirty.clear();
     return changes;
   }
 
-  #note(room: RoomId, here: RoomPresence, identity: Identity, online: boolean): void {
-    const earlier = here.pending.get(identity.userId);
+  /** This node's own users who came or went since the last call, per room: for the other nodes. */
+  flushLocal(): RoomPresenceChange[] {
+    const changes: RoomPresenceChange[] = [];
+    for (const room of this.#localDirty) {
+      const here = this.#rooms.get(room);
+      if (!here || here.local.size === 0) continue;
+      const joined: Identity[] = [];
+      const left: UserId[] = [];
+      for (const { identity, online } of here.local.values()) {
+        if (online) joined.push(identity);
+        else left.push(identity.userId);
+      }
+      here.local.clear();
+      changes.push([room, joined, left]);
+      this.#forgetIfEmpty(room, here);
+    }
+    this.#localDirty.clear();
+    return changes;
+  }
+
+  /** Every user with a stream of this node in each room: this node's whole presence. */
+  localSnapshot(): RoomPresenceChange[] {
+    const rooms: RoomPresenceChange[] = [];
+    for (const [room, here] of this.#rooms) {
+      const joined: Identity[] = [];
+      for (const [userId, { username, streams }] of here.online) {
+        if (streams > 0) joined.push({ userId, username });
+      }
+      if (joined.length > 0) rooms.push([room, joined, []]);
+    }
+    return rooms;
+  }
+
+  #entry(
+    room: RoomId,
+    identity: Identity,
+  ): { here: RoomPresence; online: Online; wasOnline: boolean } {
+    let here = this.#rooms.get(room);
+    if (!here) {
+      here = { online: new Map(), announce: new Map(), local: new Map() };
+      this.#rooms.set(room, here);
+    }
+    let online = here.online.get(identity.userId);
+    const wasOnline = online !== undefined;
+    if (!online) {
+      online = { username: identity.username, streams: 0, nodes: new Set() };
+      here.online.set(identity.userId, online);
+    }
+    return { here, online, wasOnline };
+  }
+
+  #dropIfOffline(room: RoomId, here: RoomPresence, identity: Identity, online: Online): void {
+    if (online.streams > 0 || online.nodes.size > 0) return;
+    here.online.delete(identity.userId);
+    this.#note(here.announce, this.#dirty, room, identity, false);
+  }
+
+  #note(
+    pending: Pending,
+    dirty: Set<RoomId>,
+    room: RoomId,
+    identity: Identity,
+    online: boolean,
+  ): void {
+    const earlier = pending.get(identity.userId);
     // The opposite change within the same tick cancels out.
-    if (earlier && earlier.online !== online) here.pending.delete(identity.userId);
-    else here.pending.set(identity.userId, { identity, online });
-    this.#dirty.add(room);
+    if (earlier && earlier.online !== online) pending.delete(identity.userId);
+    else pending.set(identity.userId, { identity, online });
+    dirty.add(room);
+  }
+
+  #forgetIfEmpty(room: RoomId, here: RoomPresence): void {
+    if (here.online.size === 0 && here.announce.size === 0 && here.local.size === 0) {
+      this.#rooms.delete(room);
+    }
   }
 }
 
