@@ -3,10 +3,12 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { type AddressInfo, createConnection, createServer, type Socket } from "node:net";
 import { test } from "node:test";
+import { status } from "@grpc/grpc-js";
 import { LiveChat } from "../src/client/live-chat.ts";
 import { collector, FAST_RETRY, range, sendNumbered } from "./delivery-helpers.ts";
 import { PG_URL, REDIS_URL, scratchSchemas } from "./engine-urls.ts";
 import {
+  isPresence,
   isText,
   liveUser,
   NO_LIMIT_FLAGS,
@@ -59,6 +61,18 @@ test("three nodes on one PostgreSQL and one Redis: a message sent on any reaches
     clients.push(bob.client);
     const seed = await seedUser(c, "sam");
     clients.push(seed.client);
+    // Presence is the cluster's: ann on node a sees who came on b and c. Once
+    // she has, their streams are in the room, so nothing sent from now on
+    // can pass them by.
+    const seen = new Set<string>();
+    await nextMatching(
+      ann.events,
+      (e) => {
+        if (e.type === "presence") for (const u of e.joined) seen.add(u.username);
+        return seen.has("bob") && seen.has("sam");
+      },
+      "bob's and sam's joins at ann on node a",
+    );
     await ann.session.send("hello from node a", { room: "lobby" });
     await nextMatching(bob.events, isText("hello from node a"), "a's message at bob on node b");
     await nextMatching(
@@ -103,11 +117,89 @@ test("three nodes on one PostgreSQL and one Redis: a message sent on any reaches
     ]);
     assert.deepEqual(histories[1], histories[0]);
     assert.deepEqual(histories[2], histories[0]);
+
+    // A second device of bob's (on node c) is not a second bob.
+    const bobAgain = await liveUser(c, "bob", { userId: bob.client.userId });
+    clients.push(bobAgain.client);
+    const members = await ann.client.listMembers({ room: "lobby" });
+    assert.deepEqual(
+      members.members.map((m) => m.username),
+      ["ann", "bob", "sam"],
+    );
+    assert.equal(members.onlineCount, 3);
+    bob.session.close();
+    bobAgain.session.close();
+    await nextMatching(ann.events, isPresence("bob", false), "bob's leave at ann on node a");
+    assert.deepEqual(
+      (await ann.client.listMembers({ room: "lobby" })).members.map((m) => m.username),
+      ["ann", "sam"],
+    );
   } finally {
     for (const client of clients) client.close();
     await Promise.all(nodes.map((node) => stopProcess(node.server)));
   }
 });
+
+test("the online-name rule and the send rate hold across nodes", async () => {
+  const limits = ["--send-rate", "1", "--send-burst", "5", "--auth-attempts-per-minute", "0"];
+  const nodes = await startNodes(2, [...clusterFlags(), ...limits, "--port", "0"]);
+  const [a, b] = nodes as [Node, Node];
+  const clients: Array<{ close(): void }> = [];
+  try {
+    // zoe wears her name on node a: nobody else may take it on node b,
+    // neither by JoinChat nor by opening a Session.
+    const zoe = await liveUser(a, "zoe");
+    clients.push(zoe.client);
+    const impostor = testClient(b, { username: "Zoe" });
+    clients.push(impostor);
+    await assert.rejects(impostor.join(), { code: status.ALREADY_EXISTS });
+    await assert.rejects(liveUser(b, "zoe"), { code: status.ALREADY_EXISTS });
+    // zoe herself may be on both, and once she is gone the name is free.
+    const zoeOnB = await liveUser(b, "zoe", { userId: zoe.client.userId });
+    clients.push(zoeOnB.client);
+    zoe.session.close();
+    zoeOnB.session.close();
+    const successor = await untilJoins(testClient(b, { username: "zoe" }));
+    clients.push(successor);
+
+    // One user sending through both nodes has one bucket: a burst of 5, then
+    // 1 a second, not 5 on each node.
+    const rob = [a, b].map((node) => testClient(node, { username: "rob", userId: "rob-secret" }));
+    clients.push(...rob);
+    for (const client of rob) await client.join();
+    const started = Date.now();
+    let accepted = 0;
+    let refused = 0;
+    for (let i = 0; i < 12; i++) {
+      try {
+        await (rob[i % 2] as (typeof rob)[number]).send(`rob ${i}`);
+        accepted += 1;
+      } catch (error) {
+        assert.equal((error as { code?: number }).code, status.RESOURCE_EXHAUSTED);
+        refused += 1;
+      }
+    }
+    const refilled = Math.ceil((Date.now() - started) / 1000);
+    assert.ok(accepted <= 5 + refilled, `${accepted} accepted in ${refilled} s`);
+    assert.equal(accepted + refused, 12);
+  } finally {
+    for (const client of clients) client.close();
+    await Promise.all(nodes.map((node) => stopProcess(node.server)));
+  }
+});
+
+/** A name just given up is free once its holder's node has said so: JoinChat until it is. */
+async function untilJoins(client: ReturnType<typeof testClient>) {
+  for (let i = 0; ; i++) {
+    try {
+      await client.join();
+      return client;
+    } catch (error) {
+      if ((error as { code?: number }).code !== status.ALREADY_EXISTS || i >= 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
 
 test("kill -9 of a client's node: through the balancer it resumes on another node, nothing lost or repeated, its unacknowledged sends stored once", async () => {
   const flags = [...clusterFlags(), ...NO_LIMIT_FLAGS, "--port", "0"];

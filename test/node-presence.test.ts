@@ -128,7 +128,10 @@ test("a user in a room on two nodes is online once, and offline only when gone f
     );
     onA.stream.close();
     clock.advance(TWO_TICKS);
-    assert.deepEqual(presenceSeen(watcher.sink), [[true, ["alice"]], [true, ["bob"]]]);
+    assert.deepEqual(presenceSeen(watcher.sink), [
+      [true, ["alice"]],
+      [true, ["bob"]],
+    ]);
     onB.stream.close();
     clock.advance(TWO_TICKS);
     assert.deepEqual(presenceSeen(watcher.sink).at(-1), [false, ["alice"]]);

@@ -12,6 +12,8 @@ export interface RedisClaimsOptions {
   readonly leaseMs?: number;
   /** How often the lease is renewed. Default leaseMs / 5. */
   readonly renewMs?: number;
+  /** How long to wait for Redis at start-up before going on without it. Default 3,000 ms. */
+  readonly startupWaitMs?: number;
 }
 
 // Every script reads the time from Redis, so that nodes whose clocks disagree
@@ -175,17 +177,19 @@ export async function connectRedisClaims(
   // Without a listener an error event would crash the process; the failed
   // calls already tell their callers.
   client.on("error", () => {});
-  await client.connect();
   const leaseMs = options.leaseMs ?? 5_000;
   const claims = new RedisClaims(client, options.prefix ?? "grpc-chat", options.nodeId, leaseMs);
-  try {
-    await claims.renew();
-  } catch (error) {
-    client.destroy();
-    throw error;
-  }
   claims.start(options.renewMs ?? leaseMs / 5);
+  // Redis down at start-up does not stop the node: calls fail (the node's own
+  // rules apply) until it answers, and the lease is registered then.
+  const connecting = client.connect().then(() => claims.renew());
+  connecting.catch(() => {});
+  await Promise.race([connecting, delay(options.startupWaitMs ?? 3_000)]);
   return claims;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 class RedisClaims implements ClusterClaims {
@@ -195,6 +199,8 @@ class RedisClaims implements ClusterClaims {
   readonly #nodes: string;
   readonly #nodeId: string;
   readonly #leaseMs: number;
+  /** The names this node holds, claimed again after an outage. */
+  readonly #held = new Map<string, UserId>();
   #timer: NodeJS.Timeout | undefined;
   #renewing = false;
   #closing: Promise<void> | undefined;
@@ -225,11 +231,13 @@ class RedisClaims implements ClusterClaims {
     this.#timer = setInterval(renewQuietly, renewMs);
     // The lease must not keep the process alive on its own.
     this.#timer.unref();
-    // After an outage the lease may have run out: renew before any claim that
-    // follows on this connection, or others would see this node as dead.
+    // After an outage the lease may have run out, and with it the names this
+    // node's streams still wear: renew it, and claim them again, before any
+    // claim that follows on this connection.
     this.#client.on("ready", () => {
       if (this.#closing) return;
       this.renew().catch(() => {});
+      for (const [nameKey, userId] of this.#held) this.claimName(nameKey, userId).catch(() => {});
     });
   }
 
@@ -239,11 +247,20 @@ class RedisClaims implements ClusterClaims {
     for (const node of dead) await this.#client.drop(this.#names, this.#nodes, node, false);
   }
 
-  claimName(nameKey: string, userId: UserId): Promise<boolean> {
-    return this.#client.claim(this.#names, this.#nodes, nameKey, userId, this.#nodeId);
+  async claimName(nameKey: string, userId: UserId): Promise<boolean> {
+    const granted = await this.#client.claim(
+      this.#names,
+      this.#nodes,
+      nameKey,
+      userId,
+      this.#nodeId,
+    );
+    if (granted) this.#held.set(nameKey, userId);
+    return granted;
   }
 
   releaseName(nameKey: string, userId: UserId): Promise<void> {
+    if (this.#held.get(nameKey) === userId) this.#held.delete(nameKey);
     return this.#client.release(this.#names, nameKey, userId, this.#nodeId);
   }
 

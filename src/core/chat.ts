@@ -1,4 +1,4 @@
-import type { Bus, BusPayload } from "../bus/bus.ts";
+import type { Bus, BusPayload, ClusterClaims } from "../bus/bus.ts";
 import type { AppendResult, Store } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import { ChatStream, type SendInput, type StreamHub } from "./chat-stream.ts";
@@ -43,6 +43,8 @@ export interface CoreLogger {
 export interface ChatOptions {
   readonly store: Store;
   readonly bus: Bus;
+  /** Where the nodes of a cluster agree on online names and rates; none for one node. */
+  readonly claims?: ClusterClaims | undefined;
   readonly clock?: Clock;
   readonly limits?: Partial<Limits>;
   readonly delivery?: Partial<DeliveryOptions>;
@@ -87,6 +89,7 @@ export class Chat {
   readonly stats = new ChatStats();
   readonly #store: Store;
   readonly #bus: Bus;
+  readonly #claims: ClusterClaims | undefined;
   readonly #clock: Clock;
   readonly #logger: CoreLogger | undefined;
   readonly #delivery: DeliveryOptions;
@@ -107,6 +110,7 @@ export class Chat {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#store = options.store;
     this.#bus = options.bus;
+    this.#claims = options.claims;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.#delivery = { ...DEFAULT_DELIVERY, ...options.delivery };
@@ -115,6 +119,7 @@ export class Chat {
       clock: this.#clock,
       limits: this.limits,
       stats: this.stats,
+      claims: options.claims,
       ...(options.auth ? { auth: options.auth } : {}),
       ...(options.tokenTtlMs ? { tokenTtlMs: options.tokenTtlMs } : {}),
       ...(options.passwordCost ? { passwordCost: options.passwordCost } : {}),
@@ -290,7 +295,7 @@ export class Chat {
     try {
       this.#ensureRunning();
       const message = this.#newChatMessage(sender, input);
-      if (input.admitted !== true) this.users.admitSend(sender.userId, 1);
+      if (input.admitted !== true) await this.users.admitSend(sender.userId, 1);
       const [result] = await this.#append([message]);
       if (!result) throw new ChatError("internal", "The store returned nothing for a message.");
       if (!result.duplicate) this.#publish(result.message, origin);
@@ -335,7 +340,7 @@ export class Chat {
         throw error;
       }
     });
-    this.users.admitSend(sender.userId, messages.length);
+    await this.users.admitSend(sender.userId, messages.length);
     const results = await this.#append(messages);
     for (const { message } of results) this.#publish(message);
     return results.map((r) => r.message);
@@ -368,6 +373,7 @@ export class Chat {
     this.#stopping = true;
     this.#stopTimers();
     await this.#bus.close();
+    await this.#claims?.close();
     await this.#store.close();
   }
 

@@ -17,6 +17,12 @@ interface Holder {
 export class OnlineNames {
   readonly #byKey = new Map<string, Holder>();
   readonly #streams = new Map<UserId, number>();
+  readonly #changed: ((identity: Identity, held: boolean) => void) | undefined;
+
+  /** `changed` hears when a name comes to be worn here, and when its last stream here ends. */
+  constructor(changed?: (identity: Identity, held: boolean) => void) {
+    this.#changed = changed;
+  }
 
   /** The user online under this name (or one that looks like it), if any. */
   holder(name: string): UserId | undefined {
@@ -39,14 +45,20 @@ export class OnlineNames {
     const holder = this.#byKey.get(key);
     if (holder && holder.userId !== identity.userId) throw nameInUse(identity.username);
     if (holder) holder.streams += 1;
-    else this.#byKey.set(key, { userId: identity.userId, username: identity.username, streams: 1 });
+    else {
+      this.#byKey.set(key, { userId: identity.userId, username: identity.username, streams: 1 });
+      this.#changed?.(identity, true);
+    }
     this.#streams.set(identity.userId, this.streamsOf(identity.userId) + 1);
   }
 
   release(identity: Identity): void {
     const key = nameKey(identity.username);
     const holder = this.#byKey.get(key);
-    if (holder?.userId === identity.userId && --holder.streams === 0) this.#byKey.delete(key);
+    if (holder?.userId === identity.userId && --holder.streams === 0) {
+      this.#byKey.delete(key);
+      this.#changed?.(holder, false);
+    }
     const streams = this.streamsOf(identity.userId) - 1;
     if (streams > 0) this.#streams.set(identity.userId, streams);
     else this.#streams.delete(identity.userId);

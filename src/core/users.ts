@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { ClusterClaims } from "../bus/bus.ts";
 import { guestPublicId } from "../store/public-id.ts";
 import type { Account, Store, TokenOwner } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
@@ -52,6 +53,12 @@ export interface UsersOptions {
   readonly maxKnownUsers?: number;
   /** Where refused sign-ins are counted. */
   readonly stats?: ChatStats;
+  /**
+   * Where nodes of a cluster agree on online names and rates. Without it
+   * (one node) this node's memory decides; while it cannot be reached, so
+   * does this node's memory, for this node's clients.
+   */
+  readonly claims?: ClusterClaims | undefined;
 }
 
 const MIN_PASSWORD_CHARS = 8;
@@ -76,7 +83,7 @@ function unauthenticated(message: string): ChatError {
  */
 export class Users {
   readonly mode: AuthMode;
-  readonly online = new OnlineNames();
+  readonly online: OnlineNames;
   readonly stats: ChatStats;
   readonly #store: Store;
   readonly #clock: Clock;
@@ -86,6 +93,7 @@ export class Users {
   readonly #names: UserDirectory;
   readonly #sendRate: RateLimiter;
   readonly #attempts: RateLimiter;
+  readonly #claims: ClusterClaims | undefined;
 
   constructor(options: UsersOptions) {
     this.mode = options.auth ?? "open";
@@ -99,6 +107,43 @@ export class Users {
     this.#sendRate = new RateLimiter(options.clock, this.#limits.sendRate, this.#limits.sendBurst);
     const perMinute = this.#limits.authAttemptsPerMinute;
     this.#attempts = new RateLimiter(options.clock, perMinute / 60, perMinute);
+    const claims = options.claims;
+    this.#claims = claims;
+    // The cluster follows this node's holders: a name is claimed again when a
+    // stream first wears it here (a release sent just before may have undone
+    // the check's claim) and released when the last one ends.
+    this.online = new OnlineNames(
+      claims &&
+        ((identity, held) => {
+          const key = nameKey(identity.username);
+          const done = held
+            ? claims.claimName(key, identity.userId)
+            : claims.releaseName(key, identity.userId);
+          done.catch(() => {});
+        }),
+    );
+  }
+
+  /**
+   * Before a stream opens wearing `identity`'s name: across the cluster the
+   * name must not be another user's (ALREADY_EXISTS). While the cluster
+   * cannot be asked, this node's own rule alone applies.
+   */
+  async claimAcrossNodes(identity: Identity): Promise<void> {
+    if (!this.#claims) return;
+    let granted = true;
+    try {
+      granted = await this.#claims.claimName(nameKey(identity.username), identity.userId);
+    } catch {
+      // Redis is away (the bus says so): this node's own rule decides.
+    }
+    if (!granted) throw nameInUse(identity.username);
+  }
+
+  /** A claim made for a stream that then did not open: given back unless a stream here wears the name. */
+  unclaimIfUnused(identity: Identity): void {
+    if (!this.#claims || this.online.holder(identity.username) === identity.userId) return;
+    this.#claims.releaseName(nameKey(identity.username), identity.userId).catch(() => {});
   }
 
   /** A caller who presents a guest secret (open mode only). */
@@ -141,8 +186,8 @@ export class Users {
    * Counts an attempt at Register, Login or JoinChat from `address`; throws
    * RESOURCE_EXHAUSTED past the per-minute limit.
    */
-  attempt(address: string): void {
-    const waitMs = this.#attempts.take(address);
+  async attempt(address: string): Promise<void> {
+    const waitMs = await this.#take("attempts", this.#attempts, address, 1);
     if (waitMs > 0) {
       this.stats.authFailed("too_many_attempts");
       throw new ChatError(
@@ -157,8 +202,8 @@ export class Users {
    * Counts `count` messages from `userId` against the send rate, before
    * anything is stored; refuses with RESOURCE_EXHAUSTED, saying when to retry.
    */
-  admitSend(userId: UserId, count: number): void {
-    const waitMs = this.#sendRate.take(userId, count);
+  async admitSend(userId: UserId, count: number): Promise<void> {
+    const waitMs = await this.#take("send", this.#sendRate, userId, count);
     if (waitMs === 0) return;
     const { perSecond, burst } = this.#sendRate;
     if (!Number.isFinite(waitMs)) {
@@ -179,12 +224,28 @@ export class Users {
    * counts it. `stillRunning` throws to give up (the server is stopping).
    */
   async waitToSend(userId: UserId, stillRunning: () => void): Promise<void> {
-    let waitMs = this.#sendRate.take(userId);
+    let waitMs = await this.#take("send", this.#sendRate, userId, 1);
     while (waitMs > 0) {
       await sleep(this.#clock, waitMs);
       stillRunning();
-      waitMs = this.#sendRate.take(userId);
+      waitMs = await this.#take("send", this.#sendRate, userId, 1);
     }
+  }
+
+  /**
+   * Takes from `key`'s bucket: the cluster's when there is one, so a client
+   * spread over n nodes does not get n times the rate; this node's while the
+   * cluster cannot be asked.
+   */
+  async #take(bucket: string, local: RateLimiter, key: string, cost: number): Promise<number> {
+    if (this.#claims && local.enabled) {
+      try {
+        return await this.#claims.take(`${bucket}:${key}`, local.perSecond, local.burst, cost);
+      } catch {
+        // Redis is away (the bus says so).
+      }
+    }
+    return local.take(key, cost);
   }
 
   async register(caller: Caller, username: string, password: string): Promise<Login> {
@@ -299,6 +360,12 @@ export class Users {
     }
     const holder = this.online.holder(name);
     if (holder !== undefined && holder !== caller.userId) throw nameInUse(name);
+    if (holder === undefined) {
+      // Asked of the cluster too; held only while a stream wears it.
+      const identity = { userId: caller.userId, username: name };
+      await this.claimAcrossNodes(identity);
+      this.unclaimIfUnused(identity);
+    }
     if (await this.#guard(this.#store.accountByName(nameKey(name)))) {
       throw new ChatError(
         "already_exists",

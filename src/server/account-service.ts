@@ -26,14 +26,14 @@ export function accountRpcs(context: HandlerContext): UnaryRpcs {
 
   return {
     register: async (request: Credentials, { caller, address }: CallContext) => {
-      users.attempt(address);
+      await users.attempt(address);
       const login = await users.register(caller, request.username, request.password);
       logger.info({ user: login.identity.userId }, "account registered");
       return toAuthToken(login);
     },
 
     login: async (request: Credentials, { address }: CallContext) => {
-      users.attempt(address);
+      await users.attempt(address);
       return toAuthToken(await users.login(request.username, request.password));
     },
 

@@ -87,6 +87,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     ...options,
     store,
     bus: options.bus ?? engines.bus,
+    ...("claims" in engines ? { claims: engines.claims } : {}),
     logger,
   });
   const connections = new ConnectionsPerAddress(chat.limits.maxConnectionsPerIp);

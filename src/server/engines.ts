@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
-import type { Bus } from "../bus/bus.ts";
+import type { Bus, ClusterClaims } from "../bus/bus.ts";
 import { createLocalBus } from "../bus/local-bus.ts";
 import { connectRedisBus } from "../bus/redis-bus.ts";
+import { connectRedisClaims } from "../bus/redis-claims.ts";
 import { openPgStore } from "../store/pg-store.ts";
 import { openSqliteStore, type SqliteStoreOptions } from "../store/sqlite-store.ts";
 import type { Store } from "../store/store.ts";
@@ -26,7 +27,9 @@ export class EngineConfigError extends Error {}
  * in-process bus (one process, nothing to run); for several nodes,
  * PostgreSQL and Redis, always together.
  */
-export async function openEngines(options: EngineOptions): Promise<{ store: Store; bus: Bus }> {
+export async function openEngines(
+  options: EngineOptions,
+): Promise<{ store: Store; bus: Bus; claims?: ClusterClaims }> {
   const postgres = POSTGRES.test(options.db);
   if (postgres && !options.busUrl) {
     throw new EngineConfigError(
@@ -70,7 +73,13 @@ export async function openEngines(options: EngineOptions): Promise<{ store: Stor
           );
       },
     });
-    return { store, bus };
+    // Names and rates the nodes share, on the same Redis; a lease of the bus's node id.
+    const claims = await connectRedisClaims({
+      url: busUrl,
+      nodeId: bus.nodeId,
+      ...(prefix ? { prefix } : {}),
+    });
+    return { store, bus, claims };
   } catch (error) {
     await store.close();
     throw error;

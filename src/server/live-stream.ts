@@ -23,17 +23,24 @@ export interface LiveCall {
  * address's connections while it lasts, and a cancel closes the stream,
  * leaving every room once.
  */
-export function openLiveStream(
+export async function openLiveStream(
   context: HandlerContext,
   call: LiveCall,
   identity: Identity,
   options: { skipOwnUser?: boolean; directMessages?: boolean } = {},
-): ChatStream {
+): Promise<ChatStream> {
   const leave = context.connections.enter(call.transport, call.address, call.peer);
   call.onDone(leave);
+  const { users } = context.chat;
   let stream: ChatStream;
   try {
-    stream = context.chat.openStream(identity, call.sink, options);
+    await users.claimAcrossNodes(identity);
+    try {
+      stream = context.chat.openStream(identity, call.sink, options);
+    } catch (error) {
+      users.unclaimIfUnused(identity);
+      throw error;
+    }
   } catch (error) {
     leave();
     throw error;

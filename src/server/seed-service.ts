@@ -36,7 +36,7 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
 
   return {
     joinChat: grpcUnary(logger, async (request: User, { caller, address, guestSecret }) => {
-      chat.users.attempt(address);
+      await chat.users.attempt(address);
       // The seed names its user in the request; the metadata, if any, must agree.
       const claimed = request.userId;
       if (guestSecret !== "") checkClaim(claimed, guestSecret);
@@ -57,7 +57,7 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
       const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
       const enter = async (identity: Identity) => {
         // The seed's clients never show their own messages, from any call.
-        stream = openLiveStream(context, grpcLiveCall(call, seedEncoder, logger), identity, {
+        stream = await openLiveStream(context, grpcLiveCall(call, seedEncoder, logger), identity, {
           skipOwnUser: true,
         });
         await stream.joinRoom(DEFAULT_ROOM);

@@ -112,7 +112,7 @@ export function sessionService(context: HandlerContext): Record<string, AuthedHa
               );
             }
             const { identity } = await chat.users.nameFor(caller, frame.kind.value.username);
-            stream = open(call, identity);
+            stream = await open(call, identity);
             return;
           }
           if (stream.ended) return;

@@ -8,13 +8,13 @@ import type { HandlerContext } from "./context.ts";
 import { type LiveCall, openLiveStream, toMessageId } from "./live-stream.ts";
 
 /** Opens a stream of Events (Session, Subscribe) and welcomes it. */
-export function openEventStream(
+export async function openEventStream(
   context: HandlerContext,
   call: LiveCall,
   identity: Identity,
-): ChatStream {
+): Promise<ChatStream> {
   const { chat } = context;
-  const stream = openLiveStream(context, call, identity, { directMessages: true });
+  const stream = await openLiveStream(context, call, identity, { directMessages: true });
   stream.notify({
     type: "welcome",
     identity,
@@ -56,7 +56,7 @@ export async function subscribe(
   for (const room of rooms) {
     checkAccess(identity.userId, room.room || DEFAULT_ROOM, chat.limits.maxRoomChars);
   }
-  const stream = openEventStream(context, call, identity);
+  const stream = await openEventStream(context, call, identity);
   try {
     for (const room of rooms) await joinFromRequest(stream, room);
   } catch (error) {
