@@ -255,6 +255,30 @@ test("kill -9 of a client's node: through the balancer it resumes on another nod
   }
 });
 
+test("kill -9 of a node: its users go offline on the others within the expiry (5 s) and a heartbeat", async () => {
+  const nodes = await startNodes(2, [...clusterFlags(), ...NO_LIMIT_FLAGS, "--port", "0"]);
+  const [a, b] = nodes as [Node, Node];
+  const clients: Array<{ close(): void }> = [];
+  try {
+    const ann = await liveUser(a, "ann");
+    const dan = await liveUser(b, "dan");
+    clients.push(ann.client, dan.client);
+    await nextMatching(ann.events, isPresence("dan"), "dan's join at ann");
+    const killed = Date.now();
+    b.server.child.kill("SIGKILL");
+    await nextMatching(ann.events, isPresence("dan", false), "dan's leave at ann", 15_000);
+    const tookMs = Date.now() - killed;
+    // Expiry 5 s, checked once a second, announced at the next tick (250 ms):
+    // 4-6.25 s, with room for a busy machine's timers.
+    assert.ok(tookMs <= 8_000, `dan went offline ${tookMs} ms after his node died`);
+    assert.ok(tookMs >= 3_500, `dan went offline after ${tookMs} ms, before the expiry`);
+  } finally {
+    for (const client of clients) client.close();
+    await stopProcess(a.server);
+    if (b.server.child.exitCode === null) await stopProcess(b.server);
+  }
+});
+
 /** A Redis server of this test's own, on a free port, that it can kill and start again. */
 async function privateRedis() {
   const port = await new Promise<number>((resolve) => {
@@ -309,7 +333,7 @@ async function untilReadyz(node: { server: { lines: string[] } }, body: RegExp) 
   throw new Error(`/readyz never matched ${body}: last ${last}`);
 }
 
-test("Redis killed and restarted mid-run: every client still gets every message once, in order", async () => {
+test("Redis killed and restarted mid-run: every client still gets every message once, in order, a quiet room's too", async () => {
   const redis = await privateRedis();
   const [db, dbUrl] = clusterFlags();
   const flags = [
@@ -336,20 +360,23 @@ test("Redis killed and restarted mid-run: every client still gets every message 
   const sending = new LiveChat(sender, { rooms: [], backoff: FAST_RETRY });
   try {
     await Promise.all(receivers.map((r, i) => r.got.live(`receiver ${i} live`)));
-    for (let n = 0; n < 600; n++) {
-      if (n === 200) {
-        await redis.kill();
-        // Node a still serves its clients, and says what it is missing.
-        await untilReadyz(a, /ready, but the bus \(Redis\) is unreachable/);
-      }
-      if (n === 300) {
-        await redis.start();
-        await untilReadyz(a, /^ready$/);
-      }
-      await sending.send(`s0 ${n}`, room);
-      // A pace a chat has, so that part of the run falls inside the outage.
-      if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    const sendUpTo = async (end: number) => {
+      for (let n = sent; n < end; n++) await sending.send(`s0 ${n}`, room);
+      sent = end;
+    };
+    let sent = 0;
+    await sendUpTo(200);
+    await redis.kill();
+    // Node a still serves its clients, and says what it is missing.
+    await untilReadyz(a, /ready, but the bus \(Redis\) is unreachable/);
+    await sendUpTo(400);
+    await receivers[0]?.got.reach(400, 30_000, "receiver 0, on the sending node, during the outage");
+    // The room then goes quiet: node b learns of 200-399 from the store when
+    // Redis is back, not from a later message.
+    await redis.start();
+    await untilReadyz(a, /^ready$/);
+    await receivers[1]?.got.reach(400, 30_000, "receiver 1 (on node b) after the outage");
+    await sendUpTo(600);
     for (const [i, r] of receivers.entries()) {
       await r.got.reach(600, 30_000, `receiver ${i} (on node ${i === 0 ? "a" : "b"})`);
       assert.deepEqual(r.got.bySender.get("s0"), range(600), `receiver ${i}`);
@@ -364,6 +391,54 @@ test("Redis killed and restarted mid-run: every client still gets every message 
     await sending.close();
     sender.close();
     await Promise.all(receivers.map((r) => r.live.close()));
+    for (const client of clients) client.close();
+    await Promise.all(nodes.map((node) => stopProcess(node.server)));
+    redis.stop();
+  }
+});
+
+test("a node started while Redis is down serves its own clients, and joins the others when Redis is up", async () => {
+  const redis = await privateRedis();
+  const [db, dbUrl] = clusterFlags();
+  const flags = [db as string, dbUrl as string, "--bus", redis.url, ...NO_LIMIT_FLAGS, "--port", "0"];
+  const nodes: Node[] = [];
+  const clients: Array<{ close(): void }> = [];
+  try {
+    nodes.push(...(await startNodes(1, flags)));
+    await redis.kill();
+    nodes.push(...(await startNodes(1, flags)));
+    const [a, b] = nodes as [Node, Node];
+    assert.match(b.server.stderr(), /the bus \(Redis\) is unreachable/);
+    await untilReadyz(b, /ready, but the bus \(Redis\) is unreachable/);
+    const ann = await liveUser(a, "ann");
+    clients.push(ann.client);
+    const bob = await liveUser(b, "bob");
+    const bea = await liveUser(b, "bea");
+    clients.push(bob.client, bea.client);
+    // Node b serves its own clients without Redis.
+    await bob.session.send("sent while b is on its own", { room: "lobby" });
+    await nextMatching(bea.events, isText("sent while b is on its own"), "the message at bea, on b");
+    await redis.start();
+    await untilReadyz(b, /^ready$/);
+    // Once Redis answers, node a catches up from the store, and learns who is on b.
+    const joined = new Set<string>();
+    let caughtUp = false;
+    await nextMatching(
+      ann.events,
+      (e) => {
+        if (e.type === "presence") for (const u of e.joined) joined.add(u.username);
+        caughtUp ||= isText("sent while b is on its own")(e);
+        return caughtUp && joined.has("bob") && joined.has("bea");
+      },
+      "b's message, and bob's and bea's joins, at ann on a",
+    );
+    const members = await ann.client.listMembers({ room: "lobby" });
+    assert.deepEqual(
+      members.members.map((m) => m.username),
+      ["ann", "bea", "bob"],
+    );
+    assert.match(b.server.stderr(), /the bus \(Redis\) is back/);
+  } finally {
     for (const client of clients) client.close();
     await Promise.all(nodes.map((node) => stopProcess(node.server)));
     redis.stop();

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Bus, ClusterClaims } from "../bus/bus.ts";
 import { createLocalBus } from "../bus/local-bus.ts";
@@ -58,27 +59,28 @@ export async function openEngines(
   const [busUrl, prefix] = takeParam(options.busUrl ?? "", "prefix");
   const { logger } = options;
   let connected = true;
+  // One node id for both: the claims' lease is the bus's node.
+  const nodeId = randomUUID();
   try {
-    const bus = await connectRedisBus({
-      url: busUrl,
-      ...(prefix ? { prefix } : {}),
-      onStateChange(now, error) {
-        if (now === connected) return;
-        connected = now;
-        if (now) logger.info("the bus (Redis) is back; streams fill any gap from the store");
-        else
-          logger.warn(
-            { err: error },
-            "the bus (Redis) is unreachable; serving this node's clients, others' messages arrive when it is back",
-          );
-      },
-    });
-    // Names and rates the nodes share, on the same Redis; a lease of the bus's node id.
-    const claims = await connectRedisClaims({
-      url: busUrl,
-      nodeId: bus.nodeId,
-      ...(prefix ? { prefix } : {}),
-    });
+    const [bus, claims] = await Promise.all([
+      connectRedisBus({
+        url: busUrl,
+        nodeId,
+        ...(prefix ? { prefix } : {}),
+        onStateChange(now, error) {
+          if (now === connected) return;
+          connected = now;
+          if (now) logger.info("the bus (Redis) is back; streams catch up from the store");
+          else
+            logger.warn(
+              { err: error },
+              "the bus (Redis) is unreachable; serving this node's clients, others' messages arrive when it is back",
+            );
+        },
+      }),
+      // Names and rates the nodes share, on the same Redis.
+      connectRedisClaims({ url: busUrl, nodeId, ...(prefix ? { prefix } : {}) }),
+    ]);
     return { store, bus, claims };
   } catch (error) {
     await store.close();
