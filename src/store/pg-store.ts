@@ -30,6 +30,28 @@ export interface PgStoreOptions {
 }
 
 const COLUMNS = "room, id, time_ms, user_id, username, text, kind, client_msg_id";
+
+/**
+ * One message in one statement: the earlier copy when the client sent it
+ * before (no id taken), else the room's next id from its row and the message.
+ */
+function appendSql(s: string): string {
+  return `WITH dup AS (
+  SELECT ${COLUMNS} FROM ${s}.messages
+  WHERE $7::text <> '' AND room = $1::text AND user_id = $3::text AND client_msg_id = $7::text
+), next AS (
+  INSERT INTO ${s}.rooms (room, last_id) SELECT $1::text, 1 WHERE NOT EXISTS (SELECT 1 FROM dup)
+  ON CONFLICT (room) DO UPDATE SET last_id = ${s}.rooms.last_id + 1
+  RETURNING last_id
+), stored AS (
+  INSERT INTO ${s}.messages (${COLUMNS})
+  SELECT $1::text, last_id, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text FROM next
+  RETURNING ${COLUMNS}
+)
+SELECT false AS duplicate, * FROM stored
+UNION ALL
+SELECT true AS duplicate, * FROM dup`;
+}
 const ACCOUNT_COLUMNS = "user_id, username, name_key, password_hash, created_ms";
 
 /**
@@ -83,6 +105,7 @@ class PgStore implements Store {
   readonly idKey: string;
   readonly #pool: pg.Pool;
   readonly #s: string;
+  readonly #appendSql: string;
   readonly #now: () => number;
   readonly #calls = new Set<Promise<unknown>>();
   #waiting: PendingAppend[] = [];
@@ -92,6 +115,7 @@ class PgStore implements Store {
   constructor(pool: pg.Pool, schema: string, now: () => number, epoch: string, idKey: string) {
     this.#pool = pool;
     this.#s = schema;
+    this.#appendSql = appendSql(schema);
     this.#now = now;
     this.epoch = epoch;
     this.idKey = idKey;
@@ -294,28 +318,29 @@ class PgStore implements Store {
       for (const call of group) call.reject(error);
       return;
     }
+    const timeMs = this.#now();
+    const only = group.length === 1 ? group[0]?.messages : undefined;
+    if (only?.length === 1 && only[0]) {
+      // One message is one statement: atomic without a transaction around it.
+      const call = group[0] as PendingAppend;
+      let broken: unknown;
+      const message = only[0];
+      try {
+        call.resolve([await retryOnceIfRaced(() => this.#appendOne(client, message, timeMs))]);
+      } catch (error) {
+        broken = error;
+        call.reject(error);
+      } finally {
+        client.release(broken instanceof Error && isTransient(broken) ? broken : undefined);
+      }
+      return;
+    }
     const outcomes: Array<{ ok: true; results: AppendResult[] } | { ok: false; error: unknown }> =
       [];
     let broken: unknown;
     try {
       await client.query("BEGIN");
-      const timeMs = this.#now();
-      for (const call of group) {
-        // In PostgreSQL an error ends the whole transaction unless a savepoint catches it.
-        await client.query("SAVEPOINT append_call");
-        try {
-          const results: AppendResult[] = [];
-          for (const message of call.messages) {
-            results.push(await this.#appendOne(client, message, timeMs));
-          }
-          await client.query("RELEASE SAVEPOINT append_call");
-          outcomes.push({ ok: true, results });
-        } catch (error) {
-          if (isTransient(error)) throw error;
-          await client.query("ROLLBACK TO SAVEPOINT append_call");
-          outcomes.push({ ok: false, error });
-        }
-      }
+      for (const call of group) outcomes.push(await this.#appendCall(client, call, timeMs));
       await client.query("COMMIT");
     } catch (error) {
       broken = error;
@@ -331,31 +356,51 @@ class PgStore implements Store {
     });
   }
 
-  async #appendOne(client: pg.PoolClient, message: NewMessage, timeMs: number) {
-    const { room, userId, username, text, kind, clientMsgId } = message;
-    if (clientMsgId !== "") {
-      const { rows } = await client.query(
-        `SELECT ${COLUMNS} FROM ${this.#s}.messages
-         WHERE room = $1 AND user_id = $2 AND client_msg_id = $3`,
-        [room, userId, clientMsgId],
-      );
-      if (rows[0]) return { message: toMessage(rows[0]), duplicate: true };
+  /**
+   * One call's messages inside the group's transaction. In PostgreSQL an
+   * error ends the whole transaction unless a savepoint catches it; then the
+   * call alone fails. A savepoint of the same name replaces the last one, so
+   * none is released.
+   */
+  async #appendCall(
+    client: pg.PoolClient,
+    call: PendingAppend,
+    timeMs: number,
+  ): Promise<{ ok: true; results: AppendResult[] } | { ok: false; error: unknown }> {
+    for (let attempt = 1; ; attempt++) {
+      await client.query("SAVEPOINT append_call");
+      try {
+        const results: AppendResult[] = [];
+        for (const message of call.messages) {
+          results.push(await this.#appendOne(client, message, timeMs));
+        }
+        return { ok: true, results };
+      } catch (error) {
+        if (isTransient(error)) throw error;
+        await client.query("ROLLBACK TO SAVEPOINT append_call");
+        if (attempt === 1 && isRace(error)) continue;
+        return { ok: false, error };
+      }
     }
-    const { rows } = await client.query(
-      `INSERT INTO ${this.#s}.rooms (room, last_id) VALUES ($1, 1)
-       ON CONFLICT (room) DO UPDATE SET last_id = rooms.last_id + 1
-       RETURNING last_id`,
-      [room],
-    );
-    const id = Number(rows[0]?.last_id);
-    await client.query(
-      `INSERT INTO ${this.#s}.messages (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [room, id, timeMs, userId, username, text, kind, clientMsgId],
-    );
-    const stored: StoredMessage = { room, id, timeMs, userId, username, text, kind, clientMsgId };
-    return { message: stored, duplicate: false };
   }
 
+  /**
+   * Stores one message in one statement: its duplicate if the client sent it
+   * before, else the room's next id (the room's row stays locked until
+   * commit, so ids appear in order) and the message.
+   */
+  async #appendOne(
+    client: pg.PoolClient,
+    message: NewMessage,
+    timeMs: number,
+  ): Promise<AppendResult> {
+    const { room, userId, username, text, kind, clientMsgId } = message;
+    const values = [room, timeMs, userId, username, text, kind, clientMsgId];
+    const { rows } = await client.query(this.#appendSql, values);
+    const row = rows[0];
+    if (!row) throw new Error("PostgreSQL returned no row for an append.");
+    return { message: toMessage(row), duplicate: row.duplicate === true };
+  }
   /**
    * Removes a room's oldest run up to the first message the policy keeps, and
    * raises its pruned_through, in one transaction holding the room's row.
@@ -421,6 +466,26 @@ function toAccount(row: pg.QueryResultRow): Account {
     passwordHash: String(row.password_hash),
     createdMs: Number(row.created_ms),
   };
+}
+
+const UNIQUE_VIOLATION = "23505";
+
+/**
+ * The same send committed by another node after this statement began (both
+ * read no duplicate, then the unique index refused the second): a new
+ * statement sees it, and answers it as the duplicate it is.
+ */
+function isRace(error: unknown): boolean {
+  return (error as { code?: unknown }).code === UNIQUE_VIOLATION;
+}
+
+async function retryOnceIfRaced<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isRace(error)) throw error;
+    return work();
+  }
 }
 
 /**
