@@ -264,6 +264,7 @@ test("kill -9 of a node: its users go offline on the others within the expiry (5
     const dan = await liveUser(b, "dan");
     clients.push(ann.client, dan.client);
     await nextMatching(ann.events, isPresence("dan"), "dan's join at ann");
+    assert.match(await metrics(a), /^grpc_chat_cluster_nodes 1$/m);
     const killed = Date.now();
     b.server.child.kill("SIGKILL");
     await nextMatching(ann.events, isPresence("dan", false), "dan's leave at ann", 15_000);
@@ -272,6 +273,7 @@ test("kill -9 of a node: its users go offline on the others within the expiry (5
     // 4-6.25 s, with room for a busy machine's timers.
     assert.ok(tookMs <= 8_000, `dan went offline ${tookMs} ms after his node died`);
     assert.ok(tookMs >= 3_500, `dan went offline after ${tookMs} ms, before the expiry`);
+    assert.match(await metrics(a), /^grpc_chat_cluster_nodes 0$/m);
   } finally {
     for (const client of clients) client.close();
     await stopProcess(a.server);
@@ -319,10 +321,20 @@ async function privateRedis() {
   };
 }
 
+/** A node's /metrics, as text. */
+async function metrics(node: { server: { lines: string[] } }): Promise<string> {
+  return (await fetch(httpUrl(node, "metrics"))).text();
+}
+
+/** A URL on a node's HTTP port, from its start line. */
+function httpUrl(node: { server: { lines: string[] } }, path: string): string {
+  const line = node.server.lines.find((l) => l.includes("/healthz at ")) ?? "";
+  return `${/at (http\S+)/.exec(line)?.[1]}${path}`;
+}
+
 /** Asks a node's /readyz until its answer is 200 and matches `body` (the state changes on the node's own time). */
 async function untilReadyz(node: { server: { lines: string[] } }, body: RegExp) {
-  const line = node.server.lines.find((l) => l.includes("/healthz at ")) ?? "";
-  const url = `${/at (http\S+)/.exec(line)?.[1]}readyz`;
+  const url = httpUrl(node, "readyz");
   let last = "";
   for (let i = 0; i < 200; i++) {
     const response = await fetch(url);

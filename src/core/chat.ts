@@ -221,6 +221,11 @@ export class Chat {
     return this.#bus.connected;
   }
 
+  /** Other nodes heard from and not yet expired, for metrics. */
+  get otherNodes(): number {
+    return this.#nodes.nodeCount;
+  }
+
   /** Rooms with a stream in them, for metrics. */
   get roomCount(): number {
     return this.#members.size;

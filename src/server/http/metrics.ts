@@ -172,6 +172,11 @@ export class ServerMetrics {
     );
     gauge("grpc_chat_rooms", "Rooms with at least one live stream.", (g) => g.set(chat.roomCount));
     gauge(
+      "grpc_chat_cluster_nodes",
+      "Other nodes this node hears from (0 alone, or while the bus is away).",
+      (g) => g.set(chat.otherNodes),
+    );
+    gauge(
       "grpc_chat_queued_bytes",
       "Encoded bytes waiting in live streams' queues for slow readers.",
       (g) => g.set(chat.queuedBytes()),
