@@ -89,42 +89,41 @@ export class Presence {
 
   /** The changes since the last flush, one entry per room that has any. */
   flush(): PresenceChange[] {
-    const changes: PresenceChange[] = [];
-    for (const room of this.#dirty) {
-      const here = this.#rooms.get(room);
-      if (!here || here.announce.size === 0) continue;
-      const joined: Identity[] = [];
-      const left: Identity[] = [];
-      for (const { identity, online } of here.announce.values()) {
-        (online ? joined : left).push(identity);
-      }
-      here.announce.clear();
+    return this.#drain(this.#dirty, "announce", (room, joined, left, here) => {
       joined.sort(byName);
       left.sort(byName);
-      changes.push({ room, joined, left, onlineCount: here.online.size });
-      this.#forgetIfEmpty(room, here);
-    }
-    this.#dirty.clear();
-    return changes;
+      return { room, joined, left, onlineCount: here.online.size };
+    });
   }
 
   /** This node's own users who came or went since the last call, per room: for the other nodes. */
   flushLocal(): RoomPresenceChange[] {
-    const changes: RoomPresenceChange[] = [];
-    for (const room of this.#localDirty) {
+    return this.#drain(this.#localDirty, "local", (room, joined, left) => [
+      room,
+      joined,
+      left.map((identity) => identity.userId),
+    ]);
+  }
+
+  /** Empties one kind of pending change in each dirty room, one `make` per room that has any. */
+  #drain<T>(
+    dirty: Set<RoomId>,
+    kind: "announce" | "local",
+    make: (room: RoomId, joined: Identity[], left: Identity[], here: RoomPresence) => T,
+  ): T[] {
+    const changes: T[] = [];
+    for (const room of dirty) {
       const here = this.#rooms.get(room);
-      if (!here || here.local.size === 0) continue;
+      const pending = here?.[kind];
+      if (!here || !pending || pending.size === 0) continue;
       const joined: Identity[] = [];
-      const left: UserId[] = [];
-      for (const { identity, online } of here.local.values()) {
-        if (online) joined.push(identity);
-        else left.push(identity.userId);
-      }
-      here.local.clear();
-      changes.push([room, joined, left]);
+      const left: Identity[] = [];
+      for (const { identity, online } of pending.values()) (online ? joined : left).push(identity);
+      pending.clear();
+      changes.push(make(room, joined, left, here));
       this.#forgetIfEmpty(room, here);
     }
-    this.#localDirty.clear();
+    dirty.clear();
     return changes;
   }
 
