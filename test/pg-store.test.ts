@@ -49,3 +49,40 @@ test("the same send through two nodes at once is stored once, and both answer wi
     await Promise.all([first.close(), second.close()]);
   }
 });
+
+test("two nodes appending to the same rooms in opposite orders never deadlock", async () => {
+  const name = schema();
+  // One lane each, so that a group holds both rooms.
+  const [first, second] = await Promise.all([
+    openPgStore({ url: PG_URL, schema: name, appendLanes: 1 }),
+    openPgStore({ url: PG_URL, schema: name, appendLanes: 1 }),
+  ]);
+  const message = (room: string, text: string) => ({
+    room,
+    userId: "u1",
+    username: "una",
+    text,
+    kind: "chat" as const,
+    clientMsgId: "",
+  });
+  try {
+    for (let round = 0; round < 30; round++) {
+      const sends = [];
+      for (let i = 0; i < 4; i++) {
+        sends.push(first.append([message(i % 2 ? "b" : "a", `first ${round}.${i}`)]));
+        sends.push(second.append([message(i % 2 ? "a" : "b", `second ${round}.${i}`)]));
+      }
+      await Promise.all(sends);
+    }
+    for (const room of ["a", "b"]) {
+      const page = await first.after(room, 0, 1000);
+      assert.deepEqual(
+        page.messages.map((m) => m.id),
+        Array.from({ length: 120 }, (_, i) => i + 1),
+        `room ${room}: every send, no gap`,
+      );
+    }
+  } finally {
+    await Promise.all([first.close(), second.close()]);
+  }
+});

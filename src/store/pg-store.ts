@@ -27,6 +27,8 @@ export interface PgStoreOptions {
   readonly now?: () => number;
   /** Connections in the pool. Default 10. */
   readonly poolSize?: number;
+  /** Groups of appends committing at once, each on a connection of the pool. Default 4. */
+  readonly appendLanes?: number;
 }
 
 const COLUMNS = "room, id, time_ms, user_id, username, text, kind, client_msg_id";
@@ -76,7 +78,11 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
       await migrate(client, schema, now());
       const { rows } = await client.query(`SELECT key, value FROM ${schema}.meta`);
       const meta = new Map(rows.map((row) => [String(row.key), String(row.value)]));
-      return new PgStore(pool, schema, now, meta.get("epoch") ?? "", meta.get("id_key") ?? "");
+      return new PgStore(pool, schema, now, {
+        epoch: meta.get("epoch") ?? "",
+        idKey: meta.get("id_key") ?? "",
+        lanes: options.appendLanes ?? 4,
+      });
     } finally {
       client.release();
     }
@@ -93,12 +99,16 @@ interface PendingAppend {
 }
 
 /**
- * Appends go to one connection, a group at a time: everything that arrived
- * while the last group was committing goes in the next transaction, each
- * call inside its own savepoint, so a call that fails fails alone. A room's
- * next id comes from its `rooms` row, locked until the transaction ends:
- * appends to one room from several nodes take turns, and no reader sees an
- * id before the ones below it are committed.
+ * Appends wait in lanes, a room always in the same one; each lane commits a
+ * group at a time on a connection: everything that arrived while its last
+ * group was committing goes in the next transaction, each call inside its own
+ * savepoint, so a call that fails fails alone. One room's appends on a node
+ * keep their order; other rooms' go on beside them. A room's next id comes
+ * from its `rooms` row, locked until the transaction ends: appends to one
+ * room from several nodes take turns, and no reader sees an id before the
+ * ones below it are committed. A group takes its rooms' rows in name order,
+ * as every node does, so two nodes' groups never wait for each other in a
+ * circle.
  */
 class PgStore implements Store {
   readonly epoch: string;
@@ -106,27 +116,41 @@ class PgStore implements Store {
   readonly #pool: pg.Pool;
   readonly #s: string;
   readonly #appendSql: string;
+  readonly #appendName: string;
   readonly #now: () => number;
   readonly #calls = new Set<Promise<unknown>>();
-  #waiting: PendingAppend[] = [];
-  #grouping = false;
+  /** Appends wait in a lane chosen by room, and each lane commits a group at a time. */
+  readonly #lanes: Array<{ waiting: PendingAppend[]; grouping: boolean }>;
   #closing = false;
 
-  constructor(pool: pg.Pool, schema: string, now: () => number, epoch: string, idKey: string) {
+  constructor(
+    pool: pg.Pool,
+    schema: string,
+    now: () => number,
+    meta: { epoch: string; idKey: string; lanes: number },
+  ) {
     this.#pool = pool;
+    this.#lanes = Array.from({ length: Math.max(1, meta.lanes) }, () => ({
+      waiting: [],
+      grouping: false,
+    }));
     this.#s = schema;
     this.#appendSql = appendSql(schema);
+    // A prepared statement is per connection; its name must stand for one text.
+    this.#appendName = `append_${schema}`;
     this.#now = now;
-    this.epoch = epoch;
-    this.idKey = idKey;
+    this.epoch = meta.epoch;
+    this.idKey = meta.idKey;
   }
 
   append(messages: readonly NewMessage[]): Promise<AppendResult[]> {
     return this.#track(
       () =>
         new Promise<AppendResult[]>((resolve, reject) => {
-          this.#waiting.push({ messages, resolve, reject });
-          this.#nextGroup();
+          const lane = this.#lanes[laneOf(messages[0]?.room ?? "", this.#lanes.length)];
+          if (!lane) throw new Error("no lane for an append");
+          lane.waiting.push({ messages, resolve, reject });
+          this.#nextGroup(lane);
         }),
     );
   }
@@ -299,14 +323,14 @@ class PgStore implements Store {
     return this.#track(async () => (await this.#pool.query(sql, values)).rows);
   }
 
-  #nextGroup(): void {
-    if (this.#grouping || this.#waiting.length === 0) return;
-    this.#grouping = true;
-    const group = this.#waiting;
-    this.#waiting = [];
+  #nextGroup(lane: { waiting: PendingAppend[]; grouping: boolean }): void {
+    if (lane.grouping || lane.waiting.length === 0) return;
+    lane.grouping = true;
+    const group = lane.waiting;
+    lane.waiting = [];
     void this.#commit(group).finally(() => {
-      this.#grouping = false;
-      this.#nextGroup();
+      lane.grouping = false;
+      this.#nextGroup(lane);
     });
   }
 
@@ -335,6 +359,8 @@ class PgStore implements Store {
       }
       return;
     }
+    // Rows locked in room order on every node (a stable sort keeps each room's calls in order).
+    group.sort((a, b) => compareRooms(a.messages[0]?.room ?? "", b.messages[0]?.room ?? ""));
     const outcomes: Array<{ ok: true; results: AppendResult[] } | { ok: false; error: unknown }> =
       [];
     let broken: unknown;
@@ -396,7 +422,8 @@ class PgStore implements Store {
   ): Promise<AppendResult> {
     const { room, userId, username, text, kind, clientMsgId } = message;
     const values = [room, timeMs, userId, username, text, kind, clientMsgId];
-    const { rows } = await client.query(this.#appendSql, values);
+    // Prepared once per connection: the statement is parsed and planned once.
+    const { rows } = await client.query({ name: this.#appendName, text: this.#appendSql, values });
     const row = rows[0];
     if (!row) throw new Error("PostgreSQL returned no row for an append.");
     return { message: toMessage(row), duplicate: row.duplicate === true };
@@ -469,6 +496,18 @@ function toAccount(row: pg.QueryResultRow): Account {
 }
 
 const UNIQUE_VIOLATION = "23505";
+
+/** Byte order, as the rooms' COLLATE "C" sorts. */
+function compareRooms(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** A room's lane: the same room always in the same lane. */
+function laneOf(room: string, lanes: number): number {
+  let hash = 0;
+  for (let i = 0; i < room.length; i++) hash = (hash * 31 + room.charCodeAt(i)) | 0;
+  return Math.abs(hash) % lanes;
+}
 
 /**
  * The same send committed by another node after this statement began (both
