@@ -6,7 +6,7 @@
 //          [--nodes 2: ours as a cluster on PostgreSQL and Redis, clients spread over the nodes]
 //   capacity --clients 20000 [--workers 4] [--per-connection 100 above 15,000 streams]
 //   history --stored 1000000 --limit 500      (ours only: the reference stores nothing)
-//   ingest --senders 50 [--seconds 10] [--window 32] [--processes 2] [--batch 0]   (ours only)
+//   ingest --senders 50 [--seconds 10] [--window 32] [--processes 2] [--batch 0] [--nodes 2]   (ours only)
 // With no scenario, all of them as docs/benchmarks.md lists them, then the
 // table. Common: --compare [--runs 3], --server ours|ceiling, --cpu-prof (the
 // server writes a V8 profile in the working directory), --plot file.svg,

@@ -243,18 +243,25 @@ export interface IngestParams {
 }
 
 export async function ingest(params: IngestParams, options: RunOptions): Promise<Summary> {
-  const server = await startServer("ours", {
-    nodeArgs: [...options.nodeArgs],
-    durability: options.durability,
-  });
+  const cluster =
+    options.nodes > 1
+      ? await startCluster(options.nodes, { nodeArgs: [...options.nodeArgs] })
+      : undefined;
+  const server =
+    cluster ??
+    (await startServer("ours", {
+      nodeArgs: [...options.nodeArgs],
+      durability: options.durability,
+    }));
+  const addresses = cluster ? cluster.addresses : [server.address];
   try {
     const cpuBefore = server.cpuSeconds();
-    const r = await ingestFrom(server.address, params);
+    const r = await ingestFrom(addresses, params);
     const cpu = server.cpuSeconds() - cpuBefore;
     const how = params.batch > 0 ? `batches of ${params.batch}` : "one send each";
     print(
-      `ingest: ${Math.round(r.perSecond).toLocaleString("en")} acknowledged messages/s (${r.acknowledged.toLocaleString("en")} from ${params.senders} senders, ${how}, in ${params.processes} load processes, ${params.seconds} s, ${params.window} in flight each), server CPU ${cpu.toFixed(1)} s`,
-      { scenario: "ingest", ...params, ...r },
+      `ingest: ${Math.round(r.perSecond).toLocaleString("en")} acknowledged messages/s (${r.acknowledged.toLocaleString("en")} from ${params.senders} senders, ${how}, in ${params.processes} load processes, ${params.seconds} s, ${params.window} in flight each${addresses.length > 1 ? `, over ${addresses.length} nodes` : ""}), server CPU ${cpu.toFixed(1)} s`,
+      { scenario: "ingest", nodes: addresses.length, ...params, ...r },
     );
     return {
       scenario: `ingest: messages acked/s, ${how}`,
@@ -271,15 +278,18 @@ export async function ingest(params: IngestParams, options: RunOptions): Promise
 
 const INGEST_WORKER = fileURLToPath(new URL("ingest-worker.ts", import.meta.url));
 
-/** Runs the senders spread over `processes` load processes, started together. */
-async function ingestFrom(address: string, params: IngestParams): Promise<IngestResult> {
+/** Runs the senders spread over `processes` load processes, started together, each on a node in turn. */
+async function ingestFrom(
+  addresses: readonly string[],
+  params: IngestParams,
+): Promise<IngestResult> {
   const share = Math.ceil(params.senders / params.processes);
   const workers: ChildProcess[] = [];
   for (let first = 0; first < params.senders; first += share) {
     const count = Math.min(share, params.senders - first);
     workers.push(
       fork(INGEST_WORKER, [
-        address,
+        addresses[workers.length % addresses.length] as string,
         String(first),
         String(count),
         String(params.seconds),

@@ -36,11 +36,13 @@ const COLUMNS = "room, id, time_ms, user_id, username, text, kind, client_msg_id
 /**
  * One message in one statement: the earlier copy when the client sent it
  * before (no id taken), else the room's next id from its row and the message.
+ * `client_msg_id <> ''` is spelled out so that a generic plan of the prepared
+ * statement still matches the partial unique index.
  */
 function appendSql(s: string): string {
   return `WITH dup AS (
   SELECT ${COLUMNS} FROM ${s}.messages
-  WHERE $7::text <> '' AND room = $1::text AND user_id = $3::text AND client_msg_id = $7::text
+  WHERE client_msg_id <> '' AND room = $1::text AND user_id = $3::text AND client_msg_id = $7::text
 ), next AS (
   INSERT INTO ${s}.rooms (room, last_id) SELECT $1::text, 1 WHERE NOT EXISTS (SELECT 1 FROM dup)
   ON CONFLICT (room) DO UPDATE SET last_id = ${s}.rooms.last_id + 1
