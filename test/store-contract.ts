@@ -178,6 +178,24 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       assert.equal(next?.message.id, 2);
     }));
 
+  test(`${name}: a call that fails among others arriving together fails alone`, () =>
+    withStore(async (store) => {
+      const outcomes = await Promise.allSettled([
+        store.append([message("r", "first")]),
+        store.append([message("r", "second")]),
+        store.append([message("r", "ok"), bad("r")]),
+        store.append([message("r", "third")]),
+        store.append([message("s", "elsewhere")]),
+      ]);
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled"],
+      );
+      assert.deepEqual(texts(await store.history("r", everything)), ["third", "second", "first"]);
+      assert.equal(await store.lastId("r"), 3);
+      assert.equal(await store.lastId("s"), 1);
+    }));
+
   test(`${name}: concurrent appends all land, in call order, gapless, duplicates folded`, () =>
     withStore(async (store) => {
       // 200 calls on two rooms; every 7th reuses one of three keys, and one

@@ -32,31 +32,59 @@ export interface PgStoreOptions {
 }
 
 const COLUMNS = "room, id, time_ms, user_id, username, text, kind, client_msg_id";
+const ACCOUNT_COLUMNS = "user_id, username, name_key, password_hash, created_ms";
 
 /**
- * One message in one statement: the earlier copy when the client sent it
- * before (no id taken), else the room's next id from its row and the message.
- * `client_msg_id <> ''` is spelled out so that a generic plan of the prepared
- * statement still matches the partial unique index.
+ * Any number of messages, in any rooms, in one statement, so one commit:
+ * each message's earlier copy when its client sent it before (no id taken),
+ * else its room's next id (a send repeated within the messages is the
+ * duplicate of its first copy). Each room's row is bumped once by its count of
+ * new messages, rooms in name order, as every node does, so two nodes never
+ * wait for each other in a circle; the row stays locked until the commit, so
+ * no reader sees an id before the ones below it. `client_msg_id <> ''` is
+ * spelled out so that a generic plan still uses the partial unique index.
  */
 function appendSql(s: string): string {
-  return `WITH dup AS (
-  SELECT ${COLUMNS} FROM ${s}.messages
-  WHERE client_msg_id <> '' AND room = $1::text AND user_id = $3::text AND client_msg_id = $7::text
-), next AS (
-  INSERT INTO ${s}.rooms (room, last_id) SELECT $1::text, 1 WHERE NOT EXISTS (SELECT 1 FROM dup)
-  ON CONFLICT (room) DO UPDATE SET last_id = ${s}.rooms.last_id + 1
-  RETURNING last_id
+  return `WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+    WITH ORDINALITY AS t(room, user_id, username, text, kind, client_msg_id, ord)
+), keyed AS (
+  SELECT i.*, CASE WHEN i.client_msg_id = '' THEN i.ord
+    ELSE min(i.ord) OVER (PARTITION BY i.room, i.user_id, i.client_msg_id) END AS first
+  FROM input i
+), dup AS (
+  SELECT k.ord, m.room, m.id, m.time_ms, m.user_id, m.username, m.text, m.kind, m.client_msg_id
+  FROM keyed k JOIN ${s}.messages m
+    ON m.client_msg_id <> '' AND m.room = k.room AND m.user_id = k.user_id
+   AND m.client_msg_id = k.client_msg_id
+), fresh AS (
+  SELECT k.*, row_number() OVER (PARTITION BY k.room ORDER BY k.ord) AS n,
+         count(*) OVER (PARTITION BY k.room) AS c
+  FROM keyed k WHERE k.first = k.ord AND NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = k.ord)
+), bumped AS (
+  INSERT INTO ${s}.rooms AS r (room, last_id)
+  SELECT room, max(c) FROM fresh GROUP BY room ORDER BY room
+  ON CONFLICT (room) DO UPDATE SET last_id = r.last_id + EXCLUDED.last_id
+  RETURNING room, last_id
+), numbered AS (
+  SELECT f.ord, f.room, b.last_id - f.c + f.n AS id, f.user_id, f.username, f.text, f.kind,
+         f.client_msg_id
+  FROM fresh f JOIN bumped b ON b.room = f.room
 ), stored AS (
   INSERT INTO ${s}.messages (${COLUMNS})
-  SELECT $1::text, last_id, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text FROM next
-  RETURNING ${COLUMNS}
+  SELECT room, id, $7::bigint, user_id, username, text, kind, client_msg_id FROM numbered
 )
-SELECT false AS duplicate, * FROM stored
+SELECT false AS duplicate, ord, room, id, $7::bigint AS time_ms, user_id, username, text, kind,
+       client_msg_id
+FROM numbered
 UNION ALL
-SELECT true AS duplicate, * FROM dup`;
+SELECT true, ord, room, id, time_ms, user_id, username, text, kind, client_msg_id FROM dup
+UNION ALL
+SELECT true, k.ord, n.room, n.id, $7::bigint, n.user_id, n.username, n.text, n.kind, n.client_msg_id
+FROM keyed k JOIN numbered n ON n.ord = k.first
+WHERE k.first <> k.ord AND NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = k.ord)
+ORDER BY ord`;
 }
-const ACCOUNT_COLUMNS = "user_id, username, name_key, password_hash, created_ms";
 
 /**
  * Opens the PostgreSQL store: connects, migrates the schema, reads the
@@ -345,91 +373,71 @@ class PgStore implements Store {
       return;
     }
     const timeMs = this.#now();
-    const only = group.length === 1 ? group[0]?.messages : undefined;
-    if (only?.length === 1 && only[0]) {
-      // One message is one statement: atomic without a transaction around it.
-      const call = group[0] as PendingAppend;
-      let broken: unknown;
-      const message = only[0];
-      try {
-        call.resolve([await retryOnceIfRaced(() => this.#appendOne(client, message, timeMs))]);
-      } catch (error) {
-        broken = error;
-        call.reject(error);
-      } finally {
-        client.release(broken instanceof Error && isTransient(broken) ? broken : undefined);
-      }
-      return;
-    }
-    // Rows locked in room order on every node (a stable sort keeps each room's calls in order).
-    group.sort((a, b) => compareRooms(a.messages[0]?.room ?? "", b.messages[0]?.room ?? ""));
-    const outcomes: Array<{ ok: true; results: AppendResult[] } | { ok: false; error: unknown }> =
-      [];
     let broken: unknown;
     try {
-      await client.query("BEGIN");
-      for (const call of group) outcomes.push(await this.#appendCall(client, call, timeMs));
-      await client.query("COMMIT");
+      let results: AppendResult[] | undefined;
+      try {
+        results = await this.#appendAll(
+          client,
+          group.flatMap((call) => call.messages),
+          timeMs,
+        );
+      } catch (error) {
+        if (isTransient(error)) throw error;
+      }
+      if (results) {
+        let next = 0;
+        for (const call of group) {
+          call.resolve(results.slice(next, next + call.messages.length));
+          next += call.messages.length;
+        }
+        return;
+      }
+      // Something in the group cannot be stored: each call on its own, so
+      // that a call that fails fails alone.
+      for (const call of group) {
+        try {
+          call.resolve(
+            await retryOnceIfRaced(() => this.#appendAll(client, call.messages, timeMs)),
+          );
+        } catch (error) {
+          if (isTransient(error)) throw error;
+          call.reject(error);
+        }
+      }
     } catch (error) {
       broken = error;
-      await client.query("ROLLBACK").catch(() => {});
+      // Calls already answered keep their answer.
+      for (const call of group) call.reject(error);
     } finally {
       client.release(broken instanceof Error && isTransient(broken) ? broken : undefined);
     }
-    group.forEach((call, i) => {
-      const outcome = outcomes[i];
-      if (broken !== undefined || !outcome) call.reject(broken ?? new Error("no outcome"));
-      else if (outcome.ok) call.resolve(outcome.results);
-      else call.reject(outcome.error);
-    });
   }
 
-  /**
-   * One call's messages inside the group's transaction. In PostgreSQL an
-   * error ends the whole transaction unless a savepoint catches it; then the
-   * call alone fails. A savepoint of the same name replaces the last one, so
-   * none is released.
-   */
-  async #appendCall(
+  /** Stores `messages` in one statement (so one commit), or none of them. */
+  async #appendAll(
     client: pg.PoolClient,
-    call: PendingAppend,
+    messages: readonly NewMessage[],
     timeMs: number,
-  ): Promise<{ ok: true; results: AppendResult[] } | { ok: false; error: unknown }> {
-    for (let attempt = 1; ; attempt++) {
-      await client.query("SAVEPOINT append_call");
-      try {
-        const results: AppendResult[] = [];
-        for (const message of call.messages) {
-          results.push(await this.#appendOne(client, message, timeMs));
-        }
-        return { ok: true, results };
-      } catch (error) {
-        if (isTransient(error)) throw error;
-        await client.query("ROLLBACK TO SAVEPOINT append_call");
-        if (attempt === 1 && isRace(error)) continue;
-        return { ok: false, error };
-      }
-    }
-  }
-
-  /**
-   * Stores one message in one statement: its duplicate if the client sent it
-   * before, else the room's next id (the room's row stays locked until
-   * commit, so ids appear in order) and the message.
-   */
-  async #appendOne(
-    client: pg.PoolClient,
-    message: NewMessage,
-    timeMs: number,
-  ): Promise<AppendResult> {
-    const { room, userId, username, text, kind, clientMsgId } = message;
-    const values = [room, timeMs, userId, username, text, kind, clientMsgId];
+  ): Promise<AppendResult[]> {
+    const column = (pick: (message: NewMessage) => string) => messages.map(pick);
+    const values = [
+      column((m) => m.room),
+      column((m) => m.userId),
+      column((m) => m.username),
+      column((m) => m.text),
+      column((m) => m.kind),
+      column((m) => m.clientMsgId),
+      timeMs,
+    ];
     // Prepared once per connection: the statement is parsed and planned once.
     const { rows } = await client.query({ name: this.#appendName, text: this.#appendSql, values });
-    const row = rows[0];
-    if (!row) throw new Error("PostgreSQL returned no row for an append.");
-    return { message: toMessage(row), duplicate: row.duplicate === true };
+    if (rows.length !== messages.length) {
+      throw new Error(`PostgreSQL answered ${rows.length} rows for ${messages.length} messages.`);
+    }
+    return rows.map((row) => ({ message: toMessage(row), duplicate: row.duplicate === true }));
   }
+
   /**
    * Removes a room's oldest run up to the first message the policy keeps, and
    * raises its pruned_through, in one transaction holding the room's row.
@@ -498,11 +506,6 @@ function toAccount(row: pg.QueryResultRow): Account {
 }
 
 const UNIQUE_VIOLATION = "23505";
-
-/** Byte order, as the rooms' COLLATE "C" sorts. */
-function compareRooms(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
 
 /** A room's lane: the same room always in the same lane. */
 function laneOf(room: string, lanes: number): number {
