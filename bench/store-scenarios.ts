@@ -106,7 +106,10 @@ export async function runIngest(
       await client.join();
       if (batch > 0) return undefined;
       const session = client.openSession();
-      // A room each: what is measured is the store, not the fan-out (measured apart).
+      // Each session sits in a room of its own and sends to the default room,
+      // where no one is: what is measured is the send path and the store, not
+      // the fan-out (measured apart). One busy room is also a cluster's
+      // hardest case: its appends take turns on the room's row.
       await session.join(`ingest${first + i}`);
       void (async () => {
         for await (const _ of session) {
