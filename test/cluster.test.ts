@@ -130,6 +130,12 @@ test("three nodes on one PostgreSQL and one Redis: a message sent on any reaches
     bob.session.close();
     bobAgain.session.close();
     await nextMatching(ann.events, isPresence("bob", false), "bob's leave at ann on node a");
+    // The seed client on node c hears it as the seed's system line.
+    await nextMatching(
+      seed.iterator,
+      (m) => m.user_id === "system" && m.message === "bob has left the chat",
+      "bob's leave at the seed client on node c",
+    );
     assert.deepEqual(
       (await ann.client.listMembers({ room: "lobby" })).members.map((m) => m.username),
       ["ann", "sam"],
