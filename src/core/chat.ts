@@ -1,81 +1,34 @@
 import type { Bus, BusPayload, ClusterClaims } from "../bus/bus.ts";
 import type { AppendResult, Store } from "../store/store.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
+import type { ChatOptions, CoreLogger } from "./chat-options.ts";
 import { ChatStream, type SendInput, type StreamHub } from "./chat-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Envelope, type Outbound } from "./envelope.ts";
-import { checkClientMsgId, checkText, DEFAULT_LIMITS, type Limits } from "./limits.ts";
+import { RoomFanOut } from "./fan-out.ts";
+import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { NodePresence } from "./node-presence.ts";
 import { Outlet } from "./outlet.ts";
 import { Presence } from "./presence.ts";
-import { type Retention, scheduleRetention } from "./retention.ts";
-import {
-  DEFAULT_DELIVERY,
-  type DeliveryOptions,
-  type RoomCursor,
-  type StreamSink,
-} from "./room-cursor.ts";
+import { scheduleRetention } from "./retention.ts";
+import { DEFAULT_DELIVERY, type DeliveryOptions, type StreamSink } from "./room-cursor.ts";
 import { Rooms } from "./room-reads.ts";
-import { RoomTails, type RoomTailsOptions } from "./room-tails.ts";
-import { checkAccess, directMembers } from "./rooms.ts";
+import { RoomTails } from "./room-tails.ts";
+import { Sends } from "./sends.ts";
 import { ChatStats } from "./stats.ts";
 import {
   DEFAULT_ROOM,
   type Identity,
   type MessageId,
-  type NewMessage,
   type RoomId,
   type StoredMessage,
-  type UserId,
 } from "./types.ts";
-import { type AuthMode, Users } from "./users.ts";
+import { Users } from "./users.ts";
 
+export type { ChatOptions, CoreLogger } from "./chat-options.ts";
 export type { SendInput } from "./chat-stream.ts";
 export type { Retention } from "./retention.ts";
 export type { HistoryQuery, HistoryResult, MembersPage, RoomListing } from "./room-reads.ts";
-
-/** The narrow slice of a pino logger the core uses. */
-export interface CoreLogger {
-  info(details: object, message: string): void;
-  warn(details: object, message: string): void;
-}
-
-export interface ChatOptions {
-  readonly store: Store;
-  readonly bus: Bus;
-  /** Where the nodes of a cluster agree on online names and rates; none for one node. */
-  readonly claims?: ClusterClaims | undefined;
-  readonly clock?: Clock;
-  readonly limits?: Partial<Limits>;
-  readonly delivery?: Partial<DeliveryOptions>;
-  readonly logger?: CoreLogger;
-  /** Who may chat: guests under a free name ("open", default) or accounts only. */
-  readonly auth?: AuthMode;
-  /** How long a login token lasts. Default 30 days. */
-  readonly tokenTtlMs?: number;
-  /** scrypt cost for passwords, as log2(N). Default 15. */
-  readonly passwordCost?: number;
-  /** How many guest names JoinChat remembers. Default 100,000. */
-  readonly maxKnownUsers?: number;
-  /** A stream whose transport takes nothing for this long is ended. Default 60,000 ms. */
-  readonly readerTimeoutMs?: number;
-  /** Presence changes are collected this long and sent as one event per room. Default 250 ms. */
-  readonly presenceTickMs?: number;
-  /** Rooms with more users online than this get no presence events. Default 200. */
-  readonly presenceMaxRoom?: number;
-  /** How often this node tells the others it is alive. Default 1,000 ms. */
-  readonly nodeHeartbeatMs?: number;
-  /** Another node not heard from for this long is taken for dead, and its users offline. Default 5,000 ms. */
-  readonly nodeExpiryMs?: number;
-  readonly retention?: Retention;
-  /**
-   * Bounds on the newest messages kept in memory per room for reads near the
-   * head; false keeps none. Only kept with a synchronous bus (one process).
-   */
-  readonly roomTails?: Partial<RoomTailsOptions> | false;
-  /** How often retention runs (and once at start). Default 60,000 ms. */
-  readonly retentionIntervalMs?: number;
-}
 
 /**
  * The chat domain: rooms, who is in them, the message rules and the fan-out.
@@ -97,10 +50,9 @@ export class Chat {
   readonly #nodes: NodePresence;
   readonly #presenceMaxRoom: number;
   readonly #readerTimeoutMs: number;
-  readonly #members = new Map<RoomId, Set<RoomCursor>>();
   readonly #streams = new Set<ChatStream>();
-  /** The streams that take direct messages, by user: they enter a DM room when one arrives. */
-  readonly #direct = new Map<UserId, Set<ChatStream>>();
+  readonly #fanOut: RoomFanOut;
+  readonly #sends: Sends;
   readonly #hub: StreamHub;
   readonly #tails: RoomTails | undefined;
   readonly #timers: Array<() => void> = [];
@@ -129,6 +81,16 @@ export class Chat {
       options.bus.synchronous && options.roomTails !== false
         ? new RoomTails(options.roomTails)
         : undefined;
+    this.#fanOut = new RoomFanOut(this.#tails, this.stats);
+    this.#sends = new Sends({
+      store: this.#store,
+      users: this.users,
+      limits: this.limits,
+      stats: this.stats,
+      ensureRunning: () => this.#ensureRunning(),
+      publish: (message, origin) =>
+        this.#deliverEverywhere(message.room, { type: "message", message }, origin),
+    });
     this.#presenceMaxRoom = options.presenceMaxRoom ?? 200;
     this.#readerTimeoutMs = options.readerTimeoutMs ?? 60_000;
     this.rooms = new Rooms({
@@ -144,25 +106,13 @@ export class Chat {
       store: this.#store,
       limits: this.limits,
       presence: this.#presence,
-      register: (cursor) => {
-        let members = this.#members.get(cursor.room);
-        if (!members) {
-          members = new Set();
-          this.#members.set(cursor.room, members);
-        }
-        members.add(cursor);
-      },
-      unregister: (cursor) => {
-        const members = this.#members.get(cursor.room);
-        if (members?.delete(cursor) && members.size === 0) this.#members.delete(cursor.room);
-      },
+      register: (cursor) => this.#fanOut.enter(cursor),
+      unregister: (cursor) => this.#fanOut.leave(cursor),
       send: (sender, input, origin) => this.send(sender, input, origin),
       forget: (stream) => {
         if (!this.#streams.delete(stream)) return;
         this.users.online.release(stream.identity);
-        const direct = this.#direct.get(stream.identity.userId);
-        if (direct?.delete(stream) && direct.size === 0)
-          this.#direct.delete(stream.identity.userId);
+        this.#fanOut.forget(stream);
       },
     };
     this.#nodes = new NodePresence({
@@ -174,16 +124,18 @@ export class Chat {
     });
     this.#bus.onEvent((event) => {
       if ("node" in event) this.#nodes.receive(event.origin, event.node);
-      else this.#fanOut(event.room, new Envelope(event.payload));
+      else this.#fanOut.deliver(event.room, new Envelope(event.payload));
     });
     this.#bus.onReconnect(() => {
       this.#nodes.hello();
-      this.#catchUpFromStore().catch((error: unknown) => {
-        this.#logger?.warn(
-          { err: error },
-          "catching up from the store after the bus returned failed",
-        );
-      });
+      this.#fanOut
+        .catchUp((room) => this.#store.lastId(room))
+        .catch((error: unknown) => {
+          this.#logger?.warn(
+            { err: error },
+            "catching up from the store after the bus returned failed",
+          );
+        });
     });
     this.#nodes.hello();
     this.#timers.push(
@@ -228,7 +180,7 @@ export class Chat {
 
   /** Rooms with a stream in them, for metrics. */
   get roomCount(): number {
-    return this.#members.size;
+    return this.#fanOut.roomCount;
   }
 
   /** Bytes waiting in every stream's queue, for metrics: walks the streams, so only when scraped. */
@@ -281,14 +233,7 @@ export class Chat {
     });
     stream = new ChatStream(identity, outlet, this.#hub);
     this.#streams.add(stream);
-    if (options.directMessages) {
-      let direct = this.#direct.get(identity.userId);
-      if (!direct) {
-        direct = new Set();
-        this.#direct.set(identity.userId, direct);
-      }
-      direct.add(stream);
-    }
+    if (options.directMessages) this.#fanOut.takeDirectMessages(stream);
     return stream;
   }
 
@@ -296,66 +241,13 @@ export class Chat {
    * Stores one message from `sender` and delivers it to the room; `origin`,
    * the sending stream, gets no copy (it is given an ack).
    */
-  async send(sender: Identity, input: SendInput, origin?: Outlet): Promise<AppendResult> {
-    try {
-      this.#ensureRunning();
-      const message = this.#newChatMessage(sender, input);
-      if (input.admitted !== true) await this.users.admitSend(sender.userId, 1);
-      const [result] = await this.#append([message]);
-      if (!result) throw new ChatError("internal", "The store returned nothing for a message.");
-      if (!result.duplicate) this.#publish(result.message, origin);
-      return result;
-    } catch (error) {
-      throw this.#refused(error);
-    }
+  send(sender: Identity, input: SendInput, origin?: Outlet): Promise<AppendResult> {
+    return this.#sends.send(sender, input, origin);
   }
 
   /** Checks every text first and stores all or none, once each. */
-  async sendBatch(
-    sender: Identity,
-    roomId: RoomId,
-    texts: readonly string[],
-  ): Promise<StoredMessage[]> {
-    try {
-      return await this.#storeBatch(sender, roomId, texts);
-    } catch (error) {
-      throw this.#refused(error);
-    }
-  }
-
-  async #storeBatch(
-    sender: Identity,
-    roomId: RoomId,
-    texts: readonly string[],
-  ): Promise<StoredMessage[]> {
-    this.#ensureRunning();
-    if (texts.length > this.limits.maxBatch) {
-      throw new ChatError(
-        "invalid_argument",
-        `A batch holds at most ${this.limits.maxBatch} messages; this one has ${texts.length}.`,
-      );
-    }
-    const messages = texts.map((text, index) => {
-      try {
-        return this.#newChatMessage(sender, { room: roomId, text });
-      } catch (error) {
-        if (error instanceof ChatError) {
-          throw new ChatError(error.code, `Message ${index + 1} of the batch: ${error.message}`);
-        }
-        throw error;
-      }
-    });
-    await this.users.admitSend(sender.userId, messages.length);
-    const results = await this.#append(messages);
-    for (const { message } of results) this.#publish(message);
-    return results.map((r) => r.message);
-  }
-
-  /** A refused send, counted by its code for metrics. */
-  #refused(error: unknown): ChatError {
-    const chatError = toChatError(error);
-    this.stats.sendRejected(chatError.code);
-    return chatError;
+  sendBatch(sender: Identity, roomId: RoomId, texts: readonly string[]): Promise<StoredMessage[]> {
+    return this.#sends.sendBatch(sender, roomId, texts);
   }
 
   /**
@@ -392,37 +284,13 @@ export class Chat {
    * then send it with `admitted`. Reading the next message only after this
    * holds a flooder back by flow control.
    */
-  async admitWhenAllowed(sender: Identity): Promise<void> {
-    await this.users.waitToSend(sender.userId, () => this.#ensureRunning());
-  }
-
-  #newChatMessage(sender: Identity, input: SendInput): NewMessage {
-    return {
-      room: checkAccess(sender.userId, input.room, this.limits.maxRoomChars),
-      userId: sender.userId,
-      username: sender.username,
-      text: checkText(input.text, this.limits),
-      kind: "chat",
-      clientMsgId: checkClientMsgId(input.clientMsgId ?? ""),
-    };
-  }
-
-  async #append(messages: NewMessage[]): Promise<AppendResult[]> {
-    try {
-      return await this.#store.append(messages);
-    } catch (error) {
-      throw toChatError(error);
-    }
-  }
-
-  #publish(message: StoredMessage, origin?: Outlet): void {
-    this.stats.messagesStored += 1;
-    this.#deliverEverywhere(message.room, { type: "message", message }, origin);
+  admitWhenAllowed(sender: Identity): Promise<void> {
+    return this.#sends.waitToSend(sender);
   }
 
   /** Local streams first, then the other nodes: a failing bus never stops local delivery. */
   #deliverEverywhere(room: RoomId, payload: BusPayload, origin?: Outlet): void {
-    this.#fanOut(room, new Envelope(payload, origin));
+    this.#fanOut.deliver(room, new Envelope(payload, origin));
     this.#bus.publish({ origin: this.#bus.nodeId, room, payload }).catch((error) => {
       this.#logger?.warn(
         { err: error, room },
@@ -431,54 +299,10 @@ export class Chat {
     });
   }
 
-  #fanOut(room: RoomId, envelope: Envelope): void {
-    // Before any stream sees it: a stream that falls behind reads it from the tail.
-    if (envelope.payload.type === "message") this.#tails?.record(envelope.payload.message);
-    const members = this.#members.get(room);
-    if (members) for (const cursor of members) cursor.outlet.offer(cursor, envelope);
-    const { payload } = envelope;
-    if (payload.type === "message") {
-      this.stats.messagesFannedOut += 1;
-      this.#bringIntoDirect(room, payload.message.id, envelope.origin);
-    }
-  }
-
-  /**
-   * A direct message reaches every stream of both users, joined or not: a
-   * stream not yet in the room enters it from just before this message (its
-   * cursor then reads it from the store, once). The stream that sent it
-   * enters after it: it has its ack.
-   */
-  #bringIntoDirect(room: RoomId, id: MessageId, origin: object | undefined): void {
-    const users = directMembers(room);
-    if (!users) return;
-    for (const userId of users) {
-      for (const stream of this.#direct.get(userId) ?? []) {
-        if (stream.inRoom(room) || stream.ended) continue;
-        const after = stream.outlet === origin ? id : id - 1;
-        stream.joinRoom(room, after).catch((error: unknown) => {
-          const { code, message } = toChatError(error);
-          stream.notify({ type: "left", room, code, reason: message });
-        });
-      }
-    }
-  }
-
   #caughtUp(room: RoomId, lastId: MessageId): Outbound {
     const onlineCount = this.#presence.count(room);
     const online = onlineCount <= this.#presenceMaxRoom ? this.#presence.list(room) : [];
     return { type: "caught_up", room, lastId, online, onlineCount };
-  }
-
-  /**
-   * The bus lost events while it was away: every room with a stream here
-   * reads its newest id from the store, and streams behind it catch up.
-   */
-  async #catchUpFromStore(): Promise<void> {
-    for (const [room, members] of [...this.#members]) {
-      const lastId = await this.#store.lastId(room);
-      for (const cursor of members) cursor.outlet.headAt(cursor, lastId);
-    }
   }
 
   #announcePresence(): void {
@@ -492,7 +316,7 @@ export class Chat {
         [true, change.joined],
       ] as const) {
         if (users.length > 0) {
-          this.#fanOut(
+          this.#fanOut.deliver(
             room,
             new Envelope({ type: "presence", room, online, users, onlineCount, timeMs }),
           );

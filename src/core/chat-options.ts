@@ -1,0 +1,51 @@
+import type { Bus, ClusterClaims } from "../bus/bus.ts";
+import type { Store } from "../store/store.ts";
+import type { Clock } from "./clock.ts";
+import type { Limits } from "./limits.ts";
+import type { Retention } from "./retention.ts";
+import type { DeliveryOptions } from "./room-cursor.ts";
+import type { RoomTailsOptions } from "./room-tails.ts";
+import type { AuthMode } from "./users.ts";
+
+/** The narrow slice of a pino logger the core uses. */
+export interface CoreLogger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
+
+export interface ChatOptions {
+  readonly store: Store;
+  readonly bus: Bus;
+  /** Where the nodes of a cluster agree on online names and rates; none for one node. */
+  readonly claims?: ClusterClaims | undefined;
+  readonly clock?: Clock;
+  readonly limits?: Partial<Limits>;
+  readonly delivery?: Partial<DeliveryOptions>;
+  readonly logger?: CoreLogger;
+  /** Who may chat: guests under a free name ("open", default) or accounts only. */
+  readonly auth?: AuthMode;
+  /** How long a login token lasts. Default 30 days. */
+  readonly tokenTtlMs?: number;
+  /** scrypt cost for passwords, as log2(N). Default 15. */
+  readonly passwordCost?: number;
+  /** How many guest names JoinChat remembers. Default 100,000. */
+  readonly maxKnownUsers?: number;
+  /** A stream whose transport takes nothing for this long is ended. Default 60,000 ms. */
+  readonly readerTimeoutMs?: number;
+  /** Presence changes are collected this long and sent as one event per room. Default 250 ms. */
+  readonly presenceTickMs?: number;
+  /** Rooms with more users online than this get no presence events. Default 200. */
+  readonly presenceMaxRoom?: number;
+  /** How often this node tells the others it is alive. Default 1,000 ms. */
+  readonly nodeHeartbeatMs?: number;
+  /** Another node not heard from for this long is taken for dead, and its users offline. Default 5,000 ms. */
+  readonly nodeExpiryMs?: number;
+  readonly retention?: Retention;
+  /**
+   * Bounds on the newest messages kept in memory per room for reads near the
+   * head; false keeps none. Only kept with a synchronous bus (one process).
+   */
+  readonly roomTails?: Partial<RoomTailsOptions> | false;
+  /** How often retention runs (and once at start). Default 60,000 ms. */
+  readonly retentionIntervalMs?: number;
+}
