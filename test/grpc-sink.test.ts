@@ -12,9 +12,16 @@ import {
 } from "@grpc/grpc-js";
 import { pino } from "pino";
 import { ChatError } from "../src/core/chat-error.ts";
-import type { Encoder } from "../src/core/envelope.ts";
-import { type ChatMessage, ChatMessageSchema } from "../src/gen/chat_pb.js";
+import { type Encoder, Envelope } from "../src/core/envelope.ts";
+import {
+  type ChatMessage,
+  ChatMessageSchema,
+  type Event,
+  EventSchema,
+} from "../src/gen/chat_pb.js";
+import { eventEncoder } from "../src/server/encoders.ts";
 import { grpcSink, type WritableCall } from "../src/server/grpc-sink.ts";
+import { ConnectLiveCall } from "../src/server/http/connect-call.ts";
 import { chatServiceDefinition } from "../src/wire/grpc-service.ts";
 import { within } from "./helpers.ts";
 
@@ -107,4 +114,50 @@ test("through grpc-js (the fallback), the same messages arrive", async () => {
     Array.from({ length: 200 }, (_, i) => `n${i}`),
   );
   assert.equal(status.code, 0);
+});
+
+test("a message going to a gRPC stream and a Connect stream is encoded once, and both read it whole", async () => {
+  let encodes = 0;
+  const counting: Encoder = (payload) => {
+    encodes += 1;
+    return eventEncoder(payload);
+  };
+  const grpcWrites: Uint8Array[] = [];
+  const grpcCall = {
+    cancelled: false,
+    writableEnded: false,
+    write: (bytes: Uint8Array) => grpcWrites.push(bytes) > 0,
+  } as unknown as WritableCall;
+  const grpc = grpcSink(grpcCall, counting, pino({ level: "silent" }), { direct: false });
+  const connect = new ConnectLiveCall(counting, new AbortController().signal, "::1", "peer");
+  const message = {
+    room: "general",
+    id: 7,
+    timeMs: 1_700_000_000_000,
+    userId: "u1",
+    username: "ann",
+    text: "héllo",
+    kind: "chat" as const,
+    clientMsgId: "c1",
+  };
+  const envelope = new Envelope({ type: "message", message });
+  for (const sink of [grpc, connect.sink]) {
+    const bytes = envelope.encode(sink.encoder);
+    assert.ok(bytes);
+    sink.write(bytes);
+  }
+  connect.sink.end(undefined);
+  const viaConnect: Event[] = [];
+  for await (const event of connect.events((error) => new Error(error.message))) {
+    viaConnect.push(event);
+  }
+
+  assert.equal(encodes, 1);
+  const viaGrpc = grpcWrites.map((bytes) => fromBinary(EventSchema, bytes));
+  assert.equal(viaGrpc.length, 1);
+  assert.deepEqual(viaConnect, viaGrpc);
+  const event = viaGrpc[0]?.kind;
+  assert.equal(event?.case, "message");
+  assert.equal(event.value.text, "héllo");
+  assert.equal(event.value.id, 7n);
 });

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { ChatError } from "../core/chat-error.ts";
 import type { Encoder } from "../core/envelope.ts";
 import type { StreamSink } from "../core/room-cursor.ts";
+import { framed, unframed } from "./frames.ts";
 import { clientAddress } from "./identity.ts";
 import type { LiveCall } from "./live-stream.ts";
 import { toServiceError } from "./status.ts";
@@ -15,31 +16,6 @@ export type WritableCall = Writable & {
   getPeer(): string;
   sendMetadata(metadata: Metadata): void;
 };
-
-const PREFIX_BYTES = 5;
-const framedEncoders = new WeakMap<Encoder, Encoder>();
-
-/**
- * `encoder`'s bytes as gRPC frames (the 5-byte length prefix first). One
- * function per wire shape, so an Envelope frames a message once for every
- * gRPC stream it goes to.
- */
-export function framed(encoder: Encoder): Encoder {
-  let framedEncoder = framedEncoders.get(encoder);
-  if (!framedEncoder) {
-    framedEncoder = (payload) => {
-      const bytes = encoder(payload);
-      if (bytes === null) return null;
-      const frame = Buffer.allocUnsafe(bytes.byteLength + PREFIX_BYTES);
-      frame[0] = 0;
-      frame.writeUInt32BE(bytes.byteLength, 1);
-      frame.set(bytes, PREFIX_BYTES);
-      return frame;
-    };
-    framedEncoders.set(encoder, framedEncoder);
-  }
-  return framedEncoder;
-}
 
 /**
  * The HTTP/2 stream under a grpc-js call, when it can be written directly.
@@ -83,7 +59,7 @@ export function grpcSink(
     return {
       ...common,
       direct: false,
-      write: (bytes) => call.write(bytes.subarray(PREFIX_BYTES)),
+      write: (bytes) => call.write(unframed(bytes)),
       onDrain: (callback) => call.once("drain", callback),
     };
   }

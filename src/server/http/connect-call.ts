@@ -3,6 +3,7 @@ import type { ChatError } from "../../core/chat-error.ts";
 import type { Encoder } from "../../core/envelope.ts";
 import type { StreamSink } from "../../core/room-cursor.ts";
 import { type Event, EventSchema } from "../../gen/chat_pb.js";
+import { framed, unframed } from "../frames.ts";
 import type { LiveCall } from "../live-stream.ts";
 
 /**
@@ -14,14 +15,15 @@ const HIGH_WATER = 16;
 /**
  * Connect serialises each message itself (binary or JSON, as the client
  * asked), so it needs the message, not our bytes. The fan-out hands every
- * stream in a room the same bytes object: decode it once for all of them.
+ * stream in a room the same bytes object, framed as for gRPC streams so a
+ * room with both kinds encodes once: decode it once for all of them.
  */
 const decoded = new WeakMap<Uint8Array, Event>();
 
 function decodeOnce(bytes: Uint8Array): Event {
   let event = decoded.get(bytes);
   if (!event) {
-    event = fromBinary(EventSchema, bytes);
+    event = fromBinary(EventSchema, unframed(bytes));
     decoded.set(bytes, event);
   }
   return event;
@@ -50,7 +52,7 @@ export class ConnectLiveCall implements LiveCall {
     this.address = address;
     this.peer = peer;
     this.sink = {
-      encoder,
+      encoder: framed(encoder),
       write: (bytes) => {
         this.#queue.push(bytes);
         this.#wakeReader();
