@@ -9,7 +9,7 @@ export type {
   UserId,
 } from "../store/store.ts";
 
-export const DEFAULT_ROOM = "lobby";
+export { DEFAULT_ROOM } from "../wire/room-names.ts";
 
 /** The author of server-written messages, as the seed names it. */
 export const SYSTEM_USER_ID: UserId = "system";

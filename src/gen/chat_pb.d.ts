@@ -1388,6 +1388,93 @@ export declare type ListMembersResponse = Message$1<"chat.ListMembersResponse"> 
 export declare const ListMembersResponseSchema: GenMessage<ListMembersResponse>;
 
 /**
+ * @generated from message chat.ServerInfoRequest
+ */
+export declare type ServerInfoRequest = Message$1<"chat.ServerInfoRequest"> & {
+};
+
+/**
+ * Describes the message chat.ServerInfoRequest.
+ * Use `create(ServerInfoRequestSchema)` to create a new message.
+ */
+export declare const ServerInfoRequestSchema: GenMessage<ServerInfoRequest>;
+
+/**
+ * @generated from message chat.ServerInfo
+ */
+export declare type ServerInfo = Message$1<"chat.ServerInfo"> & {
+  /**
+   * True when only accounts may chat (--auth required); false when guests
+   * may chat under a free name.
+   *
+   * @generated from field: bool accounts_required = 1;
+   */
+  accountsRequired: boolean;
+
+  /**
+   * The longest message text, in UTF-8 bytes.
+   *
+   * @generated from field: uint32 max_message_bytes = 2;
+   */
+  maxMessageBytes: number;
+
+  /**
+   * The longest username, in characters after NFKC normalisation.
+   *
+   * @generated from field: uint32 max_name_chars = 3;
+   */
+  maxNameChars: number;
+
+  /**
+   * The longest room name (direct-message rooms excepted).
+   *
+   * @generated from field: uint32 max_room_chars = 4;
+   */
+  maxRoomChars: number;
+
+  /**
+   * The most rooms one session may be in at once.
+   *
+   * @generated from field: uint32 max_rooms = 5;
+   */
+  maxRooms: number;
+
+  /**
+   * The largest history page.
+   *
+   * @generated from field: uint32 max_history = 6;
+   */
+  maxHistory: number;
+
+  /**
+   * The longest room topic, in characters.
+   *
+   * @generated from field: uint32 max_topic_chars = 7;
+   */
+  maxTopicChars: number;
+
+  /**
+   * The most messages in one SendMessages batch.
+   *
+   * @generated from field: uint32 max_batch = 8;
+   */
+  maxBatch: number;
+
+  /**
+   * The room the seed's RPCs use, and that an empty room name means.
+   *
+   * @generated from field: string default_room = 9;
+   */
+  defaultRoom: string;
+};
+
+/**
+ * Describes the message chat.ServerInfo.
+ * Use `create(ServerInfoSchema)` to create a new message.
+ */
+export declare const ServerInfoSchema: GenMessage<ServerInfo>;
+
+/**
  * @generated from enum chat.MessageKind
  */
 export enum MessageKind {
@@ -1683,6 +1770,18 @@ export declare const ChatService: GenService<{
     methodKind: "unary";
     input: typeof ListMembersRequestSchema;
     output: typeof ListMembersResponseSchema;
+  },
+  /**
+   * What this server allows (its limits, and whether it takes guests), so a
+   * client checks input as the server will instead of assuming. Anyone may
+   * call it, before signing in.
+   *
+   * @generated from rpc chat.ChatService.GetServerInfo
+   */
+  getServerInfo: {
+    methodKind: "unary";
+    input: typeof ServerInfoRequestSchema;
+    output: typeof ServerInfoSchema;
   },
 }>;
 

@@ -1,0 +1,86 @@
+import type { MessageShape } from "@bufbuild/protobuf";
+import type { Access } from "../core/access.ts";
+import { ChatService } from "../gen/chat_pb.js";
+import { DEFAULT_ROOM } from "../wire/room-names.ts";
+import type { Transport } from "./connections.ts";
+
+/**
+ * What a call costs against the limits, charged before its handler runs:
+ * `attempts` counts one sign-in attempt per call against the caller's address
+ * (--auth-attempts-per-minute); `sends` marks a call whose messages each count
+ * against the sender's send rate (--send-rate), which the core's send path
+ * charges per message (refused, or on the seed's ChatStream paced); `none`.
+ */
+export type RateClass = "attempts" | "sends" | "none";
+
+/** One method's row: who may call it, where, at what cost. */
+export interface MethodRule<Request> {
+  readonly access: Access;
+  /** `grpc`: the native port; `http`: the HTTP port (Connect and gRPC-Web). */
+  readonly transports: readonly Transport[];
+  readonly rate: RateClass;
+  /** One of the seed's four RPCs, whose wire never changes. */
+  readonly seed: boolean;
+  /** For access by room: the room the request names. */
+  readonly room?: (request: Request) => string;
+}
+
+type ChatMethods = (typeof ChatService)["method"];
+
+/** A row for every method of ChatService, typed by its request; a missing or unknown one does not compile. */
+export type MethodTable = {
+  readonly [Name in keyof ChatMethods]: MethodRule<MessageShape<ChatMethods[Name]["input"]>>;
+};
+
+const NATIVE: readonly Transport[] = ["grpc"];
+const BOTH: readonly Transport[] = ["grpc", "http"];
+
+const seed = { transports: NATIVE, seed: true } as const;
+const ours = { transports: BOTH, seed: false } as const;
+const named = (request: { room: string }) => request.room || DEFAULT_ROOM;
+
+/**
+ * Every RPC of ChatService, in one place. Authentication, access and the
+ * per-call rate are applied from here before a handler runs, on both
+ * transports; the HTTP port serves only what lists `http`; metrics label
+ * calls by it. Adding an RPC is a row here and a function in the service.
+ *
+ * Access levels (core/access.ts): `anyone` needs no credentials in any auth
+ * mode; `guest` is whoever the server lets in (in open mode anyone, who may
+ * name themselves in the call as the seed's clients do; with --auth required
+ * an account); `account` needs an account's token; `member` is a guest who
+ * may use the room the request names (NOT_FOUND otherwise, as for a room that
+ * does not exist).
+ */
+export const METHODS: MethodTable = {
+  chatStream: { ...seed, access: "guest", rate: "sends" },
+  joinChat: { ...seed, access: "guest", rate: "attempts" },
+  sendMessages: { ...seed, access: "guest", rate: "sends" },
+  getChatHistory: { ...seed, access: "member", rate: "none", room: () => DEFAULT_ROOM },
+
+  // Browsers have no client or bidirectional streams.
+  session: { ...ours, transports: NATIVE, access: "guest", rate: "sends" },
+  subscribe: { ...ours, access: "guest", rate: "none" },
+  send: { ...ours, access: "member", rate: "sends", room: named },
+  history: { ...ours, access: "member", rate: "none", room: named },
+  ping: { ...ours, access: "guest", rate: "none" },
+  getServerInfo: { ...ours, access: "anyone", rate: "none" },
+
+  register: { ...ours, access: "anyone", rate: "attempts" },
+  login: { ...ours, access: "anyone", rate: "attempts" },
+  logout: { ...ours, access: "account", rate: "none" },
+  whoAmI: { ...ours, access: "guest", rate: "none" },
+
+  listRooms: { ...ours, access: "guest", rate: "none" },
+  openDirect: { ...ours, access: "guest", rate: "none" },
+  setTopic: { ...ours, access: "member", rate: "none", room: named },
+  listMembers: { ...ours, access: "member", rate: "none", room: named },
+};
+
+/** The row of a method by its local name (`send`, `chatStream`). */
+export function ruleOf(localName: string): MethodRule<never> | undefined {
+  return (METHODS as Record<string, MethodRule<never>>)[localName];
+}
+
+/** Methods by local name, in the order the proto declares them. */
+export const METHOD_NAMES = ChatService.methods.map((method) => method.localName);
