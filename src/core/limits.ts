@@ -80,7 +80,8 @@ export function checkText(text: string, limits: Limits): string {
   return text;
 }
 
-const MAX_TOPIC_CHARS = 200;
+/** The longest room topic, in characters. */
+export const MAX_TOPIC_CHARS = 200;
 
 /** A room topic: at most 200 characters on one line; "" clears it. */
 export function checkTopic(topic: string): string {

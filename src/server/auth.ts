@@ -6,7 +6,7 @@ import { type StatusLogger, toServiceError } from "./status.ts";
 import { UndecodableRequest } from "./undecodable.ts";
 
 /** Calls anyone may make, even on a server that requires accounts. */
-const PUBLIC_METHODS = new Set(["register", "login"]);
+const PUBLIC_METHODS = new Set(["register", "login", "getServerInfo"]);
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]{1,256})$/;
 

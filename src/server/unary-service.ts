@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { MAX_TOPIC_CHARS } from "../core/limits.ts";
 import { DEFAULT_ROOM } from "../core/types.ts";
 import { callerId } from "../core/users.ts";
 import {
@@ -7,6 +8,7 @@ import {
   type ListMembersRequest,
   ListMembersResponseSchema,
   PingResponseSchema,
+  ServerInfoSchema,
   type SendRequest,
   SendResponseSchema,
 } from "../gen/chat_pb.js";
@@ -18,7 +20,7 @@ import type { CallContext, UnaryRpcs } from "./rpc.ts";
 
 const DEFAULT_MEMBERS_PAGE = 100;
 
-/** Our unary calls: Send, History, ListMembers, Ping. */
+/** Our unary calls: Send, History, ListMembers, Ping, GetServerInfo. */
 export function unaryRpcs(context: HandlerContext): UnaryRpcs {
   const { chat } = context;
 
@@ -67,5 +69,20 @@ export function unaryRpcs(context: HandlerContext): UnaryRpcs {
     },
 
     ping: () => create(PingResponseSchema, { serverTimeMs: BigInt(chat.now()) }),
+
+    getServerInfo: () => {
+      const { limits } = chat;
+      return create(ServerInfoSchema, {
+        accountsRequired: chat.users.mode === "required",
+        maxMessageBytes: limits.maxMessageBytes,
+        maxNameChars: limits.maxNameChars,
+        maxRoomChars: limits.maxRoomChars,
+        maxRooms: limits.maxRooms,
+        maxHistory: limits.maxHistory,
+        maxTopicChars: MAX_TOPIC_CHARS,
+        maxBatch: limits.maxBatch,
+        defaultRoom: DEFAULT_ROOM,
+      });
+    },
   };
 }
