@@ -3,12 +3,11 @@ import type { Login } from "../core/users.ts";
 import {
   type AuthToken,
   AuthTokenSchema,
-  type Credentials,
   LogoutResponseSchema,
   WhoAmIResponseSchema,
 } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
-import type { CallContext, UnaryRpcs } from "./rpc.ts";
+import type { ChatServicePart } from "./service-impl.ts";
 
 function toAuthToken(login: Login): AuthToken {
   return create(AuthTokenSchema, {
@@ -19,30 +18,33 @@ function toAuthToken(login: Login): AuthToken {
   });
 }
 
-/** Register, Login, Logout, WhoAmI. Passwords and tokens are never logged. */
-export function accountRpcs(context: HandlerContext): UnaryRpcs {
+/**
+ * Register, Login, Logout, WhoAmI. Passwords and tokens are never logged;
+ * sign-in attempts are counted by the method table before these run.
+ */
+export function accountService(
+  context: HandlerContext,
+): ChatServicePart<"register" | "login" | "logout" | "whoAmI"> {
   const { chat, logger } = context;
   const { users } = chat;
 
   return {
-    register: async (request: Credentials, { caller, address }: CallContext) => {
-      await users.attempt(address);
+    register: async (request, { caller }) => {
       const login = await users.register(caller, request.username, request.password);
       logger.info({ user: login.identity.userId }, "account registered");
       return toAuthToken(login);
     },
 
-    login: async (request: Credentials, { address }: CallContext) => {
-      await users.attempt(address);
+    login: async (request) => {
       return toAuthToken(await users.login(request.username, request.password));
     },
 
-    logout: async (_request: unknown, { caller }: CallContext) => {
+    logout: async (_request, { caller }) => {
       await users.logout(caller);
       return create(LogoutResponseSchema, {});
     },
 
-    whoAmI: (_request: unknown, { caller }: CallContext) => {
+    whoAmI: (_request, { caller }) => {
       if (caller.kind === "anonymous") return create(WhoAmIResponseSchema, {});
       const account = caller.kind === "account";
       return create(WhoAmIResponseSchema, {

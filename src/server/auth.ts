@@ -1,39 +1,28 @@
-import type { Metadata, UntypedHandleCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { Access } from "../core/access.ts";
 import { ChatError } from "../core/chat-error.ts";
 import type { Caller, Users } from "../core/users.ts";
 import { USER_ID_METADATA } from "../wire/grpc-service.ts";
-import { type StatusLogger, toServiceError } from "./status.ts";
-import { UndecodableRequest } from "./undecodable.ts";
-
-/** Calls anyone may make, even on a server that requires accounts. */
-const PUBLIC_METHODS = new Set(["register", "login", "getServerInfo"]);
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]{1,256})$/;
 
-/** A handler that is told who is calling; otherwise a grpc-js handler. */
-export type AuthedHandler = (call: never, caller: Caller, callback: never) => unknown;
-
-function first(metadata: Metadata, key: string): string | undefined {
-  const value = metadata.get(key)[0];
-  return typeof value === "string" ? value : undefined;
-}
-
 /**
- * Who a call is: the one place this is decided, from the call's metadata
+ * Who a call is: the one place this is decided, from the call's headers
  * only. A bearer token is an account (or UNAUTHENTICATED); else the
- * `user_id` metadata is a guest's secret (open mode); else the caller is
- * anonymous: on a server that requires accounts only Register and Login
- * take that; in open mode a call that needs a user says so itself (the
- * seed's ChatStream and SendMessages may name it in their first message).
+ * `user_id` header is a guest's secret (open mode); else the caller is
+ * anonymous: on a server that requires accounts only methods open to
+ * `anyone` take that; in open mode a call that needs a user says so itself
+ * (the seed's ChatStream and SendMessages may name it in their first message).
+ * A method open to `anyone` (Register, Login) ignores a token, so a stale one
+ * never stands in the way of a new one.
  */
 export async function authenticate(
   users: Users,
   header: (key: string) => string | undefined,
-  method: string,
+  access: Access,
 ): Promise<Caller> {
+  const open = access === "anyone";
   const authorization = header("authorization");
-  // Register and Login need no one: a stale token must not stand in the way of a new one.
-  if (PUBLIC_METHODS.has(method) && (authorization !== undefined || users.mode === "required")) {
+  if (open && (authorization !== undefined || users.mode === "required")) {
     return { kind: "anonymous" };
   }
   if (authorization !== undefined) {
@@ -49,7 +38,7 @@ export async function authenticate(
   }
   const secret = header(USER_ID_METADATA);
   if (secret !== undefined && secret !== "") return users.guest(secret);
-  if (PUBLIC_METHODS.has(method)) return { kind: "anonymous" };
+  if (open) return { kind: "anonymous" };
   if (users.mode === "required") {
     users.stats.authFailed("account_required");
     throw new ChatError(
@@ -58,41 +47,4 @@ export async function authenticate(
     );
   }
   return { kind: "anonymous" };
-}
-
-/**
- * Puts {@link authenticate} in front of every handler of a service: a
- * handler runs only once its caller is known, and is handed it. A call that
- * cannot be authenticated, or whose one request did not decode, ends with its
- * status before any handler sees it.
- */
-export function withCallers(
-  users: Users,
-  logger: StatusLogger,
-  handlers: Record<string, AuthedHandler>,
-): UntypedServiceImplementation {
-  const wrapped: Record<string, UntypedHandleCall> = {};
-  for (const [method, handler] of Object.entries(handlers)) {
-    wrapped[method] = ((
-      call: { metadata: Metadata; request?: unknown; emit(e: string, v: unknown): void },
-      callback?: (e: unknown) => void,
-    ) => {
-      const refuse = (error: unknown) => {
-        const status = toServiceError(error, logger);
-        if (callback) callback(status);
-        else call.emit("error", status);
-      };
-      // A call's one request that did not decode: nothing is written yet, so its status is safe.
-      if (call.request instanceof UndecodableRequest) {
-        refuse(call.request.toChatError());
-        return;
-      }
-      authenticate(users, (key) => first(call.metadata, key), method).then(
-        (caller) =>
-          (handler as (c: unknown, who: Caller, cb?: unknown) => unknown)(call, caller, callback),
-        refuse,
-      );
-    }) as UntypedHandleCall;
-  }
-  return wrapped;
 }

@@ -4,11 +4,14 @@ import { createLocalBus } from "../bus/local-bus.ts";
 import { type ChatOptions, createChat } from "../core/chat.ts";
 import type { SqliteStoreOptions } from "../store/sqlite-store.ts";
 import type { Store } from "../store/store.ts";
+import { chatService } from "./chat-service.ts";
 import { ConnectionsPerAddress } from "./connections.ts";
 import { describeDb, openEngines } from "./engines.ts";
 import { createGrpcTransport, type GrpcTransportOptions } from "./grpc.ts";
+import { FallbackWrites } from "./grpc-sink.ts";
 import { createHttpTransport, type HttpTransport } from "./http/http-server.ts";
 import { ServerMetrics } from "./http/metrics.ts";
+import { NO_RPC_METRICS } from "./rpc-metrics.ts";
 
 export interface ChatServerOptions
   extends GrpcTransportOptions,
@@ -91,16 +94,23 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     logger,
   });
   const connections = new ConnectionsPerAddress(chat.limits.maxConnectionsPerIp);
-  metrics?.watch(chat, connections);
+  const fallback = new FallbackWrites(logger);
+  metrics?.watch(chat, connections, fallback);
   const context = { chat, logger, connections };
-  const transport = createGrpcTransport(context, options);
+  const service = chatService(context);
+  const transport = createGrpcTransport(
+    context,
+    service,
+    { metrics: metrics?.rpc ?? NO_RPC_METRICS, fallback },
+    options,
+  );
   let http: HttpTransport | undefined;
   let port: number;
   let httpPort: number | undefined;
   try {
     port = await transport.listen(host, options.port ?? DEFAULT_PORT);
     if (options.httpPort !== undefined && metrics) {
-      http = createHttpTransport(context, metrics, {
+      http = createHttpTransport(context, service, metrics, {
         ...(options.tls ? { tls: options.tls } : {}),
         ...(options.httpAllowOrigins ? { allowOrigins: options.httpAllowOrigins } : {}),
         ...(options.webRoot ? { webRoot: options.webRoot } : {}),

@@ -1,4 +1,4 @@
-import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import type { Encoder, ResumeOutcome as Outcome } from "../core/envelope.ts";
 import {
   type Identity,
@@ -195,3 +195,13 @@ export const eventEncoder: Encoder = (payload) => {
       });
   }
 };
+
+/**
+ * The encoder for a streamed response type: the seed's ChatMessage or our
+ * Event. A method that streams anything else needs an encoder here first.
+ */
+export function encoderFor(schema: DescMessage): Encoder {
+  if (schema.typeName === ChatMessageSchema.typeName) return seedEncoder;
+  if (schema.typeName === EventSchema.typeName) return eventEncoder;
+  throw new Error(`No stream encoder for ${schema.typeName}: add one in encoders.ts.`);
+}

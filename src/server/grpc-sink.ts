@@ -33,6 +33,32 @@ function http2StreamOf(call: WritableCall): ServerHttp2Stream | undefined {
 }
 
 /**
+ * Live-stream writes that took grpc-js's own path because the call's HTTP/2
+ * stream could not be reached (grpc-js's insides changed, or an interceptor
+ * wraps the call): each costs a copy and a frame per stream. Counted for
+ * metrics, and said once in the log, so a change that moves production to
+ * the slow path shows.
+ */
+export class FallbackWrites {
+  count = 0;
+  readonly #logger: Logger;
+  #said = false;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  wrote(): void {
+    this.count += 1;
+    if (this.#said) return;
+    this.#said = true;
+    this.#logger.warn(
+      "a live stream is written through grpc-js, not directly to its HTTP/2 stream: the fan-out now copies and frames every message per stream (is a server interceptor installed?)",
+    );
+  }
+}
+
+/**
  * A grpc-js call as the core's StreamSink. The bytes arrive framed, shared by
  * every stream. They go straight to the HTTP/2 stream (`direct`), corked for
  * the rest of the tick so that a group of messages leaves in one write; or
@@ -43,7 +69,7 @@ export function grpcSink(
   call: WritableCall,
   encoder: Encoder,
   logger: Logger,
-  options: { direct?: boolean } = {},
+  options: { direct?: boolean; fallback?: FallbackWrites } = {},
 ): StreamSink & { readonly direct: boolean } {
   const http2 = options.direct === false ? undefined : http2StreamOf(call);
   const common = {
@@ -59,7 +85,10 @@ export function grpcSink(
     return {
       ...common,
       direct: false,
-      write: (bytes) => call.write(unframed(bytes)),
+      write: (bytes) => {
+        options.fallback?.wrote();
+        return call.write(unframed(bytes));
+      },
       onDrain: (callback) => call.once("drain", callback),
     };
   }
@@ -91,12 +120,20 @@ export function grpcSink(
 }
 
 /** A grpc-js streaming call as a LiveCall. */
-export function grpcLiveCall(call: WritableCall, encoder: Encoder, logger: Logger): LiveCall {
+export function grpcLiveCall(
+  call: WritableCall,
+  encoder: Encoder,
+  logger: Logger,
+  fallback?: FallbackWrites,
+): LiveCall {
   return {
     transport: "grpc",
-    sink: grpcSink(call, encoder, logger),
+    sink: grpcSink(call, encoder, logger, fallback ? { fallback } : {}),
     address: clientAddress(call),
     peer: call.getPeer(),
+    get cancelled() {
+      return call.cancelled;
+    },
     onCancel(callback) {
       if (call.cancelled) callback();
       else call.once("cancelled", callback);

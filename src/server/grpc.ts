@@ -1,16 +1,15 @@
 import { fileURLToPath } from "node:url";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServerInterceptor } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { ChatService } from "../gen/chat_pb.js";
 import { chatServiceDefinition } from "../wire/grpc-service.ts";
-import { withCallers } from "./auth.ts";
-import { chatRpcs } from "./chat-rpcs.ts";
 import type { HandlerContext } from "./context.ts";
-import { seedService } from "./seed-service.ts";
-import { sessionService } from "./session-service.ts";
-import { grpcUnaries } from "./unary.ts";
+import { grpcHandlers } from "./grpc-handlers.ts";
+import type { FallbackWrites } from "./grpc-sink.ts";
+import type { RpcMetrics } from "./rpc-metrics.ts";
+import type { ChatServiceImpl } from "./service-impl.ts";
 import { tolerantRequests } from "./undecodable.ts";
 
 const CHAT_PROTO = fileURLToPath(new URL("../../proto/chat.proto", import.meta.url));
@@ -26,6 +25,12 @@ export interface GrpcTransportOptions {
   readonly keepaliveTimeoutMs?: number;
   /** Serve TLS with this PEM certificate chain and key; plaintext without. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /**
+   * grpc-js server interceptors. An interceptor wraps every call, which takes
+   * live streams off the direct write path (grpc-sink.ts): the server says so
+   * in its log and counts the writes (grpc_chat_fallback_writes_total).
+   */
+  readonly interceptors?: ServerInterceptor[];
 }
 
 /** The native gRPC transport: the chat service, health and reflection on one grpc-js server. */
@@ -40,6 +45,8 @@ export interface GrpcTransport {
 
 export function createGrpcTransport(
   context: HandlerContext,
+  service: ChatServiceImpl,
+  observers: { readonly metrics: RpcMetrics; readonly fallback: FallbackWrites },
   options: GrpcTransportOptions = {},
 ): GrpcTransport {
   const server = new Server({
@@ -48,14 +55,11 @@ export function createGrpcTransport(
     "grpc.keepalive_permit_without_calls": 1,
     // Chat clients keep a stream open and ping it; let them, within reason.
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   });
   server.addService(
     tolerantRequests(chatServiceDefinition, ChatService),
-    withCallers(context.chat.users, context.logger, {
-      ...seedService(context),
-      ...sessionService(context),
-      ...grpcUnaries(context.logger, chatRpcs(context)),
-    }),
+    grpcHandlers(service, { chat: context.chat, logger: context.logger, ...observers }),
   );
 
   const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });

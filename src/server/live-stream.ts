@@ -1,3 +1,4 @@
+import { toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import type { StreamSink } from "../core/room-cursor.ts";
 import type { Identity, MessageId } from "../core/types.ts";
@@ -11,6 +12,8 @@ export interface LiveCall {
   /** The client's address without its port, and with it (one connection). */
   readonly address: string;
   readonly peer: string;
+  /** Whether the client has gone (cancelled, or its connection died). */
+  readonly cancelled: boolean;
   /** Calls back once the client has gone (cancelled, or its connection died); at once if it has. */
   onCancel(callback: () => void): void;
   /** Calls back once the call is over, whichever way it ended. */
@@ -48,6 +51,21 @@ export async function openLiveStream(
   call.onCancel(() => stream.close());
   context.logger.debug({ user: identity.userId, transport: call.transport }, "stream opened");
   return stream;
+}
+
+/**
+ * Ends a streaming call: through its core stream when one opened (so it
+ * leaves its rooms once), else straight on the call. A client that has gone
+ * is told nothing.
+ */
+export function finishStream(
+  call: { readonly live: LiveCall },
+  stream: ChatStream | undefined,
+  error?: unknown,
+) {
+  const chatError = error === undefined || call.live.cancelled ? undefined : toChatError(error);
+  if (stream) stream.end(chatError);
+  else call.live.sink.end(chatError);
 }
 
 /**

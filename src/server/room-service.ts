@@ -3,25 +3,24 @@ import { ChatError } from "../core/chat-error.ts";
 import { DEFAULT_ROOM } from "../core/types.ts";
 import { callerId } from "../core/users.ts";
 import {
-  type ListRoomsRequest,
   ListRoomsResponseSchema,
-  type OpenDirectRequest,
   OpenDirectResponseSchema,
-  type SetTopicRequest,
   SetTopicResponseSchema,
 } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
-import type { CallContext, UnaryRpcs } from "./rpc.ts";
+import type { ChatServicePart } from "./service-impl.ts";
 
 const DEFAULT_ROOMS_PAGE = 100;
 
 /** ListRooms, OpenDirect, SetTopic. */
-export function roomRpcs(context: HandlerContext): UnaryRpcs {
+export function roomService(
+  context: HandlerContext,
+): ChatServicePart<"listRooms" | "openDirect" | "setTopic"> {
   const { chat } = context;
 
   return {
-    listRooms: async (request: ListRoomsRequest, { caller }: CallContext) => {
+    listRooms: async (request, { caller }) => {
       const { pageSize, pageToken } = request;
       const size = checkPageSize(pageSize, DEFAULT_ROOMS_PAGE);
       const after = pageToken ? decodePageToken(pageToken)[0] : undefined;
@@ -39,13 +38,13 @@ export function roomRpcs(context: HandlerContext): UnaryRpcs {
       });
     },
 
-    openDirect: async (request: OpenDirectRequest, { caller }: CallContext) => {
+    openDirect: async (request, { caller }) => {
       const me = await chat.users.speaker(caller);
       const { room, peer } = await chat.rooms.openDirect(me, request.username);
       return create(OpenDirectResponseSchema, { room, peer });
     },
 
-    setTopic: async (request: SetTopicRequest, { caller }: CallContext) => {
+    setTopic: async (request, { caller }) => {
       if (caller.kind === "anonymous") {
         throw new ChatError("unauthenticated", "Say who you are to set a topic.");
       }

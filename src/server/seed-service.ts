@@ -1,42 +1,22 @@
 import { create } from "@bufbuild/protobuf";
-import type {
-  ServerDuplexStream,
-  ServerReadableStream,
-  ServerWritableStream,
-  sendUnaryData,
-} from "@grpc/grpc-js";
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
-import type { Caller } from "../core/users.ts";
-import {
-  type ChatMessage,
-  type HistoryRequest,
-  JoinResponseSchema,
-  type MessageResponse,
-  MessageResponseSchema,
-  type User,
-} from "../gen/chat_pb.js";
-import type { AuthedHandler } from "./auth.ts";
+import { JoinResponseSchema, MessageResponseSchema } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
-import { eachMessage } from "./each-message.ts";
-import { seedEncoder, toSeedMessage } from "./encoders.ts";
-import { grpcLiveCall } from "./grpc-sink.ts";
-import { checkClaim, metadataUserId, seedIdentity } from "./identity.ts";
-import { openLiveStream } from "./live-stream.ts";
+import { checkClaim, seedIdentity } from "./identity.ts";
+import { finishStream, openLiveStream } from "./live-stream.ts";
 import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
-import { toServiceError } from "./status.ts";
-import { grpcUnary } from "./unary.ts";
-
-type Out<T> = T | Uint8Array;
+import type { ChatServicePart } from "./service-impl.ts";
 
 /** The seed's four RPCs, with the seed's behaviour (PROTOCOL.md) and its bugs fixed. */
-export function seedService(context: HandlerContext): Record<string, AuthedHandler> {
-  const { chat, logger } = context;
+export function seedService(
+  context: HandlerContext,
+): ChatServicePart<"joinChat" | "chatStream" | "sendMessages" | "getChatHistory"> {
+  const { chat } = context;
 
   return {
-    joinChat: grpcUnary(logger, async (request: User, { caller, address, guestSecret }) => {
-      await chat.users.attempt(address);
+    async joinChat(request, { caller, guestSecret }) {
       // The seed names its user in the request; the metadata, if any, must agree.
       const claimed = request.userId;
       if (guestSecret !== "") checkClaim(claimed, guestSecret);
@@ -49,17 +29,16 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
             ? "PONG"
             : `Welcome to the chat, ${identity.username}!`;
       return create(JoinResponseSchema, { success: true, message });
-    }),
+    },
 
-    async chatStream(call: ServerDuplexStream<ChatMessage, Out<ChatMessage>>, caller: Caller) {
-      let secret = metadataUserId(call.metadata);
+    async chatStream(requests, call) {
+      const { caller } = call;
+      let secret = call.guestSecret;
       let stream: ChatStream | undefined;
       const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
       const enter = async (identity: Identity) => {
         // The seed's clients never show their own messages, from any call.
-        stream = await openLiveStream(context, grpcLiveCall(call, seedEncoder, logger), identity, {
-          skipOwnUser: true,
-        });
+        stream = await openLiveStream(context, call.live, identity, { skipOwnUser: true });
         await stream.joinRoom(DEFAULT_ROOM);
         return stream;
       };
@@ -68,7 +47,7 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
         if (chat.users.nameOf(caller) !== undefined) {
           await enter((await chat.users.nameFor(caller, "")).identity);
         }
-        await eachMessage<ChatMessage>(call, async (message) => {
+        await requests.each(async (message) => {
           if (stream?.ended) return;
           let live = stream;
           if (live) checkClaim(message.userId, secret, live.identity.userId);
@@ -86,83 +65,65 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
             live.send({ room: DEFAULT_ROOM, text: message.message, admitted: true }).then(
               () => {},
               // The seed's wire has no per-message refusal: the status says why.
-              (error) => live.end(call.cancelled ? undefined : toChatError(error)),
+              (error) => live.end(call.live.cancelled ? undefined : toChatError(error)),
             ),
           );
         });
         await sends.drain();
-        if (stream) stream.end();
-        else call.end();
+        finishStream(call, stream);
       } catch (error) {
         await sends.drain();
         // The seed's wire has no per-message refusal: the status says why.
-        const chatError = call.cancelled ? undefined : toChatError(error);
-        if (stream) stream.end(chatError);
-        else if (chatError) call.emit("error", toServiceError(chatError, logger));
+        finishStream(call, stream, error);
       }
     },
 
-    async sendMessages(
-      call: ServerReadableStream<ChatMessage, MessageResponse>,
-      caller: Caller,
-      callback: sendUnaryData<MessageResponse>,
-    ) {
-      try {
-        let secret = metadataUserId(call.metadata);
-        let identity: Identity | undefined;
-        const texts: string[] = [];
-        await eachMessage<ChatMessage>(call, async (message) => {
-          if (identity === undefined) {
-            ({ identity, secret } = await seedIdentity(chat, caller, secret, message));
-          } else checkClaim(message.userId, secret, identity.userId);
-          if (message.message === "") return;
-          if (texts.length === chat.limits.maxBatch) {
-            throw new ChatError(
-              "invalid_argument",
-              `A batch holds at most ${chat.limits.maxBatch} messages; send the rest in another batch.`,
-            );
-          }
-          texts.push(message.message);
-        });
+    async sendMessages(requests, call) {
+      let secret = call.guestSecret;
+      let identity: Identity | undefined;
+      const texts: string[] = [];
+      await requests.each(async (message) => {
         if (identity === undefined) {
-          callback(
-            null,
-            create(MessageResponseSchema, {
-              success: true,
-              messageCount: 0,
-              summary: "No messages received",
-            }),
+          ({ identity, secret } = await seedIdentity(chat, call.caller, secret, message));
+        } else checkClaim(message.userId, secret, identity.userId);
+        if (message.message === "") return;
+        if (texts.length === chat.limits.maxBatch) {
+          throw new ChatError(
+            "invalid_argument",
+            `A batch holds at most ${chat.limits.maxBatch} messages; send the rest in another batch.`,
           );
-          return;
         }
-        const stored = await chat.sendBatch(identity, DEFAULT_ROOM, texts);
-        callback(
-          null,
-          create(MessageResponseSchema, {
-            success: true,
-            messageCount: stored.length,
-            summary: `Successfully processed ${stored.length} messages from ${identity.username}`,
-          }),
-        );
-      } catch (error) {
-        callback(toServiceError(error, logger));
+        texts.push(message.message);
+      });
+      if (identity === undefined) {
+        return create(MessageResponseSchema, {
+          success: true,
+          messageCount: 0,
+          summary: "No messages received",
+        });
       }
+      const stored = await chat.sendBatch(identity, DEFAULT_ROOM, texts);
+      return create(MessageResponseSchema, {
+        success: true,
+        messageCount: stored.length,
+        summary: `Successfully processed ${stored.length} messages from ${identity.username}`,
+      });
     },
 
-    async getChatHistory(call: ServerWritableStream<HistoryRequest, Out<ChatMessage>>) {
-      try {
-        // The seed's history is the lobby's, which everyone may read.
-        const { messages } = await chat.rooms.history(undefined, {
-          room: DEFAULT_ROOM,
-          limit: call.request.messageLimit,
-          includeSystem: call.request.includeSystemMessages,
-        });
-        // The seed streams history newest first.
-        for (const message of messages.reverse()) call.write(toSeedMessage(message));
-        call.end();
-      } catch (error) {
-        call.emit("error", toServiceError(error, logger));
+    async getChatHistory(request, call) {
+      // The seed's history is the lobby's, which everyone may read.
+      const { messages } = await chat.rooms.history(undefined, {
+        room: DEFAULT_ROOM,
+        limit: request.messageLimit,
+        includeSystem: request.includeSystemMessages,
+      });
+      // The seed streams history newest first, framed once each, as live messages are.
+      const { sink } = call.live;
+      for (const message of messages.reverse()) {
+        const bytes = sink.encoder({ type: "message", message });
+        if (bytes) sink.write(bytes);
       }
+      sink.end(undefined);
     },
   };
 }

@@ -1,35 +1,19 @@
-import type { ServerDuplexStream, ServerWritableStream } from "@grpc/grpc-js";
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import { excerpt } from "../core/names.ts";
 import { checkRoom } from "../core/rooms.ts";
-import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
-import type { Caller } from "../core/users.ts";
-import type {
-  ClientFrame,
-  Event,
-  JoinRoom,
-  SendRequest,
-  SubscribeRequest,
-} from "../gen/chat_pb.js";
+import { DEFAULT_ROOM } from "../core/types.ts";
+import type { JoinRoom, SendRequest } from "../gen/chat_pb.js";
 import { ROOM_CHARS_CEILING } from "../wire/grpc-service.ts";
-import type { AuthedHandler } from "./auth.ts";
 import type { HandlerContext } from "./context.ts";
-import { eachMessage } from "./each-message.ts";
-import { eventEncoder } from "./encoders.ts";
-import { grpcLiveCall, type WritableCall } from "./grpc-sink.ts";
+import { finishStream } from "./live-stream.ts";
 import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
-import { toServiceError } from "./status.ts";
+import type { ChatServicePart } from "./service-impl.ts";
 import { joinFromRequest, openEventStream, subscribe } from "./subscription.ts";
 
-type Out<T> = T | Uint8Array;
-
 /** Our live API: Session (bidirectional, many rooms) and Subscribe (the browser path). */
-export function sessionService(context: HandlerContext): Record<string, AuthedHandler> {
+export function sessionService(context: HandlerContext): ChatServicePart<"session" | "subscribe"> {
   const { chat, logger } = context;
-
-  const open = (call: WritableCall, identity: Identity) =>
-    openEventStream(context, grpcLiveCall(call, eventEncoder, logger), identity);
 
   /** A refused join is reported on the stream; the session goes on. */
   const joinOrReport = async (stream: ChatStream, request: JoinRoom) => {
@@ -99,11 +83,11 @@ export function sessionService(context: HandlerContext): Record<string, AuthedHa
   };
 
   return {
-    async session(call: ServerDuplexStream<ClientFrame, Out<Event>>, caller: Caller) {
+    async session(frames, call) {
       let stream: ChatStream | undefined;
       const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
       try {
-        await eachMessage<ClientFrame>(call, async (frame) => {
+        await frames.each(async (frame) => {
           if (stream === undefined) {
             if (frame.kind.case !== "hello") {
               throw new ChatError(
@@ -111,8 +95,8 @@ export function sessionService(context: HandlerContext): Record<string, AuthedHa
                 "The first frame of a Session must be a hello.",
               );
             }
-            const { identity } = await chat.users.nameFor(caller, frame.kind.value.username);
-            stream = await open(call, identity);
+            const { identity } = await chat.users.nameFor(call.caller, frame.kind.value.username);
+            stream = await openEventStream(context, call.live, identity);
             return;
           }
           if (stream.ended) return;
@@ -135,27 +119,15 @@ export function sessionService(context: HandlerContext): Record<string, AuthedHa
           }
         });
         await sends.drain();
-        if (stream) stream.end();
-        else call.end();
+        finishStream(call, stream);
       } catch (error) {
         await sends.drain();
-        finish(call, stream, error);
+        finishStream(call, stream, error);
       }
     },
 
-    async subscribe(call: ServerWritableStream<SubscribeRequest, Out<Event>>, caller: Caller) {
-      try {
-        await subscribe(context, call.request, caller, grpcLiveCall(call, eventEncoder, logger));
-      } catch (error) {
-        finish(call, undefined, error);
-      }
+    async subscribe(request, call) {
+      await subscribe(context, request, call.caller, call.live);
     },
   };
-
-  function finish(call: WritableCall, stream: ChatStream | undefined, error: unknown): void {
-    // The status carries the sentence; toServiceError logs what was unexpected.
-    const chatError = call.cancelled ? undefined : toChatError(error);
-    if (stream) stream.end(chatError);
-    else if (chatError) call.emit("error", toServiceError(chatError, logger));
-  }
 }

@@ -4,28 +4,27 @@ import { DEFAULT_ROOM } from "../core/types.ts";
 import { callerId } from "../core/users.ts";
 import {
   HistoryPageSchema,
-  type HistoryQuery,
-  type ListMembersRequest,
   ListMembersResponseSchema,
   PingResponseSchema,
-  ServerInfoSchema,
-  type SendRequest,
   SendResponseSchema,
+  ServerInfoSchema,
 } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
 import { toMessage } from "./encoders.ts";
 import { toMessageId } from "./live-stream.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
-import type { CallContext, UnaryRpcs } from "./rpc.ts";
+import type { ChatServicePart } from "./service-impl.ts";
 
 const DEFAULT_MEMBERS_PAGE = 100;
 
 /** Our unary calls: Send, History, ListMembers, Ping, GetServerInfo. */
-export function unaryRpcs(context: HandlerContext): UnaryRpcs {
+export function unaryService(
+  context: HandlerContext,
+): ChatServicePart<"send" | "history" | "listMembers" | "ping" | "getServerInfo"> {
   const { chat } = context;
 
   return {
-    send: async (request: SendRequest, { caller }: CallContext) => {
+    send: async (request, { caller }) => {
       const { text, clientMsgId } = request;
       const { message } = await chat.send(await chat.users.speaker(caller), {
         room: request.room || DEFAULT_ROOM,
@@ -41,7 +40,7 @@ export function unaryRpcs(context: HandlerContext): UnaryRpcs {
       return create(SendResponseSchema, { ack });
     },
 
-    history: async (request: HistoryQuery, { caller }: CallContext) => {
+    history: async (request, { caller }) => {
       const { messages, hasMore } = await chat.rooms.history(callerId(caller), {
         room: request.room || DEFAULT_ROOM,
         limit: request.limit,
@@ -52,7 +51,7 @@ export function unaryRpcs(context: HandlerContext): UnaryRpcs {
       return create(HistoryPageSchema, { messages: messages.map(toMessage), hasMore });
     },
 
-    listMembers: (request: ListMembersRequest, { caller }: CallContext) => {
+    listMembers: (request, { caller }) => {
       const { pageSize, pageToken } = request;
       const after = pageToken ? decodePageToken(pageToken) : undefined;
       const page = chat.rooms.members(

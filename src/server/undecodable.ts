@@ -14,7 +14,7 @@ import { ChatError } from "../core/chat-error.ts";
  * asks for its trailers, and the client waits for ever (test/fuzz.test.ts
  * finds it). So the server's deserializers never throw (`tolerantRequests`):
  * a call with one request is answered INVALID_ARGUMENT before its handler
- * runs (auth.ts's `withCallers`, which sees every call first), and a streamed
+ * runs (grpc-handlers.ts, which sees every call first), and a streamed
  * one reaches `eachMessage`, which makes it the handler's error, so its
  * status follows what was written.
  */

@@ -67,6 +67,10 @@ export class ConnectLiveCall implements LiveCall {
     signal.addEventListener("abort", () => this.#wakeReader(), { once: true });
   }
 
+  get cancelled(): boolean {
+    return this.#signal.aborted;
+  }
+
   onCancel(callback: () => void): void {
     if (this.#signal.aborted) callback();
     else this.#signal.addEventListener("abort", callback, { once: true });

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
+import type { DescMethod } from "@bufbuild/protobuf";
 import {
   Code,
   type HandlerContext as ConnectContext,
@@ -7,15 +8,15 @@ import {
   type ConnectRouter,
   createContextKey,
 } from "@connectrpc/connect";
-import type { Caller } from "../../core/users.ts";
-import { ChatService, type SubscribeRequest } from "../../gen/chat_pb.js";
-import { USER_ID_METADATA } from "../../wire/grpc-service.ts";
-import { authenticate } from "../auth.ts";
-import { chatRpcs } from "../chat-rpcs.ts";
+import { toChatError } from "../../core/chat-error.ts";
+import { ChatService } from "../../gen/chat_pb.js";
 import type { HandlerContext } from "../context.ts";
-import { eventEncoder } from "../encoders.ts";
+import { encoderFor } from "../encoders.ts";
+import { admit } from "../method-gate.ts";
+import { type MethodRule, ruleOf } from "../methods.ts";
+import { observeEnd, type RpcMetrics } from "../rpc-metrics.ts";
+import type { ChatServiceImpl } from "../service-impl.ts";
 import { toServiceError } from "../status.ts";
-import { subscribe } from "../subscription.ts";
 import { ConnectLiveCall } from "./connect-call.ts";
 
 /** The client's address and port, as the HTTP server saw them. */
@@ -30,17 +31,21 @@ export function peerOf(request: IncomingMessage | Http2ServerRequest): {
   return { address, peer: `${address.includes(":") ? `[${address}]` : address}:${remotePort}` };
 }
 
-/** What browsers cannot call (they have no client or bidirectional streams), and where to go instead. */
-const NATIVE_ONLY = ["chatStream", "sendMessages", "session", "joinChat", "getChatHistory"];
+/** The answer for a method the method table keeps to the native port. */
+export const NATIVE_ONLY_SENTENCE =
+  "This call is served on the native gRPC port only; on this port use Subscribe and Send.";
+
+type Run = (input: unknown, call: unknown) => unknown;
 
 /**
- * ChatService over Connect, gRPC-Web and gRPC-over-HTTP: every unary call of
- * our API and Subscribe, the same functions the native port runs, with the
- * caller decided by the same `authenticate` from the request's headers.
+ * ChatService over Connect and gRPC-Web, built from the same implementation
+ * as the native port and admitted by the same method table: what the table
+ * serves on `http` (every unary call of our API, and Subscribe); the rest
+ * answers UNIMPLEMENTED naming the native port. Failures carry the native
+ * port's codes and sentences (Connect's codes are gRPC's numbers).
  */
-export function connectRoutes(context: HandlerContext) {
+export function connectRoutes(context: HandlerContext, impl: ChatServiceImpl, metrics: RpcMetrics) {
   const { chat, logger } = context;
-  const rpcs = chatRpcs(context);
 
   const toConnectError = (error: unknown): ConnectError => {
     if (error instanceof ConnectError) return error;
@@ -55,45 +60,65 @@ export function connectRoutes(context: HandlerContext) {
     );
   };
 
-  const callerOf = (ctx: ConnectContext): Promise<Caller> =>
-    authenticate(
-      chat.users,
+  const admitted = (rule: MethodRule<never>, request: unknown, ctx: ConnectContext) =>
+    admit(
+      chat,
+      rule,
       (key) => ctx.requestHeader.get(key) ?? undefined,
-      ctx.method.localName,
+      request,
+      ctx.values.get(PEER).address,
     );
 
-  return (router: ConnectRouter) => {
-    const implementation: Record<string, unknown> = {};
-    for (const [method, rpc] of Object.entries(rpcs)) {
-      implementation[method] = async (request: unknown, ctx: ConnectContext) => {
-        try {
-          const caller = await callerOf(ctx);
-          const { address } = ctx.values.get(PEER);
-          const guestSecret = ctx.requestHeader.get(USER_ID_METADATA) ?? "";
-          const run = rpc as (request: unknown, call: unknown) => unknown;
-          return await run(request, { caller, address, guestSecret });
-        } catch (error) {
-          throw toConnectError(error);
-        }
-      };
-    }
-    implementation.subscribe = async function* (request: SubscribeRequest, ctx: ConnectContext) {
-      const { address, peer } = ctx.values.get(PEER);
-      const call = new ConnectLiveCall(eventEncoder, ctx.signal, address, peer);
+  const unary =
+    (method: DescMethod, rule: MethodRule<never>, run: Run) =>
+    async (request: unknown, ctx: ConnectContext) => {
+      const ended = metrics.begin(method, "http");
       try {
-        await subscribe(context, request, await callerOf(ctx), call);
+        const reply = await run(request, await admitted(rule, request, ctx));
+        ended(0);
+        return reply;
       } catch (error) {
-        throw toConnectError(error);
+        const connectError = toConnectError(error);
+        ended(connectError.code);
+        throw connectError;
+      }
+    };
+
+  const serverStream = (method: DescMethod, rule: MethodRule<never>, run: Run) => {
+    const encoder = encoderFor(method.output);
+    return async function* (request: unknown, ctx: ConnectContext) {
+      const { address, peer } = ctx.values.get(PEER);
+      const call = new ConnectLiveCall(encoder, ctx.signal, address, peer);
+      const live = observeEnd(call, metrics.begin(method, "http"));
+      try {
+        await run(request, { ...(await admitted(rule, request, ctx)), live });
+      } catch (error) {
+        // Nothing is open yet: the refusal is the whole answer.
+        live.sink.end(toChatError(error));
       }
       yield* call.events(toConnectError);
     };
-    for (const method of NATIVE_ONLY) {
-      implementation[method] = () => {
-        throw new ConnectError(
-          "This call is served on the native gRPC port only; on this port use Subscribe and Send.",
-          Code.Unimplemented,
-        );
-      };
+  };
+
+  const nativeOnly = (method: DescMethod) => () => {
+    metrics.begin(method, "http")(Code.Unimplemented as number);
+    throw new ConnectError(NATIVE_ONLY_SENTENCE, Code.Unimplemented);
+  };
+
+  return (router: ConnectRouter) => {
+    const implementation: Record<string, unknown> = {};
+    for (const method of ChatService.methods) {
+      const rule = ruleOf(method.localName);
+      const run = impl[method.localName as keyof ChatServiceImpl] as Run;
+      if (!rule?.transports.includes("http")) {
+        implementation[method.localName] = nativeOnly(method);
+      } else if (method.methodKind === "unary") {
+        implementation[method.localName] = unary(method, rule, run);
+      } else if (method.methodKind === "server_streaming") {
+        implementation[method.localName] = serverStream(method, rule, run);
+      } else {
+        throw new Error(`${method.name} streams requests, which browsers cannot send.`);
+      }
     }
     router.service(ChatService, implementation);
   };

@@ -5,6 +5,7 @@ import { cors, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { RETRY_AFTER_METADATA, USER_ID_METADATA } from "../../wire/grpc-service.ts";
 import type { HandlerContext } from "../context.ts";
+import type { ChatServiceImpl } from "../service-impl.ts";
 import { connectRoutes, PEER, peerOf } from "./connect-routes.ts";
 import type { ServerMetrics } from "./metrics.ts";
 import {
@@ -67,6 +68,7 @@ const API_PREFIX = "/chat.ChatService/";
 
 export function createHttpTransport(
   context: HandlerContext,
+  service: ChatServiceImpl,
   metrics: ServerMetrics,
   options: HttpTransportOptions = {},
 ): HttpTransport {
@@ -77,7 +79,7 @@ export function createHttpTransport(
   let draining = false;
 
   const api = connectNodeAdapter({
-    routes: connectRoutes(context),
+    routes: connectRoutes(context, service, metrics.rpc),
     contextValues: (request) => createContextValues().set(PEER, peerOf(request)),
     shutdownSignal: shutdown.signal,
     // gRPC itself is the native port's; here Connect and gRPC-Web, which browsers can speak.

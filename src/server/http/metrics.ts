@@ -3,6 +3,9 @@ import type { Chat } from "../../core/chat.ts";
 import type { ChatStats } from "../../core/stats.ts";
 import type { Store } from "../../store/store.ts";
 import type { ConnectionsPerAddress, Transport } from "../connections.ts";
+import type { FallbackWrites } from "../grpc-sink.ts";
+import type { RpcMetrics } from "../rpc-metrics.ts";
+import { createGrpcMetrics } from "./grpc-metrics.ts";
 
 const TRANSPORTS: readonly Transport[] = ["grpc", "http"];
 
@@ -22,10 +25,13 @@ const TIMED: Record<string, "append" | "query"> = {
  */
 export class ServerMetrics {
   readonly registry = new Registry();
+  /** Every RPC on both transports, in the grpc-ecosystem's names. */
+  readonly rpc: RpcMetrics;
   readonly #storeSeconds: Histogram<"operation">;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.rpc = createGrpcMetrics(this.registry);
     this.#storeSeconds = new Histogram({
       name: "grpc_chat_store_seconds",
       help: "Store call latency: append (a group commit, fsync included) and query (reads).",
@@ -65,7 +71,7 @@ export class ServerMetrics {
   }
 
   /** Registers what is read from the running chat and its connections at each scrape. */
-  watch(chat: Chat, connections: ConnectionsPerAddress): void {
+  watch(chat: Chat, connections: ConnectionsPerAddress, fallback: FallbackWrites): void {
     const register = [this.registry];
     const stats = chat.stats;
     const total = (name: string, help: string, read: (stats: ChatStats) => number) =>
@@ -89,6 +95,15 @@ export class ServerMetrics {
       (s) => s.messagesFannedOut,
     );
     total("grpc_chat_deliveries_total", "Items written to live streams.", (s) => s.deliveries);
+    new Counter({
+      name: "grpc_chat_fallback_writes_total",
+      help: "Live-stream writes through grpc-js instead of straight to the HTTP/2 stream (0 unless something took the direct path away).",
+      registers: register,
+      collect() {
+        this.reset();
+        this.inc(fallback.count);
+      },
+    });
     total(
       "grpc_chat_readers_cut_off_total",
       "Times a stream's queue passed its bound and the stream was fed from the store instead.",

@@ -1,0 +1,22 @@
+import { accountService } from "./account-service.ts";
+import type { HandlerContext } from "./context.ts";
+import { roomService } from "./room-service.ts";
+import { seedService } from "./seed-service.ts";
+import type { ChatServiceImpl } from "./service-impl.ts";
+import { sessionService } from "./session-service.ts";
+import { unaryService } from "./unary-service.ts";
+
+/**
+ * ChatService, every method, free of any transport: the native port
+ * (grpc-handlers.ts) and the HTTP port (http/connect-routes.ts) are both
+ * built from this one object and the method table (methods.ts).
+ */
+export function chatService(context: HandlerContext): ChatServiceImpl {
+  return {
+    ...seedService(context),
+    ...sessionService(context),
+    ...unaryService(context),
+    ...accountService(context),
+    ...roomService(context),
+  };
+}

@@ -1,0 +1,114 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Counter, Histogram, type Registry } from "prom-client";
+import type { Transport } from "../connections.ts";
+import type { RpcMetrics } from "../rpc-metrics.ts";
+
+/** gRPC's code names as the grpc-ecosystem metrics spell them (Go's codes.Code.String()). */
+const CODE_NAMES = [
+  "OK",
+  "Canceled",
+  "Unknown",
+  "InvalidArgument",
+  "DeadlineExceeded",
+  "NotFound",
+  "AlreadyExists",
+  "PermissionDenied",
+  "ResourceExhausted",
+  "FailedPrecondition",
+  "Aborted",
+  "OutOfRange",
+  "Unimplemented",
+  "Internal",
+  "Unavailable",
+  "DataLoss",
+  "Unauthenticated",
+];
+
+const TYPES: Record<DescMethod["methodKind"], string> = {
+  unary: "unary",
+  client_streaming: "client_stream",
+  server_streaming: "server_stream",
+  bidi_streaming: "bidi_stream",
+};
+
+const LABELS = ["grpc_service", "grpc_method", "grpc_type", "transport"] as const;
+
+/** One method on one transport: its label sets resolved once, not per call. */
+interface MethodSeries {
+  readonly started: { inc(): void };
+  readonly handled: Map<number, { inc(): void }>;
+  readonly seconds: { observe(value: number): void } | undefined;
+  readonly labels: Record<(typeof LABELS)[number], string>;
+}
+
+/**
+ * `grpc_server_started_total`, `grpc_server_handled_total` and, for unary
+ * calls, `grpc_server_handling_seconds`, with the names and labels of the
+ * grpc-ecosystem's Go and Java interceptors (so their dashboards work), plus
+ * a `transport` label: `grpc` for the native port, `http` for Connect and
+ * gRPC-Web.
+ */
+export function createGrpcMetrics(registry: Registry): RpcMetrics {
+  const registers = [registry];
+  const started = new Counter({
+    name: "grpc_server_started_total",
+    help: "RPCs started on the server.",
+    labelNames: LABELS,
+    registers,
+  });
+  const handled = new Counter({
+    name: "grpc_server_handled_total",
+    help: "RPCs completed on the server, whatever their status.",
+    labelNames: [...LABELS, "grpc_code"],
+    registers,
+  });
+  const seconds = new Histogram({
+    name: "grpc_server_handling_seconds",
+    help: "Time from a unary RPC's start to its reply, in seconds.",
+    labelNames: LABELS,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const series = new Map<string, MethodSeries>();
+
+  const seriesOf = (method: DescMethod, transport: Transport): MethodSeries => {
+    const key = `${method.localName} ${transport}`;
+    let found = series.get(key);
+    if (!found) {
+      const labels = {
+        grpc_service: method.parent.typeName,
+        grpc_method: method.name,
+        grpc_type: TYPES[method.methodKind],
+        transport,
+      };
+      found = {
+        labels,
+        started: started.labels(labels),
+        handled: new Map(),
+        seconds: method.methodKind === "unary" ? seconds.labels(labels) : undefined,
+      };
+      series.set(key, found);
+    }
+    return found;
+  };
+
+  return {
+    begin(method, transport) {
+      const of = seriesOf(method, transport);
+      of.started.inc();
+      const startedAt = of.seconds ? performance.now() : 0;
+      let done = false;
+      return (code) => {
+        if (done) return;
+        done = true;
+        let counter = of.handled.get(code);
+        if (!counter) {
+          counter = handled.labels({ ...of.labels, grpc_code: CODE_NAMES[code] ?? "Unknown" });
+          of.handled.set(code, counter);
+        }
+        counter.inc();
+        of.seconds?.observe((performance.now() - startedAt) / 1000);
+      };
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import { status } from "@grpc/grpc-js";
+import type { Transport } from "./connections.ts";
+import type { LiveCall } from "./live-stream.ts";
+import { grpcCode } from "./status.ts";
+
+/** Per-RPC counts, recorded by both transports' adapters around every call. */
+export interface RpcMetrics {
+  /**
+   * Counts a call of `method` on `transport` as started; the function it
+   * returns records the call's status code (a gRPC code number) once it has
+   * ended. Only its first call counts, so every way a call can end may report.
+   */
+  begin(method: DescMethod, transport: Transport): (code: number) => void;
+}
+
+/** For a server without metrics. */
+export const NO_RPC_METRICS: RpcMetrics = { begin: () => () => {} };
+
+/**
+ * `call` with its end reported to `ended` as a status code: the error its
+ * sink ends with (OK for none), or CANCELLED when the client goes first.
+ */
+export function observeEnd(call: LiveCall, ended: (code: number) => void): LiveCall {
+  const { sink } = call;
+  call.onCancel(() => ended(status.CANCELLED));
+  return {
+    transport: call.transport,
+    address: call.address,
+    peer: call.peer,
+    get cancelled() {
+      return call.cancelled;
+    },
+    onCancel: (callback) => call.onCancel(callback),
+    onDone: (callback) => call.onDone(callback),
+    sink: {
+      ...sink,
+      end(error) {
+        ended(error ? grpcCode(error.code) : status.OK);
+        sink.end(error);
+      },
+    },
+  };
+}
