@@ -1,7 +1,7 @@
 // Some tests drive programs from outside npm: tmux (the full-screen client in a
-// real terminal), Debian's Python gRPC (the interop client) and Debian's
+// real terminal), Debian's Python gRPC (the interop client), Debian's
 // Chromium (the web client, driven by playwright-core, which downloads no
-// browser of its own). Find them, or
+// browser of its own) and Prometheus's promtool (the metrics linter). Find them, or
 // install them where we can (root on Debian, as in CI), or say exactly what
 // to run; a test suite that skips them quietly would be lying.
 import { spawnSync } from "node:child_process";
@@ -18,6 +18,8 @@ function missing(): string[] {
   if (!ok("tmux", ["-V"])) packages.push("tmux");
   // The TLS test makes its certificate with openssl.
   if (!ok("openssl", ["version"])) packages.push("openssl");
+  // The metrics test lints a real scrape with Prometheus's own promtool.
+  if (!ok("promtool", ["--version"])) packages.push("prometheus");
   if (!ok(CHROMIUM, ["--version"])) packages.push("chromium");
   if (!ok(PYTHON, ["-c", "import grpc, google.protobuf"])) {
     packages.push("python3", "python3-grpcio", "python3-protobuf");
