@@ -45,7 +45,7 @@ async function traffic(server: { address: string }) {
       timestamp: "",
     });
     await nextMatching(ann.events, isText("from the seed"), "the seed's message on the Session");
-    await ann.session.send("from the session", "lobby");
+    await ann.session.send("from the session");
     await nextMatching(
       bob.iterator,
       (m) => m.message === "from the session",
