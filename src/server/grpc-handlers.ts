@@ -1,11 +1,10 @@
 import type { Readable } from "node:stream";
 import type { DescMethod } from "@bufbuild/protobuf";
-import {
-  type Metadata,
-  type sendUnaryData,
-  status,
-  type UntypedHandleCall,
-  type UntypedServiceImplementation,
+import type {
+  Metadata,
+  sendUnaryData,
+  UntypedHandleCall,
+  UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { Chat } from "../core/chat.ts";
@@ -13,14 +12,16 @@ import { toChatError } from "../core/chat-error.ts";
 import { ChatService } from "../gen/chat_pb.js";
 import { eachMessage } from "./each-message.ts";
 import { encoderFor } from "./encoders.ts";
-import { type FallbackWrites, grpcLiveCall, type WritableCall } from "./grpc-sink.ts";
+import type { FallbackWrites } from "./fallback-writes.ts";
+import { grpcLiveCall, type WritableCall } from "./grpc-sink.ts";
+import { toServiceError } from "./grpc-status.ts";
 import { clientAddress } from "./identity.ts";
 import type { LiveCall } from "./live-stream.ts";
 import { admit, type HeaderReader } from "./method-gate.ts";
 import { type MethodRule, ruleOf } from "./methods.ts";
 import { observeEnd, type RpcMetrics } from "./rpc-metrics.ts";
 import type { ChatServiceImpl } from "./service-impl.ts";
-import { grpcCode, toServiceError } from "./status.ts";
+import { grpcCode, STATUS } from "./status.ts";
 import { UndecodableRequest } from "./undecodable.ts";
 
 export interface GrpcHandlersOptions {
@@ -109,7 +110,7 @@ function handler(
       })
       .then((reply) => {
         if (live) return;
-        ended(status.OK);
+        ended(STATUS.OK);
         callback?.(null, reply);
       }, fail);
   };

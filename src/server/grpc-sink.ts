@@ -5,10 +5,11 @@ import type { Logger } from "pino";
 import type { ChatError } from "../core/chat-error.ts";
 import type { Encoder } from "../core/envelope.ts";
 import type { StreamSink } from "../core/room-cursor.ts";
+import type { FallbackWrites } from "./fallback-writes.ts";
 import { framed, unframed } from "./frames.ts";
+import { toServiceError } from "./grpc-status.ts";
 import { clientAddress } from "./identity.ts";
 import type { LiveCall } from "./live-stream.ts";
-import { toServiceError } from "./status.ts";
 
 /** A grpc-js server call we can write to: server-streaming or bidirectional. */
 export type WritableCall = Writable & {
@@ -30,32 +31,6 @@ function http2StreamOf(call: WritableCall): ServerHttp2Stream | undefined {
     typeof (stream as ServerHttp2Stream).write === "function" &&
     typeof (stream as ServerHttp2Stream).respond === "function";
   return looksRight ? (stream as ServerHttp2Stream) : undefined;
-}
-
-/**
- * Live-stream writes that took grpc-js's own path because the call's HTTP/2
- * stream could not be reached (grpc-js's insides changed, or an interceptor
- * wraps the call): each costs a copy and a frame per stream. Counted for
- * metrics, and said once in the log, so a change that moves production to
- * the slow path shows.
- */
-export class FallbackWrites {
-  count = 0;
-  readonly #logger: Logger;
-  #said = false;
-
-  constructor(logger: Logger) {
-    this.#logger = logger;
-  }
-
-  wrote(): void {
-    this.count += 1;
-    if (this.#said) return;
-    this.#said = true;
-    this.#logger.warn(
-      "a live stream is written through grpc-js, not directly to its HTTP/2 stream: the fan-out now copies and frames every message per stream (is a server interceptor installed?)",
-    );
-  }
 }
 
 /**

@@ -6,8 +6,8 @@ import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-
 import { ChatService } from "../gen/chat_pb.js";
 import { chatServiceDefinition } from "../wire/grpc-service.ts";
 import type { HandlerContext } from "./context.ts";
+import type { FallbackWrites } from "./fallback-writes.ts";
 import { grpcHandlers } from "./grpc-handlers.ts";
-import type { FallbackWrites } from "./grpc-sink.ts";
 import type { RpcMetrics } from "./rpc-metrics.ts";
 import type { ChatServiceImpl } from "./service-impl.ts";
 import { tolerantRequests } from "./undecodable.ts";

@@ -1,8 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import { status } from "@grpc/grpc-js";
 import type { Transport } from "./connections.ts";
 import type { LiveCall } from "./live-stream.ts";
-import { grpcCode } from "./status.ts";
+import { grpcCode, STATUS } from "./status.ts";
 
 /** Per-RPC counts, recorded by both transports' adapters around every call. */
 export interface RpcMetrics {
@@ -23,7 +22,7 @@ export const NO_RPC_METRICS: RpcMetrics = { begin: () => () => {} };
  */
 export function observeEnd(call: LiveCall, ended: (code: number) => void): LiveCall {
   const { sink } = call;
-  call.onCancel(() => ended(status.CANCELLED));
+  call.onCancel(() => ended(STATUS.CANCELLED));
   return {
     transport: call.transport,
     address: call.address,
@@ -36,7 +35,7 @@ export function observeEnd(call: LiveCall, ended: (code: number) => void): LiveC
     sink: {
       ...sink,
       end(error) {
-        ended(error ? grpcCode(error.code) : status.OK);
+        ended(error ? grpcCode(error.code) : STATUS.OK);
         sink.end(error);
       },
     },

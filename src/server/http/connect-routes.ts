@@ -10,13 +10,14 @@ import {
 } from "@connectrpc/connect";
 import { toChatError } from "../../core/chat-error.ts";
 import { ChatService } from "../../gen/chat_pb.js";
+import { RETRY_AFTER_METADATA } from "../../wire/grpc-service.ts";
 import type { HandlerContext } from "../context.ts";
 import { encoderFor } from "../encoders.ts";
 import { admit } from "../method-gate.ts";
 import { type MethodRule, ruleOf } from "../methods.ts";
 import { observeEnd, type RpcMetrics } from "../rpc-metrics.ts";
 import type { ChatServiceImpl } from "../service-impl.ts";
-import { toServiceError } from "../status.ts";
+import { failureStatus } from "../status.ts";
 import { ConnectLiveCall } from "./connect-call.ts";
 
 /** The client's address and port, as the HTTP server saw them. */
@@ -49,15 +50,10 @@ export function connectRoutes(context: HandlerContext, impl: ChatServiceImpl, me
 
   const toConnectError = (error: unknown): ConnectError => {
     if (error instanceof ConnectError) return error;
-    const status = toServiceError(error, logger);
-    const metadata = Object.fromEntries(
-      Object.entries(status.metadata?.getMap() ?? {}).map(([key, value]) => [key, String(value)]),
-    );
-    return new ConnectError(
-      status.details ?? "",
-      (status.code ?? Code.Internal) as number,
-      metadata,
-    );
+    const { code, details, retryAfterMs } = failureStatus(error, logger);
+    const metadata =
+      retryAfterMs === undefined ? undefined : { [RETRY_AFTER_METADATA]: String(retryAfterMs) };
+    return new ConnectError(details, code as Code, metadata);
   };
 
   const admitted = (rule: MethodRule<never>, request: unknown, ctx: ConnectContext) =>

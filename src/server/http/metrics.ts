@@ -3,7 +3,7 @@ import type { Chat } from "../../core/chat.ts";
 import type { ChatStats } from "../../core/stats.ts";
 import type { Store } from "../../store/store.ts";
 import type { ConnectionsPerAddress, Transport } from "../connections.ts";
-import type { FallbackWrites } from "../grpc-sink.ts";
+import type { FallbackWrites } from "../fallback-writes.ts";
 import type { RpcMetrics } from "../rpc-metrics.ts";
 import { createGrpcMetrics } from "./grpc-metrics.ts";
 
