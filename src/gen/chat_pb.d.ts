@@ -24,8 +24,8 @@
 //   else sees the guest's public id ("g-..."), which cannot be turned back
 //   into the secret. The seed's ChatStream and SendMessages also take the
 //   secret from the first message's user_id when the metadata has none.
-// * With --auth required, every call but Register and Login (and health and
-//   reflection) needs a token.
+// * With --auth required, every call but Register, Login and GetServerInfo
+//   (and health and reflection) needs a token.
 // Names are compared after NFKC normalisation, ignoring case and look-alike
 // letters; a name registered by an account is its owner's, and one in use by
 // someone online cannot be taken by another user (ALREADY_EXISTS).
