@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { isTransient, UNIQUE_VIOLATION } from "./pg-errors.ts";
-import { COLUMNS, toMessage } from "./pg-rows.ts";
+import { MESSAGE_COLUMNS, toMessage } from "./rows.ts";
 import type { AppendResult, NewMessage } from "./store.ts";
 
 /**
@@ -40,7 +40,7 @@ function appendSql(s: string): string {
          f.client_msg_id
   FROM fresh f JOIN bumped b ON b.room = f.room
 ), stored AS (
-  INSERT INTO ${s}.messages (${COLUMNS})
+  INSERT INTO ${s}.messages (${MESSAGE_COLUMNS})
   SELECT room, id, $7::bigint, user_id, username, text, kind, client_msg_id FROM numbered
 )
 SELECT false AS duplicate, ord, room, id, $7::bigint AS time_ms, user_id, username, text, kind,

@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { storedMessage } from "./rows.ts";
 import { closedError, openError, storeError, workerStoppedError } from "./sqlite-errors.ts";
 import type { OpenReply, Reply, Request, Results, WorkerInput } from "./sqlite-protocol.ts";
 import type {
@@ -421,10 +422,6 @@ function expand(
     const ref = refs[i];
     if (typeof ref === "object") return { message: ref, duplicate: true };
     if (ref === undefined) throw new Error("the worker sent fewer results than messages");
-    const { room, userId, username, text, kind, clientMsgId } = message;
-    return {
-      message: { room, id: ref, timeMs, userId, username, text, kind, clientMsgId },
-      duplicate: false,
-    };
+    return { message: storedMessage(message, ref, timeMs), duplicate: false };
   });
 }
