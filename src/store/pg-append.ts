@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { GroupCommit, type WaitingAppend } from "./group-commit.ts";
 import { isTransient, UNIQUE_VIOLATION } from "./pg-errors.ts";
 import { MESSAGE_COLUMNS, toMessage } from "./rows.ts";
 import type { AppendResult, NewMessage } from "./store.ts";
@@ -55,17 +56,6 @@ WHERE k.first <> k.ord AND NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = k.ord)
 ORDER BY ord`;
 }
 
-interface PendingAppend {
-  readonly messages: readonly NewMessage[];
-  readonly resolve: (results: AppendResult[]) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-interface Lane {
-  waiting: PendingAppend[];
-  grouping: boolean;
-}
-
 /**
  * Appends wait in lanes, a room always in the same one; each lane commits a
  * group at a time on a connection: everything that arrived while its last
@@ -84,15 +74,15 @@ export class AppendLanes {
   readonly #appendName: string;
   readonly #now: () => number;
   /** Appends wait in a lane chosen by room, and each lane commits a group at a time. */
-  readonly #lanes: Lane[];
+  readonly #lanes: GroupCommit[];
 
   /** `now` stamps each group's messages; `lanes` is how many groups may commit at once. */
   constructor(pool: pg.Pool, schema: string, now: () => number, lanes: number) {
     this.#pool = pool;
-    this.#lanes = Array.from({ length: Math.max(1, lanes) }, () => ({
-      waiting: [],
-      grouping: false,
-    }));
+    this.#lanes = Array.from(
+      { length: Math.max(1, lanes) },
+      () => new GroupCommit({ commit: (group) => this.#commit(group) }),
+    );
     this.#appendSql = appendSql(schema);
     // A prepared statement is per connection; its name must stand for one text.
     this.#appendName = `append_${schema}`;
@@ -100,26 +90,12 @@ export class AppendLanes {
   }
 
   append(messages: readonly NewMessage[]): Promise<AppendResult[]> {
-    return new Promise<AppendResult[]>((resolve, reject) => {
-      const lane = this.#lanes[laneOf(messages[0]?.room ?? "", this.#lanes.length)];
-      if (!lane) throw new Error("no lane for an append");
-      lane.waiting.push({ messages, resolve, reject });
-      this.#nextGroup(lane);
-    });
+    const lane = this.#lanes[laneOf(messages[0]?.room ?? "", this.#lanes.length)];
+    if (!lane) return Promise.reject(new Error("no lane for an append"));
+    return lane.append(messages);
   }
 
-  #nextGroup(lane: Lane): void {
-    if (lane.grouping || lane.waiting.length === 0) return;
-    lane.grouping = true;
-    const group = lane.waiting;
-    lane.waiting = [];
-    void this.#commit(group).finally(() => {
-      lane.grouping = false;
-      this.#nextGroup(lane);
-    });
-  }
-
-  async #commit(group: PendingAppend[]): Promise<void> {
+  async #commit(group: WaitingAppend[]): Promise<void> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();

@@ -177,9 +177,10 @@ SELECT min(room) AS room FROM (
   }
 
   /**
-   * Appends every call's messages in one transaction, each call inside its own
-   * savepoint: a call that fails is rolled back alone and the others go on.
-   * When the transaction itself fails, every call fails.
+   * Appends every call's messages in one transaction, a call of several
+   * messages inside its own savepoint (one statement is atomic by itself): a
+   * call that fails is rolled back alone and the others go on. When the
+   * transaction itself fails, every call fails.
    */
   appendGroup(calls: readonly (readonly NewMessage[])[], timeMs: number): GroupOutcome<unknown> {
     const touched = new Set<RoomId>();
