@@ -1,18 +1,16 @@
-import { fileURLToPath } from "node:url";
 import { Server, ServerCredentials, type ServerInterceptor } from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
-import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
-import { ChatService } from "../gen/chat_pb.js";
+import { HealthImplementation } from "grpc-health-check";
+import { ChatService, file_chat } from "../gen/chat_pb.js";
+import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.js";
 import { chatServiceDefinition } from "../wire/grpc-service.ts";
 import type { HandlerContext } from "./context.ts";
 import type { FallbackWrites } from "./fallback-writes.ts";
 import { grpcHandlers } from "./grpc-handlers.ts";
+import { addReflection } from "./reflection.ts";
 import type { RpcMetrics } from "./rpc-metrics.ts";
 import type { ChatServiceImpl } from "./service-impl.ts";
 import { tolerantRequests } from "./undecodable.ts";
 
-const CHAT_PROTO = fileURLToPath(new URL("../../proto/chat.proto", import.meta.url));
 const SERVICE_NAME = "chat.ChatService";
 
 export interface GrpcTransportOptions {
@@ -64,7 +62,7 @@ export function createGrpcTransport(
 
   const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
   health.addToServer(server);
-  new ReflectionService(loadSync([CHAT_PROTO, healthProtoPath])).addToServer(server);
+  addReflection(server, [file_chat, file_grpc_health_v1_health]);
 
   return {
     listen(host, port) {

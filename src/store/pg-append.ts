@@ -1,6 +1,7 @@
 import type pg from "pg";
+import { GroupCommit, type WaitingAppend } from "./group-commit.ts";
 import { isTransient, UNIQUE_VIOLATION } from "./pg-errors.ts";
-import { COLUMNS, toMessage } from "./pg-rows.ts";
+import { MESSAGE_COLUMNS, toMessage } from "./rows.ts";
 import type { AppendResult, NewMessage } from "./store.ts";
 
 /**
@@ -40,7 +41,7 @@ function appendSql(s: string): string {
          f.client_msg_id
   FROM fresh f JOIN bumped b ON b.room = f.room
 ), stored AS (
-  INSERT INTO ${s}.messages (${COLUMNS})
+  INSERT INTO ${s}.messages (${MESSAGE_COLUMNS})
   SELECT room, id, $7::bigint, user_id, username, text, kind, client_msg_id FROM numbered
 )
 SELECT false AS duplicate, ord, room, id, $7::bigint AS time_ms, user_id, username, text, kind,
@@ -53,17 +54,6 @@ SELECT true, k.ord, n.room, n.id, $7::bigint, n.user_id, n.username, n.text, n.k
 FROM keyed k JOIN numbered n ON n.ord = k.first
 WHERE k.first <> k.ord AND NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = k.ord)
 ORDER BY ord`;
-}
-
-interface PendingAppend {
-  readonly messages: readonly NewMessage[];
-  readonly resolve: (results: AppendResult[]) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-interface Lane {
-  waiting: PendingAppend[];
-  grouping: boolean;
 }
 
 /**
@@ -84,15 +74,15 @@ export class AppendLanes {
   readonly #appendName: string;
   readonly #now: () => number;
   /** Appends wait in a lane chosen by room, and each lane commits a group at a time. */
-  readonly #lanes: Lane[];
+  readonly #lanes: GroupCommit[];
 
   /** `now` stamps each group's messages; `lanes` is how many groups may commit at once. */
   constructor(pool: pg.Pool, schema: string, now: () => number, lanes: number) {
     this.#pool = pool;
-    this.#lanes = Array.from({ length: Math.max(1, lanes) }, () => ({
-      waiting: [],
-      grouping: false,
-    }));
+    this.#lanes = Array.from(
+      { length: Math.max(1, lanes) },
+      () => new GroupCommit({ commit: (group) => this.#commit(group) }),
+    );
     this.#appendSql = appendSql(schema);
     // A prepared statement is per connection; its name must stand for one text.
     this.#appendName = `append_${schema}`;
@@ -100,26 +90,12 @@ export class AppendLanes {
   }
 
   append(messages: readonly NewMessage[]): Promise<AppendResult[]> {
-    return new Promise<AppendResult[]>((resolve, reject) => {
-      const lane = this.#lanes[laneOf(messages[0]?.room ?? "", this.#lanes.length)];
-      if (!lane) throw new Error("no lane for an append");
-      lane.waiting.push({ messages, resolve, reject });
-      this.#nextGroup(lane);
-    });
+    const lane = this.#lanes[laneOf(messages[0]?.room ?? "", this.#lanes.length)];
+    if (!lane) return Promise.reject(new Error("no lane for an append"));
+    return lane.append(messages);
   }
 
-  #nextGroup(lane: Lane): void {
-    if (lane.grouping || lane.waiting.length === 0) return;
-    lane.grouping = true;
-    const group = lane.waiting;
-    lane.waiting = [];
-    void this.#commit(group).finally(() => {
-      lane.grouping = false;
-      this.#nextGroup(lane);
-    });
-  }
-
-  async #commit(group: PendingAppend[]): Promise<void> {
+  async #commit(group: WaitingAppend[]): Promise<void> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();

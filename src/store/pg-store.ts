@@ -1,8 +1,9 @@
 import pg from "pg";
+import { DM_PREFIX } from "../wire/room-names.ts";
 import { AppendLanes } from "./pg-append.ts";
 import { isTransient, unavailableIfTransient } from "./pg-errors.ts";
-import { ACCOUNT_COLUMNS, COLUMNS, toAccount, toMessage } from "./pg-rows.ts";
 import { migrate, schemaName } from "./pg-schema.ts";
+import { ACCOUNT_COLUMNS, MESSAGE_COLUMNS, toAccount, toMessage } from "./rows.ts";
 import type {
   Account,
   AfterPage,
@@ -106,7 +107,7 @@ class PgStore implements Store {
     const before =
       options.beforeId && options.beforeId > 0 ? options.beforeId : Number.MAX_SAFE_INTEGER;
     return this.#query(
-      `SELECT ${COLUMNS} FROM ${this.#s}.messages
+      `SELECT ${MESSAGE_COLUMNS} FROM ${this.#s}.messages
        WHERE room = $1 AND id < $2 ${options.includeSystem ? "" : "AND kind <> 'system'"}
        ORDER BY id DESC LIMIT $3`,
       [room, before, options.limit],
@@ -118,7 +119,7 @@ class PgStore implements Store {
     return this.#query(
       `SELECT coalesce((SELECT pruned_through FROM ${this.#s}.rooms WHERE room = $1), 0) AS pruned, m.*
        FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-         SELECT ${COLUMNS} FROM ${this.#s}.messages
+         SELECT ${MESSAGE_COLUMNS} FROM ${this.#s}.messages
          WHERE room = $1 AND id > $2 ${includeSystem ? "" : "AND kind <> 'system'"}
          ORDER BY id LIMIT $3
        ) AS m ON true`,
@@ -160,10 +161,10 @@ class PgStore implements Store {
        ) AS m ON true
        WHERE ($1::text IS NULL OR r.room > $1)
          AND (m.id IS NOT NULL OR r.topic <> '')
-         AND (left(r.room, 3) <> 'dm:'
+         AND (NOT starts_with(r.room, $4)
               OR ($2::text IS NOT NULL AND strpos(r.room || ':', ':' || $2 || ':') > 0))
        ORDER BY r.room LIMIT $3`,
-      [afterRoom ?? null, dmsOf ?? null, limit],
+      [afterRoom ?? null, dmsOf ?? null, limit, DM_PREFIX],
     ).then((rows) =>
       rows.map((row) => ({
         room: String(row.room),
@@ -226,7 +227,7 @@ class PgStore implements Store {
 
   tokenAccount(tokenHash: string, nowMs: number): Promise<TokenOwner | undefined> {
     return this.#query(
-      `SELECT a.user_id, a.username, a.name_key, a.password_hash, a.created_ms, t.expires_ms
+      `SELECT ${ACCOUNT_COLUMNS.replaceAll(/(\w+)/g, "a.$1")}, t.expires_ms
        FROM ${this.#s}.tokens AS t JOIN ${this.#s}.accounts AS a ON a.user_id = t.user_id
        WHERE t.token_hash = $1 AND t.expires_ms > $2`,
       [tokenHash, nowMs],

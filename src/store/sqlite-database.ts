@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DM_PREFIX } from "../wire/room-names.ts";
+import { ACCOUNT_COLUMNS, MESSAGE_COLUMNS, storedMessage, toAccount, toMessage } from "./rows.ts";
 import { migrate } from "./sqlite-migrations.ts";
 import type { CallOutcome, GroupOutcome, WorkerInput } from "./sqlite-protocol.ts";
 import { type PruneJob, Pruner } from "./sqlite-prune.ts";
@@ -10,7 +12,6 @@ import type {
   AppendResult,
   HistoryOptions,
   MessageId,
-  MessageKind,
   NewMessage,
   RetentionPolicy,
   RoomId,
@@ -26,33 +27,11 @@ import type {
 const OPEN_BUSY_TIMEOUT_MS = 150;
 const BUSY_TIMEOUT_MS = 5_000;
 
-const COLUMNS = "room, id, time_ms, user_id, username, text, kind, client_msg_id";
-
-// Every name starting "dm:" sorts below "dm;" (";" follows ":"), and every
-// other name at or above it sorts after them all.
-const DM_PREFIX = "dm:";
-const AFTER_DMS = "dm;";
-
-const ACCOUNT_COLUMNS = "user_id, username, name_key, password_hash, created_ms";
-
-interface AccountRow {
-  user_id: string;
-  username: string;
-  name_key: string;
-  password_hash: string;
-  created_ms: number;
-}
-
-interface Row {
-  room: string;
-  id: number;
-  time_ms: number;
-  user_id: string;
-  username: string;
-  text: string;
-  kind: string;
-  client_msg_id: string;
-}
+// Every name starting with the prefix ("dm:") sorts below the prefix with its
+// last character raised by one ("dm;"), and every other name at or above that
+// sorts after them all.
+const AFTER_DMS =
+  DM_PREFIX.slice(0, -1) + String.fromCharCode(DM_PREFIX.charCodeAt(DM_PREFIX.length - 1) + 1);
 
 /**
  * Opens (creating the directory and file), locks and migrates the database.
@@ -131,13 +110,13 @@ export class MessageDatabase {
     // A repeated idempotency key inserts nothing (changes = 0); only then is
     // the first message looked up, so a new keyed message costs one statement.
     this.#insert = db.prepare(
-      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (room, user_id, client_msg_id) WHERE client_msg_id <> '' DO NOTHING`,
     );
     // The repeated "<> ''" lets SQLite use the partial index; without it every
     // lookup scans the room.
     this.#byClientMsgId = db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND user_id = ? AND client_msg_id = ? AND client_msg_id <> ''`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND user_id = ? AND client_msg_id = ? AND client_msg_id <> ''`,
     );
     // Retention may have removed a room's newest ids; they are still used.
     this.#lastIdOf = db.prepare(
@@ -145,16 +124,16 @@ export class MessageDatabase {
                   coalesce((SELECT pruned_through FROM rooms WHERE room = ?1), 0)) AS id`,
     );
     this.#newest = db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?`,
     );
     this.#newestChat = db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id < ? AND kind <> 'system' ORDER BY id DESC LIMIT ?`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND id < ? AND kind <> 'system' ORDER BY id DESC LIMIT ?`,
     );
     this.#after = db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?`,
     );
     this.#afterChat = db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id > ? AND kind <> 'system' ORDER BY id LIMIT ?`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND id > ? AND kind <> 'system' ORDER BY id LIMIT ?`,
     );
     this.#prunedThrough = db.prepare("SELECT pruned_through AS id FROM rooms WHERE room = ?");
     this.#pruner = new Pruner(db, (room) => this.lastId(room));
@@ -198,9 +177,10 @@ SELECT min(room) AS room FROM (
   }
 
   /**
-   * Appends every call's messages in one transaction, each call inside its own
-   * savepoint: a call that fails is rolled back alone and the others go on.
-   * When the transaction itself fails, every call fails.
+   * Appends every call's messages in one transaction, a call of several
+   * messages inside its own savepoint (one statement is atomic by itself): a
+   * call that fails is rolled back alone and the others go on. When the
+   * transaction itself fails, every call fails.
    */
   appendGroup(calls: readonly (readonly NewMessage[])[], timeMs: number): GroupOutcome<unknown> {
     const touched = new Set<RoomId>();
@@ -385,11 +365,7 @@ SELECT min(room) AS room FROM (
       return { message: toMessage(row), duplicate: true };
     }
     this.#lastIds.set(message.room, id);
-    const { room, userId, username, text, kind, clientMsgId } = message;
-    return {
-      message: { room, id, timeMs, userId, username, text, kind, clientMsgId },
-      duplicate: false,
-    };
+    return { message: storedMessage(message, id, timeMs), duplicate: false };
   }
 
   #nextRoom(statement: StatementSync, bound: RoomId): RoomId | undefined {
@@ -414,29 +390,4 @@ SELECT min(room) AS room FROM (
       this.#db.exec("ROLLBACK");
     } catch {}
   }
-}
-
-function toAccount(record: Record<string, unknown>): Account {
-  const row = record as unknown as AccountRow;
-  return {
-    userId: row.user_id,
-    username: row.username,
-    nameKey: row.name_key,
-    passwordHash: row.password_hash,
-    createdMs: row.created_ms,
-  };
-}
-
-function toMessage(record: Record<string, unknown>): StoredMessage {
-  const row = record as unknown as Row;
-  return {
-    room: row.room,
-    id: row.id,
-    timeMs: row.time_ms,
-    userId: row.user_id,
-    username: row.username,
-    text: row.text,
-    kind: row.kind as MessageKind,
-    clientMsgId: row.client_msg_id,
-  };
 }

@@ -1,4 +1,6 @@
 import { Worker } from "node:worker_threads";
+import { GroupCommit, type WaitingAppend } from "./group-commit.ts";
+import { storedMessage } from "./rows.ts";
 import { closedError, openError, storeError, workerStoppedError } from "./sqlite-errors.ts";
 import type { OpenReply, Reply, Request, Results, WorkerInput } from "./sqlite-protocol.ts";
 import type {
@@ -52,12 +54,6 @@ type Op = Request["op"];
 
 interface Pending {
   resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
-interface WaitingAppend {
-  readonly messages: readonly NewMessage[];
-  resolve(results: AppendResult[]): void;
   reject(error: unknown): void;
 }
 
@@ -134,16 +130,13 @@ export class SqliteStore implements Store {
   readonly #now: () => number;
   readonly #requests = new Map<number, Pending>();
   #nextRequestId = 1;
-  // Appends not yet sent: they go as the next group when the one in flight is done.
-  #waiting: WaitingAppend[] = [];
-  #groupInFlight = false;
-  #groupScheduled = false;
-  #lastGroupAt = Number.NEGATIVE_INFINITY;
-  readonly #groupIntervalMs: number;
+  // A round trip to the worker costs far more than the SQL of one message
+  // (measured here: ~70 us of CPU against ~10), so under load appends must
+  // share it: a group goes at most every groupIntervalMs.
+  readonly #appends: GroupCommit;
   #commits = 0;
   #state: "open" | "closing" | "closed" = "open";
   #closing: Promise<void> | undefined;
-  #onDrained: (() => void) | undefined;
   // Set when the worker ended without being asked to: every call fails with it.
   #stopped: Error | undefined;
   #workerError: unknown;
@@ -160,7 +153,10 @@ export class SqliteStore implements Store {
     groupIntervalMs = GROUP_INTERVAL_MS,
   ) {
     this.#worker = worker;
-    this.#groupIntervalMs = groupIntervalMs;
+    this.#appends = new GroupCommit({
+      commit: (group) => this.#commitGroup(group),
+      intervalMs: groupIntervalMs,
+    });
     this.epoch = epoch;
     this.idKey = idKey;
     this.path = path;
@@ -182,10 +178,7 @@ export class SqliteStore implements Store {
     const refused = this.#refusal();
     if (refused) return Promise.reject(refused);
     if (messages.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ messages, resolve, reject });
-      this.#schedule();
-    });
+    return this.#appends.append(messages);
   }
 
   history(room: RoomId, options: HistoryOptions): Promise<StoredMessage[]> {
@@ -283,10 +276,7 @@ export class SqliteStore implements Store {
 
   async #close(): Promise<void> {
     this.#updateRef();
-    await new Promise<void>((resolve) => {
-      this.#onDrained = resolve;
-      this.#pump();
-    });
+    await this.#appends.drain();
     let failure: unknown;
     try {
       await this.#request({ op: "close" });
@@ -320,68 +310,26 @@ export class SqliteStore implements Store {
     });
   }
 
-  // A group goes at most every #groupIntervalMs, and collects every append
-  // made until then. A round trip to the worker costs far more than the SQL
-  // of one message (measured here: ~70 us of CPU against ~10), so under load
-  // appends must share it; an append waits at most that long for company.
-  #schedule(): void {
-    if (this.#groupScheduled || this.#groupInFlight) return;
-    this.#groupScheduled = true;
-    const wait = this.#lastGroupAt + this.#groupIntervalMs - performance.now();
-    const send = () => {
-      this.#groupScheduled = false;
-      this.#pump();
-    };
-    if (wait > 0) setTimeout(send, wait);
-    else setImmediate(send);
-  }
-
-  // Sends everything waiting as one group, unless a group is in flight: then
-  // it goes when that one is answered.
-  #pump(): void {
-    if (this.#groupInFlight) return;
-    if (this.#waiting.length === 0) {
-      const drained = this.#onDrained;
-      this.#onDrained = undefined;
-      drained?.();
-      return;
-    }
-    const group = this.#waiting;
-    this.#waiting = [];
-    this.#groupInFlight = true;
-    this.#lastGroupAt = performance.now();
-    let sent: Promise<Results["append"]>;
+  // One group in one request, so one transaction; the worker answers for each call.
+  async #commitGroup(group: WaitingAppend[]): Promise<void> {
     const timeMs = this.#now();
-    try {
-      sent = this.#request({ op: "append", timeMs, calls: group.map((call) => call.messages) });
-    } catch (error) {
-      sent = Promise.reject(error);
-    }
-    sent
-      .then(
-        (outcome) => {
-          if (outcome.committed) this.#commits++;
-          group.forEach((call, i) => {
-            const result = outcome.calls[i];
-            if (result?.ok) {
-              try {
-                call.resolve(expand(call.messages, result.refs, timeMs));
-              } catch (error) {
-                call.reject(error);
-              }
-            } else if (result) call.reject(storeError(result.error, this.path));
-            else call.reject(new Error("the worker sent no outcome for this append"));
-          });
-        },
-        (error) => {
-          for (const call of group) call.reject(error);
-        },
-      )
-      .finally(() => {
-        this.#groupInFlight = false;
-        if (this.#waiting.length > 0 && this.#state === "open") this.#schedule();
-        else this.#pump();
-      });
+    const outcome = await this.#request({
+      op: "append",
+      timeMs,
+      calls: group.map((call) => call.messages),
+    });
+    if (outcome.committed) this.#commits++;
+    group.forEach((call, i) => {
+      const result = outcome.calls[i];
+      if (result?.ok) {
+        try {
+          call.resolve(expand(call.messages, result.refs, timeMs));
+        } catch (error) {
+          call.reject(error);
+        }
+      } else if (result) call.reject(storeError(result.error, this.path));
+      else call.reject(new Error("the worker sent no outcome for this append"));
+    });
   }
 
   #onReply(reply: Reply): void {
@@ -405,7 +353,7 @@ export class SqliteStore implements Store {
 
   // An idle store does not keep the process alive; one with work in hand does.
   #updateRef(): void {
-    const busy = this.#requests.size > 0 || this.#waiting.length > 0 || this.#state === "closing";
+    const busy = this.#requests.size > 0 || this.#appends.waiting > 0 || this.#state === "closing";
     if (busy) this.#worker.ref();
     else this.#worker.unref();
   }
@@ -421,10 +369,6 @@ function expand(
     const ref = refs[i];
     if (typeof ref === "object") return { message: ref, duplicate: true };
     if (ref === undefined) throw new Error("the worker sent fewer results than messages");
-    const { room, userId, username, text, kind, clientMsgId } = message;
-    return {
-      message: { room, id: ref, timeMs, userId, username, text, kind, clientMsgId },
-      duplicate: false,
-    };
+    return { message: storedMessage(message, ref, timeMs), duplicate: false };
   });
 }
