@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { Login } from "../core/users.ts";
+import type { Login } from "../core/accounts.ts";
 import {
   type AuthToken,
   AuthTokenSchema,
@@ -22,23 +22,23 @@ function toAuthToken(login: Login): AuthToken {
 /** Register, Login, Logout, WhoAmI. Passwords and tokens are never logged. */
 export function accountRpcs(context: HandlerContext): UnaryRpcs {
   const { chat, logger } = context;
-  const { users } = chat;
+  const { accounts, identities, rateLimits } = chat;
 
   return {
     register: async (request: Credentials, { caller, address }: CallContext) => {
-      await users.attempt(address);
-      const login = await users.register(caller, request.username, request.password);
+      await rateLimits.attempt(address);
+      const login = await accounts.register(caller, request.username, request.password);
       logger.info({ user: login.identity.userId }, "account registered");
       return toAuthToken(login);
     },
 
     login: async (request: Credentials, { address }: CallContext) => {
-      await users.attempt(address);
-      return toAuthToken(await users.login(request.username, request.password));
+      await rateLimits.attempt(address);
+      return toAuthToken(await accounts.login(request.username, request.password));
     },
 
     logout: async (_request: unknown, { caller }: CallContext) => {
-      await users.logout(caller);
+      await accounts.logout(caller);
       return create(LogoutResponseSchema, {});
     },
 
@@ -47,7 +47,7 @@ export function accountRpcs(context: HandlerContext): UnaryRpcs {
       const account = caller.kind === "account";
       return create(WhoAmIResponseSchema, {
         userId: account ? caller.identity.userId : caller.userId,
-        username: users.nameOf(caller) ?? "",
+        username: identities.nameOf(caller) ?? "",
         account,
         expiresAtMs: BigInt(account ? caller.expiresMs : 0),
       });

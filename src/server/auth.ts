@@ -1,6 +1,7 @@
 import type { Metadata, UntypedHandleCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { Caller } from "../core/caller.ts";
+import type { Chat } from "../core/chat.ts";
 import { ChatError } from "../core/chat-error.ts";
-import type { Caller, Users } from "../core/users.ts";
 import { USER_ID_METADATA } from "../wire/grpc-service.ts";
 import { type StatusLogger, toServiceError } from "./status.ts";
 import { UndecodableRequest } from "./undecodable.ts";
@@ -27,31 +28,34 @@ function first(metadata: Metadata, key: string): string | undefined {
  * seed's ChatStream and SendMessages may name it in their first message).
  */
 export async function authenticate(
-  users: Users,
+  chat: Chat,
   header: (key: string) => string | undefined,
   method: string,
 ): Promise<Caller> {
   const authorization = header("authorization");
   // Register and Login need no one: a stale token must not stand in the way of a new one.
-  if (PUBLIC_METHODS.has(method) && (authorization !== undefined || users.mode === "required")) {
+  if (
+    PUBLIC_METHODS.has(method) &&
+    (authorization !== undefined || chat.accounts.mode === "required")
+  ) {
     return { kind: "anonymous" };
   }
   if (authorization !== undefined) {
     const token = BEARER.exec(authorization)?.[1];
     if (token === undefined) {
-      users.stats.authFailed("bad_token");
+      chat.stats.authFailed("bad_token");
       throw new ChatError(
         "unauthenticated",
         'The authorization metadata must be "Bearer <token>", with the token from Login or Register.',
       );
     }
-    return users.authenticate(token);
+    return chat.accounts.authenticate(token);
   }
   const secret = header(USER_ID_METADATA);
-  if (secret !== undefined && secret !== "") return users.guest(secret);
+  if (secret !== undefined && secret !== "") return chat.identities.guest(secret);
   if (PUBLIC_METHODS.has(method)) return { kind: "anonymous" };
-  if (users.mode === "required") {
-    users.stats.authFailed("account_required");
+  if (chat.accounts.mode === "required") {
+    chat.stats.authFailed("account_required");
     throw new ChatError(
       "unauthenticated",
       "This server requires an account: log in (or register) and send the token as authorization: Bearer <token>.",
@@ -67,7 +71,7 @@ export async function authenticate(
  * status before any handler sees it.
  */
 export function withCallers(
-  users: Users,
+  chat: Chat,
   logger: StatusLogger,
   handlers: Record<string, AuthedHandler>,
 ): UntypedServiceImplementation {
@@ -87,7 +91,7 @@ export function withCallers(
         refuse(call.request.toChatError());
         return;
       }
-      authenticate(users, (key) => first(call.metadata, key), method).then(
+      authenticate(chat, (key) => first(call.metadata, key), method).then(
         (caller) =>
           (handler as (c: unknown, who: Caller, cb?: unknown) => unknown)(call, caller, callback),
         refuse,

@@ -51,7 +51,7 @@ export function createGrpcTransport(
   });
   server.addService(
     tolerantRequests(chatServiceDefinition, ChatService),
-    withCallers(context.chat.users, context.logger, {
+    withCallers(context.chat, context.logger, {
       ...seedService(context),
       ...sessionService(context),
       ...grpcUnaries(context.logger, chatRpcs(context)),

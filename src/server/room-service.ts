@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
+import { callerId } from "../core/caller.ts";
 import { ChatError } from "../core/chat-error.ts";
 import { DEFAULT_ROOM } from "../core/types.ts";
-import { callerId } from "../core/users.ts";
 import {
   type ListRoomsRequest,
   ListRoomsResponseSchema,
@@ -40,7 +40,7 @@ export function roomRpcs(context: HandlerContext): UnaryRpcs {
     },
 
     openDirect: async (request: OpenDirectRequest, { caller }: CallContext) => {
-      const me = await chat.users.speaker(caller);
+      const me = await chat.identities.speaker(caller);
       const { room, peer } = await chat.rooms.openDirect(me, request.username);
       return create(OpenDirectResponseSchema, { room, peer });
     },
@@ -50,7 +50,7 @@ export function roomRpcs(context: HandlerContext): UnaryRpcs {
         throw new ChatError("unauthenticated", "Say who you are to set a topic.");
       }
       const room = request.room || DEFAULT_ROOM;
-      await chat.rooms.setTopic(await chat.users.speaker(caller), room, request.topic);
+      await chat.rooms.setTopic(await chat.identities.speaker(caller), room, request.topic);
       return create(SetTopicResponseSchema, {});
     },
   };

@@ -1,4 +1,4 @@
-import type { Caller } from "../core/users.ts";
+import type { Caller } from "../core/caller.ts";
 
 /** All a handler needs of its transport: who is calling, and from which address. */
 export interface CallContext {

@@ -5,10 +5,10 @@ import type {
   ServerWritableStream,
   sendUnaryData,
 } from "@grpc/grpc-js";
+import type { Caller } from "../core/caller.ts";
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
-import type { Caller } from "../core/users.ts";
 import {
   type ChatMessage,
   type HistoryRequest,
@@ -36,12 +36,13 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
 
   return {
     joinChat: grpcUnary(logger, async (request: User, { caller, address, guestSecret }) => {
-      await chat.users.attempt(address);
+      await chat.rateLimits.attempt(address);
       // The seed names its user in the request; the metadata, if any, must agree.
       const claimed = request.userId;
       if (guestSecret !== "") checkClaim(claimed, guestSecret);
-      const who = caller.kind === "account" ? caller : chat.users.guest(claimed || guestSecret);
-      const { identity, known } = await chat.users.nameFor(who, request.username);
+      const who =
+        caller.kind === "account" ? caller : chat.identities.guest(claimed || guestSecret);
+      const { identity, known } = await chat.identities.nameFor(who, request.username);
       const message =
         caller.kind === "account"
           ? `Welcome to the chat, ${identity.username}! You are logged in.`
@@ -56,17 +57,19 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
       let stream: ChatStream | undefined;
       const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
       const enter = async (identity: Identity) => {
-        // The seed's clients never show their own messages, from any call.
+        // The seed's clients never show their own messages, from any call. No
+        // per-message refusal on this wire: a send over the rate waits its turn.
         stream = await openLiveStream(context, grpcLiveCall(call, seedEncoder, logger), identity, {
           skipOwnUser: true,
+          pace: true,
         });
         await stream.joinRoom(DEFAULT_ROOM);
         return stream;
       };
       try {
         // A user who joined first is live at once, before their first message.
-        if (chat.users.nameOf(caller) !== undefined) {
-          await enter((await chat.users.nameFor(caller, "")).identity);
+        if (chat.identities.nameOf(caller) !== undefined) {
+          await enter((await chat.identities.nameFor(caller, "")).identity);
         }
         await eachMessage<ChatMessage>(call, async (message) => {
           if (stream?.ended) return;
@@ -80,10 +83,8 @@ export function seedService(context: HandlerContext): Record<string, AuthedHandl
           // The seed client opens with an empty "hello"; empty messages are never relayed.
           if (message.message === "") return;
           await live.writable();
-          // No per-message refusal on this wire: a fast sender is read at its rate instead.
-          await chat.admitWhenAllowed(live.identity);
           await sends.add(
-            live.send({ room: DEFAULT_ROOM, text: message.message, admitted: true }).then(
+            live.send({ room: DEFAULT_ROOM, text: message.message }).then(
               () => {},
               // The seed's wire has no per-message refusal: the status says why.
               (error) => live.end(call.cancelled ? undefined : toChatError(error)),

@@ -1,10 +1,10 @@
 import type { ServerDuplexStream, ServerWritableStream } from "@grpc/grpc-js";
+import type { Caller } from "../core/caller.ts";
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import { excerpt } from "../core/names.ts";
 import { checkRoom } from "../core/rooms.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
-import type { Caller } from "../core/users.ts";
 import type {
   ClientFrame,
   Event,
@@ -111,7 +111,7 @@ export function sessionService(context: HandlerContext): Record<string, AuthedHa
                 "The first frame of a Session must be a hello.",
               );
             }
-            const { identity } = await chat.users.nameFor(caller, frame.kind.value.username);
+            const { identity } = await chat.identities.nameFor(caller, frame.kind.value.username);
             stream = await open(call, identity);
             return;
           }

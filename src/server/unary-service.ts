@@ -1,16 +1,16 @@
 import { create } from "@bufbuild/protobuf";
+import { callerId } from "../core/caller.ts";
 import { MAX_TOPIC_CHARS } from "../core/limits.ts";
 import { DEFAULT_ROOM } from "../core/types.ts";
-import { callerId } from "../core/users.ts";
 import {
   HistoryPageSchema,
   type HistoryQuery,
   type ListMembersRequest,
   ListMembersResponseSchema,
   PingResponseSchema,
-  ServerInfoSchema,
   type SendRequest,
   SendResponseSchema,
+  ServerInfoSchema,
 } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
 import { toMessage } from "./encoders.ts";
@@ -27,7 +27,7 @@ export function unaryRpcs(context: HandlerContext): UnaryRpcs {
   return {
     send: async (request: SendRequest, { caller }: CallContext) => {
       const { text, clientMsgId } = request;
-      const { message } = await chat.send(await chat.users.speaker(caller), {
+      const { message } = await chat.send(await chat.identities.speaker(caller), {
         room: request.room || DEFAULT_ROOM,
         text,
         clientMsgId,
@@ -73,7 +73,7 @@ export function unaryRpcs(context: HandlerContext): UnaryRpcs {
     getServerInfo: () => {
       const { limits } = chat;
       return create(ServerInfoSchema, {
-        accountsRequired: chat.users.mode === "required",
+        accountsRequired: chat.accounts.mode === "required",
         maxMessageBytes: limits.maxMessageBytes,
         maxNameChars: limits.maxNameChars,
         maxRoomChars: limits.maxRoomChars,

@@ -1,5 +1,5 @@
 import type { ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
-import type { Caller } from "../core/users.ts";
+import type { Caller } from "../core/caller.ts";
 import type { AuthedHandler } from "./auth.ts";
 import { clientAddress, metadataUserId } from "./identity.ts";
 import type { UnaryRpc, UnaryRpcs } from "./rpc.ts";

@@ -7,7 +7,7 @@ import {
   type ConnectRouter,
   createContextKey,
 } from "@connectrpc/connect";
-import type { Caller } from "../../core/users.ts";
+import type { Caller } from "../../core/caller.ts";
 import { ChatService, type SubscribeRequest } from "../../gen/chat_pb.js";
 import { USER_ID_METADATA } from "../../wire/grpc-service.ts";
 import { authenticate } from "../auth.ts";
@@ -56,11 +56,7 @@ export function connectRoutes(context: HandlerContext) {
   };
 
   const callerOf = (ctx: ConnectContext): Promise<Caller> =>
-    authenticate(
-      chat.users,
-      (key) => ctx.requestHeader.get(key) ?? undefined,
-      ctx.method.localName,
-    );
+    authenticate(chat, (key) => ctx.requestHeader.get(key) ?? undefined, ctx.method.localName);
 
   return (router: ConnectRouter) => {
     const implementation: Record<string, unknown> = {};
