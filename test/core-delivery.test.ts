@@ -14,8 +14,8 @@ test("a live stream gets each message once, in order; the sending stream gets no
   const { chat } = await testChat();
   const aliceSink = new TestSink();
   const bobSink = new TestSink();
-  const aliceStream = chat.openStream(alice, aliceSink);
-  const bobStream = chat.openStream(bob, bobSink);
+  const aliceStream = await chat.openStream(alice, aliceSink);
+  const bobStream = await chat.openStream(bob, bobSink);
   await aliceStream.joinRoom("lobby");
   await bobStream.joinRoom("lobby");
   for (let i = 0; i < 5; i++) await aliceStream.send({ room: "lobby", text: `a${i}` });
@@ -32,9 +32,9 @@ test("the same user's second stream gets their messages live", async () => {
   const { chat } = await testChat();
   const phone = new TestSink();
   const laptop = new TestSink();
-  const phoneStream = chat.openStream(alice, phone);
+  const phoneStream = await chat.openStream(alice, phone);
   await phoneStream.joinRoom("lobby");
-  await chat.openStream(alice, laptop).joinRoom("lobby");
+  await (await chat.openStream(alice, laptop)).joinRoom("lobby");
   await phoneStream.send({ room: "lobby", text: "from the phone" });
   assert.deepEqual(laptop.ids(), [1]);
   assert.deepEqual(phone.ids(), []);
@@ -46,9 +46,9 @@ test("a reader that stops taking falls back to the store and ends with everythin
     delivery: { maxQueuedMessages: 10, maxQueuedBytes: 1 << 20, pageSize: 7 },
   });
   const slow = new TestSink(3);
-  const slowStream = chat.openStream(bob, slow);
+  const slowStream = await chat.openStream(bob, slow);
   await slowStream.joinRoom("lobby");
-  const sender = chat.openStream(alice, new TestSink());
+  const sender = await chat.openStream(alice, new TestSink());
   for (let i = 1; i <= 100; i++) {
     await sender.send({ room: "lobby", text: `m${i}` });
     // The queue never holds more than its bound, however far behind the reader is.
@@ -77,11 +77,11 @@ for (const roomTails of [false, undefined] as const) {
       delivery: { maxQueuedMessages: 1024, maxQueuedBytes: 1 << 20, pageSize: 10 },
       roomTails,
     });
-    const sender = chat.openStream(alice, new TestSink());
+    const sender = await chat.openStream(alice, new TestSink());
     for (let i = 1; i <= 45; i++) await sender.send({ room: "lobby", text: `m${i}` });
     const pages = () => chat.stats.replayPages;
     const sink = new TestSink(5);
-    await chat.openStream(bob, sink).joinRoom("lobby", 12);
+    await (await chat.openStream(bob, sink)).joinRoom("lobby", 12);
     await until(() => pages() === 1 && sink.ids().length > 0, "the first page");
     // Nothing more is read while the stream is full.
     await new Promise((resolve) => setImmediate(resolve));
@@ -101,7 +101,7 @@ for (const roomTails of [false, undefined] as const) {
 
 test("resume ids: 0 replays from the start, above the newest or another epoch resets", async () => {
   const { chat, store } = await testChat();
-  const sender = chat.openStream(alice, new TestSink());
+  const sender = await chat.openStream(alice, new TestSink());
   for (let i = 1; i <= 3; i++) await sender.send({ room: "lobby", text: `m${i}` });
   const cases = [
     { resume: 0, epoch: "", outcome: "resumed", ids: [1, 2, 3] },
@@ -112,7 +112,7 @@ test("resume ids: 0 replays from the start, above the newest or another epoch re
   ];
   for (const c of cases) {
     const sink = new TestSink();
-    await chat.openStream(bob, sink).joinRoom("lobby", c.resume, c.epoch);
+    await (await chat.openStream(bob, sink)).joinRoom("lobby", c.resume, c.epoch);
     await until(() => sink.of("caught_up").length === 1, "caught up");
     const [joined] = sink.of("joined");
     assert.equal(joined?.resume, c.outcome, JSON.stringify(c));
@@ -138,7 +138,7 @@ test("messages removed by retention are reported as a gap, never skipped silentl
       warn: () => {},
     },
   });
-  const sender = chat.openStream(alice, new TestSink());
+  const sender = await chat.openStream(alice, new TestSink());
   for (let i = 1; i <= 10; i++) await sender.send({ room: "lobby", text: `m${i}` });
   // The newest page is in memory now; retention must not leave it there.
   const before = await chat.rooms.history(undefined, {
@@ -159,7 +159,7 @@ test("messages removed by retention are reported as a gap, never skipped silentl
     [7, 8, 9, 10],
   );
   const sink = new TestSink();
-  await chat.openStream(bob, sink).joinRoom("lobby", 2);
+  await (await chat.openStream(bob, sink)).joinRoom("lobby", 2);
   await until(() => sink.of("caught_up").length === 1, "caught up");
   assert.deepEqual(sink.of("gap"), [{ type: "gap", room: "lobby", fromId: 3, toId: 6 }]);
   assert.deepEqual(sink.ids(), [7, 8, 9, 10]);
@@ -203,8 +203,8 @@ test("messages from another node that the bus drops or reorders are filled from 
   const { chat: sending, store } = await testChat({ bus: hub.connect() });
   const receiving = createChat({ store, bus: unreliable(hub.connect()) });
   const sink = new TestSink();
-  await receiving.openStream(bob, sink).joinRoom("lobby");
-  const sender = sending.openStream(alice, new TestSink());
+  await (await receiving.openStream(bob, sink)).joinRoom("lobby");
+  const sender = await sending.openStream(alice, new TestSink());
   for (let i = 1; i <= 30; i++) await sender.send({ room: "lobby", text: `m${i}` });
   // A lost last message shows only when a later one arrives: send more until it has.
   for (let extra = 0; extra < 10 && !sink.ids().includes(30); extra++) {
@@ -223,7 +223,7 @@ test("a topic set on one node reaches the room's streams on another", async () =
   const { chat: first, store } = await testChat({ bus: hub.connect() });
   const second = createChat({ store, bus: hub.connect() });
   const sink = new TestSink();
-  await second.openStream(bob, sink).joinRoom("lobby");
+  await (await second.openStream(bob, sink)).joinRoom("lobby");
   await first.rooms.setTopic(alice, "lobby", "Release at five");
   await until(() => sink.of("topic").length > 0, "the topic on the other node");
   assert.deepEqual(
@@ -237,15 +237,15 @@ test("a topic set on one node reaches the room's streams on another", async () =
 test("presence: joins in one tick are one event; a come-and-go within a tick is none", async () => {
   const { chat, clock } = await testChat({ presenceTickMs: 100 });
   const watcher = new TestSink();
-  await chat.openStream(carol, watcher).joinRoom("lobby");
+  await (await chat.openStream(carol, watcher)).joinRoom("lobby");
   clock.advance(100);
   watcher.received.length = 0;
-  const aliceStream = chat.openStream(alice, new TestSink());
+  const aliceStream = await chat.openStream(alice, new TestSink());
   await aliceStream.joinRoom("lobby");
-  await chat.openStream(bob, new TestSink()).joinRoom("lobby");
+  await (await chat.openStream(bob, new TestSink())).joinRoom("lobby");
   // Alice's second device changes nothing.
-  await chat.openStream(alice, new TestSink()).joinRoom("lobby");
-  const flicker = chat.openStream({ userId: "u-dan", username: "dan" }, new TestSink());
+  await (await chat.openStream(alice, new TestSink())).joinRoom("lobby");
+  const flicker = await chat.openStream({ userId: "u-dan", username: "dan" }, new TestSink());
   await flicker.joinRoom("lobby");
   flicker.close();
   assert.deepEqual(watcher.of("presence"), [], "nothing before the tick");
@@ -269,14 +269,14 @@ test("presence: joins in one tick are one event; a come-and-go within a tick is 
 test("presence: rooms above the limit get none; caught_up lists who is online, or only counts them", async () => {
   const { chat, clock } = await testChat({ presenceMaxRoom: 2 });
   const first = new TestSink();
-  await chat.openStream(alice, first).joinRoom("lobby");
+  await (await chat.openStream(alice, first)).joinRoom("lobby");
   const second = new TestSink();
-  await chat.openStream(bob, second).joinRoom("lobby");
+  await (await chat.openStream(bob, second)).joinRoom("lobby");
   assert.deepEqual(second.of("caught_up")[0]?.online, [alice, bob]);
   clock.advance(250);
   assert.equal(first.of("presence").length, 1, "bob's join, in a room of 2");
   const third = new TestSink();
-  await chat.openStream(carol, third).joinRoom("lobby");
+  await (await chat.openStream(carol, third)).joinRoom("lobby");
   clock.advance(250);
   assert.equal(first.of("presence").length, 1, "no presence in a room of 3");
   assert.deepEqual(third.of("caught_up")[0]?.online, []);
@@ -288,14 +288,14 @@ test("presence: rooms above the limit get none; caught_up lists who is online, o
 test("a join the store cannot serve leaves no member and no presence behind", async () => {
   const { chat, store, clock } = await testChat();
   const watcher = new TestSink();
-  await chat.openStream(carol, watcher).joinRoom("lobby");
+  await (await chat.openStream(carol, watcher)).joinRoom("lobby");
   const lastId = store.lastId.bind(store);
   store.lastId = async () => {
     const { StoreUnavailableError } = await import("../src/store/store.ts");
     throw new StoreUnavailableError("The database is locked by another program.");
   };
   const sink = new TestSink();
-  const stream = chat.openStream(alice, sink);
+  const stream = await chat.openStream(alice, sink);
   await assert.rejects(stream.joinRoom("lobby"), { code: "unavailable" });
   clock.advance(1_000);
   assert.deepEqual(chat.rooms.members(undefined, "lobby", 10).members, [carol]);
@@ -311,9 +311,9 @@ test("a stream whose reader takes nothing for the reader timeout is ended; one t
   const { chat, clock } = await testChat({ readerTimeoutMs: 10_000 });
   const stuck = new TestSink(1);
   const slow = new TestSink(1);
-  await chat.openStream(bob, stuck).joinRoom("lobby");
-  await chat.openStream(carol, slow).joinRoom("lobby");
-  const sender = chat.openStream(alice, new TestSink());
+  await (await chat.openStream(bob, stuck)).joinRoom("lobby");
+  await (await chat.openStream(carol, slow)).joinRoom("lobby");
+  const sender = await chat.openStream(alice, new TestSink());
   for (let i = 0; i < 20; i++) await sender.send({ room: "lobby", text: `m${i}` });
   for (let s = 0; s < 12; s++) {
     clock.advance(1_000);
@@ -329,11 +329,11 @@ test("a stream whose reader takes nothing for the reader timeout is ended; one t
 test("leaving a room stops its messages at once; a session has a room limit", async () => {
   const { chat } = await testChat({ limits: { maxRooms: 2 } });
   const sink = new TestSink(1);
-  const stream = chat.openStream(bob, sink);
+  const stream = await chat.openStream(bob, sink);
   await stream.joinRoom("a");
   await stream.joinRoom("b");
   await assert.rejects(stream.joinRoom("c"), { code: "resource_exhausted" });
-  const sender = chat.openStream(alice, new TestSink());
+  const sender = await chat.openStream(alice, new TestSink());
   for (let i = 0; i < 5; i++) await sender.send({ room: "a", text: `m${i}` });
   stream.leaveRoom("a");
   sink.capacity = Number.POSITIVE_INFINITY;
@@ -355,14 +355,14 @@ test("retention runs on the clock and removes what is older than the limit, repo
       warn: (details: object) => removed.reject(new Error(JSON.stringify(details))),
     },
   });
-  const sender = chat.openStream(alice, new TestSink());
+  const sender = await chat.openStream(alice, new TestSink());
   for (let i = 1; i <= 3; i++) await sender.send({ room: "lobby", text: `old ${i}` });
   clock.advance(30_000);
   await sender.send({ room: "lobby", text: "newer" });
   clock.advance(31_000);
   assert.equal(await removed.promise, 3);
   const sink = new TestSink();
-  await chat.openStream(bob, sink).joinRoom("lobby", 0);
+  await (await chat.openStream(bob, sink)).joinRoom("lobby", 0);
   await until(() => sink.of("caught_up").length === 1, "caught up");
   assert.deepEqual(sink.of("gap"), [{ type: "gap", room: "lobby", fromId: 1, toId: 3 }]);
   assert.deepEqual(sink.ids(), [4]);

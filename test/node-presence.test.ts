@@ -104,7 +104,7 @@ function presenceSeen(sink: TestSink): Array<[boolean, string[]]> {
 }
 
 async function joinLobby(chat: Chat, who: Identity, sink = new TestSink()) {
-  const stream = chat.openStream(who, sink);
+  const stream = await chat.openStream(who, sink);
   await stream.joinRoom("lobby");
   return { stream, sink };
 }

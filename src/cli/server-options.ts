@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option } from "commander";
+import type { AuthMode } from "../core/caller.ts";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.ts";
 import { DEFAULT_DELIVERY } from "../core/room-cursor.ts";
-import type { AuthMode } from "../core/users.ts";
 import { DEFAULT_DB, DEFAULT_PORT } from "../server/chat-server.ts";
 import { ROOM_CHARS_CEILING } from "../wire/grpc-service.ts";
 import { parseAge, wholeNumber } from "./parse.ts";

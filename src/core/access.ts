@@ -1,7 +1,7 @@
+import { type Caller, callerId } from "./caller.ts";
 import { ChatError } from "./chat-error.ts";
 import { checkAccess } from "./rooms.ts";
 import type { RoomId } from "./types.ts";
-import { type Caller, callerId } from "./users.ts";
 
 /**
  * Who may call a method, from least to most trusted. `anyone`: no

@@ -49,3 +49,12 @@ export function toChatError(error: unknown): ChatError {
   }
   return new ChatError("internal", "The server failed to handle this request.", { cause: error });
 }
+
+/** Awaits `work` (a store call), so that its failure reads as a ChatError. */
+export async function asChatError<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw toChatError(error);
+  }
+}

@@ -1,11 +1,11 @@
 import type { Bus, ClusterClaims } from "../bus/bus.ts";
 import type { Store } from "../store/store.ts";
+import type { AuthMode } from "./caller.ts";
 import type { Clock } from "./clock.ts";
 import type { Limits } from "./limits.ts";
 import type { Retention } from "./retention.ts";
 import type { DeliveryOptions } from "./room-cursor.ts";
 import type { RoomTailsOptions } from "./room-tails.ts";
-import type { AuthMode } from "./users.ts";
 
 /** The narrow slice of a pino logger the core uses. */
 export interface CoreLogger {
@@ -48,4 +48,21 @@ export interface ChatOptions {
   readonly roomTails?: Partial<RoomTailsOptions> | false;
   /** How often retention runs (and once at start). Default 60,000 ms. */
   readonly retentionIntervalMs?: number;
+}
+
+/** How a live stream behaves, beyond whose it is. */
+export interface StreamOptions {
+  /** The stream never gets its user's messages (the seed's wire); otherwise only its own sends are left out. */
+  readonly skipOwnUser?: boolean;
+  /**
+   * The stream enters a direct-message room of its user by itself when a
+   * message arrives there (not on the seed's one-room wire).
+   */
+  readonly directMessages?: boolean;
+  /**
+   * A send over the rate waits for its turn instead of being refused, for a
+   * wire with no way to refuse one message (the seed's ChatStream): the
+   * client is then held back by flow control.
+   */
+  readonly pace?: boolean;
 }

@@ -6,14 +6,13 @@ import type { Outlet } from "./outlet.ts";
 import type { Presence } from "./presence.ts";
 import { RoomCursor } from "./room-cursor.ts";
 import { checkAccess } from "./rooms.ts";
+import type { SendPacer } from "./send-pacer.ts";
 import type { Identity, MessageId, RoomId } from "./types.ts";
 
 export interface SendInput {
   readonly room: RoomId;
   readonly text: string;
   readonly clientMsgId?: string;
-  /** The send rate was already applied (Chat.admitWhenAllowed). */
-  readonly admitted?: boolean;
 }
 
 /** What a stream needs of the Chat that made it. */
@@ -24,7 +23,13 @@ export interface StreamHub {
   /** Adds the cursor to its room's fan-out. */
   register(cursor: RoomCursor): void;
   unregister(cursor: RoomCursor): void;
-  send(sender: Identity, input: SendInput, origin: Outlet): Promise<AppendResult>;
+  /** Stores and delivers a message of this stream's; `pacer`: the stream's sends are paced. */
+  send(
+    sender: Identity,
+    input: SendInput,
+    origin: Outlet,
+    pacer: SendPacer | undefined,
+  ): Promise<AppendResult>;
   /** The stream has ended; forget it. */
   forget(stream: ChatStream): void;
 }
@@ -38,14 +43,17 @@ export class ChatStream {
   readonly identity: Identity;
   readonly #outlet: Outlet;
   readonly #hub: StreamHub;
+  readonly #pacer: SendPacer | undefined;
   readonly #rooms = new Map<RoomId, RoomCursor>();
   /** Cursors whose user is counted in the room's presence. */
   readonly #present = new Set<RoomCursor>();
 
-  constructor(identity: Identity, outlet: Outlet, hub: StreamHub) {
+  /** With `pacer`, a send over the rate waits for its turn instead of being refused. */
+  constructor(identity: Identity, outlet: Outlet, hub: StreamHub, pacer?: SendPacer) {
     this.identity = identity;
     this.#outlet = outlet;
     this.#hub = hub;
+    this.#pacer = pacer;
   }
 
   /** The outlet this stream delivers through: what its own sends name as their origin. */
@@ -120,9 +128,14 @@ export class ChatStream {
     this.#outlet.notify({ type: "left", room, reason: "" });
   }
 
-  /** Stores a message and fans it out; this stream's cursor skips it (it gets an ack instead). */
+  /**
+   * Stores a message and fans it out; this stream's cursor skips it (it gets
+   * an ack instead). Over the send rate it is refused (RESOURCE_EXHAUSTED),
+   * or on a paced stream waits for its turn: a paced stream's sends are
+   * stored in the order they were made.
+   */
   send(input: SendInput): Promise<AppendResult> {
-    return this.#hub.send(this.identity, input, this.#outlet);
+    return this.#hub.send(this.identity, input, this.#outlet, this.#pacer);
   }
 
   /** An item for this stream alone: a welcome, an ack, a refusal. */

@@ -1,19 +1,24 @@
-import type { Bus, BusPayload, ClusterClaims } from "../bus/bus.ts";
+import type { Bus, ClusterClaims } from "../bus/bus.ts";
 import type { AppendResult, Store } from "../store/store.ts";
+import { Accounts } from "./accounts.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
-import type { ChatOptions, CoreLogger } from "./chat-options.ts";
+import type { ChatOptions, CoreLogger, StreamOptions } from "./chat-options.ts";
 import { ChatStream, type SendInput, type StreamHub } from "./chat-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Envelope, type Outbound } from "./envelope.ts";
 import { RoomFanOut } from "./fan-out.ts";
+import { Identities } from "./identities.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { NodePresence } from "./node-presence.ts";
 import { Outlet } from "./outlet.ts";
 import { Presence } from "./presence.ts";
+import { RateLimits } from "./rate-limits.ts";
 import { scheduleRetention } from "./retention.ts";
 import { DEFAULT_DELIVERY, type DeliveryOptions, type StreamSink } from "./room-cursor.ts";
+import { RoomPublisher } from "./room-publisher.ts";
 import { Rooms } from "./room-reads.ts";
 import { RoomTails } from "./room-tails.ts";
+import { SendPacer } from "./send-pacer.ts";
 import { Sends } from "./sends.ts";
 import { ChatStats } from "./stats.ts";
 import {
@@ -23,9 +28,8 @@ import {
   type RoomId,
   type StoredMessage,
 } from "./types.ts";
-import { Users } from "./users.ts";
 
-export type { ChatOptions, CoreLogger } from "./chat-options.ts";
+export type { ChatOptions, CoreLogger, StreamOptions } from "./chat-options.ts";
 export type { SendInput } from "./chat-stream.ts";
 export type { Retention } from "./retention.ts";
 export type { HistoryQuery, HistoryResult, MembersPage, RoomListing } from "./room-reads.ts";
@@ -37,7 +41,12 @@ export type { HistoryQuery, HistoryResult, MembersPage, RoomListing } from "./ro
  */
 export class Chat {
   readonly limits: Limits;
-  readonly users: Users;
+  /** Accounts and their tokens. */
+  readonly accounts: Accounts;
+  /** Who chats under which name, here and across the cluster. */
+  readonly identities: Identities;
+  /** Sign-in attempts per address and the send rate. */
+  readonly rateLimits: RateLimits;
   readonly rooms: Rooms;
   readonly stats = new ChatStats();
   readonly #store: Store;
@@ -66,30 +75,41 @@ export class Chat {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.#delivery = { ...DEFAULT_DELIVERY, ...options.delivery };
-    this.users = new Users({
-      store: this.#store,
-      clock: this.#clock,
-      limits: this.limits,
-      stats: this.stats,
-      claims: options.claims,
-      ...(options.auth ? { auth: options.auth } : {}),
-      ...(options.tokenTtlMs ? { tokenTtlMs: options.tokenTtlMs } : {}),
-      ...(options.passwordCost ? { passwordCost: options.passwordCost } : {}),
+    const auth = options.auth ?? "open";
+    const { store, claims } = options;
+    const { stats, limits } = this;
+    this.identities = new Identities({
+      store,
+      limits,
+      auth,
+      stats,
+      claims,
       ...(options.maxKnownUsers ? { maxKnownUsers: options.maxKnownUsers } : {}),
     });
+    this.accounts = new Accounts({
+      store,
+      clock: this.#clock,
+      limits,
+      auth,
+      stats,
+      identities: this.identities,
+      ...(options.tokenTtlMs ? { tokenTtlMs: options.tokenTtlMs } : {}),
+      ...(options.passwordCost ? { passwordCost: options.passwordCost } : {}),
+    });
+    this.rateLimits = new RateLimits({ clock: this.#clock, limits, stats, claims });
     this.#tails =
       options.bus.synchronous && options.roomTails !== false
         ? new RoomTails(options.roomTails)
         : undefined;
     this.#fanOut = new RoomFanOut(this.#tails, this.stats);
+    const publisher = new RoomPublisher(this.#fanOut, this.#bus, this.#logger);
     this.#sends = new Sends({
-      store: this.#store,
-      users: this.users,
-      limits: this.limits,
-      stats: this.stats,
+      store,
+      rates: this.rateLimits,
+      limits,
+      stats,
       ensureRunning: () => this.#ensureRunning(),
-      publish: (message, origin) =>
-        this.#deliverEverywhere(message.room, { type: "message", message }, origin),
+      publisher,
     });
     this.#presenceMaxRoom = options.presenceMaxRoom ?? 200;
     this.#readerTimeoutMs = options.readerTimeoutMs ?? 60_000;
@@ -97,10 +117,10 @@ export class Chat {
       store: this.#store,
       clock: this.#clock,
       limits: this.limits,
-      users: this.users,
+      identities: this.identities,
       presence: this.#presence,
       tails: this.#tails,
-      announce: (room, payload) => this.#deliverEverywhere(room, payload),
+      publisher,
     });
     this.#hub = {
       store: this.#store,
@@ -108,10 +128,10 @@ export class Chat {
       presence: this.#presence,
       register: (cursor) => this.#fanOut.enter(cursor),
       unregister: (cursor) => this.#fanOut.leave(cursor),
-      send: (sender, input, origin) => this.send(sender, input, origin),
+      send: (sender, input, origin, pacer) => this.#sends.send(sender, input, origin, pacer),
       forget: (stream) => {
         if (!this.#streams.delete(stream)) return;
-        this.users.online.release(stream.identity);
+        this.identities.online.release(stream.identity);
         this.#fanOut.forget(stream);
       },
     };
@@ -192,27 +212,37 @@ export class Chat {
 
   /**
    * A live stream for `identity`, writing to `sink`; it enters rooms with
-   * joinRoom. `skipOwnUser`: the stream never gets its user's messages (the
-   * seed's wire); otherwise only the ones it sent itself are left out.
-   * `directMessages`: the stream enters a direct-message room of its user by
-   * itself when a message arrives there (not on the seed's one-room wire).
-   * Refused (ALREADY_EXISTS) when another user online wears the name, and
-   * (RESOURCE_EXHAUSTED) past the user's limit of open streams.
+   * joinRoom. Refused (ALREADY_EXISTS) when another user online wears the
+   * name, on this node or (in a cluster) another, and (RESOURCE_EXHAUSTED)
+   * past the user's limit of open streams. The name's claim across the
+   * cluster is given back if the stream does not open, unless another stream
+   * here wears it.
    */
-  openStream(
+  async openStream(
     identity: Identity,
     sink: StreamSink,
-    options: { skipOwnUser?: boolean; directMessages?: boolean } = {},
-  ): ChatStream {
+    options: StreamOptions = {},
+  ): Promise<ChatStream> {
+    this.#ensureRunning();
+    await this.identities.claimAcrossNodes(identity);
+    try {
+      return this.#openHere(identity, sink, options);
+    } catch (error) {
+      this.identities.unclaimIfUnused(identity);
+      throw error;
+    }
+  }
+
+  #openHere(identity: Identity, sink: StreamSink, options: StreamOptions): ChatStream {
     this.#ensureRunning();
     const maxStreams = this.limits.maxSessionsPerUser;
-    if (maxStreams > 0 && this.users.online.streamsOf(identity.userId) >= maxStreams) {
+    if (maxStreams > 0 && this.identities.online.streamsOf(identity.userId) >= maxStreams) {
       throw new ChatError(
         "resource_exhausted",
         `You have ${maxStreams} sessions open, the most this server allows; close one first.`,
       );
     }
-    this.users.online.claim(identity);
+    this.identities.online.claim(identity);
     let stream: ChatStream | undefined;
     const outlet = new Outlet({
       sink,
@@ -231,18 +261,24 @@ export class Chat {
         stream?.abort(chatError);
       },
     });
-    stream = new ChatStream(identity, outlet, this.#hub);
+    stream = new ChatStream(
+      identity,
+      outlet,
+      this.#hub,
+      options.pace ? new SendPacer() : undefined,
+    );
     this.#streams.add(stream);
     if (options.directMessages) this.#fanOut.takeDirectMessages(stream);
     return stream;
   }
 
   /**
-   * Stores one message from `sender` and delivers it to the room; `origin`,
-   * the sending stream, gets no copy (it is given an ack).
+   * Stores one message from `sender`, a call that is no stream (a unary
+   * Send), and delivers it to the room; over the send rate it is refused
+   * with RESOURCE_EXHAUSTED.
    */
-  send(sender: Identity, input: SendInput, origin?: Outlet): Promise<AppendResult> {
-    return this.#sends.send(sender, input, origin);
+  send(sender: Identity, input: SendInput): Promise<AppendResult> {
+    return this.#sends.send(sender, input);
   }
 
   /** Checks every text first and stores all or none, once each. */
@@ -276,27 +312,6 @@ export class Chat {
 
   #stopTimers(): void {
     for (const stop of this.#timers.splice(0)) stop();
-  }
-
-  /**
-   * For a wire with no way to refuse one message (the seed's ChatStream):
-   * waits until `sender`'s send rate allows one more message and counts it;
-   * then send it with `admitted`. Reading the next message only after this
-   * holds a flooder back by flow control.
-   */
-  admitWhenAllowed(sender: Identity): Promise<void> {
-    return this.#sends.waitToSend(sender);
-  }
-
-  /** Local streams first, then the other nodes: a failing bus never stops local delivery. */
-  #deliverEverywhere(room: RoomId, payload: BusPayload, origin?: Outlet): void {
-    this.#fanOut.deliver(room, new Envelope(payload, origin));
-    this.#bus.publish({ origin: this.#bus.nodeId, room, payload }).catch((error) => {
-      this.#logger?.warn(
-        { err: error, room },
-        "bus publish failed; other nodes fill a message's gap from the store at their next message",
-      );
-    });
   }
 
   #caughtUp(room: RoomId, lastId: MessageId): Outbound {

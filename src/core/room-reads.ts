@@ -1,13 +1,13 @@
-import type { BusPayload } from "../bus/bus.ts";
 import type { HistoryOptions, RoomSummary, Store } from "../store/store.ts";
-import { ChatError, toChatError } from "./chat-error.ts";
+import { asChatError, ChatError, toChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
+import type { Identities } from "./identities.ts";
 import { checkHistoryLimit, checkTopic, type Limits } from "./limits.ts";
 import type { Presence } from "./presence.ts";
+import type { RoomPublisher } from "./room-publisher.ts";
 import type { RoomTails } from "./room-tails.ts";
 import { checkAccess, directMembers, directRoom } from "./rooms.ts";
 import type { Identity, MessageId, RoomId, StoredMessage, UserId } from "./types.ts";
-import type { Users } from "./users.ts";
 
 export interface HistoryQuery {
   readonly room: RoomId;
@@ -46,12 +46,12 @@ export interface RoomsOptions {
   readonly store: Store;
   readonly clock: Clock;
   readonly limits: Limits;
-  readonly users: Users;
+  readonly identities: Identities;
   readonly presence: Presence;
   /** The newest messages of busy rooms, when this node may answer from memory. */
   readonly tails: RoomTails | undefined;
-  /** Delivers an event to everyone in a room, on every node. */
-  readonly announce: (room: RoomId, payload: BusPayload) => void;
+  /** Tells everyone in a room, on every node, of a change (a topic). */
+  readonly publisher: RoomPublisher;
 }
 
 /**
@@ -63,19 +63,19 @@ export class Rooms {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #limits: Limits;
-  readonly #users: Users;
+  readonly #identities: Identities;
   readonly #presence: Presence;
   readonly #tails: RoomTails | undefined;
-  readonly #announce: (room: RoomId, payload: BusPayload) => void;
+  readonly #publisher: RoomPublisher;
 
   constructor(options: RoomsOptions) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#limits = options.limits;
-    this.#users = options.users;
+    this.#identities = options.identities;
     this.#presence = options.presence;
     this.#tails = options.tails;
-    this.#announce = options.announce;
+    this.#publisher = options.publisher;
   }
 
   /** One page of who is online in a room, sorted by name, after `after` (exclusive). */
@@ -108,7 +108,7 @@ export class Rooms {
     pageSize: number,
     afterRoom?: RoomId,
   ): Promise<{ rooms: RoomListing[]; next: RoomId | undefined }> {
-    const rows = await this.#guard(
+    const rows = await asChatError(
       this.#store.listRooms({
         limit: pageSize + 1,
         ...(afterRoom ? { afterRoom } : {}),
@@ -132,7 +132,7 @@ export class Rooms {
 
   /** The direct-message room of `me` and the user called `name`. */
   async openDirect(me: Identity, name: string): Promise<{ room: RoomId; peer: Identity }> {
-    const peer = await this.#users.find(name);
+    const peer = await this.#identities.find(name);
     if (peer.userId === me.userId) {
       throw new ChatError("invalid_argument", "That is you; direct messages need someone else.");
     }
@@ -143,8 +143,14 @@ export class Rooms {
   async setTopic(by: Identity, room: RoomId, topic: string): Promise<void> {
     checkAccess(by.userId, room, this.#limits.maxRoomChars);
     const text = checkTopic(topic);
-    await this.#guard(this.#store.setTopic(room, text));
-    this.#announce(room, { type: "topic", room, topic: text, by, timeMs: this.#clock.now() });
+    await asChatError(this.#store.setTopic(room, text));
+    this.#publisher.publish(room, {
+      type: "topic",
+      room,
+      topic: text,
+      by,
+      timeMs: this.#clock.now(),
+    });
   }
 
   /** A page of history, for `reader` (undefined: a caller with no identity). */
@@ -202,17 +208,9 @@ export class Rooms {
 
   /** A user's name as last seen here, else (an account) as registered; "" when unknown. */
   async #nameOf(userId: UserId): Promise<string> {
-    const seen = this.#users.knownName(userId);
+    const seen = this.#identities.knownName(userId);
     if (seen !== undefined) return seen;
-    const account = await this.#guard(this.#store.accountById(userId));
+    const account = await asChatError(this.#store.accountById(userId));
     return account?.username ?? "";
-  }
-
-  async #guard<T>(work: Promise<T>): Promise<T> {
-    try {
-      return await work;
-    } catch (error) {
-      throw toChatError(error);
-    }
   }
 }

@@ -3,26 +3,30 @@ import { ChatError, toChatError } from "./chat-error.ts";
 import type { SendInput } from "./chat-stream.ts";
 import { checkClientMsgId, checkText, type Limits } from "./limits.ts";
 import type { Outlet } from "./outlet.ts";
+import type { RateLimits } from "./rate-limits.ts";
+import type { RoomPublisher } from "./room-publisher.ts";
 import { checkAccess } from "./rooms.ts";
+import type { SendPacer } from "./send-pacer.ts";
 import type { ChatStats } from "./stats.ts";
 import type { Identity, NewMessage, RoomId, StoredMessage } from "./types.ts";
-import type { Users } from "./users.ts";
 
 export interface SendsOptions {
   readonly store: Store;
-  readonly users: Users;
+  readonly rates: RateLimits;
   readonly limits: Limits;
   readonly stats: ChatStats;
   /** Throws UNAVAILABLE once the node is shutting down. */
   readonly ensureRunning: () => void;
-  /** Delivers a newly stored message everywhere; `origin` has its ack instead. */
-  readonly publish: (message: StoredMessage, origin?: Outlet) => void;
+  /** Delivers a newly stored message everywhere. */
+  readonly publisher: RoomPublisher;
 }
 
 /**
  * The way in for a user's messages: checked against the rules and the send
  * rate, stored once (a repeated client id answers with the first copy and is
  * not delivered again), then delivered. Every refusal is counted by its code.
+ * A send over the rate is refused, unless it comes from a paced stream: then
+ * it waits for its turn.
  */
 export class Sends {
   readonly #options: SendsOptions;
@@ -31,12 +35,32 @@ export class Sends {
     this.#options = options;
   }
 
-  async send(sender: Identity, input: SendInput, origin?: Outlet): Promise<AppendResult> {
+  /**
+   * Stores one message and delivers it; `origin`, the sending stream, gets no
+   * copy (it is given an ack). With `pacer` (a paced stream's) a send over the
+   * rate waits for its turn instead of being refused.
+   */
+  async send(
+    sender: Identity,
+    input: SendInput,
+    origin?: Outlet,
+    pacer?: SendPacer,
+  ): Promise<AppendResult> {
     try {
-      this.#options.ensureRunning();
+      const { ensureRunning, rates } = this.#options;
+      ensureRunning();
       const message = this.#newChatMessage(sender, input);
-      if (input.admitted !== true) await this.#options.users.admitSend(sender.userId, 1);
-      const [result] = await this.#append([message]);
+      let appended: Promise<AppendResult[]>;
+      if (pacer) {
+        appended = pacer.turn(
+          () => rates.waitToSend(sender.userId, ensureRunning),
+          () => this.#append([message]),
+        );
+      } else {
+        await rates.admitSend(sender.userId, 1);
+        appended = this.#append([message]);
+      }
+      const [result] = await appended;
       if (!result) throw new ChatError("internal", "The store returned nothing for a message.");
       if (!result.duplicate) this.#publish(result.message, origin);
       return result;
@@ -55,10 +79,6 @@ export class Sends {
     } catch (error) {
       throw this.#refused(error);
     }
-  }
-
-  async waitToSend(sender: Identity): Promise<void> {
-    await this.#options.users.waitToSend(sender.userId, this.#options.ensureRunning);
   }
 
   async #storeBatch(
@@ -84,7 +104,7 @@ export class Sends {
         throw error;
       }
     });
-    await this.#options.users.admitSend(sender.userId, messages.length);
+    await this.#options.rates.admitSend(sender.userId, messages.length);
     const results = await this.#append(messages);
     for (const { message } of results) this.#publish(message);
     return results.map((r) => r.message);
@@ -118,6 +138,6 @@ export class Sends {
 
   #publish(message: StoredMessage, origin?: Outlet): void {
     this.#options.stats.messagesStored += 1;
-    this.#options.publish(message, origin);
+    this.#options.publisher.publish(message.room, { type: "message", message }, origin);
   }
 }

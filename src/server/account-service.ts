@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { Login } from "../core/users.ts";
+import type { Login } from "../core/accounts.ts";
 import {
   type AuthToken,
   AuthTokenSchema,
@@ -26,21 +26,21 @@ export function accountService(
   context: HandlerContext,
 ): ChatServicePart<"register" | "login" | "logout" | "whoAmI"> {
   const { chat, logger } = context;
-  const { users } = chat;
+  const { accounts, identities } = chat;
 
   return {
     register: async (request, { caller }) => {
-      const login = await users.register(caller, request.username, request.password);
+      const login = await accounts.register(caller, request.username, request.password);
       logger.info({ user: login.identity.userId }, "account registered");
       return toAuthToken(login);
     },
 
     login: async (request) => {
-      return toAuthToken(await users.login(request.username, request.password));
+      return toAuthToken(await accounts.login(request.username, request.password));
     },
 
     logout: async (_request, { caller }) => {
-      await users.logout(caller);
+      await accounts.logout(caller);
       return create(LogoutResponseSchema, {});
     },
 
@@ -49,7 +49,7 @@ export function accountService(
       const account = caller.kind === "account";
       return create(WhoAmIResponseSchema, {
         userId: account ? caller.identity.userId : caller.userId,
-        username: users.nameOf(caller) ?? "",
+        username: identities.nameOf(caller) ?? "",
         account,
         expiresAtMs: BigInt(account ? caller.expiresMs : 0),
       });

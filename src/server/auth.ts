@@ -1,6 +1,7 @@
 import type { Access } from "../core/access.ts";
+import type { Caller } from "../core/caller.ts";
+import type { Chat } from "../core/chat.ts";
 import { ChatError } from "../core/chat-error.ts";
-import type { Caller, Users } from "../core/users.ts";
 import { USER_ID_METADATA } from "../wire/grpc-service.ts";
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]{1,256})$/;
@@ -16,31 +17,31 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]{1,256})$/;
  * never stands in the way of a new one.
  */
 export async function authenticate(
-  users: Users,
+  chat: Chat,
   header: (key: string) => string | undefined,
   access: Access,
 ): Promise<Caller> {
   const open = access === "anyone";
   const authorization = header("authorization");
-  if (open && (authorization !== undefined || users.mode === "required")) {
+  if (open && (authorization !== undefined || chat.accounts.mode === "required")) {
     return { kind: "anonymous" };
   }
   if (authorization !== undefined) {
     const token = BEARER.exec(authorization)?.[1];
     if (token === undefined) {
-      users.stats.authFailed("bad_token");
+      chat.stats.authFailed("bad_token");
       throw new ChatError(
         "unauthenticated",
         'The authorization metadata must be "Bearer <token>", with the token from Login or Register.',
       );
     }
-    return users.authenticate(token);
+    return chat.accounts.authenticate(token);
   }
   const secret = header(USER_ID_METADATA);
-  if (secret !== undefined && secret !== "") return users.guest(secret);
+  if (secret !== undefined && secret !== "") return chat.identities.guest(secret);
   if (open) return { kind: "anonymous" };
-  if (users.mode === "required") {
-    users.stats.authFailed("account_required");
+  if (chat.accounts.mode === "required") {
+    chat.stats.authFailed("account_required");
     throw new ChatError(
       "unauthenticated",
       "This server requires an account: log in (or register) and send the token as authorization: Bearer <token>.",

@@ -1,8 +1,8 @@
 import type { Metadata } from "@grpc/grpc-js";
+import type { Caller } from "../core/caller.ts";
 import type { Chat } from "../core/chat.ts";
 import { ChatError } from "../core/chat-error.ts";
 import type { Identity } from "../core/types.ts";
-import type { Caller } from "../core/users.ts";
 import { USER_ID_METADATA } from "../wire/grpc-service.ts";
 
 /** The caller's `user_id` metadata (a guest's secret), or "" when it sent none. */
@@ -34,10 +34,13 @@ export async function seedIdentity(
   let who = caller;
   let ownSecret = secret;
   if (who.kind === "anonymous") {
-    who = chat.users.guest(first.userId);
+    who = chat.identities.guest(first.userId);
     ownSecret = first.userId;
   }
-  const { identity } = await chat.users.nameFor(who, chat.users.nameOf(who) ? "" : first.username);
+  const { identity } = await chat.identities.nameFor(
+    who,
+    chat.identities.nameOf(who) ? "" : first.username,
+  );
   checkClaim(first.userId, ownSecret, identity.userId);
   return { identity, secret: ownSecret };
 }

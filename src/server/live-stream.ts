@@ -1,3 +1,4 @@
+import type { StreamOptions } from "../core/chat.ts";
 import { toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import type { StreamSink } from "../core/room-cursor.ts";
@@ -30,20 +31,13 @@ export async function openLiveStream(
   context: HandlerContext,
   call: LiveCall,
   identity: Identity,
-  options: { skipOwnUser?: boolean; directMessages?: boolean } = {},
+  options: StreamOptions = {},
 ): Promise<ChatStream> {
   const leave = context.connections.enter(call.transport, call.address, call.peer);
   call.onDone(leave);
-  const { users } = context.chat;
   let stream: ChatStream;
   try {
-    await users.claimAcrossNodes(identity);
-    try {
-      stream = context.chat.openStream(identity, call.sink, options);
-    } catch (error) {
-      users.unclaimIfUnused(identity);
-      throw error;
-    }
+    stream = await context.chat.openStream(identity, call.sink, options);
   } catch (error) {
     leave();
     throw error;

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
+import { callerId } from "../core/caller.ts";
 import { ChatError } from "../core/chat-error.ts";
 import { DEFAULT_ROOM } from "../core/types.ts";
-import { callerId } from "../core/users.ts";
 import {
   ListRoomsResponseSchema,
   OpenDirectResponseSchema,
@@ -39,7 +39,7 @@ export function roomService(
     },
 
     openDirect: async (request, { caller }) => {
-      const me = await chat.users.speaker(caller);
+      const me = await chat.identities.speaker(caller);
       const { room, peer } = await chat.rooms.openDirect(me, request.username);
       return create(OpenDirectResponseSchema, { room, peer });
     },
@@ -49,7 +49,7 @@ export function roomService(
         throw new ChatError("unauthenticated", "Say who you are to set a topic.");
       }
       const room = request.room || DEFAULT_ROOM;
-      await chat.rooms.setTopic(await chat.users.speaker(caller), room, request.topic);
+      await chat.rooms.setTopic(await chat.identities.speaker(caller), room, request.topic);
       return create(SetTopicResponseSchema, {});
     },
   };

@@ -20,8 +20,9 @@ export function seedService(
       // The seed names its user in the request; the metadata, if any, must agree.
       const claimed = request.userId;
       if (guestSecret !== "") checkClaim(claimed, guestSecret);
-      const who = caller.kind === "account" ? caller : chat.users.guest(claimed || guestSecret);
-      const { identity, known } = await chat.users.nameFor(who, request.username);
+      const who =
+        caller.kind === "account" ? caller : chat.identities.guest(claimed || guestSecret);
+      const { identity, known } = await chat.identities.nameFor(who, request.username);
       const message =
         caller.kind === "account"
           ? `Welcome to the chat, ${identity.username}! You are logged in.`
@@ -37,15 +38,19 @@ export function seedService(
       let stream: ChatStream | undefined;
       const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
       const enter = async (identity: Identity) => {
-        // The seed's clients never show their own messages, from any call.
-        stream = await openLiveStream(context, call.live, identity, { skipOwnUser: true });
+        // The seed's clients never show their own messages, from any call. No
+        // per-message refusal on this wire: a send over the rate waits its turn.
+        stream = await openLiveStream(context, call.live, identity, {
+          skipOwnUser: true,
+          pace: true,
+        });
         await stream.joinRoom(DEFAULT_ROOM);
         return stream;
       };
       try {
         // A user who joined first is live at once, before their first message.
-        if (chat.users.nameOf(caller) !== undefined) {
-          await enter((await chat.users.nameFor(caller, "")).identity);
+        if (chat.identities.nameOf(caller) !== undefined) {
+          await enter((await chat.identities.nameFor(caller, "")).identity);
         }
         await requests.each(async (message) => {
           if (stream?.ended) return;
@@ -59,10 +64,8 @@ export function seedService(
           // The seed client opens with an empty "hello"; empty messages are never relayed.
           if (message.message === "") return;
           await live.writable();
-          // No per-message refusal on this wire: a fast sender is read at its rate instead.
-          await chat.admitWhenAllowed(live.identity);
           await sends.add(
-            live.send({ room: DEFAULT_ROOM, text: message.message, admitted: true }).then(
+            live.send({ room: DEFAULT_ROOM, text: message.message }).then(
               () => {},
               // The seed's wire has no per-message refusal: the status says why.
               (error) => live.end(call.live.cancelled ? undefined : toChatError(error)),

@@ -6,7 +6,7 @@ import type {
   DescService,
   MessageShape,
 } from "@bufbuild/protobuf";
-import type { Caller } from "../core/users.ts";
+import type { Caller } from "../core/caller.ts";
 import type { ChatService } from "../gen/chat_pb.js";
 import type { LiveCall } from "./live-stream.ts";
 

@@ -95,7 +95,10 @@ export function sessionService(context: HandlerContext): ChatServicePart<"sessio
                 "The first frame of a Session must be a hello.",
               );
             }
-            const { identity } = await chat.users.nameFor(call.caller, frame.kind.value.username);
+            const { identity } = await chat.identities.nameFor(
+              call.caller,
+              frame.kind.value.username,
+            );
             stream = await openEventStream(context, call.live, identity);
             return;
           }

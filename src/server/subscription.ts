@@ -1,8 +1,8 @@
+import type { Caller } from "../core/caller.ts";
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import { checkAccess } from "../core/rooms.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
-import type { Caller } from "../core/users.ts";
 import type { JoinRoom, SubscribeRequest } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
 import { type LiveCall, openLiveStream, toMessageId } from "./live-stream.ts";
@@ -44,7 +44,7 @@ export async function subscribe(
   call: LiveCall,
 ): Promise<void> {
   const { chat } = context;
-  const { identity } = await chat.users.nameFor(caller, request.username);
+  const { identity } = await chat.identities.nameFor(caller, request.username);
   const rooms: JoinRoom[] =
     request.rooms.length > 0 ? request.rooms : [{ room: DEFAULT_ROOM, epoch: "" } as JoinRoom];
   if (rooms.length > chat.limits.maxRooms) {

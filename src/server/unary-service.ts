@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
+import { callerId } from "../core/caller.ts";
 import { MAX_TOPIC_CHARS } from "../core/limits.ts";
 import { DEFAULT_ROOM } from "../core/types.ts";
-import { callerId } from "../core/users.ts";
 import {
   HistoryPageSchema,
   ListMembersResponseSchema,
@@ -26,7 +26,7 @@ export function unaryService(
   return {
     send: async (request, { caller }) => {
       const { text, clientMsgId } = request;
-      const { message } = await chat.send(await chat.users.speaker(caller), {
+      const { message } = await chat.send(await chat.identities.speaker(caller), {
         room: request.room || DEFAULT_ROOM,
         text,
         clientMsgId,
@@ -72,7 +72,7 @@ export function unaryService(
     getServerInfo: () => {
       const { limits } = chat;
       return create(ServerInfoSchema, {
-        accountsRequired: chat.users.mode === "required",
+        accountsRequired: chat.accounts.mode === "required",
         maxMessageBytes: limits.maxMessageBytes,
         maxNameChars: limits.maxNameChars,
         maxRoomChars: limits.maxRoomChars,

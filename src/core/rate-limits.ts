@@ -1,0 +1,108 @@
+import type { ClusterClaims } from "../bus/bus.ts";
+import { ChatError } from "./chat-error.ts";
+import { type Clock, sleep } from "./clock.ts";
+import type { Limits } from "./limits.ts";
+import { describeWait, RateLimiter } from "./rate-limiter.ts";
+import type { ChatStats } from "./stats.ts";
+import type { UserId } from "./types.ts";
+
+export interface RateLimitsOptions {
+  readonly clock: Clock;
+  readonly limits: Limits;
+  /** Where refused sign-ins are counted. */
+  readonly stats: ChatStats;
+  /**
+   * Where nodes of a cluster share their token buckets. Without it (one
+   * node) this node's buckets decide; while it cannot be reached, so do this
+   * node's, for this node's clients.
+   */
+  readonly claims: ClusterClaims | undefined;
+}
+
+/**
+ * The rates a client is held to: sign-in attempts per address and messages
+ * per user. In a cluster the buckets are the cluster's, so a client spread
+ * over n nodes does not get n times the rate.
+ */
+export class RateLimits {
+  readonly #clock: Clock;
+  readonly #stats: ChatStats;
+  readonly #sendRate: RateLimiter;
+  readonly #attempts: RateLimiter;
+  readonly #claims: ClusterClaims | undefined;
+
+  constructor(options: RateLimitsOptions) {
+    const { clock, limits } = options;
+    this.#clock = clock;
+    this.#stats = options.stats;
+    this.#claims = options.claims;
+    this.#sendRate = new RateLimiter(clock, limits.sendRate, limits.sendBurst);
+    const perMinute = limits.authAttemptsPerMinute;
+    this.#attempts = new RateLimiter(clock, perMinute / 60, perMinute);
+  }
+
+  /**
+   * Counts an attempt at Register, Login or JoinChat from `address`; throws
+   * RESOURCE_EXHAUSTED past the per-minute limit.
+   */
+  async attempt(address: string): Promise<void> {
+    const waitMs = await this.#take("attempts", this.#attempts, address, 1);
+    if (waitMs > 0) {
+      this.#stats.authFailed("too_many_attempts");
+      throw new ChatError(
+        "resource_exhausted",
+        `Too many sign-in attempts from your address; try again in ${describeWait(waitMs)}.`,
+        { retryAfterMs: waitMs },
+      );
+    }
+  }
+
+  /**
+   * Counts `count` messages from `userId` against the send rate, before
+   * anything is stored; refuses with RESOURCE_EXHAUSTED, saying when to retry.
+   */
+  async admitSend(userId: UserId, count: number): Promise<void> {
+    const waitMs = await this.#take("send", this.#sendRate, userId, count);
+    if (waitMs === 0) return;
+    const { perSecond, burst } = this.#sendRate;
+    if (!Number.isFinite(waitMs)) {
+      throw new ChatError(
+        "resource_exhausted",
+        `At most ${burst} messages can be sent at once; this is ${count}. Send them in smaller parts.`,
+      );
+    }
+    throw new ChatError(
+      "resource_exhausted",
+      `You are sending faster than ${perSecond} messages a second; try again in ${describeWait(waitMs)}.`,
+      { retryAfterMs: waitMs },
+    );
+  }
+
+  /**
+   * Waits until the send rate allows one more message from `userId`, and
+   * counts it. `stillRunning` throws to give up (the server is stopping).
+   */
+  async waitToSend(userId: UserId, stillRunning: () => void): Promise<void> {
+    let waitMs = await this.#take("send", this.#sendRate, userId, 1);
+    while (waitMs > 0) {
+      await sleep(this.#clock, waitMs);
+      stillRunning();
+      waitMs = await this.#take("send", this.#sendRate, userId, 1);
+    }
+  }
+
+  /**
+   * Takes from `key`'s bucket: the cluster's when there is one; this node's
+   * while the cluster cannot be asked.
+   */
+  async #take(bucket: string, local: RateLimiter, key: string, cost: number): Promise<number> {
+    if (this.#claims && local.enabled) {
+      try {
+        return await this.#claims.take(`${bucket}:${key}`, local.perSecond, local.burst, cost);
+      } catch {
+        // Redis is away (the bus says so).
+      }
+    }
+    return local.take(key, cost);
+  }
+}
