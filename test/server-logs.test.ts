@@ -96,13 +96,8 @@ test("anywhere else every line of stderr is JSON", async () => {
     .stderr()
     .split("\n")
     .filter((line) => line !== "");
-  const parsed = lines.map((line) => {
-    try {
-      return JSON.parse(line) as { msg: string; level: number };
-    } catch {
-      assert.fail(`not JSON: ${line}`);
-    }
-  });
+  for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
+  const parsed = lines.map((line) => JSON.parse(line) as { msg: string });
   assert.deepEqual(
     parsed.map((line) => line.msg),
     ["server started", "shutting down", "stopped"],
