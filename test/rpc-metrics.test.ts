@@ -62,7 +62,13 @@ test("calls are counted by method, type, code and transport; unary calls are tim
   await native.unary("ping", {});
   await connect.unary("ping", {});
   await grpcWeb.unary("history", { room: "lobby", limit: 5000 });
-  await connect.unary("getChatHistory", {}).catch(() => undefined);
+  // A method the table keeps off the HTTP port is counted there as UNIMPLEMENTED.
+  const refused = await fetch(new URL("/chat.ChatService/Session", server.httpUrl), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(refused.status, 501);
   // A Session its client half-closes ends OK; a Subscribe its client cancels ends Canceled.
   const ann = await liveUser(server, "ann");
   await nextMatching(ann.events, isCaughtUp, "ann's caught_up");
@@ -105,6 +111,13 @@ test("calls are counted by method, type, code and transport; unary calls are tim
   assert.equal(
     value(text, "grpc_server_handling_seconds_count", series("Session", "bidi_stream", "grpc")),
     0,
+  );
+  assert.equal(
+    value(text, "grpc_server_handled_total", {
+      ...series("Session", "bidi_stream", "http"),
+      grpc_code: "Unimplemented",
+    }),
+    1,
   );
   // JoinChat (liveUser joins first) counted natively.
   assert.equal(

@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -9,36 +6,7 @@ import { status } from "@grpc/grpc-js";
 import { ChatClientError } from "../src/client/chat-client.ts";
 import { ChatService } from "../src/gen/chat_pb.js";
 import { isText, nextMatching, startTestServer, tempDir, testClient } from "./helpers.ts";
-
-/** A self-signed certificate for localhost, made with the system's openssl for this run only. */
-function testCertificate(dir: string): { cert: Buffer; key: Buffer } {
-  const certPath = join(dir, "cert.pem");
-  const keyPath = join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
-  return { cert: readFileSync(certPath), key: readFileSync(keyPath) };
-}
+import { testCertificate } from "./test-certificate.ts";
 
 test("TLS: a client that trusts the certificate chats; a plaintext client is not served", async () => {
   const dir = tempDir();

@@ -1,18 +1,35 @@
 import { readFileSync } from "node:fs";
 import { setLogger } from "@grpc/grpc-js";
 import type { Command } from "commander";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { type RunningChatServer, startChatServer } from "../server/chat-server.ts";
 import { type ServerFlags, serverOptions } from "./server-options.ts";
 
 export { NO_LIMIT_FLAGS } from "./server-options.ts";
+
+/**
+ * Logs for whoever reads stderr: on a terminal that is a person, beside the
+ * start-up lines on stdout, so lines for a person (pino-pretty, as a pino
+ * transport: a worker thread, flushed at exit); anywhere else a machine
+ * (a file, journald, a collector), so JSON lines.
+ */
+function stderrLogger(level: string): Logger {
+  if (!process.stderr.isTTY) return pino({ level }, pino.destination(2));
+  return pino(
+    { level },
+    pino.transport({
+      target: "pino-pretty",
+      options: { destination: 2, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" },
+    }),
+  );
+}
 
 async function runServer(flags: ServerFlags): Promise<void> {
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
     process.stderr.write("grpc-chat: TLS needs both --tls-cert and --tls-key.\n");
     process.exit(2);
   }
-  const logger = pino({ level: flags.logLevel }, pino.destination(2));
+  const logger = stderrLogger(flags.logLevel);
   // grpc-js logs to stderr in its own format; route it through ours.
   setLogger({ error: (...args: unknown[]) => logger.debug({ source: "grpc-js" }, args.join(" ")) });
   let server: RunningChatServer;

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import type { DescMethod } from "@bufbuild/protobuf";
 import {
-  Code,
+  type Code,
   type HandlerContext as ConnectContext,
   ConnectError,
   type ConnectRouter,
@@ -32,17 +32,12 @@ export function peerOf(request: IncomingMessage | Http2ServerRequest): {
   return { address, peer: `${address.includes(":") ? `[${address}]` : address}:${remotePort}` };
 }
 
-/** The answer for a method the method table keeps to the native port. */
-export const NATIVE_ONLY_SENTENCE =
-  "This call is served on the native gRPC port only; on this port use Subscribe and Send.";
-
 type Run = (input: unknown, call: unknown) => unknown;
 
 /**
  * ChatService over Connect and gRPC-Web, built from the same implementation
  * as the native port and admitted by the same method table: what the table
- * serves on `http` (every unary call of our API, and Subscribe); the rest
- * answers UNIMPLEMENTED naming the native port. Failures carry the native
+ * serves on `http` (every unary call of our API, and Subscribe). Failures carry the native
  * port's codes and sentences (Connect's codes are gRPC's numbers).
  */
 export function connectRoutes(context: HandlerContext, impl: ChatServiceImpl, metrics: RpcMetrics) {
@@ -96,19 +91,14 @@ export function connectRoutes(context: HandlerContext, impl: ChatServiceImpl, me
     };
   };
 
-  const nativeOnly = (method: DescMethod) => () => {
-    metrics.begin(method, "http")(Code.Unimplemented as number);
-    throw new ConnectError(NATIVE_ONLY_SENTENCE, Code.Unimplemented);
-  };
-
   return (router: ConnectRouter) => {
     const implementation: Record<string, unknown> = {};
     for (const method of ChatService.methods) {
       const rule = ruleOf(method.localName);
       const run = impl[method.localName as keyof ChatServiceImpl] as Run;
-      if (!rule?.transports.includes("http")) {
-        implementation[method.localName] = nativeOnly(method);
-      } else if (method.methodKind === "unary") {
+      // What the table keeps off this port is answered before Connect (native-only.ts).
+      if (!rule?.transports.includes("http")) continue;
+      if (method.methodKind === "unary") {
         implementation[method.localName] = unary(method, rule, run);
       } else if (method.methodKind === "server_streaming") {
         implementation[method.localName] = serverStream(method, rule, run);

@@ -2,12 +2,15 @@ import { createServer, type Server } from "node:http";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { Socket } from "node:net";
 import { cors, createContextValues } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { RETRY_AFTER_METADATA, USER_ID_METADATA } from "../../wire/grpc-service.ts";
 import type { HandlerContext } from "../context.ts";
 import type { ChatServiceImpl } from "../service-impl.ts";
+import { STATUS } from "../status.ts";
 import { connectRoutes, PEER, peerOf } from "./connect-routes.ts";
 import type { ServerMetrics } from "./metrics.ts";
+import { nativeOnlyMethod, refuseNativeOnly } from "./native-only.ts";
+import { refuseUndecodable } from "./refuse-undecodable.ts";
 import {
   DEFAULT_WEB_ROOT,
   head,
@@ -66,6 +69,22 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 const API_PREFIX = "/chat.ChatService/";
 
+/**
+ * Why connect-node could not build this request's URL from its host (it
+ * throws, which would be a 500): HTTP/1.0 needs no Host header, and a Host
+ * header can hold anything.
+ */
+function badAuthority(request: Request): string | undefined {
+  const authority = "authority" in request ? request.authority : request.headers.host;
+  if (!authority) return "The request names no host: send a Host header.";
+  try {
+    new URL(`http://${authority}`);
+    return undefined;
+  } catch {
+    return "The request's Host header is not a host name.";
+  }
+}
+
 export function createHttpTransport(
   context: HandlerContext,
   service: ChatServiceImpl,
@@ -78,8 +97,18 @@ export function createHttpTransport(
   const shutdown = new AbortController();
   let draining = false;
 
+  const acceptCompression = [compressionGzip, compressionBrotli];
   const api = connectNodeAdapter({
-    routes: connectRoutes(context, service, metrics.rpc),
+    routes(router) {
+      connectRoutes(context, service, metrics.rpc)(router);
+      router.handlers.forEach((handler, i) => {
+        router.handlers[i] = refuseUndecodable(handler, {
+          readMaxBytes: MAX_REQUEST_BYTES,
+          acceptCompression,
+        });
+      });
+    },
+    acceptCompression,
     contextValues: (request) => createContextValues().set(PEER, peerOf(request)),
     shutdownSignal: shutdown.signal,
     // gRPC itself is the native port's; here Connect and gRPC-Web, which browsers can speak.
@@ -123,6 +152,13 @@ export function createHttpTransport(
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     if (path.startsWith(API_PREFIX)) {
       if (crossOrigin(request, response)) return;
+      const hostless = badAuthority(request);
+      if (hostless) return sendText(response, 400, hostless);
+      const nativeOnly = nativeOnlyMethod(path);
+      if (nativeOnly) {
+        metrics.rpc.begin(nativeOnly, "http")(STATUS.UNIMPLEMENTED);
+        return refuseNativeOnly(request, response);
+      }
       api(request, response);
       return;
     }
@@ -152,7 +188,7 @@ export function createHttpTransport(
         response.end(await metrics.registry.metrics());
         return;
       default:
-        return serveStatic(webRoot, request, response);
+        return serveStatic(webRoot, request, response, context.logger);
     }
   };
 
@@ -161,7 +197,8 @@ export function createHttpTransport(
       context.logger.error({ err: error, url: request.url }, "an HTTP request failed");
       if (!response.headersSent)
         sendText(response, 500, "The server failed to answer this request.");
-      else response.end();
+      // Cut short: ending it would pass a partial body off as whole.
+      else response.destroy();
     });
   };
 
