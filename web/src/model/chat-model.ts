@@ -195,8 +195,9 @@ export class ChatModel {
     return this.#openRooms().map((room) => {
       room.joined = false;
       room.caughtUp = false;
-      if (room.lastId === undefined) return { room: room.name, epoch: "" };
-      return { room: room.name, resumeAfterId: BigInt(room.lastId), epoch: room.epoch };
+      const { resumeAfterId, epoch } = room.position.start;
+      if (resumeAfterId === undefined) return { room: room.name, epoch: "" };
+      return { room: room.name, resumeAfterId: BigInt(resumeAfterId), epoch };
     });
   }
 
@@ -221,7 +222,7 @@ export class ChatModel {
         if (room.direct) void listRooms(this);
       }
       room.open = true;
-      if (resume === ResumeOutcome.RESET && room.lastId !== undefined) {
+      if (resume === ResumeOutcome.RESET && room.position.lastId !== undefined) {
         room.clear();
         room.readId = Number(event.kind.value.lastId);
         room.notice(

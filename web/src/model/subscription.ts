@@ -147,9 +147,7 @@ export class Subscription {
       this.#set({ kind: "offline", reason: text });
       return;
     }
-    if (this.#liveSince !== undefined && Date.now() - this.#liveSince >= HEALTHY_MS) {
-      this.#backoff.reset();
-    }
+    this.#backoff.resetIfHealthy(this.#liveSince, HEALTHY_MS);
     this.#liveSince = undefined;
     if (navigator.onLine === false) {
       // The page's "online" listener restarts us when the network is back.
