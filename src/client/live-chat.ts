@@ -24,6 +24,16 @@ export type ConnectionState =
 
 export type LiveEvent = SessionEvent | { readonly type: "state"; readonly state: ConnectionState };
 
+/** A live chat as a client's views use it, whichever protocol carries it (LiveChat, SeedChat). */
+export interface LiveFeed extends AsyncIterable<LiveEvent> {
+  readonly state: ConnectionState;
+  /** Resolves when the message is stored (or, on the seed's protocol, written). */
+  send(text: string, room?: string): Promise<SendAck>;
+  /** Waits up to `ms` for waiting sends; resolves to how many still wait. */
+  settle(ms: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 export interface LiveChatOptions {
   /** The rooms to be in, each with where it starts (default: live at its head). */
   readonly rooms: readonly RoomStart[];
@@ -43,7 +53,7 @@ export interface LiveChatOptions {
  * Its events are the server's (messages in order, each once), plus its own
  * state changes.
  */
-export class LiveChat implements AsyncIterable<LiveEvent> {
+export class LiveChat implements LiveFeed {
   readonly #client: ChatClient;
   readonly #options: LiveChatOptions;
   readonly #rooms = new ResumeLedger();
