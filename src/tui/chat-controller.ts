@@ -1,11 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import type { BackoffOptions } from "../client/backoff.ts";
-import {
-  type ChatClient,
-  ChatClientError,
-  type ChatLine,
-  type ServerLimits,
-} from "../client/chat-client.ts";
+import { type ChatClient, ChatClientError, type ServerLimits } from "../client/chat-client.ts";
 import { LiveChat, type LiveFeed } from "../client/live-chat.ts";
 import { SeedChat } from "../client/seed-chat.ts";
 import { DEFAULT_ROOM } from "../wire/room-names.ts";
@@ -17,6 +12,7 @@ import { HistoryReader } from "./history-reader.ts";
 import { RoomCommands } from "./room-commands.ts";
 import { RoomTabs } from "./room-tabs.ts";
 import { SEED_HISTORY_KEPT, SEED_NOTICE, seedRefusal } from "./seed-mode.ts";
+import { SendCommands } from "./send-commands.ts";
 
 export type { ConnectionState } from "../client/live-chat.ts";
 export { type ChatView, type DisplayItem, itemRoom } from "./chat-view.ts";
@@ -53,12 +49,12 @@ export class ChatController {
   #limits: ServerLimits | undefined;
   #seedOnly = false;
   #batch: string[] | undefined;
-  #sentCount = 0;
   readonly #tabs = new RoomTabs();
   readonly #display: EventDisplay;
   readonly #rooms: RoomCommands;
   readonly #accounts: AccountCommands;
   readonly #history: HistoryReader;
+  readonly #sends: SendCommands;
   /** Our public id and name, from the server: what our own messages carry. */
   #self = { userId: "", username: "" };
 
@@ -77,7 +73,19 @@ export class ChatController {
       inRoom: () => this.#inRoom(),
       maxRoomChars: () => this.#limits?.maxRoomChars,
       showHistory: (room, count) => this.#history.show(room, count),
-      send: (text, room) => this.#send(text, room),
+      send: (text, room) => this.#sends.send(text, room),
+    });
+    this.#sends = new SendCommands({
+      client,
+      feed: () => this.#feed,
+      current: () => this.#tabs.current,
+      defaultRoom: () => this.#limits?.defaultRoom ?? DEFAULT_ROOM,
+      seedOnly: () => this.#seedOnly,
+      self: () => this.#self,
+      inRoom: () => this.#inRoom(),
+      show: (item) => this.#view.show(item),
+      info: (text) => this.#info(text),
+      error: (text) => this.#error(text),
     });
     this.#history = new HistoryReader({
       client,
@@ -206,7 +214,7 @@ export class ChatController {
     const command = parseCommand(line, this.#limits?.maxHistory ?? SEED_HISTORY_KEPT);
     if (this.#batch !== undefined) {
       if (command.kind === "end") {
-        await this.#sendBatch(this.#batch);
+        await this.#sends.batch(this.#batch);
         this.#batch = undefined;
       } else if (command.kind !== "empty") {
         this.#batch.push(command.kind === "message" ? command.text : line);
@@ -222,7 +230,7 @@ export class ChatController {
       case "empty":
         return true;
       case "message":
-        this.#send(command.text);
+        this.#sends.send(command.text);
         return true;
       case "history":
         if (this.#inRoom()) await this.#history.show(this.#tabs.current, command.count);
@@ -244,7 +252,7 @@ export class ChatController {
         this.#info("/end closes a /batch; there is none open.");
         return true;
       case "ping":
-        await this.#ping();
+        await this.#sends.ping();
         return true;
       case "register":
       case "login":
@@ -321,67 +329,10 @@ export class ChatController {
     return false;
   }
 
-  /** Queued with the live chat, which sends it now or once reconnected; shown pending until stored. */
-  #send(text: string, room = this.#tabs.current): void {
-    const live = this.#feed;
-    if (!live || !this.#inRoom()) return;
-    const key = `sent-${this.#sentCount++}`;
-    const line = (id: number, timeMs: number): ChatLine => ({
-      room,
-      id,
-      timeMs,
-      userId: this.#self.userId,
-      username: this.#self.username || this.client.username,
-      text,
-      system: false,
-      clientMsgId: "",
-    });
-    this.#view.show({ kind: "sent", key, line: line(0, Date.now()), pending: true });
-    live.send(text, room).then(
-      (ack) =>
-        this.#view.show({ kind: "sent", key, line: line(ack.id, ack.timeMs), pending: false }),
-      (error) => this.#error(`Not sent: ${ChatClientError.from(error).message}`),
-    );
-  }
-
-  async #sendBatch(texts: string[]): Promise<void> {
-    if (texts.length === 0) {
-      this.#info("Batch closed: nothing to send.");
-      return;
-    }
-    // The seed's SendMessages writes to the lobby only; elsewhere the lines go one by one, in order.
-    if (this.#tabs.current !== (this.#limits?.defaultRoom ?? DEFAULT_ROOM)) {
-      for (const text of texts) this.#send(text);
-      return;
-    }
-    try {
-      const { summary } = await this.client.sendBatch(texts);
-      this.#info(`Server: ${summary}`);
-    } catch (error) {
-      this.#error(`Batch not sent: ${ChatClientError.from(error).message}`);
-    }
-  }
-
   /** Who we chat as: asked at start and after every login or logout. */
   async #refreshSelf(): Promise<void> {
     const me = await this.client.whoAmI();
     this.#self = { userId: me.userId, username: me.username };
     this.#publishTabs();
-  }
-
-  async #ping(): Promise<void> {
-    try {
-      // The seed has no Ping: its client times a JoinChat, which a server that knows us answers "PONG".
-      const ms = this.#seedOnly ? await this.#timeJoin() : await this.client.ping();
-      this.#info(`Pong in ${ms.toFixed(1)} ms`);
-    } catch (error) {
-      this.#error(`Ping failed: ${ChatClientError.from(error).message}`);
-    }
-  }
-
-  async #timeJoin(): Promise<number> {
-    const started = performance.now();
-    await this.client.join();
-    return performance.now() - started;
   }
 }
