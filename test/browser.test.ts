@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
+import { MAX_TOPIC_CHARS } from "../src/core/limits.ts";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
+import { DEFAULT_ROOM, roomNameRule } from "../src/wire/room-names.ts";
 import {
   launchChromium,
   openChat,
@@ -157,6 +159,53 @@ test("a message made of HTML and script is shown as text and runs nothing", asyn
     assert.equal(await ann.evaluate(() => document.body.dataset.pwned), undefined);
   } finally {
     nat.client.close();
+    await server.stop();
+  }
+});
+
+test("the page takes its limits and default room from the server and checks them before sending", async () => {
+  const limits = { maxNameChars: 12, maxRoomChars: 10, maxMessageBytes: 50, maxRooms: 2 };
+  const server = await startTestServer({ httpPort: 0, limits });
+  try {
+    const page = await openChat(browser, server.httpUrl ?? "");
+    const maxLength = (id: string) =>
+      page.waitForFunction(
+        ([id, max]) => (document.getElementById(id) as HTMLInputElement).maxLength === max,
+        [id, id === "name" ? limits.maxNameChars : MAX_TOPIC_CHARS] as const,
+      );
+    await maxLength("name");
+    await signInAsGuest(page, "lim");
+    assert.equal(await page.textContent("#room-title"), `# ${DEFAULT_ROOM}`);
+    await maxLength("topic-input");
+
+    const join = async (room: string) => {
+      await page.fill("#join-room", room);
+      await page.press("#join-room", "Enter");
+    };
+    await join("elevenchars");
+    await page.locator("#sidebar-error", { hasText: roomNameRule(limits.maxRoomChars) }).waitFor();
+    await join("ten-chars");
+    await page.locator("#room-title", { hasText: "# ten-chars" }).waitFor();
+    await page.locator("#connection[data-state=live]").waitFor();
+    await join("third");
+    await page
+      .locator("#sidebar-error", { hasText: "You can be in at most 2 rooms at once" })
+      .waitFor();
+
+    // 30 × "é" is 60 bytes of UTF-8 (30 characters): refused before it is sent, and kept.
+    const tooLong = "é".repeat(30);
+    await sendFromPage(page, tooLong);
+    await page
+      .locator("#messages .notice", {
+        hasText: "this message is 60 bytes long (UTF-8) and the server takes at most 50",
+      })
+      .waitFor();
+    assert.equal(await page.inputValue("#text"), tooLong);
+    assert.equal(await page.locator("#messages .message.own").count(), 0, "it was queued");
+    await sendFromPage(page, "short enough");
+    await waitForMessage(page, "short enough");
+    assert.deepEqual((page as unknown as { errors: string[] }).errors, []);
+  } finally {
     await server.stop();
   }
 });

@@ -12,7 +12,7 @@ interface ClientFlags {
   server: string;
   name?: string;
   line?: boolean;
-  room: string;
+  room?: string;
   token?: string;
   tls?: boolean;
   ca?: string;
@@ -37,7 +37,10 @@ export function addClientCommand(program: Command): void {
     )
     .option("--line", "line mode even on a terminal")
     .addOption(
-      new Option("--room <room>", "the room to show first").env("GRPC_CHAT_ROOM").default("lobby"),
+      new Option(
+        "--room <room>",
+        "the room to show first (default: the server's default room)",
+      ).env("GRPC_CHAT_ROOM"),
     )
     .addOption(
       new Option(
@@ -76,7 +79,7 @@ export function addClientCommand(program: Command): void {
       const controllerFor = (view: ChatView) =>
         new ChatController(client, view, {
           onToken: (newToken) => saveToken(options.server, newToken),
-          room: options.room.replace(/^#/, ""),
+          ...(options.room === undefined ? {} : { room: options.room.replace(/^#/, "") }),
         });
       let code: number;
       try {

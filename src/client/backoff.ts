@@ -40,4 +40,17 @@ export class Backoff {
   reset(): void {
     this.#attempt = 0;
   }
+
+  /**
+   * A connection that ended after being live since `liveSinceMs` for at
+   * least `healthyAfterMs` was healthy: the next wait is short again. One
+   * that failed sooner (or never went live) keeps backing off.
+   */
+  resetIfHealthy(
+    liveSinceMs: number | undefined,
+    healthyAfterMs: number,
+    nowMs: number = Date.now(),
+  ): void {
+    if (liveSinceMs !== undefined && nowMs - liveSinceMs >= healthyAfterMs) this.reset();
+  }
 }

@@ -1,58 +1,29 @@
-import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import {
-  type ChannelOptions,
-  Client,
-  type ClientDuplexStream,
-  type ClientReadableStream,
-  credentials,
-  Metadata,
-  type MethodDefinition,
-  status,
-} from "@grpc/grpc-js";
-import {
   type AuthToken,
-  ChatMessageSchema,
   type ClientFrame,
   CredentialsSchema,
   type Event,
   type HistoryPage,
   HistoryQuerySchema,
-  type JoinResponse,
   ListMembersRequestSchema,
   type ListMembersResponse,
   ListRoomsRequestSchema,
   type ListRoomsResponse,
   LogoutRequestSchema,
-  type MessageResponse,
   OpenDirectRequestSchema,
   type OpenDirectResponse,
   PingRequestSchema,
   type PingResponse,
   SendRequestSchema,
   type SendResponse,
+  type ServerInfo,
+  ServerInfoRequestSchema,
   SetTopicRequestSchema,
   SubscribeRequestSchema,
-  UserSchema,
   WhoAmIRequestSchema,
   type WhoAmIResponse,
 } from "../gen/chat_pb.js";
-import { chatServiceDefinition, USER_ID_METADATA } from "../wire/grpc-service.ts";
-import { AsyncQueue } from "./async-queue.ts";
-import {
-  ChatClientError,
-  type ChatLine,
-  type Member,
-  type SendAck,
-  type SessionEvent,
-  toChatLine,
-  toSessionEvent,
-} from "./events.ts";
-
-export type * from "./client-types.ts";
-export * from "./events.ts";
-export type { ChatSession, JoinedEvent } from "./session-call.ts";
-
 import type {
   ChatClientOptions,
   ChatSubscription,
@@ -60,68 +31,78 @@ import type {
   Principal,
   RoomEntry,
   RoomStart,
+  ServerLimits,
 } from "./client-types.ts";
-
+import {
+  type ChatLine,
+  type Member,
+  type SendAck,
+  type SessionEvent,
+  toChatLine,
+  toSessionEvent,
+} from "./events.ts";
+import { GrpcChannel, SEED_CHANNEL } from "./grpc-channel.ts";
+import {
+  getChatHistory,
+  joinChat,
+  openChatStream,
+  type SeedStream,
+  sendMessages,
+} from "./seed-calls.ts";
 import { type ChatSession, sessionOverCall } from "./session-call.ts";
 
-type Definition = MethodDefinition<unknown, unknown>;
-
-function method(name: string): Definition {
-  const definition = chatServiceDefinition[name];
-  if (!definition) throw new Error(`ChatService has no method ${name}`);
-  return definition as Definition;
-}
-
-/**
- * Keepalive pings find a dead server or path within about 25 s, even on a
- * connection with nothing to send; the server allows a ping every 5 s.
- */
-const CHANNEL_DEFAULTS: ChannelOptions = {
-  "grpc.keepalive_time_ms": 15_000,
-  "grpc.keepalive_timeout_ms": 10_000,
-  "grpc.keepalive_permit_without_calls": 1,
-};
+export type * from "./client-types.ts";
+export * from "./events.ts";
+export type { SeedStream } from "./seed-calls.ts";
+export type { ChatSession, JoinedEvent } from "./session-call.ts";
 
 /**
  * The typed client every grpc-chat client uses: the terminal client, the
  * benchmarks and the tests. Each call is one RPC; LiveChat adds reconnecting.
  */
 export class ChatClient {
-  /** The guest secret this client sends when it has no token. */
-  readonly userId: string;
-  readonly username: string;
-  #token: string | undefined;
-  readonly #client: Client;
-  /** Streaming calls still open, so close() can end them: grpc-js's own close() leaves them running. */
-  readonly #open = new Set<{ cancel(): void }>();
+  readonly #options: ChatClientOptions;
+  #channel: GrpcChannel;
 
   constructor(options: ChatClientOptions) {
-    this.userId = options.userId ?? randomUUID();
-    this.username = options.username;
-    this.#token = options.token;
-    const tls = options.tls;
-    const channel =
-      tls === undefined || tls === false
-        ? credentials.createInsecure()
-        : credentials.createSsl(tls === true ? null : tls.ca);
-    this.#client = new Client(options.address, channel, {
-      ...CHANNEL_DEFAULTS,
-      ...options.channelOptions,
+    this.#options = options;
+    this.#channel = new GrpcChannel(options);
+  }
+
+  /**
+   * The server speaks only the seed's protocol: calls from now on go over a
+   * new connection with the keepalive such a server accepts (ours would get
+   * it closed after a minute). The same user_id and token go on.
+   */
+  switchToSeedChannel(): void {
+    const { userId, token } = this.#channel;
+    const { token: _first, ...options } = this.#options;
+    this.#channel.close();
+    this.#channel = new GrpcChannel({
+      ...options,
+      userId,
+      ...(token === undefined ? {} : { token }),
+      channelOptions: { ...SEED_CHANNEL, ...this.#options.channelOptions },
     });
   }
 
+  /** The guest secret this client sends when it has no token. */
+  get userId(): string {
+    return this.#channel.userId;
+  }
+
+  get username(): string {
+    return this.#channel.username;
+  }
+
   /** The seed's JoinChat; resolves to the server's greeting ("PONG" when already joined). */
-  async join(): Promise<string> {
-    const response = await this.#unary<JoinResponse>(
-      "joinChat",
-      create(UserSchema, { userId: this.userId, username: this.username }),
-    );
-    return response.message;
+  join(): Promise<string> {
+    return joinChat(this.#channel);
   }
 
   /** The token calls are made with, if any. */
   get token(): string | undefined {
-    return this.#token;
+    return this.#channel.token;
   }
 
   /** Creates an account and logs in: later calls are made as it. */
@@ -136,13 +117,13 @@ export class ChatClient {
 
   /** Revokes this client's token on the server; later calls are made as the guest again. */
   async logout(): Promise<void> {
-    await this.#unary("logout", create(LogoutRequestSchema, {}));
-    this.#token = undefined;
+    await this.#channel.unary("logout", create(LogoutRequestSchema, {}));
+    this.#channel.token = undefined;
   }
 
   /** Who the server takes this client to be. */
   async whoAmI(): Promise<Principal> {
-    const r = await this.#unary<WhoAmIResponse>("whoAmI", create(WhoAmIRequestSchema, {}));
+    const r = await this.#channel.unary<WhoAmIResponse>("whoAmI", create(WhoAmIRequestSchema, {}));
     return {
       userId: r.userId,
       username: r.username,
@@ -152,8 +133,11 @@ export class ChatClient {
   }
 
   async #signIn(rpc: "register" | "login", username: string, password: string) {
-    const r = await this.#unary<AuthToken>(rpc, create(CredentialsSchema, { username, password }));
-    this.#token = r.token;
+    const r = await this.#channel.unary<AuthToken>(
+      rpc,
+      create(CredentialsSchema, { username, password }),
+    );
+    this.#channel.token = r.token;
     return {
       token: r.token,
       userId: r.userId,
@@ -163,10 +147,29 @@ export class ChatClient {
     };
   }
 
+  /** The server's limits and default room: what a client may check before sending. */
+  async serverInfo(): Promise<ServerLimits> {
+    const r = await this.#channel.unary<ServerInfo>(
+      "getServerInfo",
+      create(ServerInfoRequestSchema, {}),
+    );
+    return {
+      accountsRequired: r.accountsRequired,
+      maxMessageBytes: r.maxMessageBytes,
+      maxNameChars: r.maxNameChars,
+      maxRoomChars: r.maxRoomChars,
+      maxRooms: r.maxRooms,
+      maxHistory: r.maxHistory,
+      maxTopicChars: r.maxTopicChars,
+      maxBatch: r.maxBatch,
+      defaultRoom: r.defaultRoom,
+    };
+  }
+
   /** Round trip to the server, in ms. */
   async ping(): Promise<number> {
     const started = performance.now();
-    await this.#unary<PingResponse>("ping", create(PingRequestSchema, {}));
+    await this.#channel.unary<PingResponse>("ping", create(PingRequestSchema, {}));
     return performance.now() - started;
   }
 
@@ -181,7 +184,7 @@ export class ChatClient {
     afterId?: number;
     includeSystem?: boolean;
   }): Promise<{ messages: ChatLine[]; hasMore: boolean }> {
-    const page = await this.#unary<HistoryPage>(
+    const page = await this.#channel.unary<HistoryPage>(
       "history",
       create(HistoryQuerySchema, {
         room: options.room ?? "",
@@ -198,7 +201,7 @@ export class ChatClient {
   async listMembers(
     options: { room?: string; pageSize?: number; pageToken?: string } = {},
   ): Promise<{ members: Member[]; nextPageToken: string; onlineCount: number }> {
-    const response = await this.#unary<ListMembersResponse>(
+    const response = await this.#channel.unary<ListMembersResponse>(
       "listMembers",
       create(ListMembersRequestSchema, {
         room: options.room ?? "",
@@ -218,7 +221,7 @@ export class ChatClient {
     rooms: RoomEntry[];
     nextPageToken: string;
   }> {
-    const r = await this.#unary<ListRoomsResponse>(
+    const r = await this.#channel.unary<ListRoomsResponse>(
       "listRooms",
       create(ListRoomsRequestSchema, {
         pageSize: options.pageSize ?? 0,
@@ -240,7 +243,7 @@ export class ChatClient {
 
   /** The direct-message room with the user called `username`: join it and send to it. */
   async openDirect(username: string): Promise<{ room: string; peer: Member }> {
-    const r = await this.#unary<OpenDirectResponse>(
+    const r = await this.#channel.unary<OpenDirectResponse>(
       "openDirect",
       create(OpenDirectRequestSchema, { username }),
     );
@@ -252,7 +255,7 @@ export class ChatClient {
 
   /** Sets a room's topic ("" clears it). */
   async setTopic(room: string, topic: string): Promise<void> {
-    await this.#unary("setTopic", create(SetTopicRequestSchema, { room, topic }));
+    await this.#channel.unary("setTopic", create(SetTopicRequestSchema, { room, topic }));
   }
 
   /** Sends one message with a unary call (the path browsers use); needs a prior join(). */
@@ -260,7 +263,7 @@ export class ChatClient {
     text: string,
     options: { room?: string; clientMsgId?: string } = {},
   ): Promise<SendAck> {
-    const response = await this.#unary<SendResponse>(
+    const response = await this.#channel.unary<SendResponse>(
       "send",
       create(SendRequestSchema, {
         room: options.room ?? "",
@@ -277,11 +280,8 @@ export class ChatClient {
 
   /** Server-streaming subscription (the path browsers use): the same events as a session, no sends. */
   subscribe(rooms: readonly RoomStart[] = []): ChatSubscription {
-    const m = method("subscribe");
-    const call = this.#client.makeServerStreamRequest(
-      m.path,
-      m.requestSerialize,
-      m.responseDeserialize,
+    const call = this.#channel.serverStream(
+      "subscribe",
       create(SubscribeRequestSchema, {
         rooms: rooms.map((r) => ({
           room: r.room,
@@ -290,10 +290,9 @@ export class ChatClient {
         })),
         username: this.username,
       }),
-      this.#metadata(),
-      {},
+      this.#channel.metadata(),
     );
-    const { queue, ended } = this.#track(call);
+    const { queue, ended } = this.#channel.track<SessionEvent>(call);
     call.on("data", (event: Event) => {
       const sessionEvent = toSessionEvent(event);
       if (sessionEvent) queue.push(sessionEvent);
@@ -307,109 +306,30 @@ export class ChatClient {
 
   /** Sends texts in one client-streaming call (the seed's SendMessages); resolves to the server's summary. */
   sendBatch(texts: readonly string[]): Promise<{ count: number; summary: string }> {
-    const m = method("sendMessages");
-    return new Promise((resolve, reject) => {
-      const call = this.#client.makeClientStreamRequest(
-        m.path,
-        m.requestSerialize,
-        m.responseDeserialize,
-        this.#metadata(),
-        {},
-        (error, response) => {
-          if (error || !response) reject(ChatClientError.from(error));
-          else {
-            const r = response as MessageResponse;
-            resolve({ count: r.messageCount, summary: r.summary });
-          }
-        },
-      );
-      for (const text of texts) {
-        call.write(
-          create(ChatMessageSchema, {
-            userId: this.userId,
-            username: this.username,
-            message: text,
-          }),
-        );
-      }
-      call.end();
-    });
+    return sendMessages(this.#channel, texts);
+  }
+
+  /** The seed's GetChatHistory: the newest `limit` messages of its one room, oldest first. */
+  seedHistory(limit: number, includeSystem = true): Promise<ChatLine[]> {
+    return getChatHistory(this.#channel, limit, includeSystem);
+  }
+
+  /** Opens the seed's ChatStream: the live chat of a server that has no Session. */
+  openSeedStream(): SeedStream {
+    return openChatStream(this.#channel);
   }
 
   /** Opens a live session: a welcome, then, for each room joined, its events. */
   openSession(): ChatSession {
-    const m = method("session");
-    const call = this.#client.makeBidiStreamRequest(
-      m.path,
-      m.requestSerialize,
-      m.responseDeserialize,
-      this.#metadata(),
-      {},
-    ) as ClientDuplexStream<ClientFrame, Event>;
-    return sessionOverCall(call, this.username, (onEnd) => this.#track(call, onEnd));
+    const call = this.#channel.bidiStream<ClientFrame, Event>("session", this.#channel.metadata());
+    return sessionOverCall(call, this.username, (onEnd) =>
+      this.#channel.track<SessionEvent>(call, onEnd),
+    );
   }
 
   /** Closes the connection; open calls end with CANCELLED. */
   close(): void {
-    for (const call of this.#open) call.cancel();
-    this.#client.close();
-  }
-
-  /**
-   * Queues a streaming call's events for a reader (pausing the call while the
-   * reader is behind), keeps it in #open until it ends, and resolves `ended`
-   * with how it ended: undefined for OK or our own cancel, else the status.
-   */
-  #track(
-    call: ClientReadableStream<unknown> | ClientDuplexStream<unknown, unknown>,
-    onEnd?: (error: ChatClientError | undefined) => void,
-  ) {
-    this.#open.add(call);
-    const queue = new AsyncQueue<SessionEvent>({
-      onHigh: () => call.pause(),
-      onLow: () => call.resume(),
-    });
-    const ended = new Promise<ChatClientError | undefined>((resolve) => {
-      let settled = false;
-      const finish = (error: ChatClientError | undefined) => {
-        if (settled) return;
-        settled = true;
-        this.#open.delete(call);
-        onEnd?.(error);
-        queue.end();
-        resolve(error);
-      };
-      call.on("error", (error) => {
-        const e = ChatClientError.from(error);
-        finish(e.code === status.CANCELLED && e.message.includes("on client") ? undefined : e);
-      });
-      call.on("status", (s) => {
-        if (s.code === status.OK) finish(undefined);
-      });
-    });
-    return { queue, ended };
-  }
-
-  #metadata(): Metadata {
-    const metadata = new Metadata();
-    if (this.#token !== undefined) metadata.set("authorization", `Bearer ${this.#token}`);
-    else metadata.set(USER_ID_METADATA, this.userId);
-    return metadata;
-  }
-
-  #unary<T>(name: string, request: unknown): Promise<T> {
-    const m = method(name);
-    return new Promise((resolve, reject) => {
-      this.#client.makeUnaryRequest(
-        m.path,
-        m.requestSerialize,
-        m.responseDeserialize,
-        request,
-        this.#metadata(),
-        {},
-        (error, response) => (error ? reject(ChatClientError.from(error)) : resolve(response as T)),
-      );
-    });
+    this.#channel.close();
   }
 }
 

@@ -56,3 +56,25 @@ export interface ChatSubscription extends AsyncIterable<SessionEvent> {
   readonly ended: Promise<ChatClientError | undefined>;
   cancel(): void;
 }
+
+/** What a server says of its rules (GetServerInfo): what a client may check before sending. */
+export interface ServerLimits {
+  /** Only accounts may chat; guests are refused. */
+  readonly accountsRequired: boolean;
+  /** The longest message text, in UTF-8 bytes. */
+  readonly maxMessageBytes: number;
+  /** The longest username, in characters after NFKC. */
+  readonly maxNameChars: number;
+  /** The longest public room name. */
+  readonly maxRoomChars: number;
+  /** The most rooms one session may be in at once. */
+  readonly maxRooms: number;
+  /** The largest history page. */
+  readonly maxHistory: number;
+  /** The longest topic, in characters. */
+  readonly maxTopicChars: number;
+  /** The most messages in one batch. */
+  readonly maxBatch: number;
+  /** The room the seed's RPCs use, and the one an empty room name means. */
+  readonly defaultRoom: string;
+}

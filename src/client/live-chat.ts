@@ -1,9 +1,12 @@
-import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
+import { DEFAULT_ROOM } from "../wire/room-names.ts";
 import { AsyncQueue } from "./async-queue.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import type { ChatClient, ChatSession, RoomStart } from "./chat-client.ts";
-import { ChatClientError, type ChatLine, type SendAck, type SessionEvent } from "./events.ts";
+import { ChatClientError, type SendAck, type SessionEvent } from "./events.ts";
+import { Outbox, retryDelay } from "./outbox.ts";
+import { ResumeLedger } from "./resume-ledger.ts";
+import { isRetryable } from "./retry-policy.ts";
 
 /** Where a LiveChat's connection is. */
 export type ConnectionState =
@@ -21,6 +24,16 @@ export type ConnectionState =
 
 export type LiveEvent = SessionEvent | { readonly type: "state"; readonly state: ConnectionState };
 
+/** A live chat as a client's views use it, whichever protocol carries it (LiveChat, SeedChat). */
+export interface LiveFeed extends AsyncIterable<LiveEvent> {
+  readonly state: ConnectionState;
+  /** Resolves when the message is stored (or, on the seed's protocol, written). */
+  send(text: string, room?: string): Promise<SendAck>;
+  /** Waits up to `ms` for waiting sends; resolves to how many still wait. */
+  settle(ms: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 export interface LiveChatOptions {
   /** The rooms to be in, each with where it starts (default: live at its head). */
   readonly rooms: readonly RoomStart[];
@@ -31,51 +44,20 @@ export interface LiveChatOptions {
   readonly maxPending?: number;
 }
 
-/** Codes a new connection can fix; anything else is final. */
-const RETRYABLE = new Set<status>([
-  status.UNAVAILABLE,
-  status.RESOURCE_EXHAUSTED,
-  status.DEADLINE_EXCEEDED,
-  status.ABORTED,
-  status.INTERNAL,
-  status.UNKNOWN,
-  status.CANCELLED,
-]);
-
-interface Pending {
-  readonly room: string;
-  readonly text: string;
-  readonly clientMsgId: string;
-  resolve(ack: SendAck): void;
-  reject(error: Error): void;
-}
-
-interface RoomPosition {
-  /** Undefined until the first join says where the room's head is. */
-  lastId: number | undefined;
-  epoch: string;
-  caughtUp: boolean;
-  /** Our own acknowledged ids above lastId: the stream may still bring them (resume), not to be shown twice. */
-  readonly own: Set<number>;
-}
-
 /**
  * A chat session that outlives its connections. After any connection loss or
  * retryable end it reconnects by itself (exponential backoff with jitter,
  * reset after a healthy period), resumes every room from the last id it
- * delivered, and re-sends unacknowledged sends in order with their original
- * client_msg_id, so nothing is lost or shown twice. Its events are the
- * server's (messages in order, each once), plus its own state changes.
+ * delivered (ResumeLedger), and re-sends unacknowledged sends in order with
+ * their original client_msg_id (Outbox), so nothing is lost or shown twice.
+ * Its events are the server's (messages in order, each once), plus its own
+ * state changes.
  */
-export class LiveChat implements AsyncIterable<LiveEvent> {
+export class LiveChat implements LiveFeed {
   readonly #client: ChatClient;
   readonly #options: LiveChatOptions;
-  readonly #rooms = new Map<string, RoomPosition>();
-  readonly #outbox: Pending[] = [];
-  /** Sends refused as too fast, waiting out the pause together. */
-  readonly #held = new Set<Pending>();
-  /** Called when the outbox empties. */
-  readonly #emptied = new Set<() => void>();
+  readonly #rooms = new ResumeLedger();
+  readonly #outbox: Outbox;
   readonly #events = new AsyncQueue<LiveEvent>();
   readonly #backoff: Backoff;
   /** The session once the server has welcomed it: sends and joins go here. */
@@ -101,7 +83,15 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
     this.#client = client;
     this.#options = options;
     this.#backoff = new Backoff(options.backoff);
-    for (const start of options.rooms) this.#track(start);
+    this.#outbox = new Outbox(
+      {
+        session: () => this.#session,
+        acknowledged: (ack) => this.#rooms.acknowledged(ack.room, ack.id),
+        notice: (text) => this.#events.push({ type: "notice", text, timeMs: Date.now() }),
+      },
+      options.maxPending ?? 1000,
+    );
+    for (const start of options.rooms) this.#rooms.track(start);
     this.done = this.#run();
   }
 
@@ -111,8 +101,7 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
 
   /** The last id delivered in a room and its epoch: where a later session would resume. */
   position(room: string): { lastId: number | undefined; epoch: string } | undefined {
-    const at = this.#rooms.get(room);
-    return at && { lastId: at.lastId, epoch: at.epoch };
+    return this.#rooms.position(room);
   }
 
   /**
@@ -120,52 +109,29 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
    * Resolves when the server has stored it; rejects only when it never will
    * be (refused as it is, or this LiveChat closed first).
    */
-  send(text: string, room = "lobby"): Promise<SendAck> {
-    return new Promise((resolve, reject) => {
-      if (this.#closing || this.#state.kind === "offline") {
-        reject(new ChatClientError(status.CANCELLED, "The chat is closed; nothing was sent."));
-        return;
-      }
-      if (this.#outbox.length >= (this.#options.maxPending ?? 1000)) {
-        reject(
-          new ChatClientError(
-            status.RESOURCE_EXHAUSTED,
-            "Too many messages are waiting for the server; wait until it is reachable again.",
-          ),
-        );
-        return;
-      }
-      const pending = { room, text, clientMsgId: randomUUID(), resolve, reject };
-      this.#outbox.push(pending);
-      if (this.#session) this.#transmit(this.#session, pending);
-    });
+  send(text: string, room = DEFAULT_ROOM): Promise<SendAck> {
+    if (this.#closing || this.#state.kind === "offline") {
+      return Promise.reject(
+        new ChatClientError(status.CANCELLED, "The chat is closed; nothing was sent."),
+      );
+    }
+    return this.#outbox.add(room, text);
   }
 
   /** Waits up to `ms` for every waiting send to be stored; resolves to how many still wait. */
   settle(ms: number): Promise<number> {
-    if (this.#outbox.length === 0) return Promise.resolve(0);
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve(0);
-      };
-      const timer = setTimeout(() => {
-        this.#emptied.delete(done);
-        resolve(this.#outbox.length);
-      }, ms);
-      this.#emptied.add(done);
-    });
+    return this.#outbox.settle(ms);
   }
 
   /** Enters a room (now, and after every reconnect). */
   join(start: RoomStart): void {
-    this.#track(start);
-    void this.#session?.join(start.room, this.#startOf(start.room)).catch(() => {});
+    this.#rooms.track(start);
+    void this.#session?.join(start.room, this.#rooms.start(start.room)).catch(() => {});
   }
 
   /** Leaves a room; its position is forgotten. */
   leave(room: string): void {
-    this.#rooms.delete(room);
+    this.#rooms.forget(room);
     void this.#session?.leave(room).catch(() => {});
   }
 
@@ -188,7 +154,7 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
     this.#current?.close();
     // A server that is gone never confirms; closing the client then cancels the call.
     await Promise.race([this.done, new Promise((r) => setTimeout(r, 2_000).unref())]);
-    this.#refuseAll(
+    this.#outbox.refuseAll(
       new ChatClientError(status.CANCELLED, "The chat was closed before this was sent."),
     );
   }
@@ -219,13 +185,13 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
         this.#renewing = false;
         continue;
       }
-      if (error && !RETRYABLE.has(error.code)) {
+      if (error && !isRetryable(error.code)) {
         this.#setState({ kind: "offline", reason: error.message });
-        this.#refuseAll(error);
+        this.#outbox.refuseAll(error);
         break;
       }
       const healthyAfter = this.#options.healthyAfterMs ?? 10_000;
-      if (liveSince !== undefined && Date.now() - liveSince >= healthyAfter) this.#backoff.reset();
+      this.#backoff.resetIfHealthy(liveSince, healthyAfter);
       const inMs = this.#backoff.next();
       this.stats.reconnects += 1;
       this.#setState({
@@ -251,183 +217,58 @@ export class LiveChat implements AsyncIterable<LiveEvent> {
       case "welcome":
         this.#session = session;
         this.#selfId = event.userId;
-        this.#held.clear();
-        for (const [room, at] of this.#rooms) {
-          at.caughtUp = false;
-          void session.join(room, this.#startOf(room)).catch(() => {});
+        for (const { room, ...start } of this.#rooms.rejoin()) {
+          void session.join(room, start).catch(() => {});
         }
-        for (const pending of this.#outbox) this.#transmit(session, pending);
+        this.#outbox.resend(session);
         this.#checkLive();
         break;
-      case "joined": {
-        // A room the server brought us into (a direct message): kept from
-        // now on, and resumed like any other after a reconnect.
-        if (!this.#rooms.has(event.room)) this.#track({ room: event.room });
-        const at = this.#rooms.get(event.room);
-        if (!at) return;
-        at.epoch = event.epoch;
-        if (event.resume !== "resumed") at.lastId = event.lastId;
+      case "joined":
+        // A room the server brought us into (a direct message) is followed
+        // from now on, and resumed like any other after a reconnect.
+        this.#rooms.joined(event.room, event.epoch, event.resume === "resumed", event.lastId);
         break;
-      }
       case "message": {
-        const at = this.#rooms.get(event.message.room);
-        if (!at) return;
-        if (event.message.id <= (at.lastId ?? 0)) {
-          this.stats.duplicatesDropped += 1;
-          return;
-        }
-        const ours = at.own.delete(event.message.id);
-        this.#advance(at, event.message.id);
-        if (ours || this.#settleFromHistory(event.message)) return;
+        const arrival = this.#rooms.arrival(event.message.room, event.message.id);
+        if (arrival === "duplicate") this.stats.duplicatesDropped += 1;
+        if (arrival !== "new") return;
+        const ours = event.message.userId === this.#selfId;
+        if (ours && this.#outbox.settleFromStream(event.message)) return;
         break;
       }
-      case "caught_up": {
-        const at = this.#rooms.get(event.room);
-        if (!at) return;
-        this.#advance(at, event.lastId);
-        at.caughtUp = true;
+      case "caught_up":
+        if (!this.#rooms.caughtUp(event.room, event.lastId)) return;
         this.#events.push(event);
         this.#checkLive();
         return;
-      }
-      case "gap": {
-        const at = this.#rooms.get(event.room);
-        if (at) this.#advance(at, event.toId);
+      case "gap":
+        this.#rooms.gap(event.room, event.toId);
         break;
-      }
       case "left":
         if (event.code !== status.OK && this.#rooms.has(event.room)) {
-          if (RETRYABLE.has(event.code)) this.#retryJoin(session, event.room);
-          else this.#rooms.delete(event.room);
+          if (isRetryable(event.code)) this.#retryJoin(session, event.room);
+          else this.#rooms.forget(event.room);
         }
         break;
     }
     this.#events.push(event);
   }
 
-  /**
-   * A message of ours seen in the stream before its ack (the ack was lost
-   * with a connection): it settles the send, and the send's promise shows it.
-   */
-  #settleFromHistory(message: ChatLine): boolean {
-    if (message.userId !== this.#selfId || message.clientMsgId === "") return false;
-    const index = this.#outbox.findIndex(
-      (p) => p.clientMsgId === message.clientMsgId && p.room === message.room,
-    );
-    if (index < 0) return false;
-    const pending = this.#outbox[index] as Pending;
-    this.#remove(pending);
-    pending.resolve({ room: message.room, id: message.id, timeMs: message.timeMs });
-    return true;
-  }
-
-  #transmit(session: ChatSession, pending: Pending): void {
-    session.send(pending.text, { room: pending.room, clientMsgId: pending.clientMsgId }).then(
-      (ack) => {
-        if (!this.#remove(pending)) return;
-        const at = this.#rooms.get(ack.room);
-        if (at && ack.id > (at.lastId ?? 0)) at.own.add(ack.id);
-        pending.resolve(ack);
-      },
-      (error: ChatClientError) => {
-        if (!this.#outbox.includes(pending)) return;
-        if (error.retryAfterMs !== undefined) {
-          this.#holdForRate(session, pending, error);
-          return;
-        }
-        if (RETRYABLE.has(error.code)) {
-          // Kept: sent again on this connection after a pause, or on the next one.
-          setTimeout(() => {
-            if (this.#session === session && this.#outbox.includes(pending)) {
-              this.#transmit(session, pending);
-            }
-          }, this.#retryDelay()).unref();
-          return;
-        }
-        this.#remove(pending);
-        pending.reject(error);
-      },
-    );
-  }
-
-  /**
-   * The server refused a send as too fast: it and every send refused with it
-   * wait out the pause together and go again in the order they were written,
-   * so a rate limit never reorders or drops what the user typed. The user is
-   * told once per pause.
-   */
-  #holdForRate(session: ChatSession, pending: Pending, error: ChatClientError): void {
-    this.#held.add(pending);
-    if (this.#held.size > 1) return;
-    this.#events.push({ type: "notice", text: error.message, timeMs: Date.now() });
-    setTimeout(() => {
-      const held = this.#outbox.filter((p) => this.#held.has(p));
-      this.#held.clear();
-      if (this.#session !== session) return;
-      for (const p of held) this.#transmit(session, p);
-    }, error.retryAfterMs).unref();
-  }
-
   #retryJoin(session: ChatSession, room: string): void {
     setTimeout(() => {
       if (this.#session === session && this.#rooms.has(room)) {
-        void session.join(room, this.#startOf(room)).catch(() => {});
+        void session.join(room, this.#rooms.start(room)).catch(() => {});
       }
-    }, this.#retryDelay()).unref();
-  }
-
-  #retryDelay(): number {
-    return 500 + Math.round(Math.random() * 500);
-  }
-
-  #track(start: RoomStart): void {
-    if (this.#rooms.has(start.room)) return;
-    this.#rooms.set(start.room, {
-      lastId: start.resumeAfterId,
-      epoch: start.epoch ?? "",
-      caughtUp: false,
-      own: new Set(),
-    });
-  }
-
-  #startOf(room: string): { resumeAfterId: number | undefined; epoch: string } {
-    const at = this.#rooms.get(room);
-    return { resumeAfterId: at?.lastId, epoch: at?.epoch ?? "" };
-  }
-
-  #advance(at: RoomPosition, id: number): void {
-    if (at.lastId !== undefined && id <= at.lastId) return;
-    at.lastId = id;
-    for (const own of at.own) if (own <= id) at.own.delete(own);
+    }, retryDelay()).unref();
   }
 
   #checkLive(): void {
-    if (this.#state.kind === "live") return;
-    for (const at of this.#rooms.values()) if (!at.caughtUp) return;
+    if (this.#state.kind === "live" || !this.#rooms.allCaughtUp()) return;
     this.#setState({ kind: "live" });
   }
 
   #setState(state: ConnectionState): void {
     this.#state = state;
     this.#events.push({ type: "state", state });
-  }
-
-  #refuseAll(error: Error): void {
-    for (const pending of [...this.#outbox]) {
-      this.#remove(pending);
-      pending.reject(error);
-    }
-  }
-
-  /** Takes a send out of the outbox; false when it was not there (settled already). */
-  #remove(pending: Pending): boolean {
-    const index = this.#outbox.indexOf(pending);
-    if (index < 0) return false;
-    this.#outbox.splice(index, 1);
-    if (this.#outbox.length === 0) {
-      for (const done of [...this.#emptied]) done();
-      this.#emptied.clear();
-    }
-    return true;
   }
 }

@@ -1,78 +1,60 @@
+import { status } from "@grpc/grpc-js";
 import type { BackoffOptions } from "../client/backoff.ts";
-import { type ChatClient, ChatClientError, type ChatLine } from "../client/chat-client.ts";
-import { type ConnectionState, LiveChat } from "../client/live-chat.ts";
-import { DEFAULT_ROOM } from "../core/types.ts";
-import { HELP, parseCommand } from "./commands.ts";
+import { type ChatClient, ChatClientError, type ServerLimits } from "../client/chat-client.ts";
+import { LiveChat, type LiveFeed } from "../client/live-chat.ts";
+import { SeedChat } from "../client/seed-chat.ts";
+import { DEFAULT_ROOM } from "../wire/room-names.ts";
+import { AccountCommands } from "./account-commands.ts";
+import type { ChatView } from "./chat-view.ts";
+import { helpLines, parseCommand } from "./commands.ts";
 import { EventDisplay } from "./event-display.ts";
+import { HistoryReader } from "./history-reader.ts";
 import { RoomCommands } from "./room-commands.ts";
-import { type RoomTab, RoomTabs } from "./room-tabs.ts";
+import { RoomTabs } from "./room-tabs.ts";
+import { SEED_HISTORY_KEPT, SEED_NOTICE, seedRefusal } from "./seed-mode.ts";
+import { SendCommands } from "./send-commands.ts";
 
 export type { ConnectionState } from "../client/live-chat.ts";
+export { type ChatView, type DisplayItem, itemRoom } from "./chat-view.ts";
 export type { RoomTab } from "./room-tabs.ts";
-
-/** One thing for a view to show. */
-export type DisplayItem =
-  /** A message; `mention` when it names the user. */
-  | { readonly kind: "message"; readonly line: ChatLine; readonly mention?: boolean }
-  /**
-   * A message the user sent: `pending` until the server has stored it. The
-   * same `key` comes again once it is stored, to replace the pending one.
-   */
-  | {
-      readonly kind: "sent";
-      readonly key: string;
-      readonly line: ChatLine;
-      readonly pending: boolean;
-    }
-  /** About one room when `room` is set (shown with it), else about the chat. */
-  | { readonly kind: "info"; readonly text: string; readonly room?: string }
-  | { readonly kind: "error"; readonly text: string; readonly room?: string };
-
-/** The room an item belongs to; undefined for one about the whole chat. */
-export function itemRoom(item: DisplayItem): string | undefined {
-  return item.kind === "message" || item.kind === "sent" ? item.line.room : item.room;
-}
-
-/** What a view (line mode, full screen) gives the controller. */
-export interface ChatView {
-  show(item: DisplayItem): void;
-  setState(state: ConnectionState): void;
-  /** Older messages, to go above everything shown (full screen's Page Up). */
-  prepend?(items: readonly DisplayItem[]): void;
-  /** Reads a password without showing it; undefined when the user cancels. */
-  askSecret(prompt: string): Promise<string | undefined>;
-  /** The open rooms, in order, the one shown, and the name we chat under. */
-  setRooms(rooms: readonly RoomTab[], current: string, username: string): void;
-}
 
 export interface ChatControllerOptions {
   readonly backoff?: Partial<BackoffOptions>;
   /** A login gave a new token (undefined: logged out): keep it for next time. */
   readonly onToken?: (token: string | undefined) => void;
-  /** The room to show first. Default "lobby". */
+  /** The room to show first. Default: the server's default room. */
   readonly room?: string;
 }
 
 const HISTORY_ON_START = 5;
-const OLDER_PAGE = 50;
 /** How long leaving waits for sends the server has not stored yet. */
 const SETTLE_ON_QUIT_MS = 5_000;
 
 /**
  * The terminal client's behaviour, shared by both of its views: joining,
  * the commands, batch mode and the live chat, which reconnects by itself.
- * Views only draw.
+ * Views only draw. On a server that speaks only the seed's protocol it says
+ * so once and chats over the seed's RPCs, refusing with a reason what they
+ * cannot carry.
  */
 export class ChatController {
   readonly client: ChatClient;
   readonly #view: ChatView;
   readonly #options: ChatControllerOptions;
+  /** The live chat, on our protocol or the seed's. */
+  #feed: LiveFeed | undefined;
+  /** The live chat on our protocol (rooms, accounts); undefined on the seed's. */
   #live: LiveChat | undefined;
+  /** The server's limits; undefined on a server that speaks only the seed's protocol. */
+  #limits: ServerLimits | undefined;
+  #seedOnly = false;
   #batch: string[] | undefined;
-  #sentCount = 0;
   readonly #tabs = new RoomTabs();
   readonly #display: EventDisplay;
   readonly #rooms: RoomCommands;
+  readonly #accounts: AccountCommands;
+  readonly #history: HistoryReader;
+  readonly #sends: SendCommands;
   /** Our public id and name, from the server: what our own messages carry. */
   #self = { userId: "", username: "" };
 
@@ -89,8 +71,39 @@ export class ChatController {
       error: (text) => this.#error(text),
       tabsChanged: () => this.#publishTabs(),
       inRoom: () => this.#inRoom(),
-      showHistory: (room, count) => this.#showHistory(room, count),
-      send: (text, room) => this.#send(text, room),
+      maxRoomChars: () => this.#limits?.maxRoomChars,
+      showHistory: (room, count) => this.#history.show(room, count),
+      send: (text, room) => this.#sends.send(text, room),
+    });
+    this.#sends = new SendCommands({
+      client,
+      feed: () => this.#feed,
+      current: () => this.#tabs.current,
+      defaultRoom: () => this.#limits?.defaultRoom ?? DEFAULT_ROOM,
+      seedOnly: () => this.#seedOnly,
+      self: () => this.#self,
+      inRoom: () => this.#inRoom(),
+      show: (item) => this.#view.show(item),
+      info: (text) => this.#info(text),
+      error: (text) => this.#error(text),
+    });
+    this.#history = new HistoryReader({
+      client,
+      tabs: this.#tabs,
+      seedOnly: () => this.#seedOnly,
+      show: (item) => this.#view.show(item),
+      prepend: this.#view.prepend && ((items) => this.#view.prepend?.(items)),
+      message: (line) => this.#display.message(line),
+      error: (text) => this.#error(text),
+    });
+    this.#accounts = new AccountCommands({
+      client,
+      live: () => this.#live,
+      info: (text) => this.#info(text),
+      error: (text) => this.#error(text),
+      askSecret: (prompt) => this.#view.askSecret(prompt),
+      tokenChanged: (token) => this.#options.onToken?.(token),
+      refreshSelf: () => this.#refreshSelf(),
     });
     this.#display = new EventDisplay({
       tabs: this.#tabs,
@@ -128,26 +141,62 @@ export class ChatController {
     this.#view.setState({ kind: "connecting" });
     const greeting = await this.client.join();
     this.#view.show({ kind: "info", text: `Server: ${greeting}` });
+    this.#limits = await this.#askLimits();
+    const feed = this.#limits ? await this.#startLive(this.#limits) : await this.#startSeed();
+    this.#feed = feed;
+    const ready = Promise.withResolvers<void>();
+    const ended = this.#consume(feed, ready.resolve);
+    await Promise.race([ready.promise, ended]);
+    return { ended };
+  }
+
+  /**
+   * The server's limits: the first call of our API the client makes. A
+   * server that answers it UNIMPLEMENTED speaks only the seed's protocol
+   * (undefined).
+   */
+  async #askLimits(): Promise<ServerLimits | undefined> {
+    try {
+      return await this.client.serverInfo();
+    } catch (error) {
+      const e = ChatClientError.from(error);
+      if (e.code === status.UNIMPLEMENTED) return undefined;
+      throw e;
+    }
+  }
+
+  async #startLive(limits: ServerLimits): Promise<LiveChat> {
     await this.#refreshSelf();
-    const room = this.#options.room ?? DEFAULT_ROOM;
+    const room = this.#options.room ?? limits.defaultRoom;
     this.#tabs.open(room, `#${room}`, true);
     this.#publishTabs();
-    const newest = await this.#showHistory(room, HISTORY_ON_START);
-    const live = new LiveChat(this.client, {
+    const newest = await this.#history.show(room, HISTORY_ON_START);
+    this.#live = new LiveChat(this.client, {
       // After the messages just shown, so none is missed or shown twice;
       // conversations already had go on from their newest message.
       rooms: [{ room, resumeAfterId: newest }, ...(await this.#directRooms())],
       ...(this.#options.backoff ? { backoff: this.#options.backoff } : {}),
     });
-    this.#live = live;
-    const ready = Promise.withResolvers<void>();
-    const ended = this.#consume(live, ready.resolve);
-    await Promise.race([ready.promise, ended]);
-    return { ended };
+    return this.#live;
+  }
+
+  /** The seed's protocol: its one room, its history, its stream. */
+  async #startSeed(): Promise<SeedChat> {
+    this.#seedOnly = true;
+    this.client.switchToSeedChannel();
+    this.#info(SEED_NOTICE);
+    this.#self = { userId: this.client.userId, username: this.client.username };
+    this.#tabs.open(DEFAULT_ROOM, `#${DEFAULT_ROOM}`, true);
+    this.#publishTabs();
+    await this.#history.show(DEFAULT_ROOM, HISTORY_ON_START);
+    return new SeedChat(
+      this.client,
+      this.#options.backoff ? { backoff: this.#options.backoff } : {},
+    );
   }
 
   /** Shows the chat's events; resolves with the reason when it goes offline for good. */
-  async #consume(live: LiveChat, onLive: () => void): Promise<string> {
+  async #consume(live: LiveFeed, onLive: () => void): Promise<string> {
     for await (const event of live) {
       if (event.type === "state") {
         this.#view.setState(event.state);
@@ -162,24 +211,29 @@ export class ChatController {
 
   /** Handles one typed line. Resolves to false when the user asked to leave. */
   async input(line: string): Promise<boolean> {
-    const command = parseCommand(line);
+    const command = parseCommand(line, this.#limits?.maxHistory ?? SEED_HISTORY_KEPT);
     if (this.#batch !== undefined) {
       if (command.kind === "end") {
-        await this.#sendBatch(this.#batch);
+        await this.#sends.batch(this.#batch);
         this.#batch = undefined;
       } else if (command.kind !== "empty") {
         this.#batch.push(command.kind === "message" ? command.text : line);
       }
       return true;
     }
+    const refusal = this.#seedOnly ? seedRefusal(command) : undefined;
+    if (refusal !== undefined) {
+      this.#error(refusal);
+      return true;
+    }
     switch (command.kind) {
       case "empty":
         return true;
       case "message":
-        this.#send(command.text);
+        this.#sends.send(command.text);
         return true;
       case "history":
-        if (this.#inRoom()) await this.#showHistory(this.#tabs.current, command.count);
+        if (this.#inRoom()) await this.#history.show(this.#tabs.current, command.count);
         return true;
       case "join":
       case "leave":
@@ -198,25 +252,19 @@ export class ChatController {
         this.#info("/end closes a /batch; there is none open.");
         return true;
       case "ping":
-        await this.#ping();
+        await this.#sends.ping();
         return true;
       case "register":
       case "login":
-        await this.#signIn(command.kind, command.name ?? this.client.username);
-        return true;
       case "logout":
-        await this.#account("Logged out; you chat as a guest again.", () => this.client.logout());
+      case "whoami":
+        await this.#accounts.run(command);
         return true;
-      case "whoami": {
-        await this.#account("", async () => {
-          const me = await this.client.whoAmI();
-          const what = me.account ? "an account" : "a guest";
-          this.#info(`You are ${me.username || "(no name yet)"}, ${what}, public id ${me.userId}.`);
-        });
-        return true;
-      }
       case "help":
-        for (const text of HELP) this.#info(text);
+        for (const text of helpLines(this.#limits?.maxHistory ?? SEED_HISTORY_KEPT)) {
+          this.#info(text);
+        }
+        if (this.#seedOnly) this.#info(SEED_NOTICE);
         return true;
       case "usage":
         this.#info(command.text);
@@ -227,27 +275,8 @@ export class ChatController {
   }
 
   /** Loads the page of the shown room's history before its oldest message shown (Page Up). */
-  async loadOlder(): Promise<void> {
-    const room = this.#tabs.current;
-    const { oldestId, exhausted } = this.#tabs.older(room);
-    if (exhausted || !this.#view.prepend) return;
-    try {
-      const { messages, hasMore } = await this.client.history({
-        room,
-        limit: OLDER_PAGE,
-        includeSystem: true,
-        ...(oldestId > 0 ? { beforeId: oldestId } : {}),
-      });
-      const items: DisplayItem[] = messages.map((line) => ({ kind: "message", line }));
-      if (!hasMore) {
-        this.#tabs.exhausted(room);
-        items.unshift({ kind: "info", room, text: "The beginning of the history." });
-      }
-      for (const line of messages) this.#tabs.noteShown(room, line.id);
-      this.#view.prepend(items);
-    } catch (error) {
-      this.#error(`Older messages failed: ${ChatClientError.from(error).message}`);
-    }
+  loadOlder(): Promise<void> {
+    return this.#history.loadOlder(this.#tabs.current);
   }
 
   /**
@@ -255,11 +284,11 @@ export class ChatController {
    * how many were lost if it cannot), then ends the chat.
    */
   async quit(): Promise<void> {
-    const live = this.#live;
-    if (live) {
-      const unsent = await live.settle(SETTLE_ON_QUIT_MS);
+    const feed = this.#feed;
+    if (feed) {
+      const unsent = await feed.settle(SETTLE_ON_QUIT_MS);
       if (unsent > 0) this.#error(`${unsent} messages could not be sent before leaving.`);
-      await live.close();
+      await feed.close();
     }
     this.client.close();
   }
@@ -300,102 +329,10 @@ export class ChatController {
     return false;
   }
 
-  /** Queued with the live chat, which sends it now or once reconnected; shown pending until stored. */
-  #send(text: string, room = this.#tabs.current): void {
-    const live = this.#live;
-    if (!live || !this.#inRoom()) return;
-    const key = `sent-${this.#sentCount++}`;
-    const line = (id: number, timeMs: number): ChatLine => ({
-      room,
-      id,
-      timeMs,
-      userId: this.#self.userId,
-      username: this.#self.username || this.client.username,
-      text,
-      system: false,
-      clientMsgId: "",
-    });
-    this.#view.show({ kind: "sent", key, line: line(0, Date.now()), pending: true });
-    live.send(text, room).then(
-      (ack) =>
-        this.#view.show({ kind: "sent", key, line: line(ack.id, ack.timeMs), pending: false }),
-      (error) => this.#error(`Not sent: ${ChatClientError.from(error).message}`),
-    );
-  }
-
-  /** Shows a room's newest `count` messages; resolves to the newest id shown (0: none; undefined: failed). */
-  async #showHistory(room: string, count: number): Promise<number | undefined> {
-    try {
-      const { messages } = await this.client.history({ room, limit: count, includeSystem: true });
-      const text = messages.length === 0 ? "No messages yet." : `Last ${messages.length} messages:`;
-      this.#view.show({ kind: "info", room, text });
-      for (const line of messages) this.#display.message(line);
-      return messages.at(-1)?.id ?? 0;
-    } catch (error) {
-      this.#error(`History failed: ${ChatClientError.from(error).message}`);
-      return undefined;
-    }
-  }
-
-  async #sendBatch(texts: string[]): Promise<void> {
-    if (texts.length === 0) {
-      this.#info("Batch closed: nothing to send.");
-      return;
-    }
-    // The seed's SendMessages writes to the lobby only; elsewhere the lines go one by one, in order.
-    if (this.#tabs.current !== DEFAULT_ROOM) {
-      for (const text of texts) this.#send(text);
-      return;
-    }
-    try {
-      const { summary } = await this.client.sendBatch(texts);
-      this.#info(`Server: ${summary}`);
-    } catch (error) {
-      this.#error(`Batch not sent: ${ChatClientError.from(error).message}`);
-    }
-  }
-
-  async #signIn(kind: "register" | "login", name: string): Promise<void> {
-    const password = await this.#view.askSecret(`Password for ${name}: `);
-    if (password === undefined || password === "") {
-      this.#info("Cancelled.");
-      return;
-    }
-    const done =
-      kind === "register" ? `Registered and logged in as ${name}.` : `Logged in as ${name}.`;
-    await this.#account(done, () => this.client[kind](name, password));
-  }
-
-  /** Runs an account call; on success the chat goes on as whoever the client now is. */
-  async #account(done: string, call: () => Promise<unknown>): Promise<void> {
-    try {
-      await call();
-    } catch (error) {
-      this.#error(ChatClientError.from(error).message);
-      return;
-    }
-    this.#options.onToken?.(this.client.token);
-    if (done) this.#info(done);
-    if (done && this.#live) {
-      await this.#live.settle(SETTLE_ON_QUIT_MS);
-      this.#live.renew();
-      await this.#refreshSelf().catch(() => {});
-    }
-  }
-
   /** Who we chat as: asked at start and after every login or logout. */
   async #refreshSelf(): Promise<void> {
     const me = await this.client.whoAmI();
     this.#self = { userId: me.userId, username: me.username };
     this.#publishTabs();
-  }
-
-  async #ping(): Promise<void> {
-    try {
-      const ms = await this.client.ping();
-      this.#info(`Pong in ${ms.toFixed(1)} ms`);
-    } catch (error) {
-      this.#error(`Ping failed: ${ChatClientError.from(error).message}`);
-    }
   }
 }

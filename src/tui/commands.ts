@@ -21,16 +21,16 @@ export type Command =
   | { readonly kind: "usage"; readonly text: string };
 
 export const DEFAULT_HISTORY = 10;
-export const MAX_HISTORY = 1000;
 
-export const HELP = [
+/** The commands, one line each; `maxHistory` is the server's largest history page. */
+export const helpLines = (maxHistory: number): readonly string[] => [
   "Type a message and press Enter to send it to the room shown.",
   "/join #room   enter a room (created if new) and show it; /leave [#room] leaves",
   "/msg name text  a direct message: opens a private room with name and sends text",
   "/switch name  show another open room (also Alt+1..9, Ctrl+N / Ctrl+P)",
   "/rooms        the rooms on the server; /who  who is online here",
   "/topic [text] show, or set, the room's topic",
-  "/history [n]  show the last n messages (default 10, at most 1000)",
+  `/history [n]  show the last n messages (default ${DEFAULT_HISTORY}, at most ${maxHistory})`,
   "/batch        collect lines until /end, then send them in one call",
   "/ping         time a round trip to the server",
   "/register [name]  create an account (asks for a password) and log in as it",
@@ -41,7 +41,8 @@ export const HELP = [
   "Start a message with // to send a line that begins with /.",
 ];
 
-export function parseCommand(line: string): Command {
+/** What `line` asks for; `maxHistory` is the server's largest history page. */
+export function parseCommand(line: string, maxHistory: number): Command {
   const trimmed = line.trim();
   if (trimmed === "") return { kind: "empty" };
   if (trimmed === "exit") return { kind: "quit" };
@@ -53,10 +54,10 @@ export function parseCommand(line: string): Command {
     case "/history": {
       if (args.length === 0) return { kind: "history", count: DEFAULT_HISTORY };
       const count = Number(args[0]);
-      if (args.length > 1 || !Number.isInteger(count) || count < 1 || count > MAX_HISTORY) {
+      if (args.length > 1 || !Number.isInteger(count) || count < 1 || count > maxHistory) {
         return {
           kind: "usage",
-          text: `Usage: /history [n], where n is a whole number from 1 to ${MAX_HISTORY}.`,
+          text: `Usage: /history [n], where n is a whole number from 1 to ${maxHistory}.`,
         };
       }
       return { kind: "history", count };

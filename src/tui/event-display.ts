@@ -2,13 +2,9 @@ import { status } from "@grpc/grpc-js";
 import type { ChatLine } from "../client/chat-client.ts";
 import type { LiveEvent } from "../client/live-chat.ts";
 import { presenceText } from "../wire/presence-text.ts";
+import { isDirectRoom } from "../wire/room-names.ts";
 import type { DisplayItem } from "./chat-controller.ts";
 import type { RoomTabs } from "./room-tabs.ts";
-
-/** Direct-message rooms are the server's "dm:<id>:<id>". */
-function isDirect(room: string): boolean {
-  return room.startsWith("dm:");
-}
 
 export function systemLine(room: string, text: string, timeMs: number): ChatLine {
   return {
@@ -59,7 +55,7 @@ export class EventDisplay {
     const { tabs } = this.#target;
     const me = this.#target.self();
     if (!tabs.has(line.room)) this.#openTab(line.room);
-    if (isDirect(line.room) && !line.system && line.userId !== me.userId) {
+    if (isDirectRoom(line.room) && !line.system && line.userId !== me.userId) {
       tabs.open(line.room, `@${line.username}`, false);
     }
     const mention = tabs.note(line, me.username);
@@ -142,7 +138,7 @@ export class EventDisplay {
   }
 
   #openTab(room: string): void {
-    const direct = isDirect(room);
+    const direct = isDirectRoom(room);
     this.#target.tabs.open(room, direct ? "@…" : `#${room}`, false);
     if (direct) this.#target.lookUpPeer(room);
     this.#target.tabsChanged();

@@ -1,6 +1,7 @@
 import type { ChatClient } from "../client/chat-client.ts";
 import { ChatClientError } from "../client/chat-client.ts";
 import type { LiveChat } from "../client/live-chat.ts";
+import { isDirectRoom, isPublicRoomName, roomNameRule } from "../wire/room-names.ts";
 import type { Command } from "./commands.ts";
 import type { RoomTabs } from "./room-tabs.ts";
 
@@ -15,6 +16,8 @@ export interface RoomContext {
   tabsChanged(): void;
   /** True when a room is shown; else says so and is false. */
   inRoom(): boolean;
+  /** The server's longest room name; undefined when not known. */
+  maxRoomChars(): number | undefined;
   /** Shows a room's newest messages; resolves to the newest id shown (undefined: failed). */
   showHistory(room: string, count: number): Promise<number | undefined>;
   send(text: string, room: string): void;
@@ -32,17 +35,21 @@ export class RoomCommands {
 
   async run(command: Command): Promise<void> {
     const ctx = this.#ctx;
-    const live = ctx.live();
-    if (!live) return;
     try {
       switch (command.kind) {
-        case "join":
-          return await this.enter(command.room, `#${command.room}`);
+        case "join": {
+          const max = ctx.maxRoomChars();
+          const { room } = command;
+          if (max !== undefined && !isDirectRoom(room) && !isPublicRoomName(room, max)) {
+            return ctx.error(roomNameRule(max));
+          }
+          return await this.enter(room, `#${room}`);
+        }
         case "leave": {
           const room = command.room ?? ctx.tabs.current;
           if (!ctx.tabs.has(room)) return ctx.error(`You are not in ${room}.`);
           const label = ctx.tabs.label(room);
-          live.leave(room);
+          ctx.live()?.leave(room);
           ctx.tabs.close(room);
           ctx.tabsChanged();
           return ctx.info(`You left ${label}.`);

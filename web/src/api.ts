@@ -6,6 +6,7 @@ import {
   type Interceptor,
 } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
+import { isRetryable } from "../../src/client/retry-policy.ts";
 import { ChatService } from "../../src/gen/chat_pb.js";
 
 export type ChatClient = Client<typeof ChatService>;
@@ -43,22 +44,9 @@ export function makeClient(credential: () => Credential | undefined): ChatClient
   return createClient(ChatService, transport);
 }
 
-/**
- * Codes a later try can fix (a new connection, a pause). Everything else is
- * the server's final word on that request.
- */
-const RETRYABLE = new Set<Code>([
-  Code.Unavailable,
-  Code.Unknown,
-  Code.Internal,
-  Code.DeadlineExceeded,
-  Code.Aborted,
-  Code.Canceled,
-  Code.ResourceExhausted,
-]);
-
+/** Codes a later try can fix (a new connection, a pause): the policy every client shares. */
 export function retryable(code: Code): boolean {
-  return RETRYABLE.has(code);
+  return isRetryable(code);
 }
 
 export function failure(error: unknown): Failure {

@@ -1,5 +1,6 @@
 import { type Credential, makeClient } from "./api.ts";
 import { ChatModel } from "./model/chat-model.ts";
+import { ServerInfoSource } from "./server-info.ts";
 import * as storage from "./storage.ts";
 import { ChatView } from "./view/chat-view.ts";
 import { byId } from "./view/dom.ts";
@@ -11,7 +12,8 @@ let credential: Credential | undefined;
 let chat: { model: ChatModel; view: ChatView } | undefined;
 
 const client = makeClient(() => credential);
-const signIn = new SignInView(client, (session) => enter(session, storage.load()));
+const serverInfo = new ServerInfoSource(client);
+const signIn = new SignInView(serverInfo, client, (session) => enter(session, storage.load()));
 
 function enter(session: storage.Session, saved: storage.Saved): void {
   credential =
@@ -20,7 +22,7 @@ function enter(session: storage.Session, saved: storage.Saved): void {
       : { kind: "account", token: session.token };
   storage.save({ ...saved, session });
   signIn.hide();
-  const model = new ChatModel(client, session, saved, {
+  const model = new ChatModel(client, serverInfo, session, saved, {
     signedOut: (reason) => leave(reason),
     save: (state) => storage.save(state),
   });

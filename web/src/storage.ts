@@ -30,7 +30,7 @@ export interface Saved {
 const KEY = "grpc-chat";
 
 function empty(): Saved {
-  return { session: undefined, rooms: [], current: "lobby", outbox: [] };
+  return { session: undefined, rooms: [], current: "", outbox: [] };
 }
 
 export function load(): Saved {
@@ -43,7 +43,7 @@ export function load(): Saved {
       rooms: Array.isArray(value.rooms)
         ? value.rooms.filter((r) => typeof r?.name === "string")
         : [],
-      current: typeof value.current === "string" ? value.current : "lobby",
+      current: typeof value.current === "string" ? value.current : "",
       outbox: Array.isArray(value.outbox)
         ? value.outbox.filter((s) => typeof s?.text === "string")
         : [],

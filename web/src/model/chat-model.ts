@@ -1,6 +1,8 @@
 import { Code } from "@connectrpc/connect";
 import { type Event, ResumeOutcome, type SendAck } from "../../../src/gen/chat_pb.js";
+import { isPublicRoomName, roomNameRule } from "../../../src/wire/room-names.ts";
 import type { ChatClient } from "../api.ts";
+import { type ServerInfo, type ServerInfoSource, utf8Bytes } from "../server-info.ts";
 import type { Saved, Session } from "../storage.ts";
 import { applyEvent } from "./events.ts";
 import { fill, listRooms } from "./history.ts";
@@ -13,11 +15,10 @@ import {
   Subscription,
 } from "./subscription.ts";
 
-export type Change = "rooms" | "messages" | "state" | "me";
+export type Change = "rooms" | "messages" | "state" | "me" | "limits";
 
 /** Codes that say a room cannot be joined as asked (its name, or who may use it). */
 const ROOM_REFUSALS = new Set<Code>([Code.InvalidArgument, Code.NotFound, Code.PermissionDenied]);
-const PUBLIC_ROOM = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export interface ModelHooks {
   /** The server no longer accepts this session: back to signing in, with why. */
@@ -42,7 +43,9 @@ export class ChatModel {
   known: string[] = [];
   /** Whether the user can see the page (unseen messages stay unread). */
   visible = true;
-  maxRooms = 100;
+  /** The most rooms open at once: the server's, once it has said (its welcome says it too). */
+  maxRooms: number | undefined;
+  readonly #serverInfo: ServerInfoSource;
   #everWelcomed = false;
   /** A room just asked for and not yet joined: the one to drop if the server refuses. */
   #joining: string | undefined;
@@ -51,17 +54,25 @@ export class ChatModel {
   readonly #hooks: ModelHooks;
   #stopped = false;
 
-  constructor(client: ChatClient, session: Session, saved: Saved, hooks: ModelHooks) {
+  constructor(
+    client: ChatClient,
+    serverInfo: ServerInfoSource,
+    session: Session,
+    saved: Saved,
+    hooks: ModelHooks,
+  ) {
     this.client = client;
+    this.#serverInfo = serverInfo;
     this.session = session;
     this.me.name = session.name;
     this.#hooks = hooks;
     for (const r of saved.rooms) this.rooms.set(r.name, new Room(r.name, r));
-    if (![...this.rooms.values()].some((r) => r.open)) this.rooms.set("lobby", new Room("lobby"));
+    // With no room open, the first is the server's default room, once it has said which.
     this.current = this.rooms.get(saved.current)?.open ? saved.current : this.#firstOpen();
     this.subscription = new Subscription({
       client,
       username: () => (session.kind === "guest" ? session.name : ""),
+      prepare: () => this.#prepare(),
       request: () => this.#request(),
       event: (event) => this.#event(event),
       fatal: (ending) => this.#fatal(ending),
@@ -86,6 +97,11 @@ export class ChatModel {
 
   get room(): Room | undefined {
     return this.rooms.get(this.current);
+  }
+
+  /** The server's limits, once it has said them. */
+  get limits(): ServerInfo | undefined {
+    return this.#serverInfo.known;
   }
 
   onChange(listener: (changes: ReadonlySet<Change>) => void): void {
@@ -132,11 +148,10 @@ export class ChatModel {
       this.select(trimmed);
       return;
     }
-    if (!PUBLIC_ROOM.test(trimmed)) {
-      throw new Error(
-        "A room name is 1-64 letters, digits and _ . -, starting with a letter or digit.",
-      );
-    }
+    const max = this.limits?.maxRoomChars;
+    if (trimmed === "") throw new Error("Type the name of a room.");
+    // Before the server has said its limits, it checks the name itself.
+    if (max !== undefined && !isPublicRoomName(trimmed, max)) throw new Error(roomNameRule(max));
     this.#add(trimmed, "");
   }
 
@@ -163,14 +178,29 @@ export class ChatModel {
   }
 
   async setTopic(topic: string): Promise<void> {
+    const max = this.limits?.maxTopicChars;
+    if (max !== undefined && [...topic].length > max) {
+      throw new Error(`A topic is at most ${max} characters; this one is ${[...topic].length}.`);
+    }
     await this.client.setTopic({ room: this.current, topic });
     const room = this.room;
     if (room) room.topic = topic;
     this.changed("messages");
   }
 
+  /** Queues a message for the room shown; throws, with a sentence, when it cannot go as it is. */
   send(text: string): void {
     if (text.trim() === "") return;
+    if (this.room === undefined) {
+      throw new Error("Not connected yet: wait until the page has joined a room.");
+    }
+    const max = this.limits?.maxMessageBytes;
+    const bytes = utf8Bytes(text);
+    if (max !== undefined && bytes > max) {
+      throw new Error(
+        `Not sent: this message is ${bytes} bytes long (UTF-8) and the server takes at most ${max}. Shorten it or split it.`,
+      );
+    }
     this.outbox.add(this.current, text);
   }
 
@@ -180,7 +210,7 @@ export class ChatModel {
   }
 
   #add(name: string, peer: string): void {
-    if (this.#openRooms().length >= this.maxRooms) {
+    if (this.maxRooms !== undefined && this.#openRooms().length >= this.maxRooms) {
       throw new Error(`You can be in at most ${this.maxRooms} rooms at once; leave one first.`);
     }
     const room = this.rooms.get(name) ?? new Room(name, { peer });
@@ -191,12 +221,28 @@ export class ChatModel {
     this.select(name);
   }
 
+  /** The server's limits before the first subscription; its default room when no room is open. */
+  async #prepare(): Promise<void> {
+    const known = this.limits !== undefined;
+    const info = await this.#serverInfo.get();
+    this.maxRooms ??= info.maxRooms || undefined;
+    if (this.#openRooms().length === 0) {
+      const room = this.rooms.get(info.defaultRoom) ?? new Room(info.defaultRoom);
+      room.open = true;
+      this.rooms.set(room.name, room);
+      this.current = room.name;
+      this.changed("rooms");
+    }
+    if (!known) this.changed("limits");
+  }
+
   #request(): JoinRequest[] {
     return this.#openRooms().map((room) => {
       room.joined = false;
       room.caughtUp = false;
-      if (room.lastId === undefined) return { room: room.name, epoch: "" };
-      return { room: room.name, resumeAfterId: BigInt(room.lastId), epoch: room.epoch };
+      const { resumeAfterId, epoch } = room.position.start;
+      if (resumeAfterId === undefined) return { room: room.name, epoch: "" };
+      return { room: room.name, resumeAfterId: BigInt(resumeAfterId), epoch };
     });
   }
 
@@ -221,7 +267,7 @@ export class ChatModel {
         if (room.direct) void listRooms(this);
       }
       room.open = true;
-      if (resume === ResumeOutcome.RESET && room.lastId !== undefined) {
+      if (resume === ResumeOutcome.RESET && room.position.lastId !== undefined) {
         room.clear();
         room.readId = Number(event.kind.value.lastId);
         room.notice(
@@ -276,7 +322,7 @@ export class ChatModel {
   }
 
   #firstOpen(): string {
-    return this.#openRooms()[0]?.name ?? "lobby";
+    return this.#openRooms()[0]?.name ?? "";
   }
 
   #flush(): void {

@@ -18,9 +18,11 @@ export function applyEvent(model: ChatModel, event: Event): void {
       if (room === undefined) return;
       room.joined = true;
       room.topic = kind.value.topic;
-      room.epoch = kind.value.epoch;
-      // Resumed: the missed messages follow, and the resume point stays ours.
-      if (kind.value.resume !== ResumeOutcome.RESUMED) room.lastId = Number(kind.value.lastId);
+      room.position.joined(
+        kind.value.epoch,
+        kind.value.resume === ResumeOutcome.RESUMED,
+        Number(kind.value.lastId),
+      );
       // Every room, not only the one in front: its unread count is counted from what is loaded.
       if (!room.filled) void fill(model, room);
       model.changed("messages");

@@ -1,7 +1,8 @@
 import { toChatLine } from "../../../src/client/chat-line.ts";
+import { isDirectRoom } from "../../../src/wire/room-names.ts";
 import { failure } from "../api.ts";
 import type { ChatModel } from "./chat-model.ts";
-import { isDirect, Room } from "./room.ts";
+import { Room } from "./room.ts";
 
 const PAGE = 50;
 
@@ -53,7 +54,7 @@ export async function listRooms(model: ChatModel): Promise<void> {
         const peer = info.peer?.username ?? "";
         const room = model.rooms.get(info.name);
         if (room?.direct && peer) room.peer = peer;
-        else if (room === undefined && isDirect(info.name)) {
+        else if (room === undefined && isDirectRoom(info.name)) {
           model.rooms.set(info.name, new Room(info.name, { peer, open: false }));
         } else if (room === undefined) names.push(info.name);
       }

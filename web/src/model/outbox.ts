@@ -1,7 +1,8 @@
 import { Code } from "@connectrpc/connect";
 import { Backoff } from "../../../src/client/backoff.ts";
+import { sendRetry } from "../../../src/client/retry-policy.ts";
 import type { SendAck } from "../../../src/gen/chat_pb.js";
-import { type ChatClient, failure, retryable } from "../api.ts";
+import { type ChatClient, failure } from "../api.ts";
 
 /** A message the user wrote that the server has not stored yet. */
 export interface Outgoing {
@@ -133,10 +134,11 @@ export class Outbox {
       this.#host.signedOut(text);
       return 0;
     }
-    if (code === Code.ResourceExhausted && retryAfterMs !== undefined) {
+    const retry = sendRetry(code, retryAfterMs);
+    if (retry.action === "wait") {
       if (!this.#slowedTold) this.#host.notice(item.room, text);
       this.#slowedTold = true;
-      return Math.max(retryAfterMs, 50);
+      return Math.max(retry.ms, 50);
     }
     if (code === Code.FailedPrecondition && !this.#renewed.has(item.clientMsgId)) {
       // A guest's name is gone after a server restart; the next welcome wakes us.
@@ -144,7 +146,7 @@ export class Outbox {
       this.#host.renew();
       return 0;
     }
-    if (retryable(code) && code !== Code.ResourceExhausted) return this.#backoff.next();
+    if (retry.action === "retry") return this.#backoff.next();
     item.status = "failed";
     item.error = text;
     this.#host.changed();

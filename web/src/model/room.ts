@@ -1,4 +1,6 @@
 import { type ChatLine, mentions } from "../../../src/client/chat-line.ts";
+import { ResumePoint } from "../../../src/client/resume-point.ts";
+import { isDirectRoom } from "../../../src/wire/room-names.ts";
 
 /** A stored message as the page keeps it. */
 export type Line = ChatLine;
@@ -21,10 +23,6 @@ export type Delivery = "dropped" | "known" | "new";
 
 let noticeCount = 0;
 
-export function isDirect(room: string): boolean {
-  return room.startsWith("dm:");
-}
-
 export class Room {
   readonly name: string;
   readonly direct: boolean;
@@ -33,12 +31,8 @@ export class Room {
   topic = "";
   /** In the subscription; a DM can be listed (from ListRooms) without being open. */
   open: boolean;
-  /**
-   * The resume point: the last id the stream delivered (never History's, so
-   * a message still on its way is not skipped), and the epoch it belongs to.
-   */
-  lastId: number | undefined;
-  epoch = "";
+  /** Where the stream stands in this room: what a new subscription resumes from. */
+  readonly position = new ResumePoint();
   /** On the current subscription. */
   joined = false;
   caughtUp = false;
@@ -56,7 +50,7 @@ export class Room {
 
   constructor(name: string, options: { peer?: string; open?: boolean; readId?: number } = {}) {
     this.name = name;
-    this.direct = isDirect(name);
+    this.direct = isDirectRoom(name);
     this.peer = options.peer ?? "";
     this.open = options.open ?? true;
     this.readId = options.readId ?? 0;
@@ -68,8 +62,7 @@ export class Room {
 
   /** A message from the stream: dropped when the stream already brought it. */
   deliver(line: Line): Delivery {
-    if (this.lastId !== undefined && line.id <= this.lastId) return "dropped";
-    this.lastId = line.id;
+    if (!this.position.deliver(line.id)) return "dropped";
     // Already shown from History or from our own send's ack: replaced, not doubled.
     const known = this.#lines.has(line.id);
     this.#put(line);
@@ -83,7 +76,7 @@ export class Room {
 
   /** The stream vouches that everything up to `id` was delivered (caught_up, gap). */
   advance(id: number): void {
-    if (this.lastId === undefined || id > this.lastId) this.lastId = id;
+    this.position.advance(id);
   }
 
   notice(text: string, afterId = this.newestId() ?? 0): void {

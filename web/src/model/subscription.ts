@@ -24,6 +24,8 @@ export interface Ending {
 export interface SubscriptionHost {
   readonly client: ChatClient;
   username(): string;
+  /** Before each call: what the request needs from the server first (its limits, its default room). */
+  prepare(): Promise<void>;
   /** The rooms to join, in order, each with its resume point. */
   request(): JoinRequest[];
   event(event: Event): void;
@@ -102,11 +104,14 @@ export class Subscription {
   async #run(generation: number): Promise<void> {
     const abort = new AbortController();
     this.#abort = abort;
-    const requested = this.#host.request();
+    let requested: JoinRequest[] = [];
     const joined = new Set<string>();
     let welcomed = false;
     let error: unknown = new Error("The server ended the subscription.");
     try {
+      await this.#host.prepare();
+      if (generation !== this.#generation) return;
+      requested = this.#host.request();
       const events = this.#host.client.subscribe(
         { username: this.#host.username(), rooms: requested },
         { signal: abort.signal, timeoutMs: 0 },
@@ -147,9 +152,7 @@ export class Subscription {
       this.#set({ kind: "offline", reason: text });
       return;
     }
-    if (this.#liveSince !== undefined && Date.now() - this.#liveSince >= HEALTHY_MS) {
-      this.#backoff.reset();
-    }
+    this.#backoff.resetIfHealthy(this.#liveSince, HEALTHY_MS);
     this.#liveSince = undefined;
     if (navigator.onLine === false) {
       // The page's "online" listener restarts us when the network is back.

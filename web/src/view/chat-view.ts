@@ -57,7 +57,7 @@ export class ChatView {
 
     model.onChange((changes) => this.#render(changes));
     this.#visibility();
-    this.#render(new Set(["rooms", "messages", "state", "me"]));
+    this.#render(new Set(["rooms", "messages", "state", "me", "limits"]));
   }
 
   detach(): void {
@@ -80,6 +80,8 @@ export class ChatView {
     const model = this.#model;
     const room = model.room;
     if (changes.has("me")) this.#messages.forget();
+    const maxTopic = model.limits?.maxTopicChars;
+    if (changes.has("limits") && maxTopic) this.#topicInput.maxLength = maxTopic;
     if (changes.has("state")) this.#state(model.state);
     if (changes.has("rooms") || changes.has("me")) this.#sidebar.render();
     if (changes.has("messages") || changes.has("rooms") || changes.has("me")) {
@@ -133,7 +135,13 @@ export class ChatView {
   #send(): void {
     const text = this.#text.value;
     if (text.trim() === "") return;
-    this.#model.send(text);
+    try {
+      this.#model.send(text);
+    } catch (error) {
+      // What was typed stays, to be shortened or sent once the page is in a room.
+      this.#model.notice(this.#model.current, (error as Error).message);
+      return;
+    }
     this.#text.value = "";
   }
 
@@ -155,7 +163,12 @@ export class ChatView {
         this.#openTopic(false);
         this.#editTopic.focus();
       },
-      (error: unknown) => this.#model.notice(this.#model.current, failure(error).text),
+      (error: unknown) => {
+        // A rule the page checked itself is a plain Error; the server's refusals have a code.
+        const text =
+          error instanceof Error && !("code" in error) ? error.message : failure(error).text;
+        this.#model.notice(this.#model.current, text);
+      },
     );
   }
 

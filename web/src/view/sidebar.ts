@@ -132,7 +132,7 @@ export class Sidebar {
     item.li.classList.toggle("closed", !room.open);
     if (current) item.li.setAttribute("aria-current", "true");
     else item.li.removeAttribute("aria-current");
-    // The last room cannot be left: a subscription with no rooms would mean the lobby.
+    // The last room cannot be left: a subscription with no rooms would mean the default room.
     item.leave.hidden = !room.open || openCount <= 1;
     item.leave.setAttribute("aria-label", `Leave ${room.label}`);
     item.leave.title = `Leave ${room.label}`;

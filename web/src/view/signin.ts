@@ -1,5 +1,5 @@
-import { Code } from "@connectrpc/connect";
 import { type ChatClient, failure } from "../api.ts";
+import type { ServerInfoSource } from "../server-info.ts";
 import { newGuestSecret, type Session } from "../storage.ts";
 import { byId } from "./dom.ts";
 
@@ -12,6 +12,7 @@ type Action = "guest" | "login" | "register";
  */
 export class SignInView {
   readonly #client: ChatClient;
+  readonly #serverInfo: ServerInfoSource;
   readonly #form = byId<HTMLFormElement>("signin");
   readonly #name = byId<HTMLInputElement>("name");
   readonly #password = byId<HTMLInputElement>("password");
@@ -19,7 +20,8 @@ export class SignInView {
   readonly #enter: (session: Session) => void;
   #busy = false;
 
-  constructor(client: ChatClient, enter: (session: Session) => void) {
+  constructor(serverInfo: ServerInfoSource, client: ChatClient, enter: (session: Session) => void) {
+    this.#serverInfo = serverInfo;
     this.#client = client;
     this.#enter = enter;
     this.#form.addEventListener("submit", (event) => {
@@ -61,19 +63,20 @@ export class SignInView {
     byId("chat-view").hidden = false;
   }
 
-  /** A server that requires accounts refuses an anonymous WhoAmI: no guest button then. */
+  /** The server's rules for names, and whether guests may chat (no guest button then). */
   async #probe(): Promise<void> {
-    const guest = byId<HTMLButtonElement>("guest");
+    let required = false;
     try {
-      await this.#client.whoAmI({}, { timeoutMs: 5_000 });
-      guest.hidden = false;
-    } catch (error) {
-      const required = failure(error).code === Code.Unauthenticated;
-      guest.hidden = required;
-      byId("signin-hint").textContent = required
-        ? "This server requires an account: log in, or register one."
-        : "Pick a name to chat as a guest, or use an account.";
+      const info = await this.#serverInfo.get();
+      required = info.accountsRequired;
+      if (info.maxNameChars > 0) this.#name.maxLength = info.maxNameChars;
+    } catch {
+      // Unreachable for now: the form stays as it is, and signing in says what is wrong.
     }
+    byId<HTMLButtonElement>("guest").hidden = required;
+    byId("signin-hint").textContent = required
+      ? "This server requires an account: log in, or register one."
+      : "Pick a name to chat as a guest, or use an account.";
   }
 
   async #submit(action: Action): Promise<void> {
