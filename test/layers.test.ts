@@ -49,3 +49,15 @@ test("the core loads no transport, driver or client", () => {
   );
   assert.deepEqual(outside, []);
 });
+
+test("the terminal client goes through the SDK: it loads nothing of the core or the server", () => {
+  for (const entry of ["src/tui/chat-controller.ts", "src/cli/client-command.ts"]) {
+    const graph = graphOf(entry);
+    assert.ok(graph.includes("src/client/chat-client.ts"), `${entry}'s graph is read`);
+    assert.deepEqual(
+      graph.filter((module) => /^src\/(core|server|store|bus)\//.test(module)),
+      [],
+      entry,
+    );
+  }
+});
