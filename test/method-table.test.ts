@@ -204,3 +204,28 @@ describe("in open mode", () => {
     assert.equal(codeOf(await connect.unary("ping", {})), status.OK);
   });
 });
+
+test("docs/architecture.md shows the method table as the code has it", () => {
+  const doc = readFileSync("docs/architecture.md", "utf8");
+  const rows = new Map(
+    [...doc.matchAll(/^\| `(\w+)`\s*\|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)\|$/gm)].map((m) => [
+      m[1],
+      m.slice(2).map((cell) => (cell ?? "").trim()),
+    ]),
+  );
+  for (const method of ChatService.methods) {
+    const rule = ruleOf(method.localName);
+    assert.ok(rule);
+    assert.deepEqual(
+      rows.get(method.name),
+      [
+        `${rule.access}${rule.room ? " (of the room it names)" : ""}`,
+        rule.transports.join(", "),
+        rule.rate,
+        rule.seed ? "yes" : "",
+      ],
+      `${method.name}'s row in docs/architecture.md`,
+    );
+  }
+  assert.equal(rows.size, ChatService.methods.length);
+});
