@@ -57,6 +57,11 @@ export class RateLimits {
     }
   }
 
+  /** Whether sends are held to a rate at all (--send-rate is not 0). */
+  get sendRateLimited(): boolean {
+    return this.#sendRate.enabled;
+  }
+
   /**
    * Counts `count` messages from `userId` against the send rate, before
    * anything is stored; refuses with RESOURCE_EXHAUSTED, saying when to retry.
