@@ -4,26 +4,13 @@
 // interceptor), the messages still arrive, the server says so once in its
 // log, and a metric counts the writes.
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { test } from "node:test";
 import { ServerInterceptingCall, type ServerInterceptor } from "@grpc/grpc-js";
-import { pino } from "pino";
+import { capturedLogger } from "./captured-logger.ts";
 import { isText, liveUser, nextMatching, startTestServer, testClient, within } from "./helpers.ts";
 import { seedUser } from "./seed-client.ts";
 
 const FALLBACK_LINE = /written through grpc-js/;
-
-/** A logger whose lines the test can read. */
-function capturedLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { logger: pino({ level: "info" }, stream), lines };
-}
 
 async function metric(httpUrl: string | undefined, name: string): Promise<number> {
   const text = await (await fetch(new URL("/metrics", httpUrl))).text();
@@ -71,7 +58,10 @@ test("on the real transport, live streams and the seed's history are written dir
     await traffic(server);
     assert.ok((await metric(server.httpUrl, "grpc_chat_deliveries_total")) > 0);
     assert.equal(await metric(server.httpUrl, "grpc_chat_fallback_writes_total"), 0);
-    assert.ok(!lines.some((line) => FALLBACK_LINE.test(line)), "nothing said about the slow path");
+    assert.ok(
+      !lines.some((line) => FALLBACK_LINE.test(line.msg)),
+      "nothing said about the slow path",
+    );
   } finally {
     await server.stop();
   }
@@ -85,7 +75,7 @@ test("behind a server interceptor the slow path still delivers, is counted, and 
     await traffic(server);
     await traffic(server);
     assert.ok((await metric(server.httpUrl, "grpc_chat_fallback_writes_total")) >= 6);
-    assert.equal(lines.filter((line) => FALLBACK_LINE.test(line)).length, 1);
+    assert.equal(lines.filter((line) => FALLBACK_LINE.test(line.msg)).length, 1);
     // A Subscribe behind the interceptor is served too.
     const client = testClient(server, { username: "cat" });
     await client.join();

@@ -7,6 +7,7 @@ import { ChatClientError, type SendAck, type SessionEvent } from "./events.ts";
 import { Outbox, retryDelay } from "./outbox.ts";
 import { ResumeLedger } from "./resume-ledger.ts";
 import { isRetryable } from "./retry-policy.ts";
+import { wakeableDelay } from "./waits.ts";
 
 /** Where a LiveChat's connection is. */
 export type ConnectionState =
@@ -200,13 +201,9 @@ export class LiveChat implements LiveFeed {
         inMs,
         reason: error?.message ?? "The server ended the session.",
       });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, inMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const delay = wakeableDelay(inMs);
+      this.#wake = delay.wake;
+      await delay.done;
       this.#wake = undefined;
     }
     this.#events.end();

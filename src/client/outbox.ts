@@ -3,6 +3,7 @@ import { status } from "@grpc/grpc-js";
 import { ChatClientError, type ChatLine, type SendAck } from "./events.ts";
 import { sendRetry } from "./retry-policy.ts";
 import type { ChatSession } from "./session-call.ts";
+import { settleWithin } from "./waits.ts";
 
 interface Pending {
   readonly room: string;
@@ -85,18 +86,7 @@ export class Outbox {
 
   /** Waits up to `ms` for every waiting send to be stored; resolves to how many still wait. */
   settle(ms: number): Promise<number> {
-    if (this.#pending.length === 0) return Promise.resolve(0);
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve(0);
-      };
-      const timer = setTimeout(() => {
-        this.#emptied.delete(done);
-        resolve(this.#pending.length);
-      }, ms);
-      this.#emptied.add(done);
-    });
+    return settleWithin(ms, () => this.#pending.length, this.#emptied);
   }
 
   /** Every waiting send will never be stored: each is rejected with `error`. */

@@ -7,6 +7,7 @@ import { ChatClientError, type SendAck } from "./events.ts";
 import type { ConnectionState, LiveEvent, LiveFeed } from "./live-chat.ts";
 import { isRetryable } from "./retry-policy.ts";
 import type { SeedStream } from "./seed-calls.ts";
+import { settleWithin, wakeableDelay } from "./waits.ts";
 
 export interface SeedChatOptions {
   readonly backoff?: Partial<BackoffOptions>;
@@ -74,18 +75,7 @@ export class SeedChat implements LiveFeed {
 
   /** Waits up to `ms` for a stream to take the waiting sends; resolves to how many still wait. */
   settle(ms: number): Promise<number> {
-    if (this.#waiting.length === 0) return Promise.resolve(0);
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve(0);
-      };
-      const timer = setTimeout(() => {
-        this.#emptied.delete(done);
-        resolve(this.#waiting.length);
-      }, ms);
-      this.#emptied.add(done);
-    });
+    return settleWithin(ms, () => this.#waiting.length, this.#emptied);
   }
 
   async close(): Promise<void> {
@@ -117,13 +107,9 @@ export class SeedChat implements LiveFeed {
         inMs,
         reason: error?.message ?? "The server ended the chat stream.",
       });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, inMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const delay = wakeableDelay(inMs);
+      this.#wake = delay.wake;
+      await delay.done;
       this.#wake = undefined;
     }
     this.#events.end();
