@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -62,7 +62,8 @@ test("on a terminal the log is for a person: no JSON, the start-up line readable
     const screen = () => tmux("capture-pane", "-p", "-J", "-t", "0");
     await waitFor(
       "the start-up line on stdout",
-      async () => readFileSync(stdout, "utf8"),
+      // The pane's shell creates the file when it starts the server, which may be later.
+      async () => (existsSync(stdout) ? readFileSync(stdout, "utf8") : ""),
       (text) => text.includes("listening on"),
     );
     const started = await waitFor("the start-up log line", screen, (text) =>
