@@ -107,7 +107,11 @@ describe("with accounts required", () => {
   let clients: AnyClient[];
 
   before(async () => {
-    server = await startTestServer({ auth: "required", httpPort: 0 });
+    server = await startTestServer({
+      auth: "required",
+      httpPort: 0,
+      limits: { maxMessageBytes: 300, maxRoomChars: 20, maxRooms: 7 },
+    });
     clients = clientsFor(server);
   });
   after(async () => {
@@ -120,6 +124,24 @@ describe("with accounts required", () => {
       const outcome = await callNatively(server.address, method, {});
       const open = ruleOf(method.localName)?.access === "anyone";
       assert.equal(needsAccount(outcome), !open, `${method.name}: ${JSON.stringify(outcome)}`);
+    }
+  });
+
+  test("GetServerInfo answers anyone, on every transport, with this server's own limits", async () => {
+    for (const outcome of await unaryEverywhere(clients, "getServerInfo", {})) {
+      assert.deepEqual(outcome, {
+        ok: {
+          accountsRequired: true,
+          maxMessageBytes: 300,
+          maxNameChars: 32,
+          maxRoomChars: 20,
+          maxRooms: 7,
+          maxHistory: 1000,
+          maxTopicChars: 200,
+          maxBatch: 1000,
+          defaultRoom: "lobby",
+        },
+      });
     }
   });
 

@@ -4,7 +4,6 @@
 // server. The Python side is test/interop/seed_client.py; it prints one JSON
 // line per step, which this test reads as it goes.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import type { ChatLine, SessionEvent } from "../src/client/chat-client.ts";
 import {
@@ -16,8 +15,8 @@ import {
   testClient,
   within,
 } from "./helpers.ts";
+import { PYTHON, requirePythonGrpc } from "./seed-server.ts";
 
-const PYTHON = "/usr/bin/python3";
 const SEED_CLIENT = "test/interop/seed_client.py";
 const WAIT_MS = 10_000;
 
@@ -36,21 +35,6 @@ interface SeedMessage {
 }
 
 const SEED_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
-
-/** Fails (never skips) when the system Python cannot run the interop client. */
-function requirePythonGrpc(): void {
-  const probe = spawnSync(PYTHON, ["-c", "import grpc, google.protobuf"], {
-    encoding: "utf8",
-    timeout: WAIT_MS,
-  });
-  assert.equal(
-    probe.status,
-    0,
-    `${PYTHON} cannot import grpc and google.protobuf, which this interop test needs: ` +
-      "install them with `apt-get install -y python3-grpcio python3-protobuf` (CI installs them). " +
-      (probe.error ? String(probe.error) : probe.stderr),
-  );
-}
 
 /** The JSON object of the child's line for `step`, waiting for it. */
 async function stepLine(child: CliProcess, step: string): Promise<Record<string, unknown>> {

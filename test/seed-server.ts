@@ -16,7 +16,7 @@ export function requirePythonGrpc(): void {
   assert.equal(
     probe.status,
     0,
-    `${PYTHON} cannot import grpc and google.protobuf, which the seed stand-in needs: ` +
+    `${PYTHON} cannot import grpc and google.protobuf, which the Python interop tests need: ` +
       "install them with `apt-get install -y python3-grpcio python3-protobuf` (CI installs them). " +
       (probe.error ? String(probe.error) : probe.stderr),
   );

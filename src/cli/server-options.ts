@@ -78,7 +78,10 @@ export function serverOptions(): Option[] {
       "--bus <url>",
       "redis://host:port: how nodes sharing a PostgreSQL --db hear each other (none: one process)",
     ).env("GRPC_CHAT_BUS"),
-    new Option("--log-level <level>", "log level (logs go to stderr as JSON)")
+    new Option(
+      "--log-level <level>",
+      "log level (logs go to stderr: readable lines on a terminal, JSON otherwise)",
+    )
       .env("GRPC_CHAT_LOG_LEVEL")
       .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),

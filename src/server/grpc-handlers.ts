@@ -78,9 +78,10 @@ function handler(
   const streamsOut =
     method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
   const encoder = streamsOut ? encoderFor(method.output) : undefined;
+  const counts = metrics.of(method, "grpc");
 
   return (call: AnyCall, callback?: sendUnaryData<unknown>) => {
-    const ended = metrics.begin(method, "grpc");
+    const ended = counts.start();
     let live: LiveCall | undefined;
     if (encoder) {
       live = observeEnd(grpcLiveCall(call, encoder, logger, fallback), ended);

@@ -1,15 +1,7 @@
-import type { Metadata } from "@grpc/grpc-js";
 import type { Caller } from "../core/caller.ts";
 import type { Chat } from "../core/chat.ts";
 import { ChatError } from "../core/chat-error.ts";
 import type { Identity } from "../core/types.ts";
-import { USER_ID_METADATA } from "../wire/grpc-service.ts";
-
-/** The caller's `user_id` metadata (a guest's secret), or "" when it sent none. */
-export function metadataUserId(metadata: Metadata): string {
-  const value = metadata.get(USER_ID_METADATA)[0];
-  return typeof value === "string" ? value : "";
-}
 
 /** The client's address without its port, for limits per address. */
 export function clientAddress(call: { getPeer(): string }): string {

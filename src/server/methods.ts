@@ -1,6 +1,6 @@
 import type { MessageShape } from "@bufbuild/protobuf";
 import type { Access } from "../core/access.ts";
-import { ChatService } from "../gen/chat_pb.js";
+import type { ChatService } from "../gen/chat_pb.js";
 import { DEFAULT_ROOM } from "../wire/room-names.ts";
 import type { Transport } from "./connections.ts";
 
@@ -81,6 +81,3 @@ export const METHODS: MethodTable = {
 export function ruleOf(localName: string): MethodRule<never> | undefined {
   return (METHODS as Record<string, MethodRule<never>>)[localName];
 }
-
-/** Methods by local name, in the order the proto declares them. */
-export const METHOD_NAMES = ChatService.methods.map((method) => method.localName);

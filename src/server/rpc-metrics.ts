@@ -5,16 +5,23 @@ import { grpcCode, STATUS } from "./status.ts";
 
 /** Per-RPC counts, recorded by both transports' adapters around every call. */
 export interface RpcMetrics {
-  /**
-   * Counts a call of `method` on `transport` as started; the function it
-   * returns records the call's status code (a gRPC code number) once it has
-   * ended. Only its first call counts, so every way a call can end may report.
-   */
-  begin(method: DescMethod, transport: Transport): (code: number) => void;
+  /** One method's counts on one transport, resolved once when its handler is built, not per call. */
+  of(method: DescMethod, transport: Transport): MethodMetrics;
 }
 
+export interface MethodMetrics {
+  /**
+   * Counts a call as started; the function it returns records the call's
+   * status code (a gRPC code number) once it has ended. Only its first call
+   * counts, so every way a call can end may report.
+   */
+  start(): (code: number) => void;
+}
+
+const UNCOUNTED: MethodMetrics = { start: () => () => {} };
+
 /** For a server without metrics. */
-export const NO_RPC_METRICS: RpcMetrics = { begin: () => () => {} };
+export const NO_RPC_METRICS: RpcMetrics = { of: () => UNCOUNTED };
 
 /**
  * `call` with its end reported to `ended` as a status code: the error its

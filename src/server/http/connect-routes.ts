@@ -60,10 +60,10 @@ export function connectRoutes(context: HandlerContext, impl: ChatServiceImpl, me
       ctx.values.get(PEER).address,
     );
 
-  const unary =
-    (method: DescMethod, rule: MethodRule<never>, run: Run) =>
-    async (request: unknown, ctx: ConnectContext) => {
-      const ended = metrics.begin(method, "http");
+  const unary = (method: DescMethod, rule: MethodRule<never>, run: Run) => {
+    const counts = metrics.of(method, "http");
+    return async (request: unknown, ctx: ConnectContext) => {
+      const ended = counts.start();
       try {
         const reply = await run(request, await admitted(rule, request, ctx));
         ended(0);
@@ -74,13 +74,15 @@ export function connectRoutes(context: HandlerContext, impl: ChatServiceImpl, me
         throw connectError;
       }
     };
+  };
 
   const serverStream = (method: DescMethod, rule: MethodRule<never>, run: Run) => {
     const encoder = encoderFor(method.output);
+    const counts = metrics.of(method, "http");
     return async function* (request: unknown, ctx: ConnectContext) {
       const { address, peer } = ctx.values.get(PEER);
       const call = new ConnectLiveCall(encoder, ctx.signal, address, peer);
-      const live = observeEnd(call, metrics.begin(method, "http"));
+      const live = observeEnd(call, counts.start());
       try {
         await run(request, { ...(await admitted(rule, request, ctx)), live });
       } catch (error) {

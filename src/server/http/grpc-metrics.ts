@@ -1,7 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Transport } from "../connections.ts";
-import type { RpcMetrics } from "../rpc-metrics.ts";
+import type { MethodMetrics, RpcMetrics } from "../rpc-metrics.ts";
 
 /** gRPC's code names as the grpc-ecosystem metrics spell them (Go's codes.Code.String()). */
 const CODE_NAMES = [
@@ -33,14 +33,6 @@ const TYPES: Record<DescMethod["methodKind"], string> = {
 
 const LABELS = ["grpc_service", "grpc_method", "grpc_type", "transport"] as const;
 
-/** One method on one transport: its label sets resolved once, not per call. */
-interface MethodSeries {
-  readonly started: { inc(): void };
-  readonly handled: Map<number, { inc(): void }>;
-  readonly seconds: { observe(value: number): void } | undefined;
-  readonly labels: Record<(typeof LABELS)[number], string>;
-}
-
 /**
  * `grpc_server_started_total`, `grpc_server_handled_total` and, for unary
  * calls, `grpc_server_handling_seconds`, with the names and labels of the
@@ -69,45 +61,38 @@ export function createGrpcMetrics(registry: Registry): RpcMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
-  const series = new Map<string, MethodSeries>();
-
-  const seriesOf = (method: DescMethod, transport: Transport): MethodSeries => {
-    const key = `${method.localName} ${transport}`;
-    let found = series.get(key);
-    if (!found) {
+  return {
+    of(method: DescMethod, transport: Transport): MethodMetrics {
       const labels = {
         grpc_service: method.parent.typeName,
         grpc_method: method.name,
         grpc_type: TYPES[method.methodKind],
         transport,
       };
-      found = {
-        labels,
-        started: started.labels(labels),
-        handled: new Map(),
-        seconds: method.methodKind === "unary" ? seconds.labels(labels) : undefined,
-      };
-      series.set(key, found);
-    }
-    return found;
-  };
-
-  return {
-    begin(method, transport) {
-      const of = seriesOf(method, transport);
-      of.started.inc();
-      const startedAt = of.seconds ? performance.now() : 0;
-      let done = false;
-      return (code) => {
-        if (done) return;
-        done = true;
-        let counter = of.handled.get(code);
+      const startedCount = started.labels(labels);
+      const timer = method.methodKind === "unary" ? seconds.labels(labels) : undefined;
+      // A code's series is made when a call first ends with it.
+      const byCode = new Map<number, { inc(): void }>();
+      const handledAs = (code: number) => {
+        let counter = byCode.get(code);
         if (!counter) {
-          counter = handled.labels({ ...of.labels, grpc_code: CODE_NAMES[code] ?? "Unknown" });
-          of.handled.set(code, counter);
+          counter = handled.labels({ ...labels, grpc_code: CODE_NAMES[code] ?? "Unknown" });
+          byCode.set(code, counter);
         }
-        counter.inc();
-        of.seconds?.observe((performance.now() - startedAt) / 1000);
+        return counter;
+      };
+      return {
+        start() {
+          startedCount.inc();
+          const startedAt = timer ? performance.now() : 0;
+          let done = false;
+          return (code) => {
+            if (done) return;
+            done = true;
+            handledAs(code).inc();
+            timer?.observe((performance.now() - startedAt) / 1000);
+          };
+        },
       };
     },
   };

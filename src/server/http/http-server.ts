@@ -156,7 +156,7 @@ export function createHttpTransport(
       if (hostless) return sendText(response, 400, hostless);
       const nativeOnly = nativeOnlyMethod(path);
       if (nativeOnly) {
-        metrics.rpc.begin(nativeOnly, "http")(STATUS.UNIMPLEMENTED);
+        metrics.rpc.of(nativeOnly, "http").start()(STATUS.UNIMPLEMENTED);
         return refuseNativeOnly(request, response);
       }
       api(request, response);
