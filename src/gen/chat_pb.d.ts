@@ -238,6 +238,50 @@ export declare type Message = Message$1<"chat.Message"> & {
    * @generated from field: string client_msg_id = 8;
    */
   clientMsgId: string;
+
+  /**
+   * CHAT: the id of the message (in the same room) this one answers; 0 none.
+   *
+   * @generated from field: uint64 reply_to = 9;
+   */
+  replyTo: bigint;
+
+  /**
+   * EDIT, DELETE, REACTION: the id of the message this entry changes.
+   *
+   * @generated from field: uint64 target_id = 10;
+   */
+  targetId: bigint;
+
+  /**
+   * CHAT in a History page: when its text was last edited (0: never).
+   * EDIT: when this edit was made (the same as server_time_ms).
+   *
+   * @generated from field: int64 edited_at_ms = 11;
+   */
+  editedAtMs: bigint;
+
+  /**
+   * CHAT in a History page: deleted; a tombstone whose text is empty.
+   *
+   * @generated from field: bool deleted = 12;
+   */
+  deleted: boolean;
+
+  /**
+   * CHAT in a History page: its reactions now, one per emoji, in the order
+   * each emoji was first added.
+   *
+   * @generated from field: repeated chat.Reaction reactions = 13;
+   */
+  reactions: Reaction[];
+
+  /**
+   * REACTION: what changed (the reacting user is user_id, username).
+   *
+   * @generated from field: chat.ReactionChange reaction = 14;
+   */
+  reaction?: ReactionChange | undefined;
 };
 
 /**
@@ -245,6 +289,66 @@ export declare type Message = Message$1<"chat.Message"> & {
  * Use `create(MessageSchema)` to create a new message.
  */
 export declare const MessageSchema: GenMessage<Message>;
+
+/**
+ * One emoji's reactions on a message, as seen by the caller.
+ *
+ * @generated from message chat.Reaction
+ */
+export declare type Reaction = Message$1<"chat.Reaction"> & {
+  /**
+   * @generated from field: string emoji = 1;
+   */
+  emoji: string;
+
+  /**
+   * @generated from field: uint32 count = 2;
+   */
+  count: number;
+
+  /**
+   * The caller is one of them.
+   *
+   * @generated from field: bool mine = 3;
+   */
+  mine: boolean;
+};
+
+/**
+ * Describes the message chat.Reaction.
+ * Use `create(ReactionSchema)` to create a new message.
+ */
+export declare const ReactionSchema: GenMessage<Reaction>;
+
+/**
+ * @generated from message chat.ReactionChange
+ */
+export declare type ReactionChange = Message$1<"chat.ReactionChange"> & {
+  /**
+   * @generated from field: string emoji = 1;
+   */
+  emoji: string;
+
+  /**
+   * Added (true) or removed (false) by the entry's user.
+   *
+   * @generated from field: bool added = 2;
+   */
+  added: boolean;
+
+  /**
+   * How many users have reacted with this emoji after this change.
+   *
+   * @generated from field: uint32 count = 3;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message chat.ReactionChange.
+ * Use `create(ReactionChangeSchema)` to create a new message.
+ */
+export declare const ReactionChangeSchema: GenMessage<ReactionChange>;
 
 /**
  * Everything the server pushes on Session and Subscribe. Every event about a
@@ -346,6 +450,18 @@ export declare type Event = Message$1<"chat.Event"> & {
      */
     value: Topic;
     case: "topic";
+  } | {
+    /**
+     * @generated from field: chat.ReadMarker read = 12;
+     */
+    value: ReadMarker;
+    case: "read";
+  } | {
+    /**
+     * @generated from field: chat.TypingEvent typing = 13;
+     */
+    value: TypingEvent;
+    case: "typing";
   } | { case: undefined; value?: undefined };
 };
 
@@ -432,6 +548,14 @@ export declare type Joined = Message$1<"chat.Joined"> & {
    * @generated from field: string topic = 5;
    */
   topic: string;
+
+  /**
+   * The caller's read marker in the room: the newest id they have read
+   * (0: none yet). Messages above it are unread; a client draws "New" there.
+   *
+   * @generated from field: uint64 last_read_id = 6;
+   */
+  lastReadId: bigint;
 };
 
 /**
@@ -889,6 +1013,14 @@ export declare type SendRequest = Message$1<"chat.SendRequest"> & {
    * @generated from field: string client_msg_id = 3;
    */
   clientMsgId: string;
+
+  /**
+   * The id of the message in the same room this one answers (0: none). It
+   * must exist and not be deleted.
+   *
+   * @generated from field: uint64 reply_to = 4;
+   */
+  replyTo: bigint;
 };
 
 /**
@@ -896,6 +1028,246 @@ export declare type SendRequest = Message$1<"chat.SendRequest"> & {
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export declare const SendRequestSchema: GenMessage<SendRequest>;
+
+/**
+ * @generated from message chat.EditRequest
+ */
+export declare type EditRequest = Message$1<"chat.EditRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * One of your own chat messages, not deleted, and sent within the server's
+   * edit window (ServerInfo.edit_window_ms) if it has one.
+   *
+   * @generated from field: uint64 id = 2;
+   */
+  id: bigint;
+
+  /**
+   * The new text, under the same rules as a send.
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message chat.EditRequest.
+ * Use `create(EditRequestSchema)` to create a new message.
+ */
+export declare const EditRequestSchema: GenMessage<EditRequest>;
+
+/**
+ * @generated from message chat.DeleteRequest
+ */
+export declare type DeleteRequest = Message$1<"chat.DeleteRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * One of your own chat messages. Deleting a deleted message changes nothing.
+   *
+   * @generated from field: uint64 id = 2;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message chat.DeleteRequest.
+ * Use `create(DeleteRequestSchema)` to create a new message.
+ */
+export declare const DeleteRequestSchema: GenMessage<DeleteRequest>;
+
+/**
+ * @generated from message chat.ReactRequest
+ */
+export declare type ReactRequest = Message$1<"chat.ReactRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: uint64 id = 2;
+   */
+  id: bigint;
+
+  /**
+   * One emoji (as one grapheme, skin tones and ZWJ sequences included) or a
+   * short ":name:" (letters, digits, _ + -, at most 32 between the colons).
+   *
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+
+  /**
+   * Take your reaction away instead of adding it.
+   *
+   * @generated from field: bool remove = 4;
+   */
+  remove: boolean;
+};
+
+/**
+ * Describes the message chat.ReactRequest.
+ * Use `create(ReactRequestSchema)` to create a new message.
+ */
+export declare const ReactRequestSchema: GenMessage<ReactRequest>;
+
+/**
+ * @generated from message chat.ChangeResponse
+ */
+export declare type ChangeResponse = Message$1<"chat.ChangeResponse"> & {
+  /**
+   * The log entry the change was stored as (0 when it changed nothing: a
+   * reaction already there, or already gone, or a delete already done).
+   *
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: int64 server_time_ms = 2;
+   */
+  serverTimeMs: bigint;
+};
+
+/**
+ * Describes the message chat.ChangeResponse.
+ * Use `create(ChangeResponseSchema)` to create a new message.
+ */
+export declare const ChangeResponseSchema: GenMessage<ChangeResponse>;
+
+/**
+ * @generated from message chat.MarkReadRequest
+ */
+export declare type MarkReadRequest = Message$1<"chat.MarkReadRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * The newest id you have read. A marker only moves forward: a lower id
+   * leaves it where it is. Above the room's newest id is INVALID_ARGUMENT.
+   *
+   * @generated from field: uint64 last_read_id = 2;
+   */
+  lastReadId: bigint;
+};
+
+/**
+ * Describes the message chat.MarkReadRequest.
+ * Use `create(MarkReadRequestSchema)` to create a new message.
+ */
+export declare const MarkReadRequestSchema: GenMessage<MarkReadRequest>;
+
+/**
+ * @generated from message chat.MarkReadResponse
+ */
+export declare type MarkReadResponse = Message$1<"chat.MarkReadResponse"> & {
+  /**
+   * Your marker now (never lower than before).
+   *
+   * @generated from field: uint64 last_read_id = 1;
+   */
+  lastReadId: bigint;
+};
+
+/**
+ * Describes the message chat.MarkReadResponse.
+ * Use `create(MarkReadResponseSchema)` to create a new message.
+ */
+export declare const MarkReadResponseSchema: GenMessage<MarkReadResponse>;
+
+/**
+ * Your read marker in a room moved (on any of your sessions).
+ *
+ * @generated from message chat.ReadMarker
+ */
+export declare type ReadMarker = Message$1<"chat.ReadMarker"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: uint64 last_read_id = 2;
+   */
+  lastReadId: bigint;
+};
+
+/**
+ * Describes the message chat.ReadMarker.
+ * Use `create(ReadMarkerSchema)` to create a new message.
+ */
+export declare const ReadMarkerSchema: GenMessage<ReadMarker>;
+
+/**
+ * @generated from message chat.TypingRequest
+ */
+export declare type TypingRequest = Message$1<"chat.TypingRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * You stopped (sent, or cleared what you typed). Otherwise the state
+   * expires by itself after ServerInfo.typing_expiry_ms without another call.
+   *
+   * @generated from field: bool stopped = 2;
+   */
+  stopped: boolean;
+};
+
+/**
+ * Describes the message chat.TypingRequest.
+ * Use `create(TypingRequestSchema)` to create a new message.
+ */
+export declare const TypingRequestSchema: GenMessage<TypingRequest>;
+
+/**
+ * @generated from message chat.TypingResponse
+ */
+export declare type TypingResponse = Message$1<"chat.TypingResponse"> & {
+};
+
+/**
+ * Describes the message chat.TypingResponse.
+ * Use `create(TypingResponseSchema)` to create a new message.
+ */
+export declare const TypingResponseSchema: GenMessage<TypingResponse>;
+
+/**
+ * Who is typing in a room now (empty: nobody). Sent when the set changes,
+ * at most once per presence tick per room; never in rooms above the
+ * server's presence bound, and never stored.
+ *
+ * @generated from message chat.TypingEvent
+ */
+export declare type TypingEvent = Message$1<"chat.TypingEvent"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: repeated chat.Member typing = 2;
+   */
+  typing: Member[];
+};
+
+/**
+ * Describes the message chat.TypingEvent.
+ * Use `create(TypingEventSchema)` to create a new message.
+ */
+export declare const TypingEventSchema: GenMessage<TypingEvent>;
 
 /**
  * @generated from message chat.SendResponse
@@ -1241,6 +1613,29 @@ export declare type RoomInfo = Message$1<"chat.RoomInfo"> & {
    * @generated from field: chat.Member peer = 6;
    */
   peer?: Member | undefined;
+
+  /**
+   * Messages from others above your read marker (not deleted), capped at
+   * 1,000. Rooms where you have no marker yet count 0, except direct-message
+   * rooms, which count from their start.
+   *
+   * @generated from field: uint32 unread = 7;
+   */
+  unread: number;
+
+  /**
+   * How many of those mention you (@name).
+   *
+   * @generated from field: uint32 mentions = 8;
+   */
+  mentions: number;
+
+  /**
+   * Your read marker (0: none).
+   *
+   * @generated from field: uint64 last_read_id = 9;
+   */
+  lastReadId: bigint;
 };
 
 /**
@@ -1466,6 +1861,27 @@ export declare type ServerInfo = Message$1<"chat.ServerInfo"> & {
    * @generated from field: string default_room = 9;
    */
   defaultRoom: string;
+
+  /**
+   * How long after sending a message may be edited, in ms (0: no limit).
+   *
+   * @generated from field: int64 edit_window_ms = 10;
+   */
+  editWindowMs: bigint;
+
+  /**
+   * How long a typing state lasts without another SetTyping, in ms.
+   *
+   * @generated from field: uint32 typing_expiry_ms = 11;
+   */
+  typingExpiryMs: number;
+
+  /**
+   * The most different reactions on one message.
+   *
+   * @generated from field: uint32 max_reactions = 12;
+   */
+  maxReactions: number;
 };
 
 /**
@@ -1497,6 +1913,27 @@ export enum MessageKind {
    * @generated from enum value: MESSAGE_KIND_SYSTEM = 2;
    */
   SYSTEM = 2,
+
+  /**
+   * A change to the message target_id: its text is now `text` (edited_at_ms).
+   *
+   * @generated from enum value: MESSAGE_KIND_EDIT = 3;
+   */
+  EDIT = 3,
+
+  /**
+   * The message target_id was deleted: its text is gone, its id stays.
+   *
+   * @generated from enum value: MESSAGE_KIND_DELETE = 4;
+   */
+  DELETE = 4,
+
+  /**
+   * A reaction on the message target_id was added or removed (`reaction`).
+   *
+   * @generated from enum value: MESSAGE_KIND_REACTION = 5;
+   */
+  REACTION = 5,
 }
 
 /**
@@ -1782,6 +2219,59 @@ export declare const ChatService: GenService<{
     methodKind: "unary";
     input: typeof ServerInfoRequestSchema;
     output: typeof ServerInfoSchema;
+  },
+  /**
+   * Changes to messages already sent. Each is an entry in the room's log (a
+   * Message with the room's next id and a change kind), delivered live and on
+   * resume like any message; History pages show messages in their current state.
+   * Replaces the text of one of your own messages.
+   *
+   * @generated from rpc chat.ChatService.Edit
+   */
+  edit: {
+    methodKind: "unary";
+    input: typeof EditRequestSchema;
+    output: typeof ChangeResponseSchema;
+  },
+  /**
+   * Erases the text of one of your own messages; a tombstone keeps its id.
+   *
+   * @generated from rpc chat.ChatService.Delete
+   */
+  delete: {
+    methodKind: "unary";
+    input: typeof DeleteRequestSchema;
+    output: typeof ChangeResponseSchema;
+  },
+  /**
+   * Adds or removes your reaction (one emoji, or ":name:") on a message.
+   *
+   * @generated from rpc chat.ChatService.React
+   */
+  react: {
+    methodKind: "unary";
+    input: typeof ReactRequestSchema;
+    output: typeof ChangeResponseSchema;
+  },
+  /**
+   * Moves your read marker in a room forward; every session of yours hears of it.
+   *
+   * @generated from rpc chat.ChatService.MarkRead
+   */
+  markRead: {
+    methodKind: "unary";
+    input: typeof MarkReadRequestSchema;
+    output: typeof MarkReadResponseSchema;
+  },
+  /**
+   * Says you are typing in a room (or have stopped). Never stored; expires.
+   *
+   * @generated from rpc chat.ChatService.SetTyping
+   */
+  setTyping: {
+    methodKind: "unary";
+    input: typeof TypingRequestSchema;
+    output: typeof TypingResponseSchema;
   },
 }>;
 

@@ -40,7 +40,7 @@ import { enumDesc, fileDesc, messageDesc, serviceDesc, tsEnum } from "@bufbuild/
  * Describes the file chat.proto.
  */
 export const file_chat = /*@__PURE__*/
-  fileDesc("CgpjaGF0LnByb3RvEgRjaGF0Im4KC0NoYXRNZXNzYWdlEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIRCgl0aW1lc3RhbXAYBCABKAkSDAoEcm9vbRgFIAEoCRIKCgJpZBgGIAEoBCIpCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkiMAoMSm9pblJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCSJKCg9NZXNzYWdlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIVCg1tZXNzYWdlX2NvdW50GAIgASgFEg8KB3N1bW1hcnkYAyABKAkiWQoOSGlzdG9yeVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIVCg1tZXNzYWdlX2xpbWl0GAIgASgFEh8KF2luY2x1ZGVfc3lzdGVtX21lc3NhZ2VzGAMgASgIIqQBCgdNZXNzYWdlEgwKBHJvb20YASABKAkSCgoCaWQYAiABKAQSFgoOc2VydmVyX3RpbWVfbXMYAyABKAMSDwoHdXNlcl9pZBgEIAEoCRIQCgh1c2VybmFtZRgFIAEoCRIMCgR0ZXh0GAYgASgJEh8KBGtpbmQYByABKA4yES5jaGF0Lk1lc3NhZ2VLaW5kEhUKDWNsaWVudF9tc2dfaWQYCCABKAki+wIKBUV2ZW50EiAKB3dlbGNvbWUYASABKAsyDS5jaGF0LldlbGNvbWVIABIgCgdtZXNzYWdlGAIgASgLMg0uY2hhdC5NZXNzYWdlSAASHAoDYWNrGAMgASgLMg0uY2hhdC5TZW5kQWNrSAASJgoIcmVqZWN0ZWQYBCABKAsyEi5jaGF0LlNlbmRSZWplY3RlZEgAEicKCHByZXNlbmNlGAUgASgLMhMuY2hhdC5QcmVzZW5jZUV2ZW50SAASIwoJY2F1Z2h0X3VwGAYgASgLMg4uY2hhdC5DYXVnaHRVcEgAEh4KBm5vdGljZRgHIAEoCzIMLmNoYXQuTm90aWNlSAASHgoGam9pbmVkGAggASgLMgwuY2hhdC5Kb2luZWRIABIaCgRsZWZ0GAkgASgLMgouY2hhdC5MZWZ0SAASGAoDZ2FwGAogASgLMgkuY2hhdC5HYXBIABIcCgV0b3BpYxgLIAEoCzILLmNoYXQuVG9waWNIAEIGCgRraW5kIoABCgdXZWxjb21lEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFgoOc2VydmVyX3RpbWVfbXMYBSABKAMSEQoJbWF4X3Jvb21zGAcgASgNSgQIAxAESgQIBBAFSgQIBhAHUgRyb29tUgdsYXN0X2lkUgZvbmxpbmUiagoGSm9pbmVkEgwKBHJvb20YASABKAkSDwoHbGFzdF9pZBgCIAEoBBINCgVlcG9jaBgDIAEoCRIjCgZyZXN1bWUYBCABKA4yEy5jaGF0LlJlc3VtZU91dGNvbWUSDQoFdG9waWMYBSABKAkiPgoFVG9waWMSDAoEcm9vbRgBIAEoCRINCgV0b3BpYxgCIAEoCRIYCgJieRgDIAEoCzIMLmNoYXQuTWVtYmVyIjIKBExlZnQSDAoEcm9vbRgBIAEoCRIMCgRjb2RlGAIgASgFEg4KBnJlYXNvbhgDIAEoCSIzCgNHYXASDAoEcm9vbRgBIAEoCRIPCgdmcm9tX2lkGAIgASgEEg0KBXRvX2lkGAMgASgEIlIKB1NlbmRBY2sSFQoNY2xpZW50X21zZ19pZBgBIAEoCRIKCgJpZBgCIAEoBBIWCg5zZXJ2ZXJfdGltZV9tcxgDIAEoAxIMCgRyb29tGAQgASgJImkKDFNlbmRSZWplY3RlZBIVCg1jbGllbnRfbXNnX2lkGAEgASgJEgwKBGNvZGUYAiABKAUSDgoGcmVhc29uGAMgASgJEgwKBHJvb20YBCABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBSABKAMiKwoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkibQoNUHJlc2VuY2VFdmVudBIMCgRyb29tGAEgASgJEhwKBmpvaW5lZBgCIAMoCzIMLmNoYXQuTWVtYmVyEhoKBGxlZnQYAyADKAsyDC5jaGF0Lk1lbWJlchIUCgxvbmxpbmVfY291bnQYBCABKA0iXQoIQ2F1Z2h0VXASDwoHbGFzdF9pZBgBIAEoBBIMCgRyb29tGAIgASgJEhwKBm9ubGluZRgDIAMoCzIMLmNoYXQuTWVtYmVyEhQKDG9ubGluZV9jb3VudBgEIAEoDSIuCgZOb3RpY2USDAoEdGV4dBgBIAEoCRIWCg5zZXJ2ZXJfdGltZV9tcxgCIAEoAyKfAQoLQ2xpZW50RnJhbWUSIwoFaGVsbG8YASABKAsyEi5jaGF0LlNlc3Npb25IZWxsb0gAEiEKBHNlbmQYAiABKAsyES5jaGF0LlNlbmRSZXF1ZXN0SAASHgoEam9pbhgDIAEoCzIOLmNoYXQuSm9pblJvb21IABIgCgVsZWF2ZRgEIAEoCzIPLmNoYXQuTGVhdmVSb29tSABCBgoEa2luZCJfCgxTZXNzaW9uSGVsbG8SEAoIdXNlcm5hbWUYAiABKAlKBAgBEAJKBAgDEARKBAgEEAVKBAgFEAZSB3VzZXJfaWRSBHJvb21SD3Jlc3VtZV9hZnRlcl9pZFIFdG9rZW4iWQoISm9pblJvb20SDAoEcm9vbRgBIAEoCRIcCg9yZXN1bWVfYWZ0ZXJfaWQYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCUISChBfcmVzdW1lX2FmdGVyX2lkIhkKCUxlYXZlUm9vbRIMCgRyb29tGAEgASgJIoIBChBTdWJzY3JpYmVSZXF1ZXN0EhAKCHVzZXJuYW1lGAQgASgJEh0KBXJvb21zGAYgAygLMg4uY2hhdC5Kb2luUm9vbUoECAEQAkoECAIQA0oECAMQBEoECAUQBlIEcm9vbVIPcmVzdW1lX2FmdGVyX2lkUgd1c2VyX2lkUgV0b2tlbiJACgtTZW5kUmVxdWVzdBIMCgRyb29tGAEgASgJEgwKBHRleHQYAiABKAkSFQoNY2xpZW50X21zZ19pZBgDIAEoCSIqCgxTZW5kUmVzcG9uc2USGgoDYWNrGAEgASgLMg0uY2hhdC5TZW5kQWNrInoKDEhpc3RvcnlRdWVyeRIMCgRyb29tGAEgASgJEg0KBWxpbWl0GAIgASgFEhEKCWJlZm9yZV9pZBgDIAEoBBIWCg5pbmNsdWRlX3N5c3RlbRgEIAEoCBIVCghhZnRlcl9pZBgFIAEoBEgAiAEBQgsKCV9hZnRlcl9pZCJACgtIaXN0b3J5UGFnZRIfCghtZXNzYWdlcxgBIAMoCzINLmNoYXQuTWVzc2FnZRIQCghoYXNfbW9yZRgCIAEoCCINCgtQaW5nUmVxdWVzdCImCgxQaW5nUmVzcG9uc2USFgoOc2VydmVyX3RpbWVfbXMYASABKAMiMQoLQ3JlZGVudGlhbHMSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiVAoJQXV0aFRva2VuEg0KBXRva2VuGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEAoIdXNlcm5hbWUYAyABKAkSFQoNZXhwaXJlc19hdF9tcxgEIAEoAyIPCg1Mb2dvdXRSZXF1ZXN0IhAKDkxvZ291dFJlc3BvbnNlIg8KDVdob0FtSVJlcXVlc3QiWwoOV2hvQW1JUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIPCgdhY2NvdW50GAMgASgIEhUKDWV4cGlyZXNfYXRfbXMYBCABKAMiOQoQTGlzdFJvb21zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJLChFMaXN0Um9vbXNSZXNwb25zZRIdCgVyb29tcxgBIAMoCzIOLmNoYXQuUm9vbUluZm8SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIn0KCFJvb21JbmZvEgwKBG5hbWUYASABKAkSDwoHbGFzdF9pZBgCIAEoBBIOCgZvbmxpbmUYAyABKAUSFwoPbGFzdF9tZXNzYWdlX21zGAQgASgDEg0KBXRvcGljGAUgASgJEhoKBHBlZXIYBiABKAsyDC5jaGF0Lk1lbWJlciIlChFPcGVuRGlyZWN0UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCSI+ChJPcGVuRGlyZWN0UmVzcG9uc2USDAoEcm9vbRgBIAEoCRIaCgRwZWVyGAIgASgLMgwuY2hhdC5NZW1iZXIiLgoPU2V0VG9waWNSZXF1ZXN0EgwKBHJvb20YASABKAkSDQoFdG9waWMYAiABKAkiEgoQU2V0VG9waWNSZXNwb25zZSJJChJMaXN0TWVtYmVyc1JlcXVlc3QSDAoEcm9vbRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJjChNMaXN0TWVtYmVyc1Jlc3BvbnNlEh0KB21lbWJlcnMYASADKAsyDC5jaGF0Lk1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFAoMb25saW5lX2NvdW50GAMgASgNIhMKEVNlcnZlckluZm9SZXF1ZXN0ItwBCgpTZXJ2ZXJJbmZvEhkKEWFjY291bnRzX3JlcXVpcmVkGAEgASgIEhkKEW1heF9tZXNzYWdlX2J5dGVzGAIgASgNEhYKDm1heF9uYW1lX2NoYXJzGAMgASgNEhYKDm1heF9yb29tX2NoYXJzGAQgASgNEhEKCW1heF9yb29tcxgFIAEoDRITCgttYXhfaGlzdG9yeRgGIAEoDRIXCg9tYXhfdG9waWNfY2hhcnMYByABKA0SEQoJbWF4X2JhdGNoGAggASgNEhQKDGRlZmF1bHRfcm9vbRgJIAEoCSpbCgtNZXNzYWdlS2luZBIcChhNRVNTQUdFX0tJTkRfVU5TUEVDSUZJRUQQABIVChFNRVNTQUdFX0tJTkRfQ0hBVBABEhcKE01FU1NBR0VfS0lORF9TWVNURU0QAip+Cg1SZXN1bWVPdXRjb21lEh4KGlJFU1VNRV9PVVRDT01FX1VOU1BFQ0lGSUVEEAASFwoTUkVTVU1FX09VVENPTUVfTElWRRABEhoKFlJFU1VNRV9PVVRDT01FX1JFU1VNRUQQAhIYChRSRVNVTUVfT1VUQ09NRV9SRVNFVBADMt4HCgtDaGF0U2VydmljZRI2CgpDaGF0U3RyZWFtEhEuY2hhdC5DaGF0TWVzc2FnZRoRLmNoYXQuQ2hhdE1lc3NhZ2UoATABEioKCEpvaW5DaGF0EgouY2hhdC5Vc2VyGhIuY2hhdC5Kb2luUmVzcG9uc2USOgoMU2VuZE1lc3NhZ2VzEhEuY2hhdC5DaGF0TWVzc2FnZRoVLmNoYXQuTWVzc2FnZVJlc3BvbnNlKAESOwoOR2V0Q2hhdEhpc3RvcnkSFC5jaGF0Lkhpc3RvcnlSZXF1ZXN0GhEuY2hhdC5DaGF0TWVzc2FnZTABEi0KB1Nlc3Npb24SES5jaGF0LkNsaWVudEZyYW1lGgsuY2hhdC5FdmVudCgBMAESMgoJU3Vic2NyaWJlEhYuY2hhdC5TdWJzY3JpYmVSZXF1ZXN0GgsuY2hhdC5FdmVudDABEi0KBFNlbmQSES5jaGF0LlNlbmRSZXF1ZXN0GhIuY2hhdC5TZW5kUmVzcG9uc2USMAoHSGlzdG9yeRISLmNoYXQuSGlzdG9yeVF1ZXJ5GhEuY2hhdC5IaXN0b3J5UGFnZRItCgRQaW5nEhEuY2hhdC5QaW5nUmVxdWVzdBoSLmNoYXQuUGluZ1Jlc3BvbnNlEi4KCFJlZ2lzdGVyEhEuY2hhdC5DcmVkZW50aWFscxoPLmNoYXQuQXV0aFRva2VuEisKBUxvZ2luEhEuY2hhdC5DcmVkZW50aWFscxoPLmNoYXQuQXV0aFRva2VuEjMKBkxvZ291dBITLmNoYXQuTG9nb3V0UmVxdWVzdBoULmNoYXQuTG9nb3V0UmVzcG9uc2USMwoGV2hvQW1JEhMuY2hhdC5XaG9BbUlSZXF1ZXN0GhQuY2hhdC5XaG9BbUlSZXNwb25zZRI8CglMaXN0Um9vbXMSFi5jaGF0Lkxpc3RSb29tc1JlcXVlc3QaFy5jaGF0Lkxpc3RSb29tc1Jlc3BvbnNlEj8KCk9wZW5EaXJlY3QSFy5jaGF0Lk9wZW5EaXJlY3RSZXF1ZXN0GhguY2hhdC5PcGVuRGlyZWN0UmVzcG9uc2USOQoIU2V0VG9waWMSFS5jaGF0LlNldFRvcGljUmVxdWVzdBoWLmNoYXQuU2V0VG9waWNSZXNwb25zZRJCCgtMaXN0TWVtYmVycxIYLmNoYXQuTGlzdE1lbWJlcnNSZXF1ZXN0GhkuY2hhdC5MaXN0TWVtYmVyc1Jlc3BvbnNlEjoKDUdldFNlcnZlckluZm8SFy5jaGF0LlNlcnZlckluZm9SZXF1ZXN0GhAuY2hhdC5TZXJ2ZXJJbmZvYgZwcm90bzM");
+  fileDesc("CgpjaGF0LnByb3RvEgRjaGF0Im4KC0NoYXRNZXNzYWdlEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIRCgl0aW1lc3RhbXAYBCABKAkSDAoEcm9vbRgFIAEoCRIKCgJpZBgGIAEoBCIpCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkiMAoMSm9pblJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCSJKCg9NZXNzYWdlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIVCg1tZXNzYWdlX2NvdW50GAIgASgFEg8KB3N1bW1hcnkYAyABKAkiWQoOSGlzdG9yeVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIVCg1tZXNzYWdlX2xpbWl0GAIgASgFEh8KF2luY2x1ZGVfc3lzdGVtX21lc3NhZ2VzGAMgASgIIrsCCgdNZXNzYWdlEgwKBHJvb20YASABKAkSCgoCaWQYAiABKAQSFgoOc2VydmVyX3RpbWVfbXMYAyABKAMSDwoHdXNlcl9pZBgEIAEoCRIQCgh1c2VybmFtZRgFIAEoCRIMCgR0ZXh0GAYgASgJEh8KBGtpbmQYByABKA4yES5jaGF0Lk1lc3NhZ2VLaW5kEhUKDWNsaWVudF9tc2dfaWQYCCABKAkSEAoIcmVwbHlfdG8YCSABKAQSEQoJdGFyZ2V0X2lkGAogASgEEhQKDGVkaXRlZF9hdF9tcxgLIAEoAxIPCgdkZWxldGVkGAwgASgIEiEKCXJlYWN0aW9ucxgNIAMoCzIOLmNoYXQuUmVhY3Rpb24SJgoIcmVhY3Rpb24YDiABKAsyFC5jaGF0LlJlYWN0aW9uQ2hhbmdlIjYKCFJlYWN0aW9uEg0KBWVtb2ppGAEgASgJEg0KBWNvdW50GAIgASgNEgwKBG1pbmUYAyABKAgiPQoOUmVhY3Rpb25DaGFuZ2USDQoFZW1vamkYASABKAkSDQoFYWRkZWQYAiABKAgSDQoFY291bnQYAyABKA0iwgMKBUV2ZW50EiAKB3dlbGNvbWUYASABKAsyDS5jaGF0LldlbGNvbWVIABIgCgdtZXNzYWdlGAIgASgLMg0uY2hhdC5NZXNzYWdlSAASHAoDYWNrGAMgASgLMg0uY2hhdC5TZW5kQWNrSAASJgoIcmVqZWN0ZWQYBCABKAsyEi5jaGF0LlNlbmRSZWplY3RlZEgAEicKCHByZXNlbmNlGAUgASgLMhMuY2hhdC5QcmVzZW5jZUV2ZW50SAASIwoJY2F1Z2h0X3VwGAYgASgLMg4uY2hhdC5DYXVnaHRVcEgAEh4KBm5vdGljZRgHIAEoCzIMLmNoYXQuTm90aWNlSAASHgoGam9pbmVkGAggASgLMgwuY2hhdC5Kb2luZWRIABIaCgRsZWZ0GAkgASgLMgouY2hhdC5MZWZ0SAASGAoDZ2FwGAogASgLMgkuY2hhdC5HYXBIABIcCgV0b3BpYxgLIAEoCzILLmNoYXQuVG9waWNIABIgCgRyZWFkGAwgASgLMhAuY2hhdC5SZWFkTWFya2VySAASIwoGdHlwaW5nGA0gASgLMhEuY2hhdC5UeXBpbmdFdmVudEgAQgYKBGtpbmQigAEKB1dlbGNvbWUSDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIWCg5zZXJ2ZXJfdGltZV9tcxgFIAEoAxIRCgltYXhfcm9vbXMYByABKA1KBAgDEARKBAgEEAVKBAgGEAdSBHJvb21SB2xhc3RfaWRSBm9ubGluZSKAAQoGSm9pbmVkEgwKBHJvb20YASABKAkSDwoHbGFzdF9pZBgCIAEoBBINCgVlcG9jaBgDIAEoCRIjCgZyZXN1bWUYBCABKA4yEy5jaGF0LlJlc3VtZU91dGNvbWUSDQoFdG9waWMYBSABKAkSFAoMbGFzdF9yZWFkX2lkGAYgASgEIj4KBVRvcGljEgwKBHJvb20YASABKAkSDQoFdG9waWMYAiABKAkSGAoCYnkYAyABKAsyDC5jaGF0Lk1lbWJlciIyCgRMZWZ0EgwKBHJvb20YASABKAkSDAoEY29kZRgCIAEoBRIOCgZyZWFzb24YAyABKAkiMwoDR2FwEgwKBHJvb20YASABKAkSDwoHZnJvbV9pZBgCIAEoBBINCgV0b19pZBgDIAEoBCJSCgdTZW5kQWNrEhUKDWNsaWVudF9tc2dfaWQYASABKAkSCgoCaWQYAiABKAQSFgoOc2VydmVyX3RpbWVfbXMYAyABKAMSDAoEcm9vbRgEIAEoCSJpCgxTZW5kUmVqZWN0ZWQSFQoNY2xpZW50X21zZ19pZBgBIAEoCRIMCgRjb2RlGAIgASgFEg4KBnJlYXNvbhgDIAEoCRIMCgRyb29tGAQgASgJEhYKDnJldHJ5X2FmdGVyX21zGAUgASgDIisKBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIm0KDVByZXNlbmNlRXZlbnQSDAoEcm9vbRgBIAEoCRIcCgZqb2luZWQYAiADKAsyDC5jaGF0Lk1lbWJlchIaCgRsZWZ0GAMgAygLMgwuY2hhdC5NZW1iZXISFAoMb25saW5lX2NvdW50GAQgASgNIl0KCENhdWdodFVwEg8KB2xhc3RfaWQYASABKAQSDAoEcm9vbRgCIAEoCRIcCgZvbmxpbmUYAyADKAsyDC5jaGF0Lk1lbWJlchIUCgxvbmxpbmVfY291bnQYBCABKA0iLgoGTm90aWNlEgwKBHRleHQYASABKAkSFgoOc2VydmVyX3RpbWVfbXMYAiABKAMinwEKC0NsaWVudEZyYW1lEiMKBWhlbGxvGAEgASgLMhIuY2hhdC5TZXNzaW9uSGVsbG9IABIhCgRzZW5kGAIgASgLMhEuY2hhdC5TZW5kUmVxdWVzdEgAEh4KBGpvaW4YAyABKAsyDi5jaGF0LkpvaW5Sb29tSAASIAoFbGVhdmUYBCABKAsyDy5jaGF0LkxlYXZlUm9vbUgAQgYKBGtpbmQiXwoMU2Vzc2lvbkhlbGxvEhAKCHVzZXJuYW1lGAIgASgJSgQIARACSgQIAxAESgQIBBAFSgQIBRAGUgd1c2VyX2lkUgRyb29tUg9yZXN1bWVfYWZ0ZXJfaWRSBXRva2VuIlkKCEpvaW5Sb29tEgwKBHJvb20YASABKAkSHAoPcmVzdW1lX2FmdGVyX2lkGAIgASgESACIAQESDQoFZXBvY2gYAyABKAlCEgoQX3Jlc3VtZV9hZnRlcl9pZCIZCglMZWF2ZVJvb20SDAoEcm9vbRgBIAEoCSKCAQoQU3Vic2NyaWJlUmVxdWVzdBIQCgh1c2VybmFtZRgEIAEoCRIdCgVyb29tcxgGIAMoCzIOLmNoYXQuSm9pblJvb21KBAgBEAJKBAgCEANKBAgDEARKBAgFEAZSBHJvb21SD3Jlc3VtZV9hZnRlcl9pZFIHdXNlcl9pZFIFdG9rZW4iUgoLU2VuZFJlcXVlc3QSDAoEcm9vbRgBIAEoCRIMCgR0ZXh0GAIgASgJEhUKDWNsaWVudF9tc2dfaWQYAyABKAkSEAoIcmVwbHlfdG8YBCABKAQiNQoLRWRpdFJlcXVlc3QSDAoEcm9vbRgBIAEoCRIKCgJpZBgCIAEoBBIMCgR0ZXh0GAMgASgJIikKDURlbGV0ZVJlcXVlc3QSDAoEcm9vbRgBIAEoCRIKCgJpZBgCIAEoBCJHCgxSZWFjdFJlcXVlc3QSDAoEcm9vbRgBIAEoCRIKCgJpZBgCIAEoBBINCgVlbW9qaRgDIAEoCRIOCgZyZW1vdmUYBCABKAgiNAoOQ2hhbmdlUmVzcG9uc2USCgoCaWQYASABKAQSFgoOc2VydmVyX3RpbWVfbXMYAiABKAMiNQoPTWFya1JlYWRSZXF1ZXN0EgwKBHJvb20YASABKAkSFAoMbGFzdF9yZWFkX2lkGAIgASgEIigKEE1hcmtSZWFkUmVzcG9uc2USFAoMbGFzdF9yZWFkX2lkGAEgASgEIjAKClJlYWRNYXJrZXISDAoEcm9vbRgBIAEoCRIUCgxsYXN0X3JlYWRfaWQYAiABKAQiLgoNVHlwaW5nUmVxdWVzdBIMCgRyb29tGAEgASgJEg8KB3N0b3BwZWQYAiABKAgiEAoOVHlwaW5nUmVzcG9uc2UiOQoLVHlwaW5nRXZlbnQSDAoEcm9vbRgBIAEoCRIcCgZ0eXBpbmcYAiADKAsyDC5jaGF0Lk1lbWJlciIqCgxTZW5kUmVzcG9uc2USGgoDYWNrGAEgASgLMg0uY2hhdC5TZW5kQWNrInoKDEhpc3RvcnlRdWVyeRIMCgRyb29tGAEgASgJEg0KBWxpbWl0GAIgASgFEhEKCWJlZm9yZV9pZBgDIAEoBBIWCg5pbmNsdWRlX3N5c3RlbRgEIAEoCBIVCghhZnRlcl9pZBgFIAEoBEgAiAEBQgsKCV9hZnRlcl9pZCJACgtIaXN0b3J5UGFnZRIfCghtZXNzYWdlcxgBIAMoCzINLmNoYXQuTWVzc2FnZRIQCghoYXNfbW9yZRgCIAEoCCINCgtQaW5nUmVxdWVzdCImCgxQaW5nUmVzcG9uc2USFgoOc2VydmVyX3RpbWVfbXMYASABKAMiMQoLQ3JlZGVudGlhbHMSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiVAoJQXV0aFRva2VuEg0KBXRva2VuGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEAoIdXNlcm5hbWUYAyABKAkSFQoNZXhwaXJlc19hdF9tcxgEIAEoAyIPCg1Mb2dvdXRSZXF1ZXN0IhAKDkxvZ291dFJlc3BvbnNlIg8KDVdob0FtSVJlcXVlc3QiWwoOV2hvQW1JUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIPCgdhY2NvdW50GAMgASgIEhUKDWV4cGlyZXNfYXRfbXMYBCABKAMiOQoQTGlzdFJvb21zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJLChFMaXN0Um9vbXNSZXNwb25zZRIdCgVyb29tcxgBIAMoCzIOLmNoYXQuUm9vbUluZm8SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIrUBCghSb29tSW5mbxIMCgRuYW1lGAEgASgJEg8KB2xhc3RfaWQYAiABKAQSDgoGb25saW5lGAMgASgFEhcKD2xhc3RfbWVzc2FnZV9tcxgEIAEoAxINCgV0b3BpYxgFIAEoCRIaCgRwZWVyGAYgASgLMgwuY2hhdC5NZW1iZXISDgoGdW5yZWFkGAcgASgNEhAKCG1lbnRpb25zGAggASgNEhQKDGxhc3RfcmVhZF9pZBgJIAEoBCIlChFPcGVuRGlyZWN0UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCSI+ChJPcGVuRGlyZWN0UmVzcG9uc2USDAoEcm9vbRgBIAEoCRIaCgRwZWVyGAIgASgLMgwuY2hhdC5NZW1iZXIiLgoPU2V0VG9waWNSZXF1ZXN0EgwKBHJvb20YASABKAkSDQoFdG9waWMYAiABKAkiEgoQU2V0VG9waWNSZXNwb25zZSJJChJMaXN0TWVtYmVyc1JlcXVlc3QSDAoEcm9vbRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJjChNMaXN0TWVtYmVyc1Jlc3BvbnNlEh0KB21lbWJlcnMYASADKAsyDC5jaGF0Lk1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFAoMb25saW5lX2NvdW50GAMgASgNIhMKEVNlcnZlckluZm9SZXF1ZXN0IqUCCgpTZXJ2ZXJJbmZvEhkKEWFjY291bnRzX3JlcXVpcmVkGAEgASgIEhkKEW1heF9tZXNzYWdlX2J5dGVzGAIgASgNEhYKDm1heF9uYW1lX2NoYXJzGAMgASgNEhYKDm1heF9yb29tX2NoYXJzGAQgASgNEhEKCW1heF9yb29tcxgFIAEoDRITCgttYXhfaGlzdG9yeRgGIAEoDRIXCg9tYXhfdG9waWNfY2hhcnMYByABKA0SEQoJbWF4X2JhdGNoGAggASgNEhQKDGRlZmF1bHRfcm9vbRgJIAEoCRIWCg5lZGl0X3dpbmRvd19tcxgKIAEoAxIYChB0eXBpbmdfZXhwaXJ5X21zGAsgASgNEhUKDW1heF9yZWFjdGlvbnMYDCABKA0qpgEKC01lc3NhZ2VLaW5kEhwKGE1FU1NBR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEU1FU1NBR0VfS0lORF9DSEFUEAESFwoTTUVTU0FHRV9LSU5EX1NZU1RFTRACEhUKEU1FU1NBR0VfS0lORF9FRElUEAMSFwoTTUVTU0FHRV9LSU5EX0RFTEVURRAEEhkKFU1FU1NBR0VfS0lORF9SRUFDVElPThAFKn4KDVJlc3VtZU91dGNvbWUSHgoaUkVTVU1FX09VVENPTUVfVU5TUEVDSUZJRUQQABIXChNSRVNVTUVfT1VUQ09NRV9MSVZFEAESGgoWUkVTVU1FX09VVENPTUVfUkVTVU1FRBACEhgKFFJFU1VNRV9PVVRDT01FX1JFU0VUEAMy6gkKC0NoYXRTZXJ2aWNlEjYKCkNoYXRTdHJlYW0SES5jaGF0LkNoYXRNZXNzYWdlGhEuY2hhdC5DaGF0TWVzc2FnZSgBMAESKgoISm9pbkNoYXQSCi5jaGF0LlVzZXIaEi5jaGF0LkpvaW5SZXNwb25zZRI6CgxTZW5kTWVzc2FnZXMSES5jaGF0LkNoYXRNZXNzYWdlGhUuY2hhdC5NZXNzYWdlUmVzcG9uc2UoARI7Cg5HZXRDaGF0SGlzdG9yeRIULmNoYXQuSGlzdG9yeVJlcXVlc3QaES5jaGF0LkNoYXRNZXNzYWdlMAESLQoHU2Vzc2lvbhIRLmNoYXQuQ2xpZW50RnJhbWUaCy5jaGF0LkV2ZW50KAEwARIyCglTdWJzY3JpYmUSFi5jaGF0LlN1YnNjcmliZVJlcXVlc3QaCy5jaGF0LkV2ZW50MAESLQoEU2VuZBIRLmNoYXQuU2VuZFJlcXVlc3QaEi5jaGF0LlNlbmRSZXNwb25zZRIwCgdIaXN0b3J5EhIuY2hhdC5IaXN0b3J5UXVlcnkaES5jaGF0Lkhpc3RvcnlQYWdlEi0KBFBpbmcSES5jaGF0LlBpbmdSZXF1ZXN0GhIuY2hhdC5QaW5nUmVzcG9uc2USLgoIUmVnaXN0ZXISES5jaGF0LkNyZWRlbnRpYWxzGg8uY2hhdC5BdXRoVG9rZW4SKwoFTG9naW4SES5jaGF0LkNyZWRlbnRpYWxzGg8uY2hhdC5BdXRoVG9rZW4SMwoGTG9nb3V0EhMuY2hhdC5Mb2dvdXRSZXF1ZXN0GhQuY2hhdC5Mb2dvdXRSZXNwb25zZRIzCgZXaG9BbUkSEy5jaGF0Lldob0FtSVJlcXVlc3QaFC5jaGF0Lldob0FtSVJlc3BvbnNlEjwKCUxpc3RSb29tcxIWLmNoYXQuTGlzdFJvb21zUmVxdWVzdBoXLmNoYXQuTGlzdFJvb21zUmVzcG9uc2USPwoKT3BlbkRpcmVjdBIXLmNoYXQuT3BlbkRpcmVjdFJlcXVlc3QaGC5jaGF0Lk9wZW5EaXJlY3RSZXNwb25zZRI5CghTZXRUb3BpYxIVLmNoYXQuU2V0VG9waWNSZXF1ZXN0GhYuY2hhdC5TZXRUb3BpY1Jlc3BvbnNlEkIKC0xpc3RNZW1iZXJzEhguY2hhdC5MaXN0TWVtYmVyc1JlcXVlc3QaGS5jaGF0Lkxpc3RNZW1iZXJzUmVzcG9uc2USOgoNR2V0U2VydmVySW5mbxIXLmNoYXQuU2VydmVySW5mb1JlcXVlc3QaEC5jaGF0LlNlcnZlckluZm8SLwoERWRpdBIRLmNoYXQuRWRpdFJlcXVlc3QaFC5jaGF0LkNoYW5nZVJlc3BvbnNlEjMKBkRlbGV0ZRITLmNoYXQuRGVsZXRlUmVxdWVzdBoULmNoYXQuQ2hhbmdlUmVzcG9uc2USMQoFUmVhY3QSEi5jaGF0LlJlYWN0UmVxdWVzdBoULmNoYXQuQ2hhbmdlUmVzcG9uc2USOQoITWFya1JlYWQSFS5jaGF0Lk1hcmtSZWFkUmVxdWVzdBoWLmNoYXQuTWFya1JlYWRSZXNwb25zZRI2CglTZXRUeXBpbmcSEy5jaGF0LlR5cGluZ1JlcXVlc3QaFC5jaGF0LlR5cGluZ1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Describes the message chat.ChatMessage.
@@ -85,284 +85,368 @@ export const MessageSchema = /*@__PURE__*/
   messageDesc(file_chat, 5);
 
 /**
+ * Describes the message chat.Reaction.
+ * Use `create(ReactionSchema)` to create a new message.
+ */
+export const ReactionSchema = /*@__PURE__*/
+  messageDesc(file_chat, 6);
+
+/**
+ * Describes the message chat.ReactionChange.
+ * Use `create(ReactionChangeSchema)` to create a new message.
+ */
+export const ReactionChangeSchema = /*@__PURE__*/
+  messageDesc(file_chat, 7);
+
+/**
  * Describes the message chat.Event.
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema = /*@__PURE__*/
-  messageDesc(file_chat, 6);
+  messageDesc(file_chat, 8);
 
 /**
  * Describes the message chat.Welcome.
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema = /*@__PURE__*/
-  messageDesc(file_chat, 7);
+  messageDesc(file_chat, 9);
 
 /**
  * Describes the message chat.Joined.
  * Use `create(JoinedSchema)` to create a new message.
  */
 export const JoinedSchema = /*@__PURE__*/
-  messageDesc(file_chat, 8);
+  messageDesc(file_chat, 10);
 
 /**
  * Describes the message chat.Topic.
  * Use `create(TopicSchema)` to create a new message.
  */
 export const TopicSchema = /*@__PURE__*/
-  messageDesc(file_chat, 9);
+  messageDesc(file_chat, 11);
 
 /**
  * Describes the message chat.Left.
  * Use `create(LeftSchema)` to create a new message.
  */
 export const LeftSchema = /*@__PURE__*/
-  messageDesc(file_chat, 10);
+  messageDesc(file_chat, 12);
 
 /**
  * Describes the message chat.Gap.
  * Use `create(GapSchema)` to create a new message.
  */
 export const GapSchema = /*@__PURE__*/
-  messageDesc(file_chat, 11);
+  messageDesc(file_chat, 13);
 
 /**
  * Describes the message chat.SendAck.
  * Use `create(SendAckSchema)` to create a new message.
  */
 export const SendAckSchema = /*@__PURE__*/
-  messageDesc(file_chat, 12);
+  messageDesc(file_chat, 14);
 
 /**
  * Describes the message chat.SendRejected.
  * Use `create(SendRejectedSchema)` to create a new message.
  */
 export const SendRejectedSchema = /*@__PURE__*/
-  messageDesc(file_chat, 13);
+  messageDesc(file_chat, 15);
 
 /**
  * Describes the message chat.Member.
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema = /*@__PURE__*/
-  messageDesc(file_chat, 14);
+  messageDesc(file_chat, 16);
 
 /**
  * Describes the message chat.PresenceEvent.
  * Use `create(PresenceEventSchema)` to create a new message.
  */
 export const PresenceEventSchema = /*@__PURE__*/
-  messageDesc(file_chat, 15);
+  messageDesc(file_chat, 17);
 
 /**
  * Describes the message chat.CaughtUp.
  * Use `create(CaughtUpSchema)` to create a new message.
  */
 export const CaughtUpSchema = /*@__PURE__*/
-  messageDesc(file_chat, 16);
+  messageDesc(file_chat, 18);
 
 /**
  * Describes the message chat.Notice.
  * Use `create(NoticeSchema)` to create a new message.
  */
 export const NoticeSchema = /*@__PURE__*/
-  messageDesc(file_chat, 17);
+  messageDesc(file_chat, 19);
 
 /**
  * Describes the message chat.ClientFrame.
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema = /*@__PURE__*/
-  messageDesc(file_chat, 18);
+  messageDesc(file_chat, 20);
 
 /**
  * Describes the message chat.SessionHello.
  * Use `create(SessionHelloSchema)` to create a new message.
  */
 export const SessionHelloSchema = /*@__PURE__*/
-  messageDesc(file_chat, 19);
+  messageDesc(file_chat, 21);
 
 /**
  * Describes the message chat.JoinRoom.
  * Use `create(JoinRoomSchema)` to create a new message.
  */
 export const JoinRoomSchema = /*@__PURE__*/
-  messageDesc(file_chat, 20);
+  messageDesc(file_chat, 22);
 
 /**
  * Describes the message chat.LeaveRoom.
  * Use `create(LeaveRoomSchema)` to create a new message.
  */
 export const LeaveRoomSchema = /*@__PURE__*/
-  messageDesc(file_chat, 21);
+  messageDesc(file_chat, 23);
 
 /**
  * Describes the message chat.SubscribeRequest.
  * Use `create(SubscribeRequestSchema)` to create a new message.
  */
 export const SubscribeRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 22);
+  messageDesc(file_chat, 24);
 
 /**
  * Describes the message chat.SendRequest.
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 23);
+  messageDesc(file_chat, 25);
+
+/**
+ * Describes the message chat.EditRequest.
+ * Use `create(EditRequestSchema)` to create a new message.
+ */
+export const EditRequestSchema = /*@__PURE__*/
+  messageDesc(file_chat, 26);
+
+/**
+ * Describes the message chat.DeleteRequest.
+ * Use `create(DeleteRequestSchema)` to create a new message.
+ */
+export const DeleteRequestSchema = /*@__PURE__*/
+  messageDesc(file_chat, 27);
+
+/**
+ * Describes the message chat.ReactRequest.
+ * Use `create(ReactRequestSchema)` to create a new message.
+ */
+export const ReactRequestSchema = /*@__PURE__*/
+  messageDesc(file_chat, 28);
+
+/**
+ * Describes the message chat.ChangeResponse.
+ * Use `create(ChangeResponseSchema)` to create a new message.
+ */
+export const ChangeResponseSchema = /*@__PURE__*/
+  messageDesc(file_chat, 29);
+
+/**
+ * Describes the message chat.MarkReadRequest.
+ * Use `create(MarkReadRequestSchema)` to create a new message.
+ */
+export const MarkReadRequestSchema = /*@__PURE__*/
+  messageDesc(file_chat, 30);
+
+/**
+ * Describes the message chat.MarkReadResponse.
+ * Use `create(MarkReadResponseSchema)` to create a new message.
+ */
+export const MarkReadResponseSchema = /*@__PURE__*/
+  messageDesc(file_chat, 31);
+
+/**
+ * Describes the message chat.ReadMarker.
+ * Use `create(ReadMarkerSchema)` to create a new message.
+ */
+export const ReadMarkerSchema = /*@__PURE__*/
+  messageDesc(file_chat, 32);
+
+/**
+ * Describes the message chat.TypingRequest.
+ * Use `create(TypingRequestSchema)` to create a new message.
+ */
+export const TypingRequestSchema = /*@__PURE__*/
+  messageDesc(file_chat, 33);
+
+/**
+ * Describes the message chat.TypingResponse.
+ * Use `create(TypingResponseSchema)` to create a new message.
+ */
+export const TypingResponseSchema = /*@__PURE__*/
+  messageDesc(file_chat, 34);
+
+/**
+ * Describes the message chat.TypingEvent.
+ * Use `create(TypingEventSchema)` to create a new message.
+ */
+export const TypingEventSchema = /*@__PURE__*/
+  messageDesc(file_chat, 35);
 
 /**
  * Describes the message chat.SendResponse.
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 24);
+  messageDesc(file_chat, 36);
 
 /**
  * Describes the message chat.HistoryQuery.
  * Use `create(HistoryQuerySchema)` to create a new message.
  */
 export const HistoryQuerySchema = /*@__PURE__*/
-  messageDesc(file_chat, 25);
+  messageDesc(file_chat, 37);
 
 /**
  * Describes the message chat.HistoryPage.
  * Use `create(HistoryPageSchema)` to create a new message.
  */
 export const HistoryPageSchema = /*@__PURE__*/
-  messageDesc(file_chat, 26);
+  messageDesc(file_chat, 38);
 
 /**
  * Describes the message chat.PingRequest.
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 27);
+  messageDesc(file_chat, 39);
 
 /**
  * Describes the message chat.PingResponse.
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 28);
+  messageDesc(file_chat, 40);
 
 /**
  * Describes the message chat.Credentials.
  * Use `create(CredentialsSchema)` to create a new message.
  */
 export const CredentialsSchema = /*@__PURE__*/
-  messageDesc(file_chat, 29);
+  messageDesc(file_chat, 41);
 
 /**
  * Describes the message chat.AuthToken.
  * Use `create(AuthTokenSchema)` to create a new message.
  */
 export const AuthTokenSchema = /*@__PURE__*/
-  messageDesc(file_chat, 30);
+  messageDesc(file_chat, 42);
 
 /**
  * Describes the message chat.LogoutRequest.
  * Use `create(LogoutRequestSchema)` to create a new message.
  */
 export const LogoutRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 31);
+  messageDesc(file_chat, 43);
 
 /**
  * Describes the message chat.LogoutResponse.
  * Use `create(LogoutResponseSchema)` to create a new message.
  */
 export const LogoutResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 32);
+  messageDesc(file_chat, 44);
 
 /**
  * Describes the message chat.WhoAmIRequest.
  * Use `create(WhoAmIRequestSchema)` to create a new message.
  */
 export const WhoAmIRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 33);
+  messageDesc(file_chat, 45);
 
 /**
  * Describes the message chat.WhoAmIResponse.
  * Use `create(WhoAmIResponseSchema)` to create a new message.
  */
 export const WhoAmIResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 34);
+  messageDesc(file_chat, 46);
 
 /**
  * Describes the message chat.ListRoomsRequest.
  * Use `create(ListRoomsRequestSchema)` to create a new message.
  */
 export const ListRoomsRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 35);
+  messageDesc(file_chat, 47);
 
 /**
  * Describes the message chat.ListRoomsResponse.
  * Use `create(ListRoomsResponseSchema)` to create a new message.
  */
 export const ListRoomsResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 36);
+  messageDesc(file_chat, 48);
 
 /**
  * Describes the message chat.RoomInfo.
  * Use `create(RoomInfoSchema)` to create a new message.
  */
 export const RoomInfoSchema = /*@__PURE__*/
-  messageDesc(file_chat, 37);
+  messageDesc(file_chat, 49);
 
 /**
  * Describes the message chat.OpenDirectRequest.
  * Use `create(OpenDirectRequestSchema)` to create a new message.
  */
 export const OpenDirectRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 38);
+  messageDesc(file_chat, 50);
 
 /**
  * Describes the message chat.OpenDirectResponse.
  * Use `create(OpenDirectResponseSchema)` to create a new message.
  */
 export const OpenDirectResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 39);
+  messageDesc(file_chat, 51);
 
 /**
  * Describes the message chat.SetTopicRequest.
  * Use `create(SetTopicRequestSchema)` to create a new message.
  */
 export const SetTopicRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 40);
+  messageDesc(file_chat, 52);
 
 /**
  * Describes the message chat.SetTopicResponse.
  * Use `create(SetTopicResponseSchema)` to create a new message.
  */
 export const SetTopicResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 41);
+  messageDesc(file_chat, 53);
 
 /**
  * Describes the message chat.ListMembersRequest.
  * Use `create(ListMembersRequestSchema)` to create a new message.
  */
 export const ListMembersRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 42);
+  messageDesc(file_chat, 54);
 
 /**
  * Describes the message chat.ListMembersResponse.
  * Use `create(ListMembersResponseSchema)` to create a new message.
  */
 export const ListMembersResponseSchema = /*@__PURE__*/
-  messageDesc(file_chat, 43);
+  messageDesc(file_chat, 55);
 
 /**
  * Describes the message chat.ServerInfoRequest.
  * Use `create(ServerInfoRequestSchema)` to create a new message.
  */
 export const ServerInfoRequestSchema = /*@__PURE__*/
-  messageDesc(file_chat, 44);
+  messageDesc(file_chat, 56);
 
 /**
  * Describes the message chat.ServerInfo.
  * Use `create(ServerInfoSchema)` to create a new message.
  */
 export const ServerInfoSchema = /*@__PURE__*/
-  messageDesc(file_chat, 45);
+  messageDesc(file_chat, 57);
 
 /**
  * Describes the enum chat.MessageKind.

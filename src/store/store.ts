@@ -5,24 +5,65 @@ export type UserId = string;
 /** Server-assigned, per room: 1, 2, 3, ... never reused. */
 export type MessageId = number;
 
-export type MessageKind = "chat" | "system";
+/**
+ * What a log entry is. "chat" and "system" are messages; the rest are changes
+ * to an earlier chat message (`refId`), each an entry of its own in the same
+ * id sequence, so a cursor delivers them like messages.
+ */
+export type MessageKind = "chat" | "system" | "edit" | "delete" | "react" | "unreact";
 
-/** A message on its way into the store: no id or time yet. */
-export interface NewMessage {
-  readonly room: RoomId;
-  readonly userId: UserId;
-  readonly username: string;
-  readonly text: string;
-  readonly kind: MessageKind;
-  /** The sender's idempotency key; empty when it gave none. */
-  readonly clientMsgId: string;
+/** Kinds that change an earlier message rather than say something. */
+export const CHANGE_KINDS: ReadonlySet<MessageKind> = new Set(["edit", "delete", "react", "unreact"]);
+
+/** One emoji's reactions on a message. */
+export interface ReactionCount {
+  readonly emoji: string;
+  readonly count: number;
+  /** The reader (HistoryOptions.viewer) is one of them; false when no viewer was given. */
+  readonly mine: boolean;
 }
 
-/** A message as the store keeps it and every reader sees it. */
+/** A log entry on its way into the store: no id or time yet. */
+export interface NewMessage {
+  readonly room: RoomId;
+  /** Who wrote it; for a change, who made the change. */
+  readonly userId: UserId;
+  readonly username: string;
+  /**
+   * chat/system: the text. edit: the new text. react/unreact: the emoji.
+   * delete: "".
+   */
+  readonly text: string;
+  readonly kind: MessageKind;
+  /** The sender's idempotency key; empty when it gave none (always empty for changes). */
+  readonly clientMsgId: string;
+  /**
+   * chat: the message it answers (0 or absent: none). A change: the chat
+   * message it changes, which must be in the same room.
+   */
+  readonly refId?: MessageId;
+}
+
+/**
+ * A log entry as the store keeps it and every reader sees it. A chat message
+ * read back carries its current state (edited text, `editedMs`, `deleted`,
+ * reactions); its change entries carry what they did.
+ */
 export interface StoredMessage extends NewMessage {
   readonly id: MessageId;
   /** Milliseconds since the Unix epoch, from the server's clock. */
   readonly timeMs: number;
+  /** chat: when its text was last edited (absent or 0: never). */
+  readonly editedMs?: number;
+  /** chat: deleted; its text is then "" and it has no reactions. */
+  readonly deleted?: boolean;
+  /**
+   * chat: its reactions, one per emoji in the order each was first added;
+   * absent or empty when none. Only `history` and `message` fill it.
+   */
+  readonly reactions?: readonly ReactionCount[];
+  /** react/unreact: how many users have this emoji on the message after the change. */
+  readonly count?: number;
 }
 
 export interface AppendResult {
@@ -32,6 +73,28 @@ export interface AppendResult {
    * message is then the one stored the first time, and nothing new was stored.
    */
   readonly duplicate: boolean;
+  /**
+   * A change that changed nothing, so nothing was stored: a reaction already
+   * there (react) or not there (unreact), or a message already deleted
+   * (delete). `message` is then the entry as it would have been, with id 0.
+   */
+  readonly unchanged?: boolean;
+}
+
+/**
+ * A change was refused because its target is not a chat message of the room
+ * (`missing`), or was deleted (`deleted`; an edit or reaction on a tombstone).
+ * Nothing of the call was stored.
+ */
+export class ChangeTargetError extends Error {
+  readonly reason: "missing" | "deleted";
+  readonly targetId: MessageId;
+  constructor(reason: "missing" | "deleted", targetId: MessageId) {
+    super(`Message ${targetId} is ${reason === "missing" ? "not in this room" : "deleted"}.`);
+    this.name = "ChangeTargetError";
+    this.reason = reason;
+    this.targetId = targetId;
+  }
 }
 
 export interface HistoryOptions {
@@ -40,6 +103,8 @@ export interface HistoryOptions {
   /** Only messages with a smaller id; 0 or absent for the newest. */
   readonly beforeId?: MessageId;
   readonly includeSystem: boolean;
+  /** Whose reactions count as `mine`; none when absent. */
+  readonly viewer?: UserId;
 }
 
 /** One page read forwards from a cursor. */
@@ -71,6 +136,20 @@ export interface RoomSummary {
   readonly lastTimeMs: number;
   /** "" when none was set. */
   readonly topic: string;
+}
+
+/** Unread messages in one room for one reader; see `Store.unread`. */
+export interface UnreadCount {
+  readonly room: RoomId;
+  /** The reader's marker (0: none). */
+  readonly lastReadId: MessageId;
+  /** Chat messages above the marker, not the reader's own, not deleted; at most the cap asked for. */
+  readonly unread: number;
+  /**
+   * The texts of those (newest first, at most the cap) that contain one of
+   * the names asked for, ignoring case: the core decides which are mentions.
+   */
+  readonly mentionCandidates: readonly string[];
 }
 
 /** A registered user, as the store keeps it. */
@@ -132,11 +211,39 @@ export interface Store {
    * Appends all of `messages` or none of them, in order, and resolves once
    * they are committed. Appends that arrive together may share one commit;
    * each call still succeeds or fails on its own.
+   *
+   * A change entry is applied to its target (`refId`) in the same
+   * transaction, and the target row keeps the result: edit replaces the text
+   * and sets editedMs to the entry's time; delete erases the text for good
+   * (text "", deleted, its reactions removed; nothing of the old text may
+   * remain readable in the database); react/unreact adds or removes the
+   * (user, emoji) pair and records the emoji's new count in the entry. The
+   * target must be a chat message of the room, and not deleted (a delete of a
+   * deleted message is `unchanged`), else the call fails with
+   * ChangeTargetError.
    */
   append(messages: readonly NewMessage[]): Promise<AppendResult[]>;
-  /** The newest messages before `beforeId`, newest first. */
+  /**
+   * The newest messages (chat, and system when asked; never change entries)
+   * before `beforeId`, newest first, each in its current state: edited text
+   * and editedMs, a deleted one as a tombstone (text "", deleted), reactions
+   * with `mine` for `viewer`.
+   */
   history(room: RoomId, options: HistoryOptions): Promise<StoredMessage[]>;
-  /** Messages with an id above `afterId`, oldest first, at most `limit`. */
+  /**
+   * One chat or system message in its current state (as `history` gives it,
+   * reactions with `mine` for `viewer`); undefined when the room has no
+   * message with this id (or only a change entry).
+   */
+  message(room: RoomId, id: MessageId, viewer?: UserId): Promise<StoredMessage | undefined>;
+  /**
+   * Log entries with an id above `afterId`, oldest first, at most `limit`:
+   * messages in their current state (without reactions) and change entries.
+   * An edit entry reads with its target's text now ("" once deleted), so no
+   * text replaced by an edit is kept; a react/unreact entry with its emoji
+   * and count. With `includeSystem` false, system messages are left out
+   * (change entries never are).
+   */
   after(
     room: RoomId,
     afterId: MessageId,
@@ -146,9 +253,34 @@ export interface Store {
   /** The room's newest id; 0 when it has none. */
   lastId(room: RoomId): Promise<MessageId>;
   /**
+   * Moves a user's read marker in a room to `lastReadId` if that is higher;
+   * resolves to the marker now (which may be higher than asked).
+   */
+  markRead(userId: UserId, room: RoomId, lastReadId: MessageId): Promise<MessageId>;
+  /** A user's read marker in a room; 0 when none. */
+  readMarker(userId: UserId, room: RoomId): Promise<MessageId>;
+  /**
+   * For each of `rooms`, the reader's marker and the chat messages above it
+   * from others (not deleted), counted up to `cap`, with the texts that
+   * contain one of `mentionNames` ignoring case (see UnreadCount). Rooms
+   * with no marker count from `fromStart` (when listed there, as for a DM)
+   * or not at all (unread 0).
+   */
+  unread(
+    userId: UserId,
+    rooms: readonly RoomId[],
+    options: {
+      readonly cap: number;
+      readonly mentionNames: readonly string[];
+      readonly fromStart: ReadonlySet<RoomId>;
+    },
+  ): Promise<UnreadCount[]>;
+  /**
    * Removes what `policy` says, a small batch per transaction so appends are
    * never held up for long; resolves to how many messages were removed. Also
    * deletes every token whose expiresMs is at or before the store's clock now.
+   * Change entries go with the messages they change (whatever their own id
+   * or age), and so do those messages' reactions.
    */
   prune(policy: RetentionPolicy): Promise<number>;
   /**
