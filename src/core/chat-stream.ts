@@ -13,6 +13,8 @@ export interface SendInput {
   readonly room: RoomId;
   readonly text: string;
   readonly clientMsgId?: string;
+  /** The message in the same room this one answers; absent or 0: none. */
+  readonly replyTo?: MessageId;
 }
 
 /** What a stream needs of the Chat that made it. */

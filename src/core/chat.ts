@@ -1,6 +1,7 @@
 import type { Bus, ClusterClaims } from "../bus/bus.ts";
 import type { AppendResult, Store } from "../store/store.ts";
 import { Accounts } from "./accounts.ts";
+import { Changes } from "./changes.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import type { ChatOptions, CoreLogger, StreamOptions } from "./chat-options.ts";
 import { ChatStream, type SendInput, type StreamHub } from "./chat-stream.ts";
@@ -48,6 +49,8 @@ export class Chat {
   /** Sign-in attempts per address and the send rate. */
   readonly rateLimits: RateLimits;
   readonly rooms: Rooms;
+  /** Edits, deletes and reactions: changes stored as entries of the room's log. */
+  readonly changes: Changes;
   readonly stats = new ChatStats();
   readonly #store: Store;
   readonly #bus: Bus;
@@ -103,13 +106,24 @@ export class Chat {
         : undefined;
     this.#fanOut = new RoomFanOut(this.#tails, this.stats);
     const publisher = new RoomPublisher(this.#fanOut, this.#bus, this.#logger);
+    const ensureRunning = () => this.#ensureRunning();
+    this.changes = new Changes({
+      store,
+      rates: this.rateLimits,
+      limits,
+      stats,
+      clock: this.#clock,
+      ensureRunning,
+      publisher,
+    });
     this.#sends = new Sends({
       store,
       rates: this.rateLimits,
       limits,
       stats,
-      ensureRunning: () => this.#ensureRunning(),
+      ensureRunning,
       publisher,
+      checkReply: (sender, room, id) => this.changes.checkReplyTarget(sender, room, id),
     });
     this.#presenceMaxRoom = options.presenceMaxRoom ?? 200;
     this.#readerTimeoutMs = options.readerTimeoutMs ?? 60_000;

@@ -26,6 +26,10 @@ export interface Limits {
   readonly maxConnectionsPerIp: number;
   /** Register, Login and JoinChat calls per client address per minute; 0: no limit. Default 60. */
   readonly authAttemptsPerMinute: number;
+  /** How long after sending a message its author may edit it, in ms; 0: no limit. Default 0. */
+  readonly editWindowMs: number;
+  /** Most different reactions (emoji) on one message. Default 20. */
+  readonly maxReactions: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -41,6 +45,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxSessionsPerUser: 20,
   maxConnectionsPerIp: 200,
   authAttemptsPerMinute: 60,
+  editWindowMs: 0,
+  maxReactions: 20,
 };
 
 /** The same limits with every abuse limit off: for benchmarks and load tests. */

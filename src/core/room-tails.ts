@@ -1,4 +1,4 @@
-import type { AfterPage, HistoryOptions } from "../store/store.ts";
+import { type AfterPage, CHANGE_KINDS, type HistoryOptions } from "../store/store.ts";
 import type { MessageId, RoomId, StoredMessage } from "./types.ts";
 
 export interface RoomTailsOptions {
@@ -38,6 +38,49 @@ class Tail {
 
   get size(): number {
     return this.messages.length - this.start;
+  }
+}
+
+/**
+ * A change entry just added to `tail` applied to its target, when the tail
+ * holds it, the way the store applies it: so the tail answers as the store
+ * would, an edit entry reading its target's text now and a deleted
+ * message's text gone.
+ */
+function applyChange(tail: Tail, change: StoredMessage): void {
+  const targetId = change.refId ?? 0;
+  if (targetId < tail.first) return;
+  const at = tail.start + (targetId - tail.first);
+  const target = tail.messages[at];
+  if (!target || target.id !== targetId) return;
+  let updated: StoredMessage;
+  switch (change.kind) {
+    case "edit":
+      updated = { ...target, text: change.text, editedMs: change.timeMs };
+      break;
+    case "delete":
+      updated = { ...target, text: "", deleted: true, reactions: [] };
+      break;
+    default: {
+      const others = (target.reactions ?? []).filter((r) => r.emoji !== change.text);
+      const count = change.count ?? 0;
+      const reactions =
+        count > 0
+          ? (target.reactions ?? []).some((r) => r.emoji === change.text)
+            ? (target.reactions ?? []).map((r) => (r.emoji === change.text ? { ...r, count } : r))
+            : [...others, { emoji: change.text, count, mine: false }]
+          : others;
+      updated = { ...target, reactions };
+    }
+  }
+  tail.messages[at] = updated;
+  if (change.kind === "react" || change.kind === "unreact") return;
+  // Earlier edit entries read the target's text now, as they do from the store.
+  for (let i = at + 1; i < tail.messages.length; i++) {
+    const entry = tail.messages[i] as StoredMessage;
+    if (entry.kind === "edit" && entry.refId === targetId) {
+      tail.messages[i] = { ...entry, text: updated.text };
+    }
   }
 }
 
@@ -82,6 +125,7 @@ export class RoomTails {
     } else {
       this.#touch(message.room, tail);
       this.#add(tail, message);
+      if (CHANGE_KINDS.has(message.kind)) applyChange(tail, message);
       if (tail.size > this.#options.perRoom)
         this.#trimFront(tail, tail.size - this.#options.perRoom);
     }
@@ -100,7 +144,9 @@ export class RoomTails {
     const page: StoredMessage[] = [];
     for (let i = tail.messages.length - 1; i >= tail.start && page.length < options.limit; i--) {
       const message = tail.messages[i] as StoredMessage;
-      if (message.id >= before) continue;
+      if (message.id >= before || CHANGE_KINDS.has(message.kind)) continue;
+      // Who reacted is not kept here, so whether the reader is one of them is the store's to say.
+      if (message.reactions && message.reactions.length > 0) return undefined;
       if (options.includeSystem || message.kind !== "system") page.push(message);
     }
     if (page.length < options.limit && !tail.complete) return undefined;

@@ -19,6 +19,8 @@ export interface SendsOptions {
   readonly ensureRunning: () => void;
   /** Delivers a newly stored message everywhere. */
   readonly publisher: RoomPublisher;
+  /** Throws unless the message `replyTo` of the room can be answered by `sender`. */
+  readonly checkReply: (sender: Identity, room: RoomId, replyTo: number) => Promise<void>;
 }
 
 /**
@@ -50,6 +52,7 @@ export class Sends {
       const { ensureRunning, rates } = this.#options;
       ensureRunning();
       const message = this.#newChatMessage(sender, input);
+      if (message.refId) await this.#options.checkReply(sender, message.room, message.refId);
       let appended: Promise<AppendResult[]>;
       // With no rate to wait for, every send takes the same steps, so they keep their order anyway.
       if (pacer && rates.sendRateLimited) {
@@ -126,6 +129,7 @@ export class Sends {
       text: checkText(input.text, limits),
       kind: "chat",
       clientMsgId: checkClientMsgId(input.clientMsgId ?? ""),
+      ...(input.replyTo ? { refId: input.replyTo } : {}),
     };
   }
 

@@ -13,6 +13,8 @@ import {
   type Message,
   MessageKind,
   MessageSchema,
+  ReactionChangeSchema,
+  ReactionSchema,
   ResumeOutcome,
 } from "../gen/chat_pb.js";
 import { encodeAckEvent, encodeChatMessage, encodeMessageEvent } from "../wire/message-encoding.ts";
@@ -31,18 +33,68 @@ export function toSeedMessage(message: StoredMessage): ChatMessage {
   });
 }
 
+const KINDS: Record<StoredMessage["kind"], MessageKind> = {
+  chat: MessageKind.CHAT,
+  system: MessageKind.SYSTEM,
+  edit: MessageKind.EDIT,
+  delete: MessageKind.DELETE,
+  react: MessageKind.REACTION,
+  unreact: MessageKind.REACTION,
+};
+
 /** A stored message's wire fields, for the hand encoder (no protobuf-es object needed). */
 function messageFields(message: StoredMessage): Omit<Message, "$typeName"> {
+  const { kind } = message;
+  const ref = BigInt(message.refId ?? 0);
+  const reacting = kind === "react" || kind === "unreact";
+  const editedMs = kind === "edit" ? message.timeMs : (message.editedMs ?? 0);
   return {
     room: message.room,
     id: BigInt(message.id),
     serverTimeMs: BigInt(message.timeMs),
     userId: message.userId,
     username: message.username,
-    text: message.text,
-    kind: message.kind === "system" ? MessageKind.SYSTEM : MessageKind.CHAT,
+    text: reacting ? "" : message.text,
+    kind: KINDS[kind],
     clientMsgId: message.clientMsgId,
+    replyTo: kind === "chat" ? ref : 0n,
+    targetId: kind === "chat" || kind === "system" ? 0n : ref,
+    editedAtMs: BigInt(editedMs),
+    deleted: message.deleted === true,
+    reactions: (message.reactions ?? []).map((r) =>
+      create(ReactionSchema, { emoji: r.emoji, count: r.count, mine: r.mine }),
+    ),
+    reaction: reacting
+      ? create(ReactionChangeSchema, {
+          emoji: message.text,
+          added: kind === "react",
+          count: message.count ?? 0,
+        })
+      : undefined,
   };
+}
+
+/**
+ * How the seed's wire shows a log entry, or null when it has no way to: an
+ * edit is a line from the editor saying so, with the new text; a delete a
+ * line saying a message was removed; reactions are not shown.
+ */
+function seedLine(message: StoredMessage): Uint8Array | null {
+  switch (message.kind) {
+    case "chat":
+    case "system":
+      return encodeChatMessage(toSeedMessage(message));
+    case "edit":
+      // Read back after a delete, an edit has no text left: the delete's own line says enough.
+      if (message.text === "") return null;
+      return encodeChatMessage(
+        toSeedMessage({ ...message, text: `(edited) ${message.text}` }),
+      );
+    case "delete":
+      return systemLine(`${message.username} removed a message`, message.timeMs, message.room);
+    default:
+      return null;
+  }
 }
 
 export function toMessage(message: StoredMessage): Message {
@@ -65,7 +117,7 @@ function systemLine(text: string, timeMs: number, room = ""): Uint8Array {
 export const seedEncoder: Encoder = (payload) => {
   switch (payload.type) {
     case "message":
-      return encodeChatMessage(toSeedMessage(payload.message));
+      return seedLine(payload.message);
     case "presence":
       return systemLine(
         presenceText(

@@ -75,6 +75,12 @@ export const METHODS: MethodTable = {
   openDirect: { ...ours, access: "guest", rate: "none" },
   setTopic: { ...ours, access: "member", rate: "none", room: named },
   listMembers: { ...ours, access: "member", rate: "none", room: named },
+
+  edit: { ...ours, access: "member", rate: "sends", room: named },
+  delete: { ...ours, access: "member", rate: "sends", room: named },
+  react: { ...ours, access: "member", rate: "sends", room: named },
+  markRead: { ...ours, access: "member", rate: "none", room: named },
+  setTyping: { ...ours, access: "member", rate: "none", room: named },
 };
 
 /** The row of a method by its local name (`send`, `chatStream`). */

@@ -83,6 +83,11 @@ function readMessage(reader: Reader): Message {
     text: "",
     kind: 0,
     clientMsgId: "",
+    replyTo: 0n,
+    targetId: 0n,
+    editedAtMs: 0n,
+    deleted: false,
+    reactions: [],
   };
   while (reader.offset < reader.end) {
     const tag = reader.varint32();

@@ -1,4 +1,11 @@
-import type { ChatMessage, HistoryPage, Message, SendAck } from "../gen/chat_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  type ChatMessage,
+  type HistoryPage,
+  type Message,
+  MessageSchema,
+  type SendAck,
+} from "../gen/chat_pb.js";
 
 // The messages a server sends most, encoded by hand: protobuf-es encodes by
 // reflection, which made a 500-message history page cost more than reading
@@ -6,7 +13,9 @@ import type { ChatMessage, HistoryPage, Message, SendAck } from "../gen/chat_pb.
 // (fields in number order, proto3 defaults left out; unknown fields, which
 // no message we build carries, are not written); a property test holds
 // the two together, so a change to these messages in the .proto must be
-// made here too.
+// made here too. A Message that uses any field past 8 (a reply, a change
+// entry, an edited, deleted or reacted-to message: the rarer ones) is
+// encoded by protobuf-es and its bytes embedded as they are.
 
 /** A message's fields, with or without protobuf-es's type marker: only the fields are read. */
 type Fields<T> = Omit<T, "$typeName" | "$unknown">;
@@ -52,6 +61,11 @@ class Writer {
     this.#buffer[this.#offset++] = Number(rest);
   }
 
+  raw(bytes: Uint8Array): void {
+    this.#buffer.set(bytes, this.#offset);
+    this.#offset += bytes.byteLength;
+  }
+
   tag(field: number, wireType: number): void {
     this.varint((field << 3) | wireType);
   }
@@ -88,8 +102,28 @@ const lengthField = (length: number) => (length === 0 ? 0 : 1 + varintSize(lengt
 const uint64Field = (value: bigint) => (value === 0n ? 0 : 1 + bigVarintSize(value));
 const utf8 = (value: string) => (value === "" ? 0 : Buffer.byteLength(value, "utf8"));
 
-/** The encoded size of a Message, with the UTF-8 lengths it needs. */
-function measureMessage(message: Fields<Message>) {
+/** Whether a Message uses only fields 1-8, which the hand encoder writes. */
+function plain(message: Fields<Message>): boolean {
+  return (
+    message.replyTo === 0n &&
+    message.targetId === 0n &&
+    message.editedAtMs === 0n &&
+    !message.deleted &&
+    message.reactions.length === 0 &&
+    message.reaction === undefined
+  );
+}
+
+type Measured =
+  | { readonly size: number; readonly lengths: readonly number[]; readonly bytes?: undefined }
+  | { readonly size: number; readonly lengths?: undefined; readonly bytes: Uint8Array };
+
+/** The encoded size of a Message, with the UTF-8 lengths it needs (or its bytes, when not plain). */
+function measureMessage(message: Fields<Message>): Measured {
+  if (!plain(message)) {
+    const bytes = toBinary(MessageSchema, create(MessageSchema, message));
+    return { size: bytes.byteLength, bytes };
+  }
   const lengths = [
     utf8(message.room),
     utf8(message.userId),
@@ -109,11 +143,12 @@ function measureMessage(message: Fields<Message>) {
   return { size, lengths };
 }
 
-function writeMessage(
-  writer: Writer,
-  message: Fields<Message>,
-  lengths: ReturnType<typeof measureMessage>["lengths"],
-): void {
+function writeMessage(writer: Writer, message: Fields<Message>, measured: Measured): void {
+  if (measured.bytes) {
+    writer.raw(measured.bytes);
+    return;
+  }
+  const lengths = measured.lengths as readonly [number, number, number, number, number];
   writer.string(1, message.room, lengths[0]);
   writer.uint64(2, message.id);
   writer.uint64(3, message.serverTimeMs);
@@ -129,19 +164,20 @@ function writeMessage(
 
 /** `toBinary(MessageSchema, message)`, faster. */
 export function encodeMessage(message: Fields<Message>): Uint8Array {
-  const { size, lengths } = measureMessage(message);
-  const writer = new Writer(size);
-  writeMessage(writer, message, lengths);
+  const measured = measureMessage(message);
+  const writer = new Writer(measured.size);
+  writeMessage(writer, message, measured);
   return writer.bytes();
 }
 
 /** `toBinary(EventSchema, event)` for an Event that carries `message` (field 2). */
 export function encodeMessageEvent(message: Fields<Message>): Uint8Array {
-  const { size, lengths } = measureMessage(message);
+  const measured = measureMessage(message);
+  const { size } = measured;
   const writer = new Writer(1 + varintSize(size) + size);
   writer.tag(2, WIRE_LEN);
   writer.varint(size);
-  writeMessage(writer, message, lengths);
+  writeMessage(writer, message, measured);
   return writer.bytes();
 }
 
@@ -153,10 +189,10 @@ export function encodeHistoryPage(page: HistoryPage): Uint8Array {
   for (const { size: one } of measured) size += 1 + varintSize(one) + one;
   const writer = new Writer(size);
   page.messages.forEach((message, i) => {
-    const { size: one, lengths } = measured[i] as ReturnType<typeof measureMessage>;
+    const one = measured[i] as Measured;
     writer.tag(1, WIRE_LEN);
-    writer.varint(one);
-    writeMessage(writer, message, lengths);
+    writer.varint(one.size);
+    writeMessage(writer, message, one);
   });
   if (page.hasMore) {
     writer.tag(2, WIRE_VARINT);
