@@ -24,6 +24,14 @@ import {
   WhoAmIRequestSchema,
   type WhoAmIResponse,
 } from "../gen/chat_pb.js";
+import {
+  type ChangeAck,
+  deleteMessage,
+  editMessage,
+  markRead,
+  reactToMessage,
+  setTyping,
+} from "./change-calls.ts";
 import type {
   ChatClientOptions,
   ChatSubscription,
@@ -51,6 +59,7 @@ import {
 } from "./seed-calls.ts";
 import { type ChatSession, sessionOverCall } from "./session-call.ts";
 
+export type { ChangeAck } from "./change-calls.ts";
 export type * from "./client-types.ts";
 export * from "./events.ts";
 export type { SeedStream } from "./seed-calls.ts";
@@ -163,6 +172,9 @@ export class ChatClient {
       maxTopicChars: r.maxTopicChars,
       maxBatch: r.maxBatch,
       defaultRoom: r.defaultRoom,
+      editWindowMs: Number(r.editWindowMs),
+      typingExpiryMs: r.typingExpiryMs,
+      maxReactions: r.maxReactions,
     };
   }
 
@@ -236,6 +248,9 @@ export class ChatClient {
         online: room.online,
         topic: room.topic,
         peer: room.peer && { userId: room.peer.userId, username: room.peer.username },
+        unread: room.unread,
+        mentions: room.mentions,
+        lastReadId: Number(room.lastReadId),
       })),
       nextPageToken: r.nextPageToken,
     };
@@ -261,7 +276,7 @@ export class ChatClient {
   /** Sends one message with a unary call (the path browsers use); needs a prior join(). */
   async send(
     text: string,
-    options: { room?: string; clientMsgId?: string } = {},
+    options: { room?: string; clientMsgId?: string; replyTo?: number } = {},
   ): Promise<SendAck> {
     const response = await this.#channel.unary<SendResponse>(
       "send",
@@ -269,6 +284,7 @@ export class ChatClient {
         room: options.room ?? "",
         text,
         clientMsgId: options.clientMsgId ?? "",
+        replyTo: BigInt(options.replyTo ?? 0),
       }),
     );
     return {
@@ -276,6 +292,31 @@ export class ChatClient {
       id: Number(response.ack?.id ?? 0),
       timeMs: Number(response.ack?.serverTimeMs ?? 0),
     };
+  }
+
+  /** Replaces the text of one of our messages; every client hears of it as an edit entry. */
+  edit(room: string, id: number, text: string): Promise<ChangeAck> {
+    return editMessage(this.#channel, room, id, text);
+  }
+
+  /** Erases one of our messages; a tombstone keeps its id. */
+  delete(room: string, id: number): Promise<ChangeAck> {
+    return deleteMessage(this.#channel, room, id);
+  }
+
+  /** Adds (or, with `remove`, takes away) our reaction on a message: one emoji or ":name:". */
+  react(room: string, id: number, emoji: string, remove = false): Promise<ChangeAck> {
+    return reactToMessage(this.#channel, room, id, emoji, remove);
+  }
+
+  /** Moves our read marker in a room forward; resolves to the marker now. */
+  markRead(room: string, lastReadId: number): Promise<number> {
+    return markRead(this.#channel, room, lastReadId);
+  }
+
+  /** Says we are typing in a room, or (`stopped`) that we no longer are. */
+  setTyping(room: string, stopped = false): Promise<void> {
+    return setTyping(this.#channel, room, stopped);
   }
 
   /** Server-streaming subscription (the path browsers use): the same events as a session, no sends. */

@@ -10,6 +10,12 @@ export interface RoomEntry {
   readonly topic: string;
   /** For a direct-message room: the other user. */
   readonly peer: Member | undefined;
+  /** Messages from others above our read marker (capped by the server). */
+  readonly unread: number;
+  /** How many of those mention us. */
+  readonly mentions: number;
+  /** Our read marker (0: none). */
+  readonly lastReadId: number;
 }
 
 export interface ChatClientOptions {
@@ -77,4 +83,10 @@ export interface ServerLimits {
   readonly maxBatch: number;
   /** The room the seed's RPCs use, and the one an empty room name means. */
   readonly defaultRoom: string;
+  /** How long after sending a message may be edited, in ms (0: no limit). */
+  readonly editWindowMs: number;
+  /** How long a typing state lasts without another SetTyping, in ms. */
+  readonly typingExpiryMs: number;
+  /** The most different reactions on one message. */
+  readonly maxReactions: number;
 }

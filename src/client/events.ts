@@ -1,9 +1,15 @@
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { type Event, ResumeOutcome } from "../gen/chat_pb.js";
 import { RETRY_AFTER_METADATA } from "../wire/grpc-service.ts";
-import { type ChatLine, toChatLine } from "./chat-line.ts";
+import {
+  applyChange,
+  type ChatLine,
+  type LineChange,
+  type LineReaction,
+  toChatLine,
+} from "./chat-line.ts";
 
-export { type ChatLine, toChatLine };
+export { applyChange, type ChatLine, type LineChange, type LineReaction, toChatLine };
 
 export interface Member {
   readonly userId: string;
@@ -28,6 +34,8 @@ export type SessionEvent =
       readonly epoch: string;
       readonly resume: ResumeKind;
       readonly topic: string;
+      /** Our read marker in the room: the newest id we have read (0: none yet). */
+      readonly lastReadId: number;
     }
   | { readonly type: "topic"; readonly room: string; readonly topic: string; readonly by: Member }
   | { readonly type: "message"; readonly message: ChatLine }
@@ -47,7 +55,11 @@ export type SessionEvent =
     }
   | { readonly type: "gap"; readonly room: string; readonly fromId: number; readonly toId: number }
   | { readonly type: "left"; readonly room: string; readonly code: status; readonly reason: string }
-  | { readonly type: "notice"; readonly text: string; readonly timeMs: number };
+  | { readonly type: "notice"; readonly text: string; readonly timeMs: number }
+  /** Our read marker in a room moved (on this session or another of ours). */
+  | { readonly type: "read"; readonly room: string; readonly lastReadId: number }
+  /** Who is typing in a room now (empty: nobody). */
+  | { readonly type: "typing"; readonly room: string; readonly typing: readonly Member[] };
 
 export interface SendAck {
   readonly room: string;
@@ -108,6 +120,7 @@ export function toSessionEvent(event: Event): SessionEvent | undefined {
         epoch: kind.value.epoch,
         resume: RESUME[kind.value.resume] ?? "live",
         topic: kind.value.topic,
+        lastReadId: Number(kind.value.lastReadId),
       };
     case "topic":
       return {
@@ -150,6 +163,10 @@ export function toSessionEvent(event: Event): SessionEvent | undefined {
       };
     case "notice":
       return { type: "notice", text: kind.value.text, timeMs: Number(kind.value.serverTimeMs) };
+    case "read":
+      return { type: "read", room: kind.value.room, lastReadId: Number(kind.value.lastReadId) };
+    case "typing":
+      return { type: "typing", room: kind.value.room, typing: members(kind.value.typing) };
     default:
       return undefined;
   }

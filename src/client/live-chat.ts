@@ -28,8 +28,11 @@ export type LiveEvent = SessionEvent | { readonly type: "state"; readonly state:
 /** A live chat as a client's views use it, whichever protocol carries it (LiveChat, SeedChat). */
 export interface LiveFeed extends AsyncIterable<LiveEvent> {
   readonly state: ConnectionState;
-  /** Resolves when the message is stored (or, on the seed's protocol, written). */
-  send(text: string, room?: string): Promise<SendAck>;
+  /**
+   * Resolves when the message is stored (or, on the seed's protocol,
+   * written). `replyTo`: the id of the message in the room it answers.
+   */
+  send(text: string, room?: string, options?: { replyTo?: number }): Promise<SendAck>;
   /** Waits up to `ms` for waiting sends; resolves to how many still wait. */
   settle(ms: number): Promise<number>;
   close(): Promise<void>;
@@ -52,7 +55,10 @@ export interface LiveChatOptions {
  * delivered (ResumeLedger), and re-sends unacknowledged sends in order with
  * their original client_msg_id (Outbox), so nothing is lost or shown twice.
  * Its events are the server's (messages in order, each once), plus its own
- * state changes.
+ * state changes. Change entries (edits, deletes, reactions) are log entries
+ * with ids of their own: they advance a room's resume point like messages,
+ * so a resume neither repeats nor misses one; the reader applies each to the
+ * message it names (applyChange).
  */
 export class LiveChat implements LiveFeed {
   readonly #client: ChatClient;
@@ -110,13 +116,13 @@ export class LiveChat implements LiveFeed {
    * Resolves when the server has stored it; rejects only when it never will
    * be (refused as it is, or this LiveChat closed first).
    */
-  send(text: string, room = DEFAULT_ROOM): Promise<SendAck> {
+  send(text: string, room = DEFAULT_ROOM, options: { replyTo?: number } = {}): Promise<SendAck> {
     if (this.#closing || this.#state.kind === "offline") {
       return Promise.reject(
         new ChatClientError(status.CANCELLED, "The chat is closed; nothing was sent."),
       );
     }
-    return this.#outbox.add(room, text);
+    return this.#outbox.add(room, text, options.replyTo ?? 0);
   }
 
   /** Waits up to `ms` for every waiting send to be stored; resolves to how many still wait. */

@@ -8,6 +8,8 @@ import { settleWithin } from "./waits.ts";
 interface Pending {
   readonly room: string;
   readonly text: string;
+  /** The message this one answers (0: none). */
+  readonly replyTo: number;
   /** The idempotency key: every re-send repeats it, so the server stores the message once. */
   readonly clientMsgId: string;
   resolve(ack: SendAck): void;
@@ -45,7 +47,7 @@ export class Outbox {
   }
 
   /** Queues a send; resolves when the server has stored it. */
-  add(room: string, text: string): Promise<SendAck> {
+  add(room: string, text: string, replyTo = 0): Promise<SendAck> {
     return new Promise((resolve, reject) => {
       if (this.#pending.length >= this.#maxPending) {
         reject(
@@ -56,7 +58,7 @@ export class Outbox {
         );
         return;
       }
-      const pending = { room, text, clientMsgId: randomUUID(), resolve, reject };
+      const pending = { room, text, replyTo, clientMsgId: randomUUID(), resolve, reject };
       this.#pending.push(pending);
       const session = this.#host.session();
       if (session) this.#transmit(session, pending);
@@ -98,7 +100,8 @@ export class Outbox {
   }
 
   #transmit(session: ChatSession, pending: Pending): void {
-    session.send(pending.text, { room: pending.room, clientMsgId: pending.clientMsgId }).then(
+    const { room, clientMsgId, replyTo } = pending;
+    session.send(pending.text, { room, clientMsgId, replyTo }).then(
       (ack) => {
         if (!this.#remove(pending)) return;
         this.#host.acknowledged(ack);

@@ -21,7 +21,10 @@ export interface ChatSession extends AsyncIterable<SessionEvent> {
   /** Leaves a room; resolves when the server confirms. */
   leave(room: string): Promise<void>;
   /** Resolves when the server has stored the message; rejects with the reason it refused. */
-  send(text: string, options?: { room?: string; clientMsgId?: string }): Promise<SendAck>;
+  send(
+    text: string,
+    options?: { room?: string; clientMsgId?: string; replyTo?: number },
+  ): Promise<SendAck>;
   /** Ends our side; the server then ends the stream and leaves every room. */
   close(): void;
   /** How the stream ended: undefined after close(), else the server's status. */
@@ -122,7 +125,12 @@ export function sessionOverCall(
       const clientMsgId = options.clientMsgId ?? randomUUID();
       return write(sends, clientMsgId, {
         case: "send",
-        value: { room: options.room ?? "", text, clientMsgId },
+        value: {
+          room: options.room ?? "",
+          text,
+          clientMsgId,
+          replyTo: BigInt(options.replyTo ?? 0),
+        },
       });
     },
     close: () => call.end(),
