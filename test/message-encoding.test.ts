@@ -8,6 +8,9 @@ import {
   HistoryPageSchema,
   type Message,
   MessageSchema,
+  type Reaction,
+  ReactionChangeSchema,
+  ReactionSchema,
   SendAckSchema,
 } from "../src/gen/chat_pb.js";
 import { decodeHistoryPage } from "../src/wire/message-decoding.ts";
@@ -41,8 +44,32 @@ const message = fc.record({
   userId: text,
   username: text,
   text,
-  kind: fc.constantFrom(0, 1, 2),
+  kind: fc.constantFrom(0, 1, 2, 3, 4, 5),
   clientMsgId: text,
+  // Most messages use none of the later fields; the rest are encoded by protobuf-es and embedded.
+  replyTo: fc.oneof(fc.constant(0n), fc.constant(0n), uint64),
+  targetId: fc.oneof(fc.constant(0n), fc.constant(0n), uint64),
+  editedAtMs: fc.oneof(
+    fc.constant(0n),
+    fc.constant(0n),
+    uint64.map((v) => v >> 1n),
+  ),
+  deleted: fc.oneof(fc.constant(false), fc.constant(false), fc.boolean()),
+  reactions: fc.oneof(
+    fc.constant<Reaction[]>([]),
+    fc.array(
+      fc
+        .record({ emoji: text, count: fc.nat(), mine: fc.boolean() })
+        .map((r) => create(ReactionSchema, r)),
+      { maxLength: 3 },
+    ),
+  ),
+  reaction: fc.option(
+    fc
+      .record({ emoji: text, added: fc.boolean(), count: fc.nat() })
+      .map((r) => create(ReactionChangeSchema, r)),
+    { nil: undefined, freq: 3 },
+  ),
 });
 /** Equal bytes, whichever Uint8Array subclass holds them. */
 const same = (actual: Uint8Array, expected: Uint8Array) =>

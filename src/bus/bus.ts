@@ -1,7 +1,13 @@
 import type { RoomId, StoredMessage, UserId } from "../store/store.ts";
 
-/** What travels between nodes about a room: stored messages, and topics as they are set. */
-export type BusPayload =
+/**
+ * What travels between nodes about a room: stored messages, topics as they
+ * are set, read markers as they move, and typing.
+ */
+export type BusPayload = RoomPayload | SignalPayload;
+
+/** What every stream in the room is told: stored log entries, and topics. */
+export type RoomPayload =
   | { readonly type: "message"; readonly message: StoredMessage }
   | {
       readonly type: "topic";
@@ -9,6 +15,24 @@ export type BusPayload =
       readonly topic: string;
       readonly by: { readonly userId: UserId; readonly username: string };
       readonly timeMs: number;
+    };
+
+/** Signals each node handles itself rather than hand to the room's streams as they are. */
+export type SignalPayload =
+  /** A user's read marker moved: for that user's streams, on every node. */
+  | {
+      readonly type: "read";
+      readonly room: RoomId;
+      readonly userId: UserId;
+      readonly lastReadId: number;
+    }
+  /** A user is typing in the room (until `ttlMs` from now), or stopped. */
+  | {
+      readonly type: "typing";
+      readonly room: RoomId;
+      readonly user: { readonly userId: UserId; readonly username: string };
+      readonly stopped: boolean;
+      readonly ttlMs: number;
     };
 
 /** One thing to deliver to a room's live streams on every node. */

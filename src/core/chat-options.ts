@@ -36,6 +36,8 @@ export interface ChatOptions {
   readonly presenceTickMs?: number;
   /** Rooms with more users online than this get no presence events. Default 200. */
   readonly presenceMaxRoom?: number;
+  /** How long "typing" lasts after a user's last signal, in ms. Default 6,000. */
+  readonly typingExpiryMs?: number;
   /** How often this node tells the others it is alive. Default 1,000 ms. */
   readonly nodeHeartbeatMs?: number;
   /** Another node not heard from for this long is taken for dead, and its users offline. Default 5,000 ms. */

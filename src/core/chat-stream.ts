@@ -99,8 +99,13 @@ export class ChatStream {
     const { store } = this.#hub;
     let lastId: MessageId;
     let topic: string;
+    let lastReadId: MessageId;
     try {
-      [lastId, topic] = await Promise.all([store.lastId(room), store.topic(room)]);
+      [lastId, topic, lastReadId] = await Promise.all([
+        store.lastId(room),
+        store.topic(room),
+        store.readMarker(this.identity.userId, room),
+      ]);
     } catch (error) {
       if (this.#rooms.get(room) === cursor) this.#drop(cursor);
       throw toChatError(error);
@@ -116,7 +121,7 @@ export class ChatStream {
     this.#hub.presence.add(room, this.identity);
     this.#present.add(cursor);
     this.#outlet.notify(
-      { type: "joined", room, lastId, epoch: store.epoch, resume, topic },
+      { type: "joined", room, lastId, epoch: store.epoch, resume, topic, lastReadId },
       cursor,
     );
     if (resume === "resumed") this.#outlet.start(cursor, resumeAfterId ?? 0, true);

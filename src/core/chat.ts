@@ -14,10 +14,12 @@ import { NodePresence } from "./node-presence.ts";
 import { Outlet } from "./outlet.ts";
 import { Presence } from "./presence.ts";
 import { RateLimits } from "./rate-limits.ts";
+import { ReadMarkers } from "./read-markers.ts";
 import { scheduleRetention } from "./retention.ts";
 import { DEFAULT_DELIVERY, type DeliveryOptions, type StreamSink } from "./room-cursor.ts";
 import { RoomPublisher } from "./room-publisher.ts";
 import { Rooms } from "./room-reads.ts";
+import { RoomSignals } from "./room-signals.ts";
 import { RoomTails } from "./room-tails.ts";
 import { SendPacer } from "./send-pacer.ts";
 import { Sends } from "./sends.ts";
@@ -29,6 +31,7 @@ import {
   type RoomId,
   type StoredMessage,
 } from "./types.ts";
+import { DEFAULT_TYPING_EXPIRY_MS, Typing } from "./typing.ts";
 
 export type { ChatOptions, CoreLogger, StreamOptions } from "./chat-options.ts";
 export type { SendInput } from "./chat-stream.ts";
@@ -51,6 +54,8 @@ export class Chat {
   readonly rooms: Rooms;
   /** Edits, deletes and reactions: changes stored as entries of the room's log. */
   readonly changes: Changes;
+  /** Each user's read position per room, and the unread counts it gives. */
+  readonly readMarkers: ReadMarkers;
   readonly stats = new ChatStats();
   readonly #store: Store;
   readonly #bus: Bus;
@@ -66,6 +71,8 @@ export class Chat {
   readonly #fanOut: RoomFanOut;
   readonly #sends: Sends;
   readonly #hub: StreamHub;
+  readonly #signals: RoomSignals;
+  readonly #typingExpiryMs: number;
   readonly #tails: RoomTails | undefined;
   readonly #timers: Array<() => void> = [];
   #stopping = false;
@@ -104,7 +111,13 @@ export class Chat {
       options.bus.synchronous && options.roomTails !== false
         ? new RoomTails(options.roomTails)
         : undefined;
-    this.#fanOut = new RoomFanOut(this.#tails, this.stats);
+    this.#typingExpiryMs = options.typingExpiryMs ?? DEFAULT_TYPING_EXPIRY_MS;
+    const typing = new Typing({
+      clock: this.#clock,
+      expiryMs: this.#typingExpiryMs,
+      perSecond: 1,
+    });
+    this.#fanOut = new RoomFanOut(this.#tails, this.stats, typing);
     const publisher = new RoomPublisher(this.#fanOut, this.#bus, this.#logger);
     const ensureRunning = () => this.#ensureRunning();
     this.changes = new Changes({
@@ -126,6 +139,23 @@ export class Chat {
       checkReply: (sender, room, id) => this.changes.checkReplyTarget(sender, room, id),
     });
     this.#presenceMaxRoom = options.presenceMaxRoom ?? 200;
+    this.#signals = new RoomSignals({
+      store,
+      bus: this.#bus,
+      clock: this.#clock,
+      fanOut: this.#fanOut,
+      presence: this.#presence,
+      publisher,
+      typing,
+      presenceMaxRoom: this.#presenceMaxRoom,
+      maxRoomChars: limits.maxRoomChars,
+      logger: this.#logger,
+    });
+    this.readMarkers = new ReadMarkers({
+      store,
+      limits,
+      announce: (userId, room, lastReadId) => this.#signals.readMarker(userId, room, lastReadId),
+    });
     this.#readerTimeoutMs = options.readerTimeoutMs ?? 60_000;
     this.rooms = new Rooms({
       store: this.#store,
@@ -158,7 +188,9 @@ export class Chat {
     });
     this.#bus.onEvent((event) => {
       if ("node" in event) this.#nodes.receive(event.origin, event.node);
-      else this.#fanOut.deliver(event.room, new Envelope(event.payload));
+      else if (event.payload.type === "message" || event.payload.type === "topic") {
+        this.#fanOut.deliver(event.room, new Envelope(event.payload));
+      } else this.#signals.receive(event.payload);
     });
     this.#bus.onReconnect(() => {
       this.#nodes.hello();
@@ -336,22 +368,18 @@ export class Chat {
 
   #announcePresence(): void {
     this.#nodes.publishChanges();
-    const timeMs = this.#clock.now();
-    for (const change of this.#presence.flush()) {
-      if (change.onlineCount > this.#presenceMaxRoom) continue;
-      const { room, onlineCount } = change;
-      for (const [online, users] of [
-        [false, change.left],
-        [true, change.joined],
-      ] as const) {
-        if (users.length > 0) {
-          this.#fanOut.deliver(
-            room,
-            new Envelope({ type: "presence", room, online, users, onlineCount, timeMs }),
-          );
-        }
-      }
-    }
+    this.#signals.tick();
+  }
+
+  /** `who` is typing in `room`, or has stopped; see RoomSignals.typing. */
+  typing(who: Identity, room: RoomId, stopped: boolean): void {
+    this.#ensureRunning();
+    this.#signals.typing(who, room, stopped);
+  }
+
+  /** How long a typing signal lasts, for clients to pace theirs. */
+  get typingExpiryMs(): number {
+    return this.#typingExpiryMs;
   }
 
   #endStalled(): void {

@@ -33,6 +33,20 @@ export type Outbound =
       readonly epoch: string;
       readonly resume: ResumeOutcome;
       readonly topic: string;
+      /** The user's read marker in the room (0: none). */
+      readonly lastReadId: MessageId;
+    }
+  | {
+      /** The user's read marker moved (on any of their sessions). */
+      readonly type: "read";
+      readonly room: RoomId;
+      readonly lastReadId: MessageId;
+    }
+  | {
+      /** Who is typing in the room now; empty when nobody is any more. */
+      readonly type: "typing";
+      readonly room: RoomId;
+      readonly typing: readonly Identity[];
     }
   | {
       readonly type: "topic";

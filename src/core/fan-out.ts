@@ -1,11 +1,12 @@
 import { toChatError } from "./chat-error.ts";
 import type { ChatStream } from "./chat-stream.ts";
-import type { Envelope } from "./envelope.ts";
+import type { Envelope, Outbound } from "./envelope.ts";
 import type { RoomCursor } from "./room-cursor.ts";
 import type { RoomTails } from "./room-tails.ts";
 import { directMembers } from "./rooms.ts";
 import type { ChatStats } from "./stats.ts";
 import type { MessageId, RoomId, UserId } from "./types.ts";
+import type { Typing } from "./typing.ts";
 
 /**
  * Who is in which room on this node, and handing each event to them. Every
@@ -18,10 +19,12 @@ export class RoomFanOut {
   readonly #direct = new Map<UserId, Set<ChatStream>>();
   readonly #tails: RoomTails | undefined;
   readonly #stats: ChatStats;
+  readonly #typing: Typing | undefined;
 
-  constructor(tails: RoomTails | undefined, stats: ChatStats) {
+  constructor(tails: RoomTails | undefined, stats: ChatStats, typing?: Typing) {
     this.#tails = tails;
     this.#stats = stats;
+    this.#typing = typing;
   }
 
   /** Rooms with a stream in them. */
@@ -59,9 +62,19 @@ export class RoomFanOut {
     if (direct?.delete(stream) && direct.size === 0) this.#direct.delete(userId);
   }
 
+  /** An item for every stream of one user on this node that takes direct messages (Session, Subscribe). */
+  toUser(userId: UserId, payload: Outbound): void {
+    for (const stream of this.#direct.get(userId) ?? []) if (!stream.ended) stream.notify(payload);
+  }
+
   deliver(room: RoomId, envelope: Envelope): void {
     // Before any stream sees it: a stream that falls behind reads it from the tail.
-    if (envelope.payload.type === "message") this.#tails?.record(envelope.payload.message);
+    if (envelope.payload.type === "message") {
+      const { message } = envelope.payload;
+      this.#tails?.record(message);
+      // Whoever just wrote has stopped typing; a room nobody types in costs one lookup.
+      if (message.kind === "chat") this.#typing?.note(room, message, true, 0);
+    }
     const members = this.#members.get(room);
     if (members) for (const cursor of members) cursor.outlet.offer(cursor, envelope);
     const { payload } = envelope;

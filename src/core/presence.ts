@@ -7,6 +7,12 @@ export interface PresenceChange {
   readonly joined: readonly Identity[];
   readonly left: readonly Identity[];
   readonly onlineCount: number;
+  /**
+   * Those of `joined` and `left` whose change this node made (its own
+   * stream came or went): this node stores their join or leave as a line of
+   * the room's log, and the other nodes, which announce the same change, do not.
+   */
+  readonly here: ReadonlySet<UserId>;
 }
 
 interface Online {
@@ -18,7 +24,7 @@ interface Online {
 }
 
 /** Changes not yet handed out, net of each other: a user who comes and goes within one tick is never told of. */
-type Pending = Map<UserId, { identity: Identity; online: boolean }>;
+type Pending = Map<UserId, { identity: Identity; online: boolean; here: boolean }>;
 
 interface RoomPresence {
   readonly online: Map<UserId, Online>;
@@ -45,7 +51,7 @@ export class Presence {
     const { here, online, wasOnline } = this.#entry(room, identity);
     online.streams += 1;
     if (online.streams === 1) this.#note(here.local, this.#localDirty, room, identity, true);
-    if (!wasOnline) this.#note(here.announce, this.#dirty, room, identity, true);
+    if (!wasOnline) this.#note(here.announce, this.#dirty, room, identity, true, true);
   }
 
   /** A stream of this node left the room. */
@@ -56,7 +62,7 @@ export class Presence {
     online.streams -= 1;
     if (online.streams > 0) return;
     this.#note(here.local, this.#localDirty, room, identity, false);
-    this.#dropIfOffline(room, here, identity, online);
+    this.#dropIfOffline(room, here, identity, online, true);
     this.#forgetIfEmpty(room, here);
   }
 
@@ -72,7 +78,7 @@ export class Presence {
     const here = this.#rooms.get(room);
     const online = here?.online.get(userId);
     if (!here || !online?.nodes.delete(node)) return;
-    this.#dropIfOffline(room, here, { userId, username: online.username }, online);
+    this.#dropIfOffline(room, here, { userId, username: online.username }, online, false);
     this.#forgetIfEmpty(room, here);
   }
 
@@ -89,10 +95,10 @@ export class Presence {
 
   /** The changes since the last flush, one entry per room that has any. */
   flush(): PresenceChange[] {
-    return this.#drain(this.#dirty, "announce", (room, joined, left, here) => {
+    return this.#drain(this.#dirty, "announce", (room, joined, left, here, byThisNode) => {
       joined.sort(byName);
       left.sort(byName);
-      return { room, joined, left, onlineCount: here.online.size };
+      return { room, joined, left, onlineCount: here.online.size, here: byThisNode };
     });
   }
 
@@ -109,7 +115,13 @@ export class Presence {
   #drain<T>(
     dirty: Set<RoomId>,
     kind: "announce" | "local",
-    make: (room: RoomId, joined: Identity[], left: Identity[], here: RoomPresence) => T,
+    make: (
+      room: RoomId,
+      joined: Identity[],
+      left: Identity[],
+      here: RoomPresence,
+      byThisNode: Set<UserId>,
+    ) => T,
   ): T[] {
     const changes: T[] = [];
     for (const room of dirty) {
@@ -118,9 +130,13 @@ export class Presence {
       if (!here || !pending || pending.size === 0) continue;
       const joined: Identity[] = [];
       const left: Identity[] = [];
-      for (const { identity, online } of pending.values()) (online ? joined : left).push(identity);
+      const byThisNode = new Set<UserId>();
+      for (const { identity, online, here: mine } of pending.values()) {
+        (online ? joined : left).push(identity);
+        if (mine) byThisNode.add(identity.userId);
+      }
       pending.clear();
-      changes.push(make(room, joined, left, here));
+      changes.push(make(room, joined, left, here, byThisNode));
       this.#forgetIfEmpty(room, here);
     }
     dirty.clear();
@@ -158,10 +174,16 @@ export class Presence {
     return { here, online, wasOnline };
   }
 
-  #dropIfOffline(room: RoomId, here: RoomPresence, identity: Identity, online: Online): void {
+  #dropIfOffline(
+    room: RoomId,
+    here: RoomPresence,
+    identity: Identity,
+    online: Online,
+    byThisNode: boolean,
+  ): void {
     if (online.streams > 0 || online.nodes.size > 0) return;
     here.online.delete(identity.userId);
-    this.#note(here.announce, this.#dirty, room, identity, false);
+    this.#note(here.announce, this.#dirty, room, identity, false, byThisNode);
   }
 
   #note(
@@ -170,11 +192,12 @@ export class Presence {
     room: RoomId,
     identity: Identity,
     online: boolean,
+    byThisNode = false,
   ): void {
     const earlier = pending.get(identity.userId);
     // The opposite change within the same tick cancels out.
     if (earlier && earlier.online !== online) pending.delete(identity.userId);
-    else pending.set(identity.userId, { identity, online });
+    else pending.set(identity.userId, { identity, online, here: byThisNode });
     dirty.add(room);
   }
 

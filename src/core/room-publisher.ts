@@ -1,4 +1,4 @@
-import type { Bus, BusPayload } from "../bus/bus.ts";
+import type { Bus, RoomPayload } from "../bus/bus.ts";
 import type { CoreLogger } from "./chat-options.ts";
 import { Envelope } from "./envelope.ts";
 import type { RoomFanOut } from "./fan-out.ts";
@@ -22,7 +22,7 @@ export class RoomPublisher {
   }
 
   /** `origin`, the stream that sent a message, gets no copy of it (it is given an ack). */
-  publish(room: RoomId, payload: BusPayload, origin?: Outlet): void {
+  publish(room: RoomId, payload: RoomPayload, origin?: Outlet): void {
     this.#fanOut.deliver(room, new Envelope(payload, origin));
     this.#bus.publish({ origin: this.#bus.nodeId, room, payload }).catch((error) => {
       this.#logger?.warn(

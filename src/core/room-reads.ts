@@ -5,6 +5,7 @@ import type { Identities } from "./identities.ts";
 import { checkHistoryLimit, checkTopic, type Limits } from "./limits.ts";
 import type { Presence } from "./presence.ts";
 import type { RoomPublisher } from "./room-publisher.ts";
+import { systemLine } from "./room-signals.ts";
 import type { RoomTails } from "./room-tails.ts";
 import { checkAccess, directMembers, directRoom } from "./rooms.ts";
 import type { Identity, MessageId, RoomId, StoredMessage, UserId } from "./types.ts";
@@ -151,6 +152,11 @@ export class Rooms {
       by,
       timeMs: this.#clock.now(),
     });
+    // The change is also a line of the room's log, so history and resume show who set what.
+    const line =
+      text === "" ? `${by.username} cleared the topic` : `${by.username} set the topic: ${text}`;
+    const [stored] = await asChatError(this.#store.append([systemLine(room, line)]));
+    if (stored) this.#publisher.publish(room, { type: "message", message: stored.message });
   }
 
   /** A page of history, for `reader` (undefined: a caller with no identity). */
@@ -179,6 +185,7 @@ export class Rooms {
         limit: limit + 1,
         includeSystem: query.includeSystem,
         ...(query.beforeId ? { beforeId: query.beforeId } : {}),
+        ...(reader ? { viewer: reader } : {}),
       });
       const hasMore = messages.length > limit;
       if (hasMore) messages.pop();
@@ -199,7 +206,11 @@ export class Rooms {
     if (cached) return cached;
     if (!options.beforeId) {
       const ticket = tails.ticket(room);
-      const newest = await this.#store.history(room, { limit: options.limit, includeSystem: true });
+      const newest = await this.#store.history(room, {
+        limit: options.limit,
+        includeSystem: true,
+        ...(options.viewer ? { viewer: options.viewer } : {}),
+      });
       tails.seed(ticket, newest, options.limit);
       if (options.includeSystem) return newest;
     }

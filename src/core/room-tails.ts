@@ -168,7 +168,9 @@ export class RoomTails {
     const from = tail.start + Math.max(0, afterId - tail.first + 1);
     for (let i = from; i < tail.messages.length && messages.length < limit; i++) {
       const message = tail.messages[i] as StoredMessage;
-      if (includeSystem || message.kind !== "system") messages.push(message);
+      if (!includeSystem && message.kind === "system") continue;
+      // Reactions travel as their own entries; a page read forwards carries none, as from the store.
+      messages.push(message.reactions ? { ...message, reactions: undefined } : message);
     }
     this.#touch(room, tail);
     return { messages, prunedThrough: 0 };

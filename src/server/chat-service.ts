@@ -1,4 +1,5 @@
 import { accountService } from "./account-service.ts";
+import { changeService } from "./change-service.ts";
 import type { HandlerContext } from "./context.ts";
 import { roomService } from "./room-service.ts";
 import { seedService } from "./seed-service.ts";
@@ -18,5 +19,6 @@ export function chatService(context: HandlerContext): ChatServiceImpl {
     ...unaryService(context),
     ...accountService(context),
     ...roomService(context),
+    ...changeService(context),
   };
 }

@@ -18,7 +18,6 @@ import {
   ResumeOutcome,
 } from "../gen/chat_pb.js";
 import { encodeAckEvent, encodeChatMessage, encodeMessageEvent } from "../wire/message-encoding.ts";
-import { presenceText } from "../wire/presence-text.ts";
 import { formatSeedTime } from "../wire/seed-time.ts";
 import { grpcCode } from "./status.ts";
 
@@ -83,13 +82,13 @@ function seedLine(message: StoredMessage): Uint8Array | null {
   switch (message.kind) {
     case "chat":
     case "system":
+      // A tombstone says nothing; the delete's own line told of it.
+      if (message.deleted) return null;
       return encodeChatMessage(toSeedMessage(message));
     case "edit":
       // Read back after a delete, an edit has no text left: the delete's own line says enough.
       if (message.text === "") return null;
-      return encodeChatMessage(
-        toSeedMessage({ ...message, text: `(edited) ${message.text}` }),
-      );
+      return encodeChatMessage(toSeedMessage({ ...message, text: `(edited) ${message.text}` }));
     case "delete":
       return systemLine(`${message.username} removed a message`, message.timeMs, message.room);
     default:
@@ -113,30 +112,14 @@ function systemLine(text: string, timeMs: number, room = ""): Uint8Array {
   );
 }
 
-/** The seed's stream shape: messages, presence lines and notices as ChatMessage; nothing else. */
+/** The seed's stream shape: the log's messages, system lines and notices as ChatMessage; nothing else. */
 export const seedEncoder: Encoder = (payload) => {
   switch (payload.type) {
     case "message":
       return seedLine(payload.message);
-    case "presence":
-      return systemLine(
-        presenceText(
-          payload.users.map((u) => u.username),
-          payload.online,
-        ),
-        payload.timeMs,
-        payload.room,
-      );
     case "notice":
       return systemLine(payload.text, payload.timeMs);
-    case "topic":
-      return systemLine(
-        payload.topic === ""
-          ? `${payload.by.username} cleared the topic`
-          : `${payload.by.username} set the topic: ${payload.topic}`,
-        payload.timeMs,
-        payload.room,
-      );
+    // Presence and topics reach the seed's clients as the system lines they are stored as.
     default:
       return null;
   }
@@ -196,7 +179,18 @@ export const eventEncoder: Encoder = (payload) => {
           epoch: payload.epoch,
           resume: OUTCOMES[payload.resume],
           topic: payload.topic,
+          lastReadId: BigInt(payload.lastReadId),
         },
+      });
+    case "read":
+      return event({
+        case: "read",
+        value: { room: payload.room, lastReadId: BigInt(payload.lastReadId) },
+      });
+    case "typing":
+      return event({
+        case: "typing",
+        value: { room: payload.room, typing: payload.typing.map(member) },
       });
     case "topic":
       return event({

@@ -73,3 +73,8 @@ export function toMessageId(id: bigint | undefined): MessageId | undefined {
   if (id === undefined) return undefined;
   return id > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(id);
 }
+
+/** A request's reply_to: 0 (unset) is no reply. */
+export function toReplyTo(id: bigint): MessageId | undefined {
+  return id === 0n ? undefined : toMessageId(id);
+}

@@ -25,15 +25,29 @@ export function roomService(
       const size = checkPageSize(pageSize, DEFAULT_ROOMS_PAGE);
       const after = pageToken ? decodePageToken(pageToken)[0] : undefined;
       const { rooms, next } = await chat.rooms.listRooms(callerId(caller), size, after);
+      const reader = callerId(caller);
+      const unread =
+        reader === undefined
+          ? new Map()
+          : await chat.readMarkers.unread(
+              { userId: reader, username: chat.identities.nameOf(caller) ?? "" },
+              rooms.map((r) => r.room),
+            );
       return create(ListRoomsResponseSchema, {
-        rooms: rooms.map((r) => ({
-          name: r.room,
-          lastId: BigInt(r.lastId),
-          online: r.online,
-          lastMessageMs: BigInt(r.lastTimeMs),
-          topic: r.topic,
-          ...(r.peer ? { peer: r.peer } : {}),
-        })),
+        rooms: rooms.map((r) => {
+          const counts = unread.get(r.room);
+          return {
+            name: r.room,
+            lastId: BigInt(r.lastId),
+            online: r.online,
+            lastMessageMs: BigInt(r.lastTimeMs),
+            topic: r.topic,
+            ...(r.peer ? { peer: r.peer } : {}),
+            unread: counts?.unread ?? 0,
+            mentions: counts?.mentions ?? 0,
+            lastReadId: BigInt(counts?.lastReadId ?? 0),
+          };
+        }),
         nextPageToken: next === undefined ? "" : encodePageToken([next]),
       });
     },

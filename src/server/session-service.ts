@@ -6,7 +6,7 @@ import { DEFAULT_ROOM } from "../core/types.ts";
 import type { JoinRoom, SendRequest } from "../gen/chat_pb.js";
 import { ROOM_CHARS_CEILING } from "../wire/grpc-service.ts";
 import type { HandlerContext } from "./context.ts";
-import { finishStream } from "./live-stream.ts";
+import { finishStream, toReplyTo } from "./live-stream.ts";
 import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
 import type { ChatServicePart } from "./service-impl.ts";
 import { joinFromRequest, openEventStream, subscribe } from "./subscription.ts";
@@ -59,7 +59,12 @@ export function sessionService(context: HandlerContext): ChatServicePart<"sessio
     const room = request.room || DEFAULT_ROOM;
     const { clientMsgId } = request;
     try {
-      const { message } = await stream.send({ room, text: request.text, clientMsgId });
+      const { message } = await stream.send({
+        room,
+        text: request.text,
+        clientMsgId,
+        replyTo: toReplyTo(request.replyTo),
+      });
       stream.notify({ type: "ack", room, clientMsgId, id: message.id, timeMs: message.timeMs });
     } catch (error) {
       const chatError = report(error);

@@ -11,7 +11,7 @@ import {
 } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
 import { toMessage } from "./encoders.ts";
-import { toMessageId } from "./live-stream.ts";
+import { toMessageId, toReplyTo } from "./live-stream.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
 import type { ChatServicePart } from "./service-impl.ts";
 
@@ -30,6 +30,7 @@ export function unaryService(
         room: request.room || DEFAULT_ROOM,
         text,
         clientMsgId,
+        replyTo: toReplyTo(request.replyTo),
       });
       const ack = {
         clientMsgId,
@@ -81,6 +82,9 @@ export function unaryService(
         maxTopicChars: MAX_TOPIC_CHARS,
         maxBatch: limits.maxBatch,
         defaultRoom: DEFAULT_ROOM,
+        editWindowMs: BigInt(limits.editWindowMs),
+        typingExpiryMs: chat.typingExpiryMs,
+        maxReactions: limits.maxReactions,
       });
     },
   };
