@@ -199,6 +199,7 @@ test("a database written before migrations opens as version 1 and is migrated, r
     [2, T0 + 100],
     [3, T0 + 100],
     [4, T0 + 100],
+    [5, T0 + 100],
   ]);
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 5);
   check.close();
@@ -281,6 +282,7 @@ test("a version 2 database gets version 3: its claimed user ids become public id
     [2, 0],
     [3, T0 + 100],
     [4, T0 + 100],
+    [5, T0 + 100],
   ]);
   // Only the message appended after the upgrade carries the claimed id.
   assert.deepEqual(
@@ -374,6 +376,7 @@ test("a version 3 database gets version 4: every room's topic is empty, its rows
     [2, 0],
     [3, 0],
     [4, T0 + 100],
+    [5, T0 + 100],
   ]);
   assert.deepEqual(
     check
@@ -408,7 +411,7 @@ test("a database from a newer server is refused and left as it was", async () =>
   const after = new DatabaseSync(path, { readOnly: true });
   assert.deepEqual(
     appliedMigrations(after).map(([version]) => version),
-    [1, 2, 3, 4, 99],
+    [1, 2, 3, 4, 5, 99],
   );
   assert.equal(after.prepare("SELECT text FROM messages").get()?.text, "kept");
   after.close();
@@ -549,8 +552,10 @@ test("a full database refuses appends as unavailable, keeps serving reads, and r
 test("a prune runs in batches, letting appends through between them", async () => {
   // Appends go at once here, not paced: the point is where they land among the batches.
   const store = await openSqliteStore({ path: ":memory:", groupIntervalMs: 0 });
+  // Ten batches: the append's round trip has ten chances to land between them.
+  const stored = 5_000;
   try {
-    await store.append(Array.from({ length: 1_200 }, (_, i) => message("big", `m${i}`)));
+    await store.append(Array.from({ length: stored }, (_, i) => message("big", `m${i}`)));
     const order: string[] = [];
     const pruning = store.prune({ maxPerRoom: 0 }).then((removed) => {
       order.push("prune");
@@ -560,10 +565,10 @@ test("a prune runs in batches, letting appends through between them", async () =
       order.push("append");
       return results;
     });
-    assert.equal(await pruning, 1_200);
+    assert.equal(await pruning, stored);
     await appending;
     assert.deepEqual(order, ["append", "prune"]);
-    assert.deepEqual(await store.after("big", 0, 10), { messages: [], prunedThrough: 1_200 });
+    assert.deepEqual(await store.after("big", 0, 10), { messages: [], prunedThrough: stored });
     // A room that began after the prune did is not part of it.
     assert.equal((await store.after("new", 0, 10)).messages.length, 1);
   } finally {

@@ -8,6 +8,7 @@ import {
   StoreUnavailableError,
   type TokenRecord,
 } from "../src/store/store.ts";
+import { changeContract } from "./store-changes-contract.ts";
 
 export interface ManualClock {
   now(): number;
@@ -563,6 +564,8 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       assert.equal(await store.revokeToken(later.tokenHash), true);
     }));
 
+  changeContract(name, withStore);
+
   test(`${name}: close() lets earlier calls finish, then every call fails as unavailable`, async () => {
     const store = await open(manualClock(T0).now);
     const appended = store.append([message("r", "in time")]);
@@ -577,6 +580,13 @@ export function storeContract(name: string, open: (now: () => number) => Promise
       ["history", () => store.history("r", everything)],
       ["after", () => store.after("r", 0, 10)],
       ["lastId", () => store.lastId("r")],
+      ["message", () => store.message("r", 1)],
+      ["markRead", () => store.markRead("u1", "r", 1)],
+      ["readMarker", () => store.readMarker("u1", "r")],
+      [
+        "unread",
+        () => store.unread("u1", ["r"], { cap: 10, mentionNames: [], fromStart: new Set() }),
+      ],
       ["prune", () => store.prune({ maxPerRoom: 0 })],
       ["createAccount", () => store.createAccount(account("Late"))],
       ["accountByName", () => store.accountByName("late")],

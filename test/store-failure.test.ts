@@ -25,7 +25,7 @@ import {
 } from "./helpers.ts";
 import { SeedClient, streamReader } from "./seed-client.ts";
 
-/** The real store, but every write and head read fails while `failing` is set. */
+/** The real store, but every write (messages, changes, read markers) and head read fails while `failing` is set. */
 class FlakyStore implements Store {
   failing = false;
   #refused = 0;
@@ -74,7 +74,15 @@ class FlakyStore implements Store {
     return this.#inner.lastId(room);
   }
 
+  async markRead(...args: Parameters<Store["markRead"]>) {
+    this.#check();
+    return this.#inner.markRead(...args);
+  }
+
   history: Store["history"] = (...args) => this.#inner.history(...args);
+  message: Store["message"] = (...args) => this.#inner.message(...args);
+  readMarker: Store["readMarker"] = (...args) => this.#inner.readMarker(...args);
+  unread: Store["unread"] = (...args) => this.#inner.unread(...args);
   after: Store["after"] = (...args) => this.#inner.after(...args);
   prune: Store["prune"] = (...args) => this.#inner.prune(...args);
   listRooms: Store["listRooms"] = (...args) => this.#inner.listRooms(...args);

@@ -1,8 +1,9 @@
 import type pg from "pg";
 import { GroupCommit, type WaitingAppend } from "./group-commit.ts";
+import { PgChanges } from "./pg-changes.ts";
 import { isTransient, UNIQUE_VIOLATION } from "./pg-errors.ts";
-import { MESSAGE_COLUMNS, toMessage } from "./rows.ts";
-import type { AppendResult, NewMessage } from "./store.ts";
+import { INSERT_COLUMNS, toMessage } from "./rows.ts";
+import { type AppendResult, CHANGE_KINDS, type NewMessage } from "./store.ts";
 
 /**
  * Any number of messages, in any rooms, in one statement, so one commit:
@@ -16,14 +17,16 @@ import type { AppendResult, NewMessage } from "./store.ts";
  */
 function appendSql(s: string): string {
   return `WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-    WITH ORDINALITY AS t(room, user_id, username, text, kind, client_msg_id, ord)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $8::bigint[])
+    WITH ORDINALITY AS t(room, user_id, username, text, kind, client_msg_id, ref_id, ord)
 ), keyed AS (
   SELECT i.*, CASE WHEN i.client_msg_id = '' THEN i.ord
     ELSE min(i.ord) OVER (PARTITION BY i.room, i.user_id, i.client_msg_id) END AS first
   FROM input i
 ), dup AS (
-  SELECT k.ord, m.room, m.id, m.time_ms, m.user_id, m.username, m.text, m.kind, m.client_msg_id
+  SELECT k.ord, m.room, m.id, m.time_ms, m.user_id, m.username, m.text, m.kind, m.client_msg_id,
+         m.ref_id
   FROM keyed k JOIN ${s}.messages m
     ON m.client_msg_id <> '' AND m.room = k.room AND m.user_id = k.user_id
    AND m.client_msg_id = k.client_msg_id
@@ -38,19 +41,21 @@ function appendSql(s: string): string {
   RETURNING room, last_id
 ), numbered AS (
   SELECT f.ord, f.room, b.last_id - f.c + f.n AS id, f.user_id, f.username, f.text, f.kind,
-         f.client_msg_id
+         f.client_msg_id, f.ref_id
   FROM fresh f JOIN bumped b ON b.room = f.room
 ), stored AS (
-  INSERT INTO ${s}.messages (${MESSAGE_COLUMNS})
-  SELECT room, id, $7::bigint, user_id, username, text, kind, client_msg_id FROM numbered
+  INSERT INTO ${s}.messages (${INSERT_COLUMNS})
+  SELECT room, id, $7::bigint, user_id, username, text, kind, client_msg_id, ref_id, 0
+  FROM numbered
 )
 SELECT false AS duplicate, ord, room, id, $7::bigint AS time_ms, user_id, username, text, kind,
-       client_msg_id
+       client_msg_id, ref_id
 FROM numbered
 UNION ALL
-SELECT true, ord, room, id, time_ms, user_id, username, text, kind, client_msg_id FROM dup
+SELECT true, ord, room, id, time_ms, user_id, username, text, kind, client_msg_id, ref_id FROM dup
 UNION ALL
-SELECT true, k.ord, n.room, n.id, $7::bigint, n.user_id, n.username, n.text, n.kind, n.client_msg_id
+SELECT true, k.ord, n.room, n.id, $7::bigint, n.user_id, n.username, n.text, n.kind, n.client_msg_id,
+       n.ref_id
 FROM keyed k JOIN numbered n ON n.ord = k.first
 WHERE k.first <> k.ord AND NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = k.ord)
 ORDER BY ord`;
@@ -73,6 +78,7 @@ export class AppendLanes {
   readonly #appendSql: string;
   readonly #appendName: string;
   readonly #now: () => number;
+  readonly #changes: PgChanges;
   /** Appends wait in a lane chosen by room, and each lane commits a group at a time. */
   readonly #lanes: GroupCommit[];
 
@@ -87,6 +93,9 @@ export class AppendLanes {
     // A prepared statement is per connection; its name must stand for one text.
     this.#appendName = `append_${schema}`;
     this.#now = now;
+    this.#changes = new PgChanges(schema, (client, messages, timeMs) =>
+      this.#appendAll(client, messages, timeMs),
+    );
   }
 
   append(messages: readonly NewMessage[]): Promise<AppendResult[]> {
@@ -106,6 +115,11 @@ export class AppendLanes {
     const timeMs = this.#now();
     let broken: unknown;
     try {
+      // Changes take another path; a group of plain messages never looks at them.
+      if (group.some((call) => call.messages.some((m) => CHANGE_KINDS.has(m.kind)))) {
+        await this.#changes.commit(client, group, timeMs);
+        return;
+      }
       let results: AppendResult[] | undefined;
       try {
         results = await this.#appendAll(
@@ -160,6 +174,7 @@ export class AppendLanes {
       column((m) => m.kind),
       column((m) => m.clientMsgId),
       timeMs,
+      messages.map((m) => m.refId ?? 0),
     ];
     // Prepared once per connection: the statement is parsed and planned once.
     const { rows } = await client.query({ name: this.#appendName, text: this.#appendSql, values });

@@ -6,8 +6,8 @@ import { StoreUnavailableError } from "./store.ts";
  * The PostgreSQL schema's history, oldest first, numbered like SQLite's
  * (sqlite-migrations.ts) but starting where SQLite's schema is today: one
  * version with messages, rooms (with each room's last id, so ids are given
- * under the room's row lock), topics, accounts and tokens. Append new
- * versions; never edit one that has shipped.
+ * under the room's row lock), topics, accounts and tokens; version 2 is
+ * SQLite's 5. Append new versions; never edit one that has shipped.
  */
 const MIGRATIONS: readonly { version: number; sql: (schema: string) => string }[] = [
   {
@@ -54,6 +54,37 @@ CREATE INDEX tokens_expires_ms ON ${s}.tokens (expires_ms);
 INSERT INTO ${s}.meta (key, value) VALUES
   ('epoch', '${randomUUID()}'),
   ('id_key', '${randomBytes(32).toString("hex")}');
+`,
+  },
+  {
+    // SQLite's version 5: messages people can change. ref_id is the message
+    // a chat message answers, or the one a change entry changes (0: none);
+    // the target's row keeps the change's result, react/unreact entries the
+    // emoji's count after them. messages_changes finds a message's change
+    // entries for retention; a reaction's added_id is the id of the entry
+    // that added it, so emoji list in first-added order.
+    version: 2,
+    sql: (s) => `
+ALTER TABLE ${s}.messages
+  ADD COLUMN ref_id    bigint  NOT NULL DEFAULT 0,
+  ADD COLUMN edited_ms bigint  NOT NULL DEFAULT 0,
+  ADD COLUMN deleted   boolean NOT NULL DEFAULT false,
+  ADD COLUMN count     integer NOT NULL DEFAULT 0;
+CREATE INDEX messages_changes ON ${s}.messages (room, ref_id) WHERE ref_id <> 0 AND kind <> 'chat';
+CREATE TABLE ${s}.reactions (
+  room       text   COLLATE "C" NOT NULL,
+  message_id bigint NOT NULL,
+  emoji      text   NOT NULL,
+  user_id    text   NOT NULL,
+  added_id   bigint NOT NULL,
+  PRIMARY KEY (room, message_id, emoji, user_id)
+);
+CREATE TABLE ${s}.read_markers (
+  user_id      text   NOT NULL,
+  room         text   COLLATE "C" NOT NULL,
+  last_read_id bigint NOT NULL,
+  PRIMARY KEY (user_id, room)
+);
 `,
   },
 ];

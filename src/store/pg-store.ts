@@ -2,8 +2,17 @@ import pg from "pg";
 import { DM_PREFIX } from "../wire/room-names.ts";
 import { AppendLanes } from "./pg-append.ts";
 import { isTransient, unavailableIfTransient } from "./pg-errors.ts";
+import {
+  afterSql,
+  historySql,
+  markReadSql,
+  messageSql,
+  toUnreadCounts,
+  unreadSql,
+  unreadValues,
+} from "./pg-reads.ts";
 import { migrate, schemaName } from "./pg-schema.ts";
-import { ACCOUNT_COLUMNS, MESSAGE_COLUMNS, toAccount, toMessage } from "./rows.ts";
+import { ACCOUNT_COLUMNS, toAccount, toMessage } from "./rows.ts";
 import type {
   Account,
   AfterPage,
@@ -18,8 +27,11 @@ import type {
   StoredMessage,
   TokenOwner,
   TokenRecord,
+  UnreadCount,
+  UserId,
 } from "./store.ts";
 import { StoreUnavailableError } from "./store.ts";
+import { checkMarker, checkUnreadOptions } from "./store-arguments.ts";
 
 export interface PgStoreOptions {
   /** postgres://user@host:port/database */
@@ -106,25 +118,22 @@ class PgStore implements Store {
   history(room: RoomId, options: HistoryOptions): Promise<StoredMessage[]> {
     const before =
       options.beforeId && options.beforeId > 0 ? options.beforeId : Number.MAX_SAFE_INTEGER;
-    return this.#query(
-      `SELECT ${MESSAGE_COLUMNS} FROM ${this.#s}.messages
-       WHERE room = $1 AND id < $2 ${options.includeSystem ? "" : "AND kind <> 'system'"}
-       ORDER BY id DESC LIMIT $3`,
-      [room, before, options.limit],
-    ).then((rows) => rows.map(toMessage));
+    return this.#query(historySql(this.#s, options.includeSystem), [
+      room,
+      before,
+      options.limit,
+      options.viewer ?? null,
+    ]).then((rows) => rows.map(toMessage));
+  }
+
+  message(room: RoomId, id: MessageId, viewer?: UserId): Promise<StoredMessage | undefined> {
+    return this.#query(messageSql(this.#s), [room, id, viewer ?? null]).then((rows) =>
+      rows[0] ? toMessage(rows[0]) : undefined,
+    );
   }
 
   after(room: RoomId, afterId: MessageId, limit: number, includeSystem = true) {
-    // One statement, so the page and how far retention went are one snapshot.
-    return this.#query(
-      `SELECT coalesce((SELECT pruned_through FROM ${this.#s}.rooms WHERE room = $1), 0) AS pruned, m.*
-       FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-         SELECT ${MESSAGE_COLUMNS} FROM ${this.#s}.messages
-         WHERE room = $1 AND id > $2 ${includeSystem ? "" : "AND kind <> 'system'"}
-         ORDER BY id LIMIT $3
-       ) AS m ON true`,
-      [room, afterId, limit],
-    ).then(
+    return this.#query(afterSql(this.#s, includeSystem), [room, afterId, limit]).then(
       (rows): AfterPage => ({
         messages: rows.filter((row) => row.id !== null).map(toMessage),
         prunedThrough: Number(rows[0]?.pruned ?? 0),
@@ -135,6 +144,33 @@ class PgStore implements Store {
   lastId(room: RoomId): Promise<MessageId> {
     return this.#query(`SELECT last_id FROM ${this.#s}.rooms WHERE room = $1`, [room]).then(
       (rows) => Number(rows[0]?.last_id ?? 0),
+    );
+  }
+
+  markRead(userId: UserId, room: RoomId, lastReadId: MessageId): Promise<MessageId> {
+    const refused = checkMarker(lastReadId);
+    if (refused) return Promise.reject(refused);
+    return this.#query(markReadSql(this.#s), [userId, room, lastReadId]).then((rows) =>
+      Number(rows[0]?.last_read_id ?? 0),
+    );
+  }
+
+  readMarker(userId: UserId, room: RoomId): Promise<MessageId> {
+    return this.#query(
+      `SELECT last_read_id FROM ${this.#s}.read_markers WHERE user_id = $1 AND room = $2`,
+      [userId, room],
+    ).then((rows) => Number(rows[0]?.last_read_id ?? 0));
+  }
+
+  unread(
+    userId: UserId,
+    rooms: readonly RoomId[],
+    options: Parameters<Store["unread"]>[2],
+  ): Promise<UnreadCount[]> {
+    const refused = checkUnreadOptions(options);
+    if (refused) return Promise.reject(refused);
+    return this.#query(unreadSql(this.#s), unreadValues(userId, rooms, options)).then((rows) =>
+      toUnreadCounts(rooms, rows),
     );
   }
 
@@ -297,14 +333,28 @@ class PgStore implements Store {
         [room, cutoff, older],
       );
       const through = Math.max(0, ...deleted.rows.map((row) => Number(row.id)));
+      let changes = 0;
       if (through > 0) {
         await client.query(
           `UPDATE ${this.#s}.rooms SET pruned_through = greatest(pruned_through, $2) WHERE room = $1`,
           [room, through],
         );
+        // A message's change entries have higher ids, maybe above what the
+        // policy removes, but mean nothing without it; they count as removed.
+        // The predicate repeats messages_changes' own, so that index is used.
+        const removed = await client.query(
+          `DELETE FROM ${this.#s}.messages
+           WHERE room = $1 AND ref_id <> 0 AND kind <> 'chat' AND ref_id <= $2`,
+          [room, through],
+        );
+        changes = removed.rowCount ?? 0;
+        await client.query(
+          `DELETE FROM ${this.#s}.reactions WHERE room = $1 AND message_id <= $2`,
+          [room, through],
+        );
       }
       await client.query("COMMIT");
-      return deleted.rowCount ?? 0;
+      return (deleted.rowCount ?? 0) + changes;
     } catch (error) {
       broken = error;
       await client.query("ROLLBACK").catch(() => {});

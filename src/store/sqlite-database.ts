@@ -2,24 +2,38 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DM_PREFIX } from "../wire/room-names.ts";
-import { ACCOUNT_COLUMNS, MESSAGE_COLUMNS, storedMessage, toAccount, toMessage } from "./rows.ts";
+import {
+  ACCOUNT_COLUMNS,
+  changeResult,
+  entryText,
+  INSERT_COLUMNS,
+  MESSAGE_COLUMNS,
+  storedMessage,
+  toAccount,
+  toMessage,
+} from "./rows.ts";
+import { SqliteChanges } from "./sqlite-changes.ts";
 import { migrate } from "./sqlite-migrations.ts";
 import type { CallOutcome, GroupOutcome, WorkerInput } from "./sqlite-protocol.ts";
 import { type PruneJob, Pruner } from "./sqlite-prune.ts";
-import type {
-  Account,
-  AfterPage,
-  AppendResult,
-  HistoryOptions,
-  MessageId,
-  NewMessage,
-  RetentionPolicy,
-  RoomId,
-  RoomSummary,
-  Store,
-  StoredMessage,
-  TokenOwner,
-  TokenRecord,
+import { SqliteReadMarkers, type UnreadRoom } from "./sqlite-unread.ts";
+import {
+  type Account,
+  type AfterPage,
+  type AppendResult,
+  CHANGE_KINDS,
+  type HistoryOptions,
+  type MessageId,
+  type NewMessage,
+  type RetentionPolicy,
+  type RoomId,
+  type RoomSummary,
+  type Store,
+  type StoredMessage,
+  type TokenOwner,
+  type TokenRecord,
+  type UnreadCount,
+  type UserId,
 } from "./store.ts";
 
 // Short at open, so a file another server holds is refused at once rather
@@ -50,6 +64,9 @@ export function openDatabase(input: WorkerInput): MessageDatabase {
       db.exec("PRAGMA journal_mode = WAL");
     }
     db.exec(`PRAGMA synchronous = ${input.durability === "normal" ? "NORMAL" : "FULL"}`);
+    // A deleted message's text, and an edited one's old text, must leave the
+    // file: freed cells and pages are zeroed rather than left for reuse.
+    db.exec("PRAGMA secure_delete = ON");
     migrate(db, input.path, input.nowMs);
     if (input.maxPageCount !== undefined) {
       db.exec(`PRAGMA max_page_count = ${Math.trunc(input.maxPageCount)}`);
@@ -79,10 +96,16 @@ export class MessageDatabase {
   readonly #lastIdOf: StatementSync;
   readonly #newest: StatementSync;
   readonly #newestChat: StatementSync;
+  readonly #message: StatementSync;
   readonly #after: StatementSync;
   readonly #afterChat: StatementSync;
   readonly #prunedThrough: StatementSync;
   readonly #pruner: Pruner;
+  readonly #changes: SqliteChanges;
+  readonly #markers: SqliteReadMarkers;
+  // Set when a commit replaced or erased a message's text: the WAL still
+  // holds the old pages until a checkpoint.
+  #erased = false;
   readonly #roomAfter: StatementSync;
   readonly #roomFrom: StatementSync;
   readonly #newestOf: StatementSync;
@@ -110,7 +133,7 @@ export class MessageDatabase {
     // A repeated idempotency key inserts nothing (changes = 0); only then is
     // the first message looked up, so a new keyed message costs one statement.
     this.#insert = db.prepare(
-      `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO messages (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (room, user_id, client_msg_id) WHERE client_msg_id <> '' DO NOTHING`,
     );
     // The repeated "<> ''" lets SQLite use the partial index; without it every
@@ -123,20 +146,42 @@ export class MessageDatabase {
       `SELECT max(coalesce((SELECT max(id) FROM messages WHERE room = ?1), 0),
                   coalesce((SELECT pruned_through FROM rooms WHERE room = ?1), 0)) AS id`,
     );
-    this.#newest = db.prepare(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+    // Each message with its reactions: one probe of the reactions' primary
+    // key per message, emoji in first-added order; `mine` for the viewer ?4.
+    const withReactions = `${MESSAGE_COLUMNS}, (
+  SELECT json_group_array(json_array(emoji, n, mine) ORDER BY first) FROM (
+    SELECT emoji, count(*) AS n, max(user_id = ?4) AS mine, min(added_id) AS first
+    FROM reactions r WHERE r.room = m.room AND r.message_id = m.id GROUP BY emoji
+  )
+) AS reactions`;
+    const newest = (kinds: string) =>
+      db.prepare(
+        `SELECT ${withReactions} FROM messages m
+         WHERE room = ?1 AND id < ?2 AND kind IN (${kinds}) ORDER BY id DESC LIMIT ?3`,
+      );
+    this.#newest = newest("'chat', 'system'");
+    this.#newestChat = newest("'chat'");
+    this.#message = db.prepare(
+      `SELECT ${withReactions} FROM messages m
+       WHERE room = ?1 AND id = ?2 AND kind IN ('chat', 'system')`,
     );
-    this.#newestChat = db.prepare(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND id < ? AND kind <> 'system' ORDER BY id DESC LIMIT ?`,
-    );
-    this.#after = db.prepare(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?`,
-    );
-    this.#afterChat = db.prepare(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND id > ? AND kind <> 'system' ORDER BY id LIMIT ?`,
-    );
+    // An edit entry keeps no text: it reads its target's text now, so no text
+    // an edit replaced, or a delete erased, is kept in the log.
+    const after = (filter: string) =>
+      db.prepare(
+        `SELECT ${MESSAGE_COLUMNS.replace(
+          "text,",
+          `CASE WHEN kind = 'edit' THEN coalesce(
+             (SELECT t.text FROM messages t WHERE t.room = m.room AND t.id = m.ref_id), '')
+           ELSE text END AS text,`,
+        )} FROM messages m WHERE room = ? AND id > ? ${filter} ORDER BY id LIMIT ?`,
+      );
+    this.#after = after("");
+    this.#afterChat = after("AND kind <> 'system'");
     this.#prunedThrough = db.prepare("SELECT pruned_through AS id FROM rooms WHERE room = ?");
     this.#pruner = new Pruner(db, (room) => this.lastId(room));
+    this.#changes = new SqliteChanges(db);
+    this.#markers = new SqliteReadMarkers(db);
     // The next room name: one seek in the messages' primary key, one in
     // rooms_with_topic. min() of an empty range is NULL, which the outer min()
     // passes over.
@@ -197,8 +242,10 @@ SELECT min(room) AS room FROM (
     const outcomes: CallOutcome<unknown>[] = [];
     for (const call of calls) {
       const rooms = new Set<RoomId>();
-      // One statement is atomic by itself: only a call of several needs a savepoint.
-      const savepoint = call.length > 1;
+      // One statement is atomic by itself: only a call of several, or a change
+      // (several statements), needs a savepoint.
+      const first = call[0];
+      const savepoint = call.length > 1 || (first !== undefined && CHANGE_KINDS.has(first.kind));
       try {
         if (savepoint) this.#db.exec("SAVEPOINT append_call");
         const results = call.map((message) => this.#appendOne(message, timeMs, rooms));
@@ -227,15 +274,38 @@ SELECT min(room) AS room FROM (
     } catch (error) {
       return failAll(error);
     }
+    if (this.#erased) this.#checkpoint();
     return { committed: true, calls: outcomes };
   }
 
-  /** The newest messages before `options.beforeId`, newest first. */
+  /** The newest messages before `options.beforeId`, newest first, in their current state. */
   history(room: RoomId, options: HistoryOptions): StoredMessage[] {
     const before =
       options.beforeId && options.beforeId > 0 ? options.beforeId : Number.MAX_SAFE_INTEGER;
     const statement = options.includeSystem ? this.#newest : this.#newestChat;
-    return statement.all(room, before, options.limit).map(toMessage);
+    return statement.all(room, before, options.limit, options.viewer ?? null).map(toMessage);
+  }
+
+  message(room: RoomId, id: MessageId, viewer: UserId | undefined): StoredMessage | undefined {
+    const row = this.#message.get(room, id, null, viewer ?? null);
+    return row ? toMessage(row) : undefined;
+  }
+
+  markRead(userId: UserId, room: RoomId, lastReadId: MessageId): MessageId {
+    return this.#markers.markRead(userId, room, lastReadId);
+  }
+
+  readMarker(userId: UserId, room: RoomId): MessageId {
+    return this.#markers.marker(userId, room);
+  }
+
+  unread(
+    userId: UserId,
+    rooms: readonly UnreadRoom[],
+    cap: number,
+    mentionNames: readonly string[],
+  ): UnreadCount[] {
+    return this.#markers.unread(userId, rooms, cap, mentionNames);
   }
 
   after(room: RoomId, afterId: MessageId, limit: number, includeSystem: boolean): AfterPage {
@@ -349,6 +419,7 @@ SELECT min(room) AS room FROM (
   #appendOne(message: NewMessage, timeMs: number, rooms: Set<RoomId>): AppendResult {
     rooms.add(message.room);
     const id = this.lastId(message.room) + 1;
+    if (CHANGE_KINDS.has(message.kind)) return this.#appendChange(message, id, timeMs);
     const { changes } = this.#insert.run(
       message.room,
       id,
@@ -358,6 +429,8 @@ SELECT min(room) AS room FROM (
       message.text,
       message.kind,
       message.clientMsgId,
+      message.refId ?? 0,
+      0,
     );
     if (changes === 0) {
       const row = this.#byClientMsgId.get(message.room, message.userId, message.clientMsgId);
@@ -366,6 +439,41 @@ SELECT min(room) AS room FROM (
     }
     this.#lastIds.set(message.room, id);
     return { message: storedMessage(message, id, timeMs), duplicate: false };
+  }
+
+  /** A change applied to its target and stored as entry `id`, unless it changed nothing. */
+  #appendChange(change: NewMessage, id: MessageId, timeMs: number): AppendResult {
+    const outcome = this.#changes.apply(change, id, timeMs);
+    if (!outcome.changed) return changeResult(change, 0, timeMs, outcome.count);
+    if (outcome.erased) this.#erased = true;
+    const { room, userId, username, kind, refId } = change;
+    this.#insert.run(
+      room,
+      id,
+      timeMs,
+      userId,
+      username,
+      entryText(change),
+      kind,
+      "",
+      refId ?? 0,
+      outcome.count,
+    );
+    this.#lastIds.set(room, id);
+    return changeResult(change, id, timeMs, outcome.count);
+  }
+
+  /**
+   * Copies the WAL into the file and empties it, so the pages that held
+   * replaced or erased text (zeroed in the file by secure_delete) are gone
+   * from the WAL too. The commit has happened: a checkpoint that fails now
+   * is tried again after the next erasing commit, or at close.
+   */
+  #checkpoint(): void {
+    try {
+      this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      this.#erased = false;
+    } catch {}
   }
 
   #nextRoom(statement: StatementSync, bound: RoomId): RoomId | undefined {

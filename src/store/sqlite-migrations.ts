@@ -98,6 +98,40 @@ ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
 CREATE INDEX rooms_with_topic ON rooms (room) WHERE topic <> '';
 `),
   },
+  {
+    // Messages people can change. ref_id: the message a chat message answers,
+    // or the one a change entry (edit, delete, react, unreact) changes; 0 for
+    // none. A change is applied to its target's row (edited_ms, deleted, the
+    // text) and to `reactions`; react/unreact entries keep the emoji's count
+    // after them. messages_changes finds a message's change entries without
+    // walking its room, which retention needs; replies are left out of it.
+    // A reaction's added_id is the id of the entry that added it, so emoji
+    // list in the order each was first added. Read markers are per user and
+    // room, and never make a room listed.
+    version: 5,
+    apply: (db) =>
+      db.exec(`
+ALTER TABLE messages ADD COLUMN ref_id    INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN edited_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN deleted   INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN count     INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_changes ON messages (room, ref_id) WHERE ref_id <> 0 AND kind <> 'chat';
+CREATE TABLE reactions (
+  room       TEXT    NOT NULL,
+  message_id INTEGER NOT NULL,
+  emoji      TEXT    NOT NULL,
+  user_id    TEXT    NOT NULL,
+  added_id   INTEGER NOT NULL,
+  PRIMARY KEY (room, message_id, emoji, user_id)
+) WITHOUT ROWID;
+CREATE TABLE read_markers (
+  user_id      TEXT    NOT NULL,
+  room         TEXT    NOT NULL,
+  last_read_id INTEGER NOT NULL,
+  PRIMARY KEY (user_id, room)
+) WITHOUT ROWID;
+`),
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -1,20 +1,24 @@
 // What the main thread and the SQLite worker say to each other. Everything
 // here crosses postMessage, so it is plain data: errors travel as WireError
 // and are rebuilt on the other side.
-import type {
-  Account,
-  AfterPage,
-  AppendResult,
-  HistoryOptions,
-  MessageId,
-  NewMessage,
-  RetentionPolicy,
-  RoomId,
-  RoomSummary,
-  Store,
-  StoredMessage,
-  TokenOwner,
-  TokenRecord,
+import type { UnreadRoom } from "./sqlite-unread.ts";
+import {
+  type Account,
+  type AfterPage,
+  type AppendResult,
+  ChangeTargetError,
+  type HistoryOptions,
+  type MessageId,
+  type NewMessage,
+  type RetentionPolicy,
+  type RoomId,
+  type RoomSummary,
+  type Store,
+  type StoredMessage,
+  type TokenOwner,
+  type TokenRecord,
+  type UnreadCount,
+  type UserId,
 } from "./store.ts";
 
 /** The worker's `workerData`. */
@@ -54,7 +58,35 @@ export type Request =
       readonly limit: number;
       readonly includeSystem: boolean;
     }
+  | {
+      readonly id: number;
+      readonly op: "message";
+      readonly room: RoomId;
+      readonly messageId: MessageId;
+      readonly viewer: UserId | undefined;
+    }
   | { readonly id: number; readonly op: "lastId"; readonly room: RoomId }
+  | {
+      readonly id: number;
+      readonly op: "markRead";
+      readonly userId: UserId;
+      readonly room: RoomId;
+      readonly lastReadId: MessageId;
+    }
+  | {
+      readonly id: number;
+      readonly op: "readMarker";
+      readonly userId: UserId;
+      readonly room: RoomId;
+    }
+  | {
+      readonly id: number;
+      readonly op: "unread";
+      readonly userId: UserId;
+      readonly rooms: readonly UnreadRoom[];
+      readonly cap: number;
+      readonly mentionNames: readonly string[];
+    }
   | {
       readonly id: number;
       readonly op: "prune";
@@ -87,7 +119,11 @@ export interface Results {
   append: WireGroupOutcome;
   history: StoredMessage[];
   after: AfterPage;
+  message: StoredMessage | undefined;
   lastId: MessageId;
+  markRead: MessageId;
+  readMarker: MessageId;
+  unread: UnreadCount[];
   prune: number;
   listRooms: RoomSummary[];
   setTopic: undefined;
@@ -111,11 +147,11 @@ export type CallOutcome<E = WireError> =
 
 /**
  * An append's results as they travel back: a new message as its id (the main
- * thread has the rest of it, and the time), a repeat as the first one stored.
- * Most of what a group sends back is then a few numbers.
+ * thread has the rest of it, and the time); a repeat, or a change entry, as
+ * its whole result. Most of what a group sends back is then a few numbers.
  */
 export type WireCallOutcome =
-  | { readonly ok: true; readonly refs: (MessageId | StoredMessage)[] }
+  | { readonly ok: true; readonly refs: (MessageId | AppendResult)[] }
   | { readonly ok: false; readonly error: WireError };
 
 export interface WireGroupOutcome {
@@ -139,6 +175,8 @@ export interface WireError {
   /** SQLite's extended result code; the primary code is `errcode & 0xff`. */
   readonly errcode: number | undefined;
   readonly errstr: string | undefined;
+  /** A ChangeTargetError's fields. */
+  readonly change?: { readonly reason: "missing" | "deleted"; readonly targetId: MessageId };
 }
 
 export function toWireError(error: unknown): WireError {
@@ -146,7 +184,12 @@ export function toWireError(error: unknown): WireError {
     return { name: "Error", message: String(error), stack: undefined, ...noSqlite };
   }
   const fields = error as Error & { code?: unknown; errcode?: unknown; errstr?: unknown };
+  const change =
+    error instanceof ChangeTargetError
+      ? { change: { reason: error.reason, targetId: error.targetId } }
+      : {};
   return {
+    ...change,
     name: error.name,
     message: error.message,
     stack: error.stack,
@@ -160,6 +203,7 @@ const noSqlite = { code: undefined, errcode: undefined, errstr: undefined } as c
 
 /** The error as the worker saw it, with its properties and the worker's stack. */
 export function fromWireError(wire: WireError): Error {
+  if (wire.change) return new ChangeTargetError(wire.change.reason, wire.change.targetId);
   const error =
     wire.name === "TypeError"
       ? new TypeError(wire.message)

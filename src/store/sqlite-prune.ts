@@ -21,6 +21,8 @@ export class Pruner {
   readonly #rooms: StatementSync;
   readonly #oldest: StatementSync;
   readonly #deleteThrough: StatementSync;
+  readonly #deleteChangesThrough: StatementSync;
+  readonly #deleteReactionsThrough: StatementSync;
   readonly #raisePrunedThrough: StatementSync;
 
   /** `lastId` is the room's newest id ever given, as the appends see it. */
@@ -39,6 +41,15 @@ SELECT room FROM r WHERE room IS NOT NULL`);
       "SELECT id, time_ms FROM messages WHERE room = ? ORDER BY id LIMIT ?",
     );
     this.#deleteThrough = db.prepare("DELETE FROM messages WHERE room = ? AND id <= ?");
+    // A message's change entries have higher ids than it, maybe above what
+    // the policy removes, but mean nothing without it. The predicate repeats
+    // messages_changes' own, so that index is used.
+    this.#deleteChangesThrough = db.prepare(
+      "DELETE FROM messages WHERE room = ? AND ref_id <> 0 AND kind <> 'chat' AND ref_id <= ?",
+    );
+    this.#deleteReactionsThrough = db.prepare(
+      "DELETE FROM reactions WHERE room = ? AND message_id <= ?",
+    );
     this.#raisePrunedThrough = db.prepare(
       `INSERT INTO rooms (room, pruned_through) VALUES (?, ?)
        ON CONFLICT (room) DO UPDATE SET pruned_through = max(pruned_through, excluded.pruned_through)`,
@@ -62,11 +73,13 @@ SELECT room FROM r WHERE room IS NOT NULL`);
    * Removes at most PRUNE_BATCH messages of `job` in one transaction, each
    * room from its oldest id up to the first one the policy keeps, raising the
    * room's pruned_through in the same transaction (so every id up to it is
-   * gone). Returns true when the job is done.
+   * gone). The change entries and reactions of the messages removed go in the
+   * same transaction, and count as removed. Returns true when the job is done.
    */
   step(job: PruneJob): boolean {
     const startIndex = job.index;
     let budget = PRUNE_BATCH;
+    let changesRemoved = 0;
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       while (budget > 0 && job.index < job.rooms.length) {
@@ -84,6 +97,8 @@ SELECT room FROM r WHERE room IS NOT NULL`);
         }
         if (count > 0) {
           this.#deleteThrough.run(room, through);
+          changesRemoved += Number(this.#deleteChangesThrough.run(room, through).changes);
+          this.#deleteReactionsThrough.run(room, through);
           this.#raisePrunedThrough.run(room, through);
         }
         // A full batch may have left more of this room for the next step.
@@ -101,7 +116,7 @@ SELECT room FROM r WHERE room IS NOT NULL`);
       job.index = startIndex;
       throw error;
     }
-    job.removed += PRUNE_BATCH - budget;
+    job.removed += PRUNE_BATCH - budget + changesRemoved;
     return job.index >= job.rooms.length;
   }
 }

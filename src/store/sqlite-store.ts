@@ -17,8 +17,10 @@ import type {
   StoredMessage,
   TokenOwner,
   TokenRecord,
+  UnreadCount,
   UserId,
 } from "./store.ts";
+import { checkMarker, checkUnreadOptions } from "./store-arguments.ts";
 
 /** The shortest time between two groups sent to the worker, in ms (the default). */
 const GROUP_INTERVAL_MS = 1;
@@ -189,8 +191,39 @@ export class SqliteStore implements Store {
     return this.#call({ op: "after", room, afterId, limit, includeSystem });
   }
 
+  message(room: RoomId, id: MessageId, viewer?: UserId): Promise<StoredMessage | undefined> {
+    return this.#call({ op: "message", room, messageId: id, viewer });
+  }
+
   lastId(room: RoomId): Promise<MessageId> {
     return this.#call({ op: "lastId", room });
+  }
+
+  markRead(userId: UserId, room: RoomId, lastReadId: MessageId): Promise<MessageId> {
+    const refused = checkMarker(lastReadId);
+    if (refused) return Promise.reject(refused);
+    return this.#call({ op: "markRead", userId, room, lastReadId });
+  }
+
+  readMarker(userId: UserId, room: RoomId): Promise<MessageId> {
+    return this.#call({ op: "readMarker", userId, room });
+  }
+
+  unread(
+    userId: UserId,
+    rooms: readonly RoomId[],
+    options: Parameters<Store["unread"]>[2],
+  ): Promise<UnreadCount[]> {
+    const refused = checkUnreadOptions(options);
+    if (refused) return Promise.reject(refused);
+    const { cap, mentionNames, fromStart } = options;
+    return this.#call({
+      op: "unread",
+      userId,
+      rooms: rooms.map((room) => ({ room, fromStart: fromStart.has(room) })),
+      cap,
+      mentionNames: [...mentionNames],
+    });
   }
 
   /**
@@ -362,12 +395,12 @@ export class SqliteStore implements Store {
 /** An append call's results from what the worker sent back (see WireCallOutcome). */
 function expand(
   messages: readonly NewMessage[],
-  refs: readonly (MessageId | StoredMessage)[],
+  refs: readonly (MessageId | AppendResult)[],
   timeMs: number,
 ): AppendResult[] {
   return messages.map((message, i) => {
     const ref = refs[i];
-    if (typeof ref === "object") return { message: ref, duplicate: true };
+    if (typeof ref === "object") return ref;
     if (ref === undefined) throw new Error("the worker sent fewer results than messages");
     return { message: storedMessage(message, ref, timeMs), duplicate: false };
   });

@@ -11,6 +11,7 @@ import {
   type WireGroupOutcome,
 } from "./sqlite-protocol.ts";
 import type { PruneJob } from "./sqlite-prune.ts";
+import { CHANGE_KINDS } from "./store.ts";
 
 if (!parentPort) throw new Error("sqlite-worker.ts runs only as a worker thread");
 const port = parentPort;
@@ -93,7 +94,11 @@ function handle(db: MessageDatabase, request: Request): void {
             call.ok
               ? {
                   ok: true,
-                  refs: call.results.map((r) => (r.duplicate ? r.message : r.message.id)),
+                  refs: call.results.map((r) =>
+                    r.duplicate || r.unchanged || CHANGE_KINDS.has(r.message.kind)
+                      ? r
+                      : r.message.id,
+                  ),
                 }
               : { ok: false, error: toWireError(call.error) },
           ),
@@ -108,8 +113,22 @@ function handle(db: MessageDatabase, request: Request): void {
         db.after(request.room, request.afterId, request.limit, request.includeSystem),
       );
       break;
+    case "message":
+      reply(request.id, () => db.message(request.room, request.messageId, request.viewer));
+      break;
     case "lastId":
       reply(request.id, () => db.lastId(request.room));
+      break;
+    case "markRead":
+      reply(request.id, () => db.markRead(request.userId, request.room, request.lastReadId));
+      break;
+    case "readMarker":
+      reply(request.id, () => db.readMarker(request.userId, request.room));
+      break;
+    case "unread":
+      reply(request.id, () =>
+        db.unread(request.userId, request.rooms, request.cap, request.mentionNames),
+      );
       break;
     case "prune":
       prune(db, request);

@@ -13,7 +13,12 @@ export type MessageId = number;
 export type MessageKind = "chat" | "system" | "edit" | "delete" | "react" | "unreact";
 
 /** Kinds that change an earlier message rather than say something. */
-export const CHANGE_KINDS: ReadonlySet<MessageKind> = new Set(["edit", "delete", "react", "unreact"]);
+export const CHANGE_KINDS: ReadonlySet<MessageKind> = new Set([
+  "edit",
+  "delete",
+  "react",
+  "unreact",
+]);
 
 /** One emoji's reactions on a message. */
 export interface ReactionCount {
