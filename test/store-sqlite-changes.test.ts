@@ -1,0 +1,238 @@
+// SQLite's side of messages people can change: a version 4 file upgraded in
+// place, a deleted or edited text gone from the file's bytes, and the change
+// lookups served by indexes.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { after, test } from "node:test";
+import { openSqliteStore, type SqliteStore } from "../src/store/sqlite-store.ts";
+import type { NewMessage } from "../src/store/store.ts";
+import { manualClock } from "./store-contract.ts";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "grpc-chat-sqlite-changes-"));
+  dirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const T0 = 1_700_000_000_000;
+
+const message = (room: string, text: string, extra: Partial<NewMessage> = {}): NewMessage => ({
+  room,
+  userId: "g-una",
+  username: "una",
+  text,
+  kind: "chat",
+  clientMsgId: "",
+  ...extra,
+});
+
+const change = (kind: "edit" | "delete" | "react", refId: number, text = ""): NewMessage => ({
+  ...message("lobby", text),
+  kind,
+  refId,
+});
+
+// Version 4's schema as it shipped: what a file written before this version holds.
+const VERSION_4_SCHEMA = `
+CREATE TABLE messages (
+  room          TEXT    NOT NULL,
+  id            INTEGER NOT NULL,
+  time_ms       INTEGER NOT NULL,
+  user_id       TEXT    NOT NULL,
+  username      TEXT    NOT NULL,
+  text          TEXT    NOT NULL,
+  kind          TEXT    NOT NULL,
+  client_msg_id TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (room, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX messages_client_msg_id
+  ON messages (room, user_id, client_msg_id) WHERE client_msg_id <> '';
+CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL);
+CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE rooms (
+  room           TEXT    PRIMARY KEY,
+  pruned_through INTEGER NOT NULL DEFAULT 0,
+  topic          TEXT    NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX rooms_with_topic ON rooms (room) WHERE topic <> '';
+CREATE TABLE accounts (
+  user_id TEXT NOT NULL PRIMARY KEY, username TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL, created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE tokens (
+  token_hash TEXT NOT NULL PRIMARY KEY, user_id TEXT NOT NULL, expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tokens_expires_ms ON tokens (expires_ms);
+INSERT INTO schema_migrations VALUES (1, 0), (2, 0), (3, 0), (4, 0);
+INSERT INTO meta VALUES ('epoch', 'epoch-from-version-4'), ('id_key', '${"cd".repeat(32)}');
+`;
+
+test("a version 4 database gets version 5: its messages read as before and can be changed", async () => {
+  const path = join(tempDir(), "v4.db");
+  const old = new DatabaseSync(path);
+  old.exec("PRAGMA journal_mode = WAL;");
+  old.exec(VERSION_4_SCHEMA);
+  const insert = old.prepare("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.run("lobby", 1, T0, "g-una", "una", "from before", "chat", "k1");
+  insert.run("lobby", 2, T0 + 1, "system", "System", "bob joined", "system", "");
+  old.close();
+
+  const store = await openSqliteStore({ path, now: manualClock(T0 + 100).now });
+  try {
+    assert.equal(store.epoch, "epoch-from-version-4");
+    assert.deepEqual(await store.history("lobby", { limit: 10, includeSystem: true }), [
+      {
+        room: "lobby",
+        id: 2,
+        timeMs: T0 + 1,
+        userId: "system",
+        username: "System",
+        text: "bob joined",
+        kind: "system",
+        clientMsgId: "",
+      },
+      {
+        room: "lobby",
+        id: 1,
+        timeMs: T0,
+        userId: "g-una",
+        username: "una",
+        text: "from before",
+        kind: "chat",
+        clientMsgId: "k1",
+      },
+    ]);
+    await store.append([change("edit", 1, "from before, edited")]);
+    await store.append([change("react", 1, "👍")]);
+    const edited = await store.message("lobby", 1, "g-una");
+    assert.deepEqual(
+      [edited?.text, edited?.editedMs, edited?.reactions],
+      ["from before, edited", T0 + 100, [{ emoji: "👍", count: 1, mine: true }]],
+    );
+    assert.equal(await store.markRead("g-una", "lobby", 2), 2);
+  } finally {
+    await store.close();
+  }
+  const check = new DatabaseSync(path, { readOnly: true });
+  assert.deepEqual(
+    check
+      .prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version")
+      .all()
+      .map((row) => [row.version, row.applied_at_ms]),
+    [
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [4, 0],
+      [5, T0 + 100],
+    ],
+  );
+  check.close();
+});
+
+/** Which of `texts` are anywhere in the database file or its WAL, as bytes. */
+function textsInFiles(path: string, texts: readonly string[]): string[] {
+  const files = [path, `${path}-wal`].filter((file) => existsSync(file));
+  const bytes = Buffer.concat(files.map((file) => readFileSync(file)));
+  return texts.filter((text) => bytes.includes(Buffer.from(text, "utf8")));
+}
+
+test("an edited or deleted text is gone from the database file's bytes; other texts stay", async () => {
+  const path = join(tempDir(), "erasure.db");
+  const marker = (what: string) => `${what}-${randomUUID()}`;
+  const control = marker("control");
+  const original = marker("original");
+  const replacement = marker("replacement");
+  // Longer than a page, so it lives in overflow pages of its own.
+  const long = `${marker("long")} ${"padding ".repeat(1_000)}`;
+  const longEdit = `${marker("long-edit")} ${"more padding ".repeat(1_000)}`;
+  const longMarker = long.slice(0, 41);
+  const longEditMarker = longEdit.slice(0, 46);
+  const secrets = [original, replacement, longMarker, longEditMarker];
+
+  let store: SqliteStore = await openSqliteStore({ path });
+  try {
+    // Neighbours on the same pages, before and after.
+    await store.append(Array.from({ length: 50 }, (_, i) => message("lobby", `before ${i}`)));
+    const [sent, sentLong] = await store.append([
+      message("lobby", original),
+      message("lobby", long),
+    ]);
+    await store.append([message("lobby", control)]);
+    await store.append(Array.from({ length: 50 }, (_, i) => message("lobby", `after ${i}`)));
+    const id = sent?.message.id ?? 0;
+    const longId = sentLong?.message.id ?? 0;
+
+    await store.append([change("edit", id, replacement)]);
+    await store.append([change("edit", longId, longEdit)]);
+    assert.deepEqual(textsInFiles(path, [control, ...secrets]), [
+      control,
+      replacement,
+      longEditMarker,
+    ]);
+
+    await store.append([change("delete", id)]);
+    await store.append([change("delete", longId)]);
+    // The store checkpoints after a commit that erased text: nothing to wait for.
+    assert.deepEqual(textsInFiles(path, [control, ...secrets]), [control]);
+    const tombstone = await store.message("lobby", id);
+    assert.deepEqual([tombstone?.text, tombstone?.deleted], ["", true]);
+  } finally {
+    await store.close();
+  }
+  assert.deepEqual(textsInFiles(path, [control, ...secrets]), [control]);
+
+  // Still the same history when opened again.
+  store = await openSqliteStore({ path });
+  try {
+    const page = await store.after("lobby", 0, 1_000);
+    assert.ok(page.messages.some((m) => m.text === control));
+    assert.ok(page.messages.every((m) => !secrets.some((secret) => m.text.includes(secret))));
+  } finally {
+    await store.close();
+  }
+});
+
+test("change entries, reactions and markers are found by index, never by walking the room", async () => {
+  const path = join(tempDir(), "plans.db");
+  const store = await openSqliteStore({ path });
+  await store.append([message("lobby", "hi")]);
+  await store.close();
+  const db = new DatabaseSync(path, { readOnly: true });
+  const plan = (sql: string) =>
+    db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all()
+      .map((row) => String(row.detail))
+      .join("; ");
+  try {
+    assert.match(
+      plan(
+        "SELECT id FROM messages WHERE room = 'r' AND ref_id <> 0 AND kind <> 'chat' AND ref_id <= 5",
+      ),
+      /USING INDEX messages_changes \(room=\? AND ref_id<\?\)/,
+    );
+    assert.match(
+      plan("SELECT emoji FROM reactions WHERE room = 'r' AND message_id <= 5"),
+      /USING PRIMARY KEY \(room=\? AND message_id<\?\)/,
+    );
+    assert.match(
+      plan("SELECT count(*) FROM reactions WHERE room = 'r' AND message_id = 1 AND emoji = 'x'"),
+      /USING PRIMARY KEY \(room=\? AND message_id=\? AND emoji=\?\)/,
+    );
+    assert.match(
+      plan("SELECT last_read_id FROM read_markers WHERE user_id = 'u' AND room = 'r'"),
+      /USING PRIMARY KEY \(user_id=\? AND room=\?\)/,
+    );
+  } finally {
+    db.close();
+  }
+});
