@@ -17,6 +17,8 @@ export interface SavedSend {
   readonly room: string;
   readonly text: string;
   readonly clientMsgId: string;
+  /** The message it answers (0: none). */
+  readonly replyTo: number;
 }
 
 export interface Saved {
@@ -45,7 +47,9 @@ export function load(): Saved {
         : [],
       current: typeof value.current === "string" ? value.current : "",
       outbox: Array.isArray(value.outbox)
-        ? value.outbox.filter((s) => typeof s?.text === "string")
+        ? value.outbox
+            .filter((s) => typeof s?.text === "string")
+            .map((s) => ({ ...s, replyTo: Number.isSafeInteger(s.replyTo) ? s.replyTo : 0 }))
         : [],
     };
   } catch {

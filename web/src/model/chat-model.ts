@@ -6,7 +6,8 @@ import { type ServerInfo, type ServerInfoSource, utf8Bytes } from "../server-inf
 import type { Saved, Session } from "../storage.ts";
 import { applyEvent } from "./events.ts";
 import { fill, listRooms } from "./history.ts";
-import { Outbox } from "./outbox.ts";
+import { Outbox, type Outgoing } from "./outbox.ts";
+import { ReadMarkers } from "./read-markers.ts";
 import { Room } from "./room.ts";
 import {
   type ConnectionState,
@@ -14,8 +15,12 @@ import {
   type JoinRequest,
   Subscription,
 } from "./subscription.ts";
+import { Typing } from "./typing.ts";
 
-export type Change = "rooms" | "messages" | "state" | "me" | "limits";
+export type Change = "rooms" | "messages" | "state" | "me" | "limits" | "typing";
+
+/** How long after a marker moved short of the end the room list is asked again for counts. */
+const RECOUNT_AFTER_MS = 1_000;
 
 /** Codes that say a room cannot be joined as asked (its name, or who may use it). */
 const ROOM_REFUSALS = new Set<Code>([Code.InvalidArgument, Code.NotFound, Code.PermissionDenied]);
@@ -35,6 +40,8 @@ export class ChatModel {
   readonly rooms = new Map<string, Room>();
   readonly subscription: Subscription;
   readonly outbox: Outbox;
+  readonly readMarkers: ReadMarkers;
+  readonly typing: Typing;
   readonly me = { userId: "", name: "" };
   readonly session: Session;
   readonly client: ChatClient;
@@ -53,6 +60,7 @@ export class ChatModel {
   readonly #changes = new Set<Change>();
   readonly #hooks: ModelHooks;
   #stopped = false;
+  #recount: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     client: ChatClient,
@@ -81,14 +89,26 @@ export class ChatModel {
     this.outbox = new Outbox({
       client,
       ready: () => this.subscription.welcomed,
-      stored: (item, ack) => this.#stored(item.text, item.clientMsgId, ack),
+      stored: (item, ack) => this.#stored(item, ack),
       changed: () => this.changed("messages"),
       notice: (room, text) => this.notice(room, text),
       renew: () => this.subscription.restart(),
       signedOut: (reason) => this.#signOut(reason),
     });
     for (const s of saved.outbox)
-      if (this.rooms.has(s.room)) this.outbox.add(s.room, s.text, s.clientMsgId);
+      if (this.rooms.has(s.room)) this.outbox.add(s.room, s.text, s.replyTo, s.clientMsgId);
+    this.readMarkers = new ReadMarkers({
+      client,
+      rooms: () => this.rooms.values(),
+      changed: () => this.changed("rooms"),
+      recount: () => this.#recountSoon(),
+    });
+    this.typing = new Typing({
+      client,
+      selfId: () => this.me.userId,
+      expiryMs: () => this.limits?.typingExpiryMs ?? 0,
+      changed: () => this.changed("typing"),
+    });
   }
 
   get state(): ConnectionState {
@@ -117,6 +137,8 @@ export class ChatModel {
     this.#stopped = true;
     this.subscription.stop();
     this.outbox.stop();
+    this.readMarkers.stop();
+    clearTimeout(this.#recount);
     this.#listeners.clear();
   }
 
@@ -130,12 +152,17 @@ export class ChatModel {
   select(name: string): void {
     const room = this.rooms.get(name);
     if (room === undefined) return;
+    if (this.current !== name || room.divider === undefined) {
+      // "New" is placed where the marker is as the room comes in front.
+      room.divider = undefined;
+      room.dividerPending = true;
+      room.placeDivider(this.me.userId);
+    }
     this.current = name;
     if (!room.open) {
       room.open = true;
       this.subscription.restart();
     }
-    if (this.visible) room.markRead();
     if (room.joined && !room.filled) void fill(this, room);
     this.changed("rooms");
     this.changed("messages");
@@ -188,8 +215,8 @@ export class ChatModel {
     this.changed("messages");
   }
 
-  /** Queues a message for the room shown; throws, with a sentence, when it cannot go as it is. */
-  send(text: string): void {
+  /** Queues a message for the room shown (answering `replyTo`, 0: none); throws, with a sentence, when it cannot go as it is. */
+  send(text: string, replyTo = 0): void {
     if (text.trim() === "") return;
     if (this.room === undefined) {
       throw new Error("Not connected yet: wait until the page has joined a room.");
@@ -201,7 +228,8 @@ export class ChatModel {
         `Not sent: this message is ${bytes} bytes long (UTF-8) and the server takes at most ${max}. Shorten it or split it.`,
       );
     }
-    this.outbox.add(this.current, text);
+    this.outbox.add(this.current, text, replyTo);
+    this.typing.stopped(this.current);
   }
 
   notice(room: string, text: string): void {
@@ -252,6 +280,7 @@ export class ChatModel {
       this.me.userId = event.kind.value.userId;
       this.me.name = event.kind.value.username;
       if (event.kind.value.maxRooms > 0) this.maxRooms = event.kind.value.maxRooms;
+      this.typing.forget();
       this.changed("me");
       this.outbox.wake();
       return;
@@ -306,15 +335,37 @@ export class ChatModel {
     return false;
   }
 
-  #stored(text: string, clientMsgId: string, ack: SendAck): void {
+  #stored({ text, clientMsgId, replyTo }: Outgoing, ack: SendAck): void {
     const room = this.rooms.get(ack.room);
     const { userId, name: username } = this.me;
     const id = Number(ack.id);
     const timeMs = Number(ack.serverTimeMs);
-    room?.merge([
-      { room: ack.room, id, timeMs, userId, username, text, system: false, clientMsgId },
-    ]);
-    if (room && this.current === room.name && this.visible) room.markRead();
+    const state = { replyTo, editedAtMs: 0, deleted: false, reactions: [] };
+    room?.merge(
+      [
+        {
+          room: ack.room,
+          id,
+          timeMs,
+          userId,
+          username,
+          text,
+          system: false,
+          clientMsgId,
+          ...state,
+        },
+      ],
+      userId,
+    );
+  }
+
+  /** The room list again, for the server's unread counts, once markers have settled. */
+  #recountSoon(): void {
+    if (this.#recount !== undefined || this.#stopped) return;
+    this.#recount = setTimeout(() => {
+      this.#recount = undefined;
+      void listRooms(this);
+    }, RECOUNT_AFTER_MS);
   }
 
   #openRooms(): Room[] {
@@ -340,7 +391,7 @@ export class ChatModel {
       })),
       outbox: this.outbox.items
         .filter((i) => i.status === "pending")
-        .map(({ room, text, clientMsgId }) => ({ room, text, clientMsgId })),
+        .map(({ room, text, clientMsgId, replyTo }) => ({ room, text, clientMsgId, replyTo })),
     });
     for (const listener of this.#listeners) listener(changes);
   }

@@ -1,10 +1,9 @@
 import { Code } from "@connectrpc/connect";
-import { toChatLine } from "../../../src/client/chat-line.ts";
 import { type Event, ResumeOutcome } from "../../../src/gen/chat_pb.js";
 import { retryable } from "../api.ts";
 import type { ChatModel } from "./chat-model.ts";
 import { fill } from "./history.ts";
-import type { Room } from "./room.ts";
+import { isChange, toLine } from "./lines.ts";
 
 /**
  * What one event of the subscription does to the rooms (the welcome, and a
@@ -23,6 +22,9 @@ export function applyEvent(model: ChatModel, event: Event): void {
         kind.value.resume === ResumeOutcome.RESUMED,
         Number(kind.value.lastId),
       );
+      room.markRead(Number(kind.value.lastReadId));
+      room.markerKnown = true;
+      room.placeDivider(model.me.userId);
       // Every room, not only the one in front: its unread count is counted from what is loaded.
       if (!room.filled) void fill(model, room);
       model.changed("messages");
@@ -32,8 +34,14 @@ export function applyEvent(model: ChatModel, event: Event): void {
     case "message": {
       const room = model.rooms.get(kind.value.room);
       if (room === undefined) return;
-      const line = toChatLine(kind.value);
-      const delivery = room.deliver(line);
+      const line = toLine(kind.value);
+      if (isChange(line)) {
+        if (room.deliverChange(line, model.me.userId) === "dropped") return;
+        model.changed("messages");
+        model.changed("rooms");
+        return;
+      }
+      const delivery = room.deliver(line, model.me.userId);
       if (delivery === "dropped") return;
       if (line.userId === model.me.userId && line.clientMsgId !== "") {
         model.outbox.settle(room.name, line.clientMsgId);
@@ -41,9 +49,18 @@ export function applyEvent(model: ChatModel, event: Event): void {
       if (room.direct && room.peer === "" && line.userId !== model.me.userId) {
         room.peer = line.username;
       }
-      if (watching(model, room)) room.markRead();
       model.changed("messages");
       model.changed("rooms");
+      return;
+    }
+    case "read": {
+      const room = model.rooms.get(kind.value.room);
+      if (room === undefined) return;
+      model.readMarkers.moved(room, Number(kind.value.lastReadId));
+      return;
+    }
+    case "typing": {
+      model.typing.heard(kind.value.room, kind.value.typing);
       return;
     }
     case "caughtUp": {
@@ -96,11 +113,6 @@ export function applyEvent(model: ChatModel, event: Event): void {
       leftRoom(model, kind.value.room, kind.value.code, kind.value.reason);
       return;
   }
-}
-
-/** Whether the user sees this room's new messages as they come. */
-function watching(model: ChatModel, room: Room): boolean {
-  return model.visible && model.current === room.name;
 }
 
 /** The server took us out of a room (a DM it could not bring us into), or refused one. */

@@ -8,6 +8,8 @@ import { type ChatClient, failure } from "../api.ts";
 export interface Outgoing {
   readonly room: string;
   readonly text: string;
+  /** The message this one answers (0: none). */
+  readonly replyTo: number;
   /** The idempotency key: every retry repeats it, so the server stores the message once. */
   readonly clientMsgId: string;
   status: "pending" | "failed";
@@ -54,8 +56,13 @@ export class Outbox {
     this.#host = host;
   }
 
-  add(room: string, text: string, clientMsgId: string = crypto.randomUUID()): Outgoing {
-    const item: Outgoing = { room, text, clientMsgId, status: "pending", error: "" };
+  add(
+    room: string,
+    text: string,
+    replyTo = 0,
+    clientMsgId: string = crypto.randomUUID(),
+  ): Outgoing {
+    const item: Outgoing = { room, text, replyTo, clientMsgId, status: "pending", error: "" };
     this.items.push(item);
     this.#host.changed();
     this.pump();
@@ -112,10 +119,10 @@ export class Outbox {
 
   /** Sends one message; resolves to how long to wait before the next try. */
   async #send(item: Outgoing): Promise<number> {
-    const { room, text, clientMsgId } = item;
+    const { room, text, clientMsgId, replyTo } = item;
     try {
       const response = await this.#host.client.send(
-        { room, text, clientMsgId },
+        { room, text, clientMsgId, replyTo: BigInt(replyTo) },
         { timeoutMs: SEND_TIMEOUT_MS },
       );
       this.#backoff.reset();

@@ -1,9 +1,9 @@
-import { type ChatLine, mentions } from "../../../src/client/chat-line.ts";
+import { mentions } from "../../../src/client/chat-line.ts";
 import { ResumePoint } from "../../../src/client/resume-point.ts";
 import { isDirectRoom } from "../../../src/wire/room-names.ts";
+import { applyChange, type Change, type Line } from "./lines.ts";
 
-/** A stored message as the page keeps it. */
-export type Line = ChatLine;
+export type { Line };
 
 /** A line of the page's own (a gap, a reset, a topic change): not history. */
 export interface Notice {
@@ -18,8 +18,21 @@ export type Item =
   | { readonly kind: "line"; readonly line: Line }
   | { readonly kind: "notice"; readonly notice: Notice };
 
-/** What became of a message from the stream. */
+/** What became of a message (or change entry) from the stream. */
 export type Delivery = "dropped" | "known" | "new";
+
+/** The server's unread figures for a room (ListRooms), and the state they were counted at. */
+export interface ListedUnread {
+  readonly count: number;
+  readonly mentions: number;
+  /** The marker they were counted above. */
+  readonly readId: number;
+  /** The room's newest id then: later messages are counted here. */
+  readonly headId: number;
+}
+
+/** Changes to messages not loaded yet: kept (this many at most) for when History brings them. */
+const MAX_HELD_CHANGES = 500;
 
 let noticeCount = 0;
 
@@ -31,20 +44,38 @@ export class Room {
   topic = "";
   /** In the subscription; a DM can be listed (from ListRooms) without being open. */
   open: boolean;
-  /** Where the stream stands in this room: what a new subscription resumes from. */
+  /** Where the stream stands in this room (change entries included): what a new subscription resumes from. */
   readonly position = new ResumePoint();
   /** On the current subscription. */
   joined = false;
   caughtUp = false;
   /** The newest page of history was asked for. */
   filled = false;
+  /** The newest page of history has arrived. */
+  loaded = false;
   hasOlder = false;
   loadingOlder = false;
-  /** The newest id the user has seen with the room in front of them. */
+  /** The user's read marker: the newest id read, on any of their sessions. */
   readId: number;
+  /** The server has said where the marker is (a join, or the room list). */
+  markerKnown = false;
+  /** The server's counts, until the marker moves past what they were counted at. */
+  listed: ListedUnread | undefined;
+  /**
+   * Where "New" is drawn while the room is in front: the marker as it was
+   * when the room was opened (undefined: nothing new then, or not known yet).
+   */
+  divider: number | undefined;
+  /** The divider is still to be placed: the room was opened before its marker or history arrived. */
+  dividerPending = false;
   readonly members = new Map<string, string>();
   onlineCount = 0;
+  /** Originals of replies that are not loaded, fetched one by one (null: not there). */
+  readonly quotes = new Map<number, Line | null>();
   readonly #lines = new Map<number, Line>();
+  /** Change entries whose target is not loaded, by target id, in log order. */
+  readonly #held = new Map<number, Change[]>();
+  #heldCount = 0;
   #notices: Notice[] = [];
   #items: Item[] | undefined;
 
@@ -61,17 +92,53 @@ export class Room {
   }
 
   /** A message from the stream: dropped when the stream already brought it. */
-  deliver(line: Line): Delivery {
+  deliver(line: Line, selfId: string): Delivery {
     if (!this.position.deliver(line.id)) return "dropped";
-    // Already shown from History or from our own send's ack: replaced, not doubled.
-    const known = this.#lines.has(line.id);
-    this.#put(line);
-    return known ? "known" : "new";
+    // Already shown from History or from our own send's ack: not doubled, and
+    // History's state (edits, reactions) is never older than this first one.
+    if (this.#lines.has(line.id)) return "known";
+    this.#put(this.#withHeld(line, selfId));
+    return "new";
   }
 
-  /** Messages from History or an ack: shown; the resume point stays the stream's. */
-  merge(lines: Iterable<Line>): void {
-    for (const line of lines) if (!this.#lines.has(line.id)) this.#put(line);
+  /**
+   * A change entry from the stream: it advances the resume point like any
+   * entry of the log, and is applied to its message when that is loaded (else
+   * held until History brings it).
+   */
+  deliverChange(change: Change, selfId: string): Delivery {
+    if (!this.position.deliver(change.id)) return "dropped";
+    this.applyChange(change, selfId);
+    return "new";
+  }
+
+  applyChange(change: Change, selfId: string): void {
+    const { targetId } = change.change;
+    const line = this.#lines.get(targetId);
+    if (line !== undefined) {
+      this.#put(applyChange(line, change, selfId));
+      return;
+    }
+    const quoted = this.quotes.get(targetId);
+    if (quoted) this.quotes.set(targetId, applyChange(quoted, change, selfId));
+    const held = this.#held.get(targetId) ?? [];
+    held.push(change);
+    this.#held.set(targetId, held);
+    this.#heldCount += 1;
+    if (this.#heldCount > MAX_HELD_CHANGES) {
+      const oldest = this.#held.keys().next().value;
+      if (oldest !== undefined) {
+        this.#heldCount -= this.#held.get(oldest)?.length ?? 0;
+        this.#held.delete(oldest);
+      }
+    }
+  }
+
+  /** Messages from History or an ack, in their current state: shown; the resume point stays the stream's. */
+  merge(lines: Iterable<Line>, selfId: string): void {
+    for (const line of lines) {
+      if (!this.#lines.has(line.id)) this.#put(this.#withHeld(line, selfId));
+    }
   }
 
   /** The stream vouches that everything up to `id` was delivered (caught_up, gap). */
@@ -88,9 +155,13 @@ export class Room {
   /** The server's history is another one now: what is shown belongs to the old one. */
   clear(): void {
     this.#lines.clear();
+    this.#held.clear();
+    this.#heldCount = 0;
+    this.quotes.clear();
     this.#notices = [];
     this.#items = undefined;
     this.filled = false;
+    this.loaded = false;
     this.hasOlder = false;
   }
 
@@ -108,6 +179,10 @@ export class Room {
     return this.#lines.has(id);
   }
 
+  line(id: number): Line | undefined {
+    return this.#lines.get(id);
+  }
+
   /** Messages and notices in the order shown: by id, a notice after the message it followed. */
   items(): readonly Item[] {
     if (this.#items === undefined) {
@@ -120,24 +195,58 @@ export class Room {
     return this.#items;
   }
 
-  /** Messages from others the user has not seen, and whether one names them. */
+  /**
+   * Messages from others above the read marker, and whether one names the
+   * user: the server's count (ListRooms) while the marker is where it was
+   * counted, plus what arrived since; only what is loaded once it has moved.
+   */
   unread(selfId: string, selfName: string): { count: number; mentioned: boolean } {
-    let count = 0;
-    let mentioned = false;
+    const listed = this.listed !== undefined && this.readId <= this.listed.readId;
+    const above = listed ? Math.max(this.readId, this.listed?.headId ?? 0) : this.readId;
+    let count = listed ? (this.listed?.count ?? 0) : 0;
+    let mentioned = listed && (this.listed?.mentions ?? 0) > 0;
     for (const line of this.#lines.values()) {
-      if (line.id <= this.readId || line.system || line.userId === selfId) continue;
+      if (!isUnread(line, above, selfId)) continue;
       count += 1;
       mentioned ||= mentions(line.text, selfName);
     }
     return { count, mentioned };
   }
 
-  markRead(): void {
-    this.readId = Math.max(this.readId, this.newestId() ?? 0);
+  /** Whether a message from someone else waits above the marker among those loaded. */
+  hasUnreadLoaded(selfId: string): boolean {
+    for (const line of this.#lines.values()) if (isUnread(line, this.readId, selfId)) return true;
+    return false;
+  }
+
+  /** The marker moved (here or on another session); it never goes back. */
+  markRead(id: number): boolean {
+    if (id <= this.readId) return false;
+    this.readId = id;
+    return true;
+  }
+
+  /** The "New" divider's place, once the marker and the newest page are both known. */
+  placeDivider(selfId: string): void {
+    if (!this.dividerPending || !this.markerKnown || !this.loaded) return;
+    this.dividerPending = false;
+    this.divider = this.hasUnreadLoaded(selfId) ? this.readId : undefined;
+  }
+
+  #withHeld(line: Line, selfId: string): Line {
+    const held = this.#held.get(line.id);
+    if (held === undefined) return line;
+    this.#held.delete(line.id);
+    this.#heldCount -= held.length;
+    return held.reduce((current, change) => applyChange(current, change, selfId), line);
   }
 
   #put(line: Line): void {
     this.#lines.set(line.id, line);
     this.#items = undefined;
   }
+}
+
+function isUnread(line: Line, above: number, selfId: string): boolean {
+  return line.id > above && !line.system && !line.deleted && line.userId !== selfId;
 }

@@ -1,6 +1,7 @@
 import { failure } from "../api.ts";
 import type { Change, ChatModel } from "../model/chat-model.ts";
 import type { ConnectionState } from "../model/subscription.ts";
+import { Composer } from "./composer.ts";
 import { byId } from "./dom.ts";
 import { MessageList } from "./messages.ts";
 import { Sidebar } from "./sidebar.ts";
@@ -13,7 +14,7 @@ export class ChatView {
   readonly #model: ChatModel;
   readonly #messages: MessageList;
   readonly #sidebar: Sidebar;
-  readonly #text = byId<HTMLTextAreaElement>("text");
+  readonly #composer: Composer;
   readonly #topicForm = byId<HTMLFormElement>("topic-form");
   readonly #topicInput = byId<HTMLInputElement>("topic-input");
   readonly #editTopic = byId<HTMLButtonElement>("edit-topic");
@@ -23,7 +24,15 @@ export class ChatView {
   constructor(model: ChatModel) {
     this.#model = model;
     const signal = this.#abort.signal;
-    this.#messages = new MessageList(model, signal);
+    this.#messages = new MessageList(
+      model,
+      {
+        reply: (line) => this.#composer.reply(line),
+        notice: (text) => model.notice(model.current, text),
+      },
+      signal,
+    );
+    this.#composer = new Composer(model, this.#messages, signal);
     this.#sidebar = new Sidebar(model, signal);
     const on = <K extends keyof WindowEventMap>(
       target: HTMLElement | Window,
@@ -31,16 +40,6 @@ export class ChatView {
       listener: (event: WindowEventMap[K]) => void,
     ) => target.addEventListener(type, listener as EventListener, { signal });
 
-    on(byId("composer"), "submit", (event) => {
-      event.preventDefault();
-      this.#send();
-    });
-    on(this.#text, "keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        this.#send();
-      }
-    });
     on(this.#editTopic, "click", () => this.#openTopic(true));
     on(byId("topic-cancel"), "click", () => this.#openTopic(false));
     on(this.#topicForm, "submit", (event) => {
@@ -54,10 +53,11 @@ export class ChatView {
     on(window, "keydown", (event) => this.#shortcut(event));
     document.addEventListener("visibilitychange", () => this.#visibility(), { signal });
     on(window, "online", () => model.subscription.restart());
+    on(window, "focus", () => this.#messages.attention());
 
     model.onChange((changes) => this.#render(changes));
     this.#visibility();
-    this.#render(new Set(["rooms", "messages", "state", "me", "limits"]));
+    this.#render(new Set(["rooms", "messages", "state", "me", "limits", "typing"]));
   }
 
   detach(): void {
@@ -69,11 +69,11 @@ export class ChatView {
     for (const id of ["messages", "rooms", "directs", "members", "room-options", "sidebar-error"]) {
       byId(id).replaceChildren();
     }
-    this.#text.value = "";
+    this.#composer.clear();
   }
 
   focus(): void {
-    this.#text.focus();
+    this.#composer.focus();
   }
 
   #render(changes: ReadonlySet<Change>): void {
@@ -92,6 +92,9 @@ export class ChatView {
           : `# ${room.name}`
         : "";
       byId("topic").textContent = room?.topic ?? "";
+    }
+    if (changes.has("typing") || changes.has("messages") || changes.has("rooms")) {
+      this.#composer.render();
     }
     let unread = 0;
     for (const r of model.rooms.values()) {
@@ -130,19 +133,6 @@ export class ChatView {
         if (atMs !== undefined) this.#countdown = setInterval(tick, 250);
       }
     }
-  }
-
-  #send(): void {
-    const text = this.#text.value;
-    if (text.trim() === "") return;
-    try {
-      this.#model.send(text);
-    } catch (error) {
-      // What was typed stays, to be shortened or sent once the page is in a room.
-      this.#model.notice(this.#model.current, (error as Error).message);
-      return;
-    }
-    this.#text.value = "";
   }
 
   #openTopic(open: boolean): void {
@@ -188,9 +178,7 @@ export class ChatView {
   #visibility(): void {
     const visible = document.visibilityState === "visible";
     this.#model.visible = visible;
-    if (visible) {
-      this.#model.room?.markRead();
-      this.#model.changed("rooms");
-    }
+    this.#messages.attention();
+    this.#model.changed("rooms");
   }
 }
