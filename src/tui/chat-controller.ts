@@ -1,18 +1,26 @@
 import { status } from "@grpc/grpc-js";
 import type { BackoffOptions } from "../client/backoff.ts";
-import { type ChatClient, ChatClientError, type ServerLimits } from "../client/chat-client.ts";
+import {
+  type ChatClient,
+  ChatClientError,
+  type RoomEntry,
+  type ServerLimits,
+} from "../client/chat-client.ts";
 import { LiveChat, type LiveFeed } from "../client/live-chat.ts";
 import { SeedChat } from "../client/seed-chat.ts";
 import { DEFAULT_ROOM } from "../wire/room-names.ts";
 import { AccountCommands } from "./account-commands.ts";
-import type { ChatView } from "./chat-view.ts";
+import type { ChatView, DisplayItem } from "./chat-view.ts";
 import { helpLines, parseCommand } from "./commands.ts";
 import { EventDisplay } from "./event-display.ts";
 import { HistoryReader } from "./history-reader.ts";
+import { MessageCommands } from "./message-commands.ts";
+import { ReadMarks } from "./read-marks.ts";
 import { RoomCommands } from "./room-commands.ts";
 import { RoomTabs } from "./room-tabs.ts";
 import { SEED_HISTORY_KEPT, SEED_NOTICE, seedRefusal } from "./seed-mode.ts";
 import { SendCommands } from "./send-commands.ts";
+import { othersTyping, TypingSignal } from "./typing.ts";
 
 export type { ConnectionState } from "../client/live-chat.ts";
 export { type ChatView, type DisplayItem, itemRoom } from "./chat-view.ts";
@@ -55,6 +63,11 @@ export class ChatController {
   readonly #accounts: AccountCommands;
   readonly #history: HistoryReader;
   readonly #sends: SendCommands;
+  readonly #messages: MessageCommands;
+  readonly #reads: ReadMarks;
+  readonly #typing: TypingSignal;
+  /** The room last shown: a different current room is one just switched to. */
+  #shownRoom = "";
   /** Our public id and name, from the server: what our own messages carry. */
   #self = { userId: "", username: "" };
 
@@ -83,6 +96,18 @@ export class ChatController {
       seedOnly: () => this.#seedOnly,
       self: () => this.#self,
       inRoom: () => this.#inRoom(),
+      show: (item) => this.#showOwn(item),
+      info: (text) => this.#info(text),
+      error: (text) => this.#error(text),
+    });
+    this.#reads = new ReadMarks(client);
+    this.#typing = new TypingSignal(client);
+    this.#messages = new MessageCommands({
+      client,
+      current: () => this.#tabs.current,
+      selfId: () => this.#self.userId,
+      inRoom: () => this.#inRoom(),
+      send: (text, replyTo) => this.#sends.send(text, this.#tabs.current, replyTo),
       show: (item) => this.#view.show(item),
       info: (text) => this.#info(text),
       error: (text) => this.#error(text),
@@ -111,7 +136,30 @@ export class ChatController {
       show: (item) => this.#view.show(item),
       tabsChanged: () => this.#publishTabs(),
       lookUpPeer: (room) => void this.#rooms.lookUpPeer(room),
+      shown: (line) => {
+        this.#messages.index.record(line);
+        this.#seen(line.room, line.id);
+      },
+      quoteFor: (line) => this.#messages.quoteFor(line),
+      change: (entry) => {
+        const line = this.#messages.index.apply(entry, this.#self.userId);
+        this.#view.show({ kind: "change", entry, ...(line ? { line } : {}) });
+        this.#seen(entry.room, entry.id);
+      },
+      readMarker: (room, lastReadId) => this.#readMarker(room, lastReadId),
+      typing: (room, typing) =>
+        this.#view.setTyping?.(room, othersTyping(typing, this.#self.userId)),
     });
+  }
+
+  /** The input line changed: tells the server we are typing in the room shown, or stopped. */
+  drafting(draft: string): void {
+    if (this.#live && this.#tabs.current !== "") this.#typing.drafting(this.#tabs.current, draft);
+  }
+
+  /** Up on an empty line: the line that edits our newest message in the room shown. */
+  recallEdit(): string | undefined {
+    return this.#seedOnly ? undefined : this.#messages.recallEdit();
   }
 
   /** The room shown; sends go there. */
@@ -254,6 +302,14 @@ export class ChatController {
       case "ping":
         await this.#sends.ping();
         return true;
+      case "edit":
+      case "delete":
+      case "react":
+      case "reply":
+      case "ids":
+        await this.#messages.run(command);
+        if (command.kind === "ids") this.#view.setShowIds?.(this.#messages.showIds);
+        return true;
       case "register":
       case "login":
       case "logout":
@@ -285,6 +341,8 @@ export class ChatController {
    */
   async quit(): Promise<void> {
     const feed = this.#feed;
+    this.#reads.close();
+    if (this.#shownRoom !== "") this.#typing.stopped(this.#shownRoom);
     if (feed) {
       const unsent = await feed.settle(SETTLE_ON_QUIT_MS);
       if (unsent > 0) this.#error(`${unsent} messages could not be sent before leaving.`);
@@ -307,6 +365,7 @@ export class ChatController {
       const { rooms } = await this.client.listRooms({ pageSize: 1000 });
       const direct = rooms.filter((r) => r.peer !== undefined);
       for (const r of direct) this.#tabs.open(r.room, `@${r.peer?.username || "…"}`, false);
+      this.#takeCounts(rooms);
       this.#publishTabs();
       return direct.map((r) => ({ room: r.room, resumeAfterId: r.lastId }));
     } catch {
@@ -316,11 +375,69 @@ export class ChatController {
   }
 
   #publishTabs(): void {
+    if (this.#tabs.current !== this.#shownRoom) this.#roomShown(this.#tabs.current);
     this.#view.setRooms(
       this.#tabs.list(),
       this.#tabs.current,
       this.#self.username || this.client.username,
     );
+  }
+
+  /** A sent line of ours: held for /edit and Up once stored; a reply shows what it answers. */
+  #showOwn(item: DisplayItem): void {
+    if (item.kind !== "sent") {
+      this.#view.show(item);
+      return;
+    }
+    if (!item.pending) this.#messages.index.record(item.line);
+    const quote = this.#messages.quoteFor(item.line);
+    this.#view.show(quote ? { ...item, quote } : item);
+  }
+
+  /** A message or change was shown: read, if its room is in view. */
+  #seen(room: string, id: number): void {
+    if (this.#seedOnly || id <= 0) return;
+    if (this.#view.showsEveryRoom || room === this.#tabs.current) this.#reads.seen(room, id);
+  }
+
+  /**
+   * The server says where our read marker is. Moved by another session of
+   * ours, the room's unread counts are the server's again.
+   */
+  #readMarker(room: string, lastReadId: number): void {
+    const before = this.#reads.marker(room);
+    this.#reads.known(room, lastReadId);
+    if (lastReadId > before && room !== this.#tabs.current) void this.#refreshCounts();
+  }
+
+  /** Each open room's unread and mention counts as the server counts them (ListRooms). */
+  async #refreshCounts(): Promise<void> {
+    try {
+      this.#takeCounts((await this.client.listRooms({ pageSize: 1000 })).rooms);
+      this.#publishTabs();
+    } catch {
+      // The counts kept here stand until the next refresh.
+    }
+  }
+
+  #takeCounts(rooms: readonly RoomEntry[]): void {
+    for (const r of rooms) {
+      this.#reads.known(r.room, r.lastReadId);
+      this.#tabs.setCounts(r.room, r.unread, r.mentions);
+    }
+  }
+
+  /**
+   * Another room is shown: the "new" divider above what arrived since it
+   * was last read there, and everything in it is read now.
+   */
+  #roomShown(room: string): void {
+    if (this.#shownRoom !== "") this.#typing.stopped(this.#shownRoom);
+    this.#shownRoom = room;
+    if (room === "" || this.#seedOnly) return;
+    if (this.#tabs.unreadWhenShown > 0) this.#view.setDivider?.(room, this.#reads.marker(room));
+    const newest = this.#live?.position(room)?.lastId ?? this.#messages.index.newest(room)?.id;
+    if (newest !== undefined) this.#seen(room, newest);
   }
 
   #inRoom(): boolean {

@@ -22,6 +22,12 @@ export interface ChatLogSnapshot {
   readonly username: string;
   /** Set while the controller waits for a password: the input line is masked and answers it. */
   readonly secretPrompt?: string;
+  /** Who else is typing, per room. */
+  readonly typing: ReadonlyMap<string, readonly string[]>;
+  /** Message numbers are shown (/ids). */
+  readonly showIds: boolean;
+  /** Per room, the read marker the "new" divider is drawn after. */
+  readonly dividers: ReadonlyMap<string, number>;
 }
 
 /** How many items a full-screen client keeps per room, besides older pages it loaded; older ones are dropped. */
@@ -43,6 +49,9 @@ export class ChatLog implements ChatView {
     rooms: [],
     current: "",
     username: "",
+    typing: new Map(),
+    showIds: false,
+    dividers: new Map(),
   };
   #nextSeq = 0;
   #secret: ((value: string | undefined) => void) | undefined;
@@ -51,9 +60,36 @@ export class ChatLog implements ChatView {
     this.#limit = limit;
   }
 
-  /** Appends an item; a sent item whose key is already here replaces it (pending -> stored). */
+  /**
+   * Appends an item; a sent item whose key is already here replaces it
+   * (pending -> stored); a change or a reply's quote updates the message it
+   * is about, in place.
+   */
   show(item: DisplayItem): void {
     const { items } = this.#snapshot;
+    if (item.kind === "change" || item.kind === "quote") {
+      const room = item.kind === "change" ? item.entry.room : item.room;
+      const id = item.kind === "change" ? item.line?.id : item.id;
+      const index = items.findLastIndex(
+        (i) =>
+          (i.item.kind === "message" || i.item.kind === "sent") &&
+          i.item.line.room === room &&
+          i.item.line.id === id,
+      );
+      const shown = items[index];
+      if (shown && (shown.item.kind === "message" || shown.item.kind === "sent")) {
+        const updated =
+          item.kind === "change" && item.line
+            ? { ...shown.item, line: item.line }
+            : { ...shown.item, ...(item.kind === "quote" ? { quote: item.quote } : {}) };
+        const replaced = items.slice();
+        replaced[index] = { seq: shown.seq, item: updated };
+        this.#update({ ...this.#snapshot, items: replaced });
+        return;
+      }
+      // A change to a message not shown here is said as a line of its own.
+      if (item.kind === "quote") return;
+    }
     if (item.kind === "sent") {
       const index = items.findLastIndex((i) => i.item.kind === "sent" && i.item.key === item.key);
       if (index >= 0) {
@@ -102,6 +138,24 @@ export class ChatLog implements ChatView {
 
   setRooms(rooms: readonly RoomTab[], current: string, username: string): void {
     this.#update({ ...this.#snapshot, rooms, current, username });
+  }
+
+  setTyping(room: string, names: readonly string[]): void {
+    const typing = new Map(this.#snapshot.typing);
+    if (names.length === 0) typing.delete(room);
+    else typing.set(room, names);
+    this.#update({ ...this.#snapshot, typing });
+  }
+
+  setShowIds(showIds: boolean): void {
+    this.#update({ ...this.#snapshot, showIds });
+  }
+
+  setDivider(room: string, lastReadId: number): void {
+    this.#update({
+      ...this.#snapshot,
+      dividers: new Map(this.#snapshot.dividers).set(room, lastReadId),
+    });
   }
 
   setState(state: ConnectionState): void {

@@ -10,8 +10,9 @@ import {
 import { type ConnectionState, itemRoom, type RoomTab } from "./chat-controller.ts";
 import type { ChatLog, LoggedItem } from "./chat-log.ts";
 import { describeState, inert } from "./format.ts";
-import { ItemLine } from "./item-line.ts";
+import { ItemLine, UnreadDivider } from "./item-line.ts";
 import { editLine } from "./line-editor.ts";
+import { typingText } from "./typing.ts";
 
 export interface ChatScreenProps {
   readonly log: ChatLog;
@@ -25,6 +26,10 @@ export interface ChatScreenProps {
   readonly onSwitch: (position: number) => void;
   /** Ctrl+N / Ctrl+P: show the next or previous open room. */
   readonly onCycle: (steps: number) => void;
+  /** The input line changed (to say we are typing, or have stopped). */
+  readonly onDraft?: (draft: string) => void;
+  /** Up on an empty input line: the line that edits our last message here, if any. */
+  readonly onRecall?: () => string | undefined;
 }
 
 // A badge reads in light and dark terminal themes alike.
@@ -62,6 +67,8 @@ export function ChatScreen({
   onLoadOlder,
   onSwitch,
   onCycle,
+  onDraft,
+  onRecall,
 }: ChatScreenProps) {
   const snapshot = useSyncExternalStore(log.subscribe, log.snapshot);
   const { state, secretPrompt, rooms, current } = snapshot;
@@ -111,9 +118,19 @@ export function ChatScreen({
       setText("");
       return log.answerSecret(undefined);
     }
+    if (key.upArrow && draft.current === "" && secretPrompt === undefined) {
+      const recalled = onRecall?.();
+      if (recalled !== undefined) {
+        draft.current = recalled;
+        setText(recalled);
+      }
+      return;
+    }
     const edit = editLine(draft.current, input, key);
+    const changed = edit.text !== draft.current || edit.submitted.length > 0;
     draft.current = edit.text;
     setText(edit.text);
+    if (changed && secretPrompt === undefined) onDraft?.(edit.text);
     if (edit.submitted.length > 0) setAnchor(undefined);
     const [secret, ...rest] = edit.submitted;
     // A password answers the prompt; it is never a message or a command.
@@ -125,13 +142,19 @@ export function ChatScreen({
   return h(
     Box,
     { flexDirection: "column", height: rows - 1 },
-    h(MessagePane, { items: items.slice(Math.max(0, end - paneHeight), end), height: paneHeight }),
+    h(MessagePane, {
+      items: items.slice(Math.max(0, end - paneHeight), end),
+      height: paneHeight,
+      showIds: snapshot.showIds,
+      dividerAfter: snapshot.dividers.get(current),
+    }),
     h(RoomBar, { rooms, current }),
     h(StatusLine, {
       server,
       username: snapshot.username || username,
       state,
       newer: items.length - end,
+      typing: typingText(snapshot.typing.get(current) ?? []),
     }),
     secretPrompt === undefined
       ? h(InputLine, { prompt: "> ", text })
@@ -139,13 +162,38 @@ export function ChatScreen({
   );
 }
 
-/** Each item takes at least one row, so `items` never needs more than `height` of them. */
-function MessagePane({ items, height }: { items: readonly LoggedItem[]; height: number }) {
+/**
+ * Each item takes at least one row, so `items` never needs more than `height`
+ * of them. The "new" divider goes above the first message after the read
+ * marker the room had when it was shown.
+ */
+function MessagePane({
+  items,
+  height,
+  showIds,
+  dividerAfter,
+}: {
+  items: readonly LoggedItem[];
+  height: number;
+  showIds: boolean;
+  dividerAfter: number | undefined;
+}) {
+  const firstNew =
+    dividerAfter === undefined
+      ? undefined
+      : items.find(({ item }) =>
+          (item.kind === "message" && !item.line.system) || item.kind === "sent"
+            ? item.line.id > dividerAfter
+            : false,
+        )?.seq;
   // flex-end with hidden overflow: long items that do not fit are cut at the top.
   return h(
     Box,
     { flexDirection: "column", justifyContent: "flex-end", overflow: "hidden", height },
-    items.map(({ seq, item }) => h(ItemLine, { key: seq, item })),
+    items.flatMap(({ seq, item }) => [
+      ...(seq === firstNew ? [h(UnreadDivider, { key: "divider" })] : []),
+      h(ItemLine, { key: seq, item, showIds }),
+    ]),
   );
 }
 
@@ -179,11 +227,15 @@ function StatusLine(props: {
   username: string;
   state: ConnectionState;
   newer: number;
+  /** "bob is typing…", or "". */
+  typing: string;
 }) {
   const hint =
-    props.newer > 0
-      ? `${props.newer} newer below · PgDn`
-      : "PgUp/PgDn scroll · /help · Ctrl+C quit";
+    props.typing !== ""
+      ? inert(props.typing)
+      : props.newer > 0
+        ? `${props.newer} newer below · PgDn`
+        : "PgUp/PgDn scroll · /help · Ctrl+C quit";
   return h(
     Box,
     { justifyContent: "space-between", backgroundColor: "blue" },

@@ -1,5 +1,13 @@
+/** Which message a command is about: your newest here ("last"), or the number /ids shows. */
+export type MessageTarget = "last" | number;
+
 /** What one line typed by the user asks for. */
 export type Command =
+  | { readonly kind: "edit"; readonly target: MessageTarget; readonly text: string }
+  | { readonly kind: "delete"; readonly target: MessageTarget }
+  | { readonly kind: "react"; readonly target: MessageTarget; readonly emoji: string }
+  | { readonly kind: "reply"; readonly id: number; readonly text: string }
+  | { readonly kind: "ids" }
   | { readonly kind: "message"; readonly text: string }
   | { readonly kind: "history"; readonly count: number }
   | { readonly kind: "batch" }
@@ -30,6 +38,11 @@ export const helpLines = (maxHistory: number): readonly string[] => [
   "/switch name  show another open room (also Alt+1..9, Ctrl+N / Ctrl+P)",
   "/rooms        the rooms on the server; /who  who is online here",
   "/topic [text] show, or set, the room's topic",
+  "/reply N text     answer message N (numbers show with /ids)",
+  "/edit [last|N] text  change your message (default: your newest here); Up on an empty line too",
+  "/delete [last|N]  delete your message (default: your newest here)",
+  "/react [last|N] emoji  add (or take back) a reaction, e.g. 👍 or :tada: (default: the newest)",
+  "/ids          show or hide message numbers",
   `/history [n]  show the last n messages (default ${DEFAULT_HISTORY}, at most ${maxHistory})`,
   "/batch        collect lines until /end, then send them in one call",
   "/ping         time a round trip to the server",
@@ -108,6 +121,13 @@ export function parseCommand(line: string, maxHistory: number): Command {
       return { kind: "logout" };
     case "/whoami":
       return { kind: "whoami" };
+    case "/edit":
+    case "/delete":
+    case "/react":
+    case "/reply":
+      return parseMessageCommand(name, line);
+    case "/ids":
+      return { kind: "ids" };
     case "/help":
       return { kind: "help" };
     case "/quit":
@@ -115,6 +135,43 @@ export function parseCommand(line: string, maxHistory: number): Command {
       return { kind: "quit" };
     default:
       return { kind: "usage", text: `Unknown command ${name}. Type /help for the list.` };
+  }
+}
+
+const USAGE: Record<string, string> = {
+  "/edit": "Usage: /edit [last|N] new text",
+  "/delete": "Usage: /delete [last|N]",
+  "/react": "Usage: /react [last|N] emoji (one emoji, or :name:)",
+  "/reply": "Usage: /reply N text (N as /ids shows it)",
+};
+
+/** "last", "41" or "#41"; undefined for anything else. */
+function targetArg(arg: string | undefined): MessageTarget | undefined {
+  if (arg === "last") return "last";
+  const match = /^#?(\d+)$/.exec(arg ?? "");
+  const id = Number(match?.[1]);
+  return match && Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
+/** The commands about one message: its target first when given, else "last". */
+function parseMessageCommand(name: string, line: string): Command {
+  const usage: Command = { kind: "usage", text: USAGE[name] ?? name };
+  const [, first] = line.trim().split(/\s+/);
+  const target = targetArg(first);
+  const after = rest(line, target === undefined ? 1 : 2);
+  switch (name) {
+    case "/edit":
+      return after === "" ? usage : { kind: "edit", target: target ?? "last", text: after };
+    case "/delete":
+      return after === "" ? { kind: "delete", target: target ?? "last" } : usage;
+    case "/react":
+      return after === "" || /\s/.test(after)
+        ? usage
+        : { kind: "react", target: target ?? "last", emoji: after };
+    default:
+      return typeof target === "number" && after !== ""
+        ? { kind: "reply", id: target, text: after }
+        : usage;
   }
 }
 

@@ -1,9 +1,9 @@
 import { status } from "@grpc/grpc-js";
-import type { ChatLine } from "../client/chat-client.ts";
+import type { ChatLine, Member } from "../client/chat-client.ts";
 import type { LiveEvent } from "../client/live-chat.ts";
 import { presenceText } from "../wire/presence-text.ts";
 import { isDirectRoom } from "../wire/room-names.ts";
-import type { DisplayItem } from "./chat-controller.ts";
+import type { DisplayItem, Quote } from "./chat-view.ts";
 import type { RoomTabs } from "./room-tabs.ts";
 
 export function systemLine(room: string, text: string, timeMs: number): ChatLine {
@@ -29,6 +29,16 @@ export interface DisplayTarget {
   tabsChanged(): void;
   /** A direct-message room whose other user is not known yet. */
   lookUpPeer(room: string): void;
+  /** A message is shown: held for edits, reactions and replies; seen if its room is in view. */
+  shown(line: ChatLine): void;
+  /** How a reply shows what it answers (undefined until known). */
+  quoteFor(line: ChatLine): Quote | undefined;
+  /** A change entry: applied to the message it changes, then shown. */
+  change(entry: ChatLine): void;
+  /** Our read marker in a room moved (on any of our sessions). */
+  readMarker(room: string, lastReadId: number): void;
+  /** Who is typing in a room now. */
+  typing(room: string, typing: readonly Member[]): void;
 }
 
 /**
@@ -50,8 +60,12 @@ export class EventDisplay {
     return this.#topics.get(room);
   }
 
-  /** A message, live or from history. */
+  /** A message or change entry, live or from history. */
   message(line: ChatLine): void {
+    if (line.change) {
+      this.#target.change(line);
+      return;
+    }
     const { tabs } = this.#target;
     const me = this.#target.self();
     if (!tabs.has(line.room)) this.#openTab(line.room);
@@ -62,7 +76,9 @@ export class EventDisplay {
     tabs.noteShown(line.room, line.id);
     // The views know the room's name before they show its line.
     this.#target.tabsChanged();
-    this.#target.show({ kind: "message", line, mention });
+    const quote = this.#target.quoteFor(line);
+    this.#target.show({ kind: "message", line, mention, ...(quote ? { quote } : {}) });
+    this.#target.shown(line);
   }
 
   event(event: Exclude<LiveEvent, { type: "state" }>): void {
@@ -86,7 +102,14 @@ export class EventDisplay {
         }
         return;
       }
+      case "read":
+        target.readMarker(event.room, event.lastReadId);
+        return;
+      case "typing":
+        target.typing(event.room, event.typing);
+        return;
       case "joined":
+        target.readMarker(event.room, event.lastReadId);
         if (!target.tabs.has(event.room)) this.#openTab(event.room);
         if (event.topic !== "") {
           this.#topics.set(event.room, event.topic);

@@ -53,6 +53,8 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
       onLoadOlder: () => void controller.loadOlder(),
       onSwitch: (position: number) => controller.switchTo(position),
       onCycle: (steps: number) => controller.cycle(steps),
+      onDraft: (draft: string) => controller.drafting(draft),
+      onRecall: () => controller.recallEdit(),
     }),
     { exitOnCtrlC: false },
   );

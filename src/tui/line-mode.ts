@@ -1,4 +1,5 @@
 import type { Writable } from "node:stream";
+import type { ChatLine } from "../client/chat-client.ts";
 import {
   type ChatController,
   type ChatView,
@@ -6,27 +7,64 @@ import {
   itemRoom,
 } from "./chat-controller.ts";
 import { describeState, formatTime, inert } from "./format.ts";
+import { ansiRow, markupRows } from "./markup-spans.ts";
+import {
+  DELETED_TEXT,
+  describeChange,
+  EDITED_MARK,
+  quoteText,
+  reactionsText,
+} from "./message-text.ts";
 
 const CONCEAL = "\u001b[8m";
 const REVEAL = "\u001b[28m";
 
+/** How line mode prints: with ANSI styles (on a terminal), and with message numbers (/ids). */
+export interface LineFormat {
+  readonly ansi?: boolean;
+  readonly showIds?: boolean;
+}
+
 /**
  * One line per item: `[time] name: text` for messages, or with more than one
- * room open `[time] #room name: text`. What scripts and tests read.
+ * room open `[time] #room name: text`; changes as `[time] bob edited #41:
+ * text`. What scripts and tests read: piped, a message's text is printed as
+ * typed (its Markdown unrendered).
  */
-export function formatLine(item: DisplayItem, roomLabel?: string): string | undefined {
+export function formatLine(
+  item: DisplayItem,
+  roomLabel?: string,
+  format: LineFormat = {},
+): string | undefined {
+  const where = roomLabel === undefined ? "" : `${inert(roomLabel)} `;
   switch (item.kind) {
     case "sent":
+    case "quote":
       return undefined;
     case "message": {
-      const where = roomLabel === undefined ? "" : `${inert(roomLabel)} `;
-      return `[${formatTime(item.line.timeMs)}] ${where}${inert(item.line.username)}: ${inert(item.line.text)}`;
+      const { line } = item;
+      const number = format.showIds && line.id > 0 ? `#${line.id} ` : "";
+      const quote = quoteText(line, item.quote);
+      const about = quote === undefined ? "" : ` (${quote})`;
+      return `[${formatTime(line.timeMs)}] ${where}${number}${inert(line.username)}${about}: ${messageBody(line, format)}`;
     }
+    case "change":
+      return `[${formatTime(item.entry.timeMs)}] ${where}${describeChange(item.entry)}`;
     case "info":
       return inert(item.text);
     case "error":
       return `error: ${inert(item.text)}`;
   }
+}
+
+/** A message's text with what it carries: (edited), its reactions; a tombstone for a deleted one. */
+function messageBody(line: ChatLine, format: LineFormat): string {
+  if (line.deleted) return `(${DELETED_TEXT})`;
+  const text = format.ansi ? markupRows(line.text).map(ansiRow).join("\n") : inert(line.text);
+  const marks = [line.editedAtMs ? EDITED_MARK : "", reactionsText(line.reactions)].filter(
+    (mark) => mark !== "",
+  );
+  return marks.length === 0 ? text : `${text} ${marks.join(" ")}`;
 }
 
 /**
@@ -37,7 +75,15 @@ export function formatLine(item: DisplayItem, roomLabel?: string): string | unde
 export function createLineView(output: Writable, input?: AsyncIterator<string>): ChatView {
   let reconnecting = false;
   let labels = new Map<string, string>();
+  let showIds = false;
+  // Styles only for a person at a terminal; a pipe gets the text as typed.
+  const ansi = (output as { isTTY?: boolean }).isTTY === true;
   return {
+    // Every room's messages are printed as they come: all of them are seen.
+    showsEveryRoom: true,
+    setShowIds(show) {
+      showIds = show;
+    },
     setRooms(rooms) {
       labels = new Map(rooms.map((r) => [r.room, r.label]));
     },
@@ -56,7 +102,7 @@ export function createLineView(output: Writable, input?: AsyncIterator<string>):
     show(item) {
       const room = itemRoom(item);
       const label = labels.size > 1 && room !== undefined ? (labels.get(room) ?? room) : undefined;
-      const line = formatLine(item, label);
+      const line = formatLine(item, label, { ansi, showIds });
       if (line !== undefined) output.write(`${line}\n`);
     },
     setState(state) {

@@ -66,7 +66,9 @@ export class RoomCommands {
           for (const r of rooms) {
             const name = r.peer ? `@${r.peer.username || "?"}` : `#${r.room}`;
             const topic = r.topic ? ` - ${r.topic}` : "";
-            ctx.info(`${name}  ${r.online} online, newest message #${r.lastId}${topic}`);
+            const mentioned = r.mentions > 0 ? ` (${r.mentions} mention you)` : "";
+            const unread = r.unread > 0 ? `, ${r.unread} unread${mentioned}` : "";
+            ctx.info(`${name}  ${r.online} online, newest message #${r.lastId}${unread}${topic}`);
           }
           return;
         }

@@ -6,7 +6,7 @@ export interface RoomTab {
   readonly room: string;
   /** "#general", or "@bob" for a direct message. */
   readonly label: string;
-  /** Messages that arrived while another room was shown. */
+  /** Unread messages: the server's count (ListRooms), and those that arrived since while another room was shown. */
   readonly unread: number;
   /** Of those, how many name you. */
   readonly mentions: number;
@@ -28,6 +28,8 @@ interface TabState {
 export class RoomTabs {
   readonly #tabs = new Map<string, TabState>();
   #current = "";
+  /** How many messages the shown room had unread when it was shown. */
+  #unreadWhenShown = 0;
 
   get current(): string {
     return this.#current;
@@ -58,10 +60,24 @@ export class RoomTabs {
   show(room: string): boolean {
     const tab = this.#tabs.get(room);
     if (!tab) return false;
+    if (this.#current !== room) this.#unreadWhenShown = tab.unread;
     this.#current = room;
     tab.unread = 0;
     tab.mentions = 0;
     return true;
+  }
+
+  /** How many messages the shown room had unread when it was shown (for the "new" divider). */
+  get unreadWhenShown(): number {
+    return this.#unreadWhenShown;
+  }
+
+  /** The server's unread and mention counts for a room (ListRooms); the shown room has none. */
+  setCounts(room: string, unread: number, mentions: number): void {
+    const tab = this.#tabs.get(room);
+    if (!tab || room === this.#current) return;
+    tab.unread = unread;
+    tab.mentions = mentions;
   }
 
   /** The tab `steps` away from the current one, wrapping around. */
@@ -90,7 +106,7 @@ export class RoomTabs {
   note(line: ChatLine, me: string): boolean {
     const tab = this.#tabs.get(line.room);
     const named = !line.system && line.username !== me && mentions(line.text, me);
-    if (!tab || line.room === this.#current || line.system) return named;
+    if (!tab || line.room === this.#current || line.system || line.change) return named;
     tab.unread += 1;
     if (named) tab.mentions += 1;
     return named;

@@ -23,6 +23,11 @@ const NEEDS: Partial<Record<Command["kind"], readonly [command: string, needs: s
   login: ["/login", "accounts"],
   logout: ["/logout", "accounts"],
   whoami: ["/whoami", "accounts"],
+  edit: ["/edit", "editing of messages"],
+  delete: ["/delete", "deleting of messages"],
+  react: ["/react", "reactions"],
+  reply: ["/reply", "replies"],
+  ids: ["/ids", "message numbers"],
 };
 
 /** Why `command` cannot be done on a seed-only server; undefined when it can. */

@@ -31,7 +31,7 @@ export class SendCommands {
   }
 
   /** Queued with the live chat, which sends it now or once reconnected; shown pending until stored. */
-  send(text: string, room = this.#ctx.current()): void {
+  send(text: string, room = this.#ctx.current(), replyTo = 0): void {
     const ctx = this.#ctx;
     const feed = ctx.feed();
     if (!feed || !ctx.inRoom()) return;
@@ -45,9 +45,10 @@ export class SendCommands {
       text,
       system: false,
       clientMsgId: "",
+      replyTo,
     });
     ctx.show({ kind: "sent", key, line: line(0, Date.now()), pending: true });
-    feed.send(text, room).then(
+    feed.send(text, room, { replyTo }).then(
       (ack) => ctx.show({ kind: "sent", key, line: line(ack.id, ack.timeMs), pending: false }),
       (error) => ctx.error(`Not sent: ${ChatClientError.from(error).message}`),
     );
