@@ -112,6 +112,8 @@ export async function testChat(
   const chat = createChat({
     bus: new LocalHub().connect(),
     presenceTickMs: 100,
+    // As startTestServer: join lines only where a test asks for them.
+    joinLines: false,
     ...options,
     store,
     clock,

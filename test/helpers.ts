@@ -21,9 +21,20 @@ export { NO_LIMIT_FLAGS };
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const CLI = join(ROOT, "src", "cli.ts");
 
-/** A real server on a free loopback port, with history in memory unless `db` is given. */
+/**
+ * A real server on a free loopback port, with history in memory unless `db`
+ * is given. Joins and leaves are not stored as lines unless a test asks
+ * (`joinLines: true`): they are written in the background, a tick after the
+ * join, and would shift the ids and texts other tests reason about.
+ */
 export function startTestServer(options: ChatServerOptions = {}): Promise<RunningChatServer> {
-  return startChatServer({ host: "127.0.0.1", port: 0, db: ":memory:", ...options });
+  return startChatServer({
+    host: "127.0.0.1",
+    port: 0,
+    db: ":memory:",
+    joinLines: false,
+    ...options,
+  });
 }
 
 /** A client on its own connection (grpc-js would otherwise share one between clients). */
@@ -237,7 +248,18 @@ export async function startServerProcess(
 ) {
   const server = spawnLines(
     process.execPath,
-    [...nodeArgs, CLI, "server", "--host", "127.0.0.1", "--http-port", "0", ...args],
+    [
+      ...nodeArgs,
+      CLI,
+      "server",
+      "--host",
+      "127.0.0.1",
+      "--http-port",
+      "0",
+      // As startTestServer: stored join lines only where a test asks for them.
+      ...(args.includes("--join-lines") ? [] : ["--join-lines", "off"]),
+      ...args,
+    ],
     env,
   );
   let line: string;

@@ -110,7 +110,7 @@ describe("with accounts required", () => {
     server = await startTestServer({
       auth: "required",
       httpPort: 0,
-      limits: { maxMessageBytes: 300, maxRoomChars: 20, maxRooms: 7 },
+      limits: { maxMessageBytes: 300, maxRoomChars: 20, maxRooms: 7, editWindowMs: 90_000, maxReactions: 8 },
     });
     clients = clientsFor(server);
   });
@@ -140,6 +140,9 @@ describe("with accounts required", () => {
           maxTopicChars: 200,
           maxBatch: 1000,
           defaultRoom: "lobby",
+          editWindowMs: "90000",
+          typingExpiryMs: 6000,
+          maxReactions: 8,
         },
       });
     }
@@ -179,6 +182,11 @@ describe("in open mode", () => {
       history: { room: theirs },
       setTopic: { room: theirs, topic: "mine now" },
       listMembers: { room: theirs },
+      edit: { room: theirs, id: "1", text: "mine now" },
+      delete: { room: theirs, id: "1" },
+      react: { room: theirs, id: "1", emoji: "👍" },
+      markRead: { room: theirs, lastReadId: "1" },
+      setTyping: { room: theirs },
     };
     for (const [name, rule] of rows) {
       if (!rule.room || name === "getChatHistory") continue;

@@ -8,7 +8,7 @@ export type BusPayload = RoomPayload | SignalPayload;
 
 /** What every stream in the room is told: stored log entries, and topics. */
 export type RoomPayload =
-  | { readonly type: "message"; readonly message: StoredMessage }
+  | { readonly type: "message"; readonly message: StoredMessage; readonly announced?: boolean }
   | {
       readonly type: "topic";
       readonly room: RoomId;

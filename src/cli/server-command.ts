@@ -54,6 +54,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
         maxNameChars: flags.maxNameChars,
         maxRoomChars: flags.maxRoomChars,
         maxHistory: flags.maxHistory,
+        editWindowMs: flags.editWindow,
       },
       auth: flags.auth,
       tokenTtlMs: flags.tokenTtl,
@@ -66,6 +67,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
       },
       readerTimeoutMs: flags.readerTimeout * 1000,
       presenceMaxRoom: flags.presenceMaxRoom,
+      joinLines: flags.joinLines,
       retention: { maxAgeMs: flags.historyMaxAge, maxPerRoom: flags.historyMaxPerRoom },
       durability: flags.durability,
     });

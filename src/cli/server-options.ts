@@ -22,6 +22,8 @@ export interface ServerFlags {
   maxQueuedBytes: number;
   readerTimeout: number;
   presenceMaxRoom: number;
+  joinLines: boolean;
+  editWindow: number;
   historyMaxAge: number;
   historyMaxPerRoom: number;
   durability: "full" | "normal";
@@ -118,6 +120,21 @@ export function serverOptions(): Option[] {
       .env("GRPC_CHAT_PRESENCE_MAX_ROOM")
       .default(200)
       .argParser(wholeNumber(0, 10_000_000)),
+    new Option(
+      "--join-lines <on|off>",
+      "store joins and leaves as lines of the room's history (rooms within --presence-max-room)",
+    )
+      .env("GRPC_CHAT_JOIN_LINES")
+      .choices(["on", "off"])
+      .default(true, "on")
+      .argParser((value) => value === "on"),
+    new Option(
+      "--edit-window <age>",
+      'how long after sending a message its author may edit it ("unlimited": always)',
+    )
+      .env("GRPC_CHAT_EDIT_WINDOW")
+      .default(0, "unlimited")
+      .argParser(parseAge),
     new Option("--history-max-age <age>", 'remove messages older than this ("unlimited" keeps all)')
       .env("GRPC_CHAT_HISTORY_MAX_AGE")
       .default(365 * 86_400_000, "365d")

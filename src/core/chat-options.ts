@@ -36,6 +36,11 @@ export interface ChatOptions {
   readonly presenceTickMs?: number;
   /** Rooms with more users online than this get no presence events. Default 200. */
   readonly presenceMaxRoom?: number;
+  /**
+   * Store announced joins and leaves as system lines of the room's log (rooms
+   * within the presence bound only). Default true.
+   */
+  readonly joinLines?: boolean;
   /** How long "typing" lasts after a user's last signal, in ms. Default 6,000. */
   readonly typingExpiryMs?: number;
   /** How often this node tells the others it is alive. Default 1,000 ms. */

@@ -149,6 +149,7 @@ export class Chat {
       typing,
       presenceMaxRoom: this.#presenceMaxRoom,
       maxRoomChars: limits.maxRoomChars,
+      joinLines: options.joinLines ?? true,
       logger: this.#logger,
     });
     this.readMarkers = new ReadMarkers({

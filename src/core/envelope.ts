@@ -9,7 +9,15 @@ export type ResumeOutcome = "live" | "resumed" | "reset";
  * how (or whether) its wire shape carries each one.
  */
 export type Outbound =
-  | { readonly type: "message"; readonly message: StoredMessage }
+  | {
+      readonly type: "message";
+      readonly message: StoredMessage;
+      /**
+       * A join or leave line whose news streams had live as presence: the
+       * seed's wire, which shows presence as lines, has said it already.
+       */
+      readonly announced?: boolean;
+    }
   | {
       readonly type: "presence";
       readonly room: RoomId;

@@ -29,6 +29,8 @@ export interface RoomSignalsOptions {
   /** Rooms with more users online than this get no presence, no typing and no join lines. */
   readonly presenceMaxRoom: number;
   readonly maxRoomChars: number;
+  /** Whether joins and leaves are stored as lines of the log. */
+  readonly joinLines: boolean;
   readonly logger: CoreLogger | undefined;
 }
 
@@ -63,7 +65,7 @@ export class RoomSignals {
           new Envelope({ type: "presence", room, online, users, onlineCount, timeMs }),
         );
       }
-      this.#storeJoinsAndLeaves(change);
+      if (this.#options.joinLines) this.#storeJoinsAndLeaves(change);
     }
     for (const { room, typing: who } of typing.flush()) {
       if (presence.count(room) > presenceMaxRoom) continue;
@@ -152,7 +154,7 @@ export class RoomSignals {
     store.append(lines).then(
       (results) => {
         for (const { message } of results) {
-          publisher.publish(message.room, { type: "message", message });
+          publisher.publish(message.room, { type: "message", message, announced: true });
         }
       },
       (error: unknown) => {

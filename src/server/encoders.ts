@@ -18,6 +18,7 @@ import {
   ResumeOutcome,
 } from "../gen/chat_pb.js";
 import { encodeAckEvent, encodeChatMessage, encodeMessageEvent } from "../wire/message-encoding.ts";
+import { presenceText } from "../wire/presence-text.ts";
 import { formatSeedTime } from "../wire/seed-time.ts";
 import { grpcCode } from "./status.ts";
 
@@ -116,10 +117,19 @@ function systemLine(text: string, timeMs: number, room = ""): Uint8Array {
 export const seedEncoder: Encoder = (payload) => {
   switch (payload.type) {
     case "message":
-      return seedLine(payload.message);
+      return payload.announced ? null : seedLine(payload.message);
+    case "presence":
+      return systemLine(
+        presenceText(
+          payload.users.map((u) => u.username),
+          payload.online,
+        ),
+        payload.timeMs,
+        payload.room,
+      );
     case "notice":
       return systemLine(payload.text, payload.timeMs);
-    // Presence and topics reach the seed's clients as the system lines they are stored as.
+    // A topic reaches the seed's clients as the system line it is stored as.
     default:
       return null;
   }
