@@ -127,6 +127,40 @@ test("three nodes on one PostgreSQL and one Redis: a message sent on any reaches
       ["ann", "bob", "sam"],
     );
     assert.equal(members.onlineCount, 3);
+
+    // Changes travel the same way: an edit and a reaction made on node a
+    // reach node b as entries of the log and node c's seed client as a line;
+    // a read marker moved on b reaches bob's device on c; typing on b shows on a.
+    await ann.client.edit("lobby", 1, "hello from node a, edited");
+    await ann.client.react("lobby", 3, "👍");
+    const edit = await nextMatching(
+      bob.events,
+      (e) => e.type === "message" && e.message.change?.kind === "edit",
+      "a's edit at bob on node b",
+    );
+    assert.equal(edit.type === "message" && edit.message.text, "hello from node a, edited");
+    await nextMatching(
+      bob.events,
+      (e) => e.type === "message" && e.message.change?.kind === "reaction",
+      "a's reaction at bob on node b",
+    );
+    await nextMatching(
+      seed.iterator,
+      (m) => m.username === "ann" && m.message === "(edited) hello from node a, edited",
+      "a's edit at the seed client on node c",
+    );
+    await bob.client.markRead("lobby", 3);
+    await nextMatching(
+      bobAgain.events,
+      (e) => e.type === "read" && e.room === "lobby" && e.lastReadId === 3,
+      "bob's read marker at his device on node c",
+    );
+    await bob.client.setTyping("lobby");
+    await nextMatching(
+      ann.events,
+      (e) => e.type === "typing" && e.typing.some((m) => m.username === "bob"),
+      "bob typing on node b, at ann on node a",
+    );
     bob.session.close();
     bobAgain.session.close();
     await nextMatching(ann.events, isPresence("bob", false), "bob's leave at ann on node a");
