@@ -43,6 +43,24 @@ export async function signInAsGuest(page: Page, name: string): Promise<void> {
   await page.locator("#connection[data-state=live]").waitFor({ timeout: 10_000 });
 }
 
+/** Registers (or logs in) an account on the sign-in form. */
+export async function signInWithAccount(
+  page: Page,
+  name: string,
+  password: string,
+  how: "register" | "login",
+): Promise<void> {
+  await page.fill("#name", name);
+  await page.fill("#password", password);
+  await page.click(`#${how}`);
+  await page.locator("#connection[data-state=live]").waitFor({ timeout: 10_000 });
+}
+
+/** Uncaught errors the page has thrown since it opened. */
+export function pageErrors(page: Page): string[] {
+  return (page as Page & { errors: string[] }).errors;
+}
+
 export async function sendFromPage(page: Page, text: string): Promise<void> {
   await page.fill("#text", text);
   await page.press("#text", "Enter");
