@@ -159,3 +159,48 @@ test("a store read that began before a room's tail was dropped does not seed it"
   tails.seed(ticket, read, 10);
   assert.equal(tails.history("lobby", { limit: 1, includeSystem: false }), undefined);
 });
+
+test("a tail applies changes as the store does: edits read the text now, a delete erases, reactions send reads to the store", () => {
+  const tails = new RoomTails({ perRoom: 100, maxBytes: 1 << 20 });
+  const change = (id: number, kind: StoredMessage["kind"], refId: number, text = "") => ({
+    ...stored("a", id),
+    kind,
+    refId,
+    text,
+  });
+  tails.record(stored("a", 1));
+  tails.record(stored("a", 2));
+  tails.record(change(3, "edit", 1, "first edit"));
+  tails.record(change(4, "edit", 1, "second edit"));
+  const after = tails.after("a", 0, 10)?.messages.map((m) => [m.id, m.kind, m.text]);
+  assert.deepEqual(after, [
+    [1, "chat", "second edit"],
+    [2, "chat", "m2"],
+    [3, "edit", "second edit"],
+    [4, "edit", "second edit"],
+  ]);
+  // A tail that never saw the room's start answers only pages it holds whole.
+  const page = tails.history("a", { limit: 2, includeSystem: false });
+  assert.deepEqual(
+    page?.map((m) => [m.id, m.text, m.editedMs]),
+    [
+      [2, "m2", undefined],
+      [1, "second edit", 4],
+    ],
+    "change entries are not in a page; the message is as edited",
+  );
+  tails.record(change(5, "delete", 1));
+  assert.deepEqual(
+    tails.after("a", 2, 10)?.messages.map((m) => m.text),
+    ["", "", ""],
+    "after a delete no entry holds the old text",
+  );
+  assert.equal(tails.history("a", { limit: 2, includeSystem: false })?.[1]?.deleted, true);
+  tails.record({ ...change(6, "react", 2, "👍"), count: 1 });
+  assert.equal(
+    tails.history("a", { limit: 2, includeSystem: false }),
+    undefined,
+    "who reacted is the store's to say",
+  );
+  assert.equal(tails.after("a", 1, 1)?.messages[0]?.reactions, undefined);
+});

@@ -142,11 +142,7 @@ export class Changes {
       }
       return result;
     } catch (error) {
-      const chatError = toChatError(
-        error instanceof ChangeTargetError ? targetError(error) : error,
-      );
-      stats.sendRejected(chatError.code);
-      throw chatError;
+      throw toChatError(error instanceof ChangeTargetError ? targetError(error) : error);
     }
   }
 

@@ -47,12 +47,17 @@ class Tail {
  * would, an edit entry reading its target's text now and a deleted
  * message's text gone.
  */
-function applyChange(tail: Tail, change: StoredMessage): void {
+function applyChange(tail: Tail, change: StoredMessage): number {
   const targetId = change.refId ?? 0;
-  if (targetId < tail.first) return;
+  if (targetId < tail.first) return 0;
   const at = tail.start + (targetId - tail.first);
   const target = tail.messages[at];
-  if (!target || target.id !== targetId) return;
+  if (!target || target.id !== targetId) return 0;
+  let grown = 0;
+  const replace = (i: number, next: StoredMessage) => {
+    grown += sizeOf(next) - sizeOf(tail.messages[i] as StoredMessage);
+    tail.messages[i] = next;
+  };
   let updated: StoredMessage;
   switch (change.kind) {
     case "edit":
@@ -73,15 +78,15 @@ function applyChange(tail: Tail, change: StoredMessage): void {
       updated = { ...target, reactions };
     }
   }
-  tail.messages[at] = updated;
-  if (change.kind === "react" || change.kind === "unreact") return;
+  replace(at, updated);
+  if (change.kind === "react" || change.kind === "unreact") return grown;
   // Earlier edit entries read the target's text now, as they do from the store.
   for (let i = at + 1; i < tail.messages.length; i++) {
     const entry = tail.messages[i] as StoredMessage;
-    if (entry.kind === "edit" && entry.refId === targetId) {
-      tail.messages[i] = { ...entry, text: updated.text };
-    }
+    if (entry.kind === "edit" && entry.refId === targetId)
+      replace(i, { ...entry, text: updated.text });
   }
+  return grown;
 }
 
 const sizeOf = (m: StoredMessage) =>
@@ -125,7 +130,11 @@ export class RoomTails {
     } else {
       this.#touch(message.room, tail);
       this.#add(tail, message);
-      if (CHANGE_KINDS.has(message.kind)) applyChange(tail, message);
+      if (CHANGE_KINDS.has(message.kind)) {
+        const grown = applyChange(tail, message);
+        tail.bytes += grown;
+        this.#bytes += grown;
+      }
       if (tail.size > this.#options.perRoom)
         this.#trimFront(tail, tail.size - this.#options.perRoom);
     }
