@@ -67,6 +67,19 @@ describe("changes on one server", () => {
       ],
       "edited text, a tombstone, a reply; no change entries in the page",
     );
+    // A client that holds an older page catches up forwards from its cursor:
+    // the changes come as entries of the log, in order, after the messages.
+    const forwards = await ben.history({ room, afterId: third.id, limit: 20 });
+    assert.deepEqual(
+      forwards.messages.map((m) => [m.change?.kind, m.change?.targetId, m.text]),
+      [
+        ["edit", first.id, "first, edited"],
+        ["reaction", third.id, ""],
+        ["reaction", third.id, ""],
+        ["reaction", third.id, ""],
+        ["delete", second.id, ""],
+      ],
+    );
     const reactionsOf = async (client: ChatClient) =>
       (await client.history({ room, limit: 10 })).messages.find((m) => m.id === third.id)
         ?.reactions;
