@@ -1,11 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import type { BackoffOptions } from "../client/backoff.ts";
-import {
-  type ChatClient,
-  ChatClientError,
-  type RoomEntry,
-  type ServerLimits,
-} from "../client/chat-client.ts";
+import { type ChatClient, ChatClientError, type ServerLimits } from "../client/chat-client.ts";
 import { LiveChat, type LiveFeed } from "../client/live-chat.ts";
 import { SeedChat } from "../client/seed-chat.ts";
 import { DEFAULT_ROOM } from "../wire/room-names.ts";
@@ -100,7 +95,14 @@ export class ChatController {
       info: (text) => this.#info(text),
       error: (text) => this.#error(text),
     });
-    this.#reads = new ReadMarks(client);
+    this.#reads = new ReadMarks({
+      client,
+      tabs: this.#tabs,
+      view,
+      newest: (room) => this.#live?.position(room)?.lastId ?? this.#messages.index.newest(room)?.id,
+      seedOnly: () => this.#seedOnly,
+      tabsChanged: () => this.#publishTabs(),
+    });
     this.#typing = new TypingSignal(client);
     this.#messages = new MessageCommands({
       client,
@@ -138,15 +140,15 @@ export class ChatController {
       lookUpPeer: (room) => void this.#rooms.lookUpPeer(room),
       shown: (line) => {
         this.#messages.index.record(line);
-        this.#seen(line.room, line.id);
+        this.#reads.seen(line.room, line.id);
       },
       quoteFor: (line) => this.#messages.quoteFor(line),
       change: (entry) => {
         const line = this.#messages.index.apply(entry, this.#self.userId);
         this.#view.show({ kind: "change", entry, ...(line ? { line } : {}) });
-        this.#seen(entry.room, entry.id);
+        this.#reads.seen(entry.room, entry.id);
       },
-      readMarker: (room, lastReadId) => this.#readMarker(room, lastReadId),
+      readMarker: (room, lastReadId) => this.#reads.known(room, lastReadId),
       typing: (room, typing) =>
         this.#view.setTyping?.(room, othersTyping(typing, this.#self.userId)),
     });
@@ -365,7 +367,7 @@ export class ChatController {
       const { rooms } = await this.client.listRooms({ pageSize: 1000 });
       const direct = rooms.filter((r) => r.peer !== undefined);
       for (const r of direct) this.#tabs.open(r.room, `@${r.peer?.username || "…"}`, false);
-      this.#takeCounts(rooms);
+      this.#reads.take(rooms);
       this.#publishTabs();
       return direct.map((r) => ({ room: r.room, resumeAfterId: r.lastId }));
     } catch {
@@ -375,7 +377,12 @@ export class ChatController {
   }
 
   #publishTabs(): void {
-    if (this.#tabs.current !== this.#shownRoom) this.#roomShown(this.#tabs.current);
+    const current = this.#tabs.current;
+    if (current !== this.#shownRoom) {
+      if (this.#shownRoom !== "") this.#typing.stopped(this.#shownRoom);
+      this.#shownRoom = current;
+      this.#reads.shown(current);
+    }
     this.#view.setRooms(
       this.#tabs.list(),
       this.#tabs.current,
@@ -392,52 +399,6 @@ export class ChatController {
     if (!item.pending) this.#messages.index.record(item.line);
     const quote = this.#messages.quoteFor(item.line);
     this.#view.show(quote ? { ...item, quote } : item);
-  }
-
-  /** A message or change was shown: read, if its room is in view. */
-  #seen(room: string, id: number): void {
-    if (this.#seedOnly || id <= 0) return;
-    if (this.#view.showsEveryRoom || room === this.#tabs.current) this.#reads.seen(room, id);
-  }
-
-  /**
-   * The server says where our read marker is. Moved by another session of
-   * ours, the room's unread counts are the server's again.
-   */
-  #readMarker(room: string, lastReadId: number): void {
-    const before = this.#reads.marker(room);
-    this.#reads.known(room, lastReadId);
-    if (lastReadId > before && room !== this.#tabs.current) void this.#refreshCounts();
-  }
-
-  /** Each open room's unread and mention counts as the server counts them (ListRooms). */
-  async #refreshCounts(): Promise<void> {
-    try {
-      this.#takeCounts((await this.client.listRooms({ pageSize: 1000 })).rooms);
-      this.#publishTabs();
-    } catch {
-      // The counts kept here stand until the next refresh.
-    }
-  }
-
-  #takeCounts(rooms: readonly RoomEntry[]): void {
-    for (const r of rooms) {
-      this.#reads.known(r.room, r.lastReadId);
-      this.#tabs.setCounts(r.room, r.unread, r.mentions);
-    }
-  }
-
-  /**
-   * Another room is shown: the "new" divider above what arrived since it
-   * was last read there, and everything in it is read now.
-   */
-  #roomShown(room: string): void {
-    if (this.#shownRoom !== "") this.#typing.stopped(this.#shownRoom);
-    this.#shownRoom = room;
-    if (room === "" || this.#seedOnly) return;
-    if (this.#tabs.unreadWhenShown > 0) this.#view.setDivider?.(room, this.#reads.marker(room));
-    const newest = this.#live?.position(room)?.lastId ?? this.#messages.index.newest(room)?.id;
-    if (newest !== undefined) this.#seen(room, newest);
   }
 
   #inRoom(): boolean {
