@@ -1,7 +1,10 @@
 // The web client in a real browser against a real server: chatting with
 // other pages and native clients, direct messages with the terminal client,
-// resuming across a server restart, and text that must stay text.
+// resuming across a server restart, and Markdown: the subset as elements,
+// everything else as text that runs and loads nothing.
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
@@ -144,22 +147,80 @@ test("after a server restart the page resumes: nothing lost, nothing doubled, it
   }
 });
 
-test("a message made of HTML and script is shown as text and runs nothing", async () => {
+test("Markdown renders as elements, and script, javascript: links, raw HTML and images stay text and load nothing", async () => {
+  // A server of our own: any request reaching it means the page loaded something a message named.
+  const trapHits: string[] = [];
+  const trap = createServer((request, response) => {
+    trapHits.push(request.url ?? "");
+    response.end();
+  });
+  await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
+  const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
   const server = await startTestServer({ httpPort: 0 });
   const nat = await liveUser(server, "nat");
   try {
     const ann = await openChat(browser, server.httpUrl ?? "");
+    const requests: string[] = [];
+    const dialogs: string[] = [];
+    ann.on("request", (request) => requests.push(request.url()));
+    ann.on("dialog", (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
     await signInAsGuest(ann, "ann");
-    const attack =
-      `<img src=x onerror="document.body.dataset.pwned='img'">` +
-      `<script>document.body.dataset.pwned='script'</script><b>bold?</b>`;
-    await nat.session.send(attack);
-    await waitForMessage(ann, attack);
-    assert.equal(await ann.locator("#messages img, #messages script, #messages b").count(), 0);
+    const pwn = (how: string) => `document.body.dataset.pwned='${how}'`;
+    const attacks = [
+      `<script>${pwn("script")}</script>`,
+      `[click me](javascript:${pwn("link")})`,
+      `<img src=x onerror="${pwn("img")}">`,
+      `<iframe src="${trapUrl}/iframe"></iframe>`,
+      `![img](${server.httpUrl}/tracker)`,
+      `![local](${trapUrl}/pixel.png)`,
+      `<style>body { background: url(${trapUrl}/css) }</style>`,
+      `<a href="${trapUrl}/a" onmouseover="alert(1)">raw link</a>`,
+    ];
+    for (const text of attacks) await nat.session.send(text);
+    await nat.session.send("**bold** and `code` and [a link](https://example.com/x)");
+    await waitForMessage(ann, "bold and code and a link");
+    for (const text of attacks) await waitForMessage(ann, text);
+
+    const formatted = ann.locator("#messages .message", { hasText: "bold and code" });
+    assert.equal(await formatted.locator(".text strong").textContent(), "bold");
+    assert.equal(await formatted.locator(".text code").textContent(), "code");
+    const link = formatted.locator(".text a");
+    assert.equal(await link.getAttribute("href"), "https://example.com/x");
+    assert.equal(await link.getAttribute("rel"), "noopener noreferrer nofollow");
+    assert.equal(await link.getAttribute("target"), "_blank");
+
+    // Only the safe link above became an element; nothing else a message held did.
+    const made = await ann.$$eval("#messages .text *", (nodes) =>
+      nodes.map((n) => n.tagName.toLowerCase()),
+    );
+    assert.deepEqual([...new Set(made)].sort(), ["a", "code", "p", "strong"]);
+    // Bare URLs in the raw HTML are links too, but only as safe links, opened apart.
+    const links = await ann.$$eval("#messages a", (nodes) =>
+      nodes.map(
+        (n) => `${n.getAttribute("href")} ${n.getAttribute("rel")} ${n.getAttribute("target")}`,
+      ),
+    );
+    for (const shown of links)
+      assert.match(shown, /^https?:\S+ noopener noreferrer nofollow _blank$/);
+    const handlers = await ann.$$eval("#messages *", (nodes) =>
+      nodes.flatMap((n) => [...n.attributes].map((a) => a.name).filter((a) => a.startsWith("on"))),
+    );
+    assert.deepEqual(handlers, []);
+    // A click on the javascript: "link" is a click on text.
+    await ann.locator("#messages .text", { hasText: "click me" }).click();
     assert.equal(await ann.evaluate(() => document.body.dataset.pwned), undefined);
+    assert.deepEqual(dialogs, []);
+    const named = requests.filter((url) => url.includes("/tracker") || url.startsWith(trapUrl));
+    assert.deepEqual(named, [], "no request for anything a message named");
+    assert.deepEqual(trapHits, []);
+    assert.deepEqual((ann as unknown as { errors: string[] }).errors, []);
   } finally {
     nat.client.close();
     await server.stop();
+    trap.close();
   }
 });
 
