@@ -2,35 +2,28 @@ import type { Bus, ClusterClaims } from "../bus/bus.ts";
 import type { AppendResult, Store } from "../store/store.ts";
 import { Accounts } from "./accounts.ts";
 import { Changes } from "./changes.ts";
-import { ChatError, toChatError } from "./chat-error.ts";
+import { ChatError } from "./chat-error.ts";
 import type { ChatOptions, CoreLogger, StreamOptions } from "./chat-options.ts";
-import { ChatStream, type SendInput, type StreamHub } from "./chat-stream.ts";
+import type { ChatStream, SendInput } from "./chat-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { Envelope, type Outbound } from "./envelope.ts";
+import { Envelope } from "./envelope.ts";
 import { RoomFanOut } from "./fan-out.ts";
 import { Identities } from "./identities.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
+import { LiveStreams } from "./live-streams.ts";
 import { NodePresence } from "./node-presence.ts";
-import { Outlet } from "./outlet.ts";
 import { Presence } from "./presence.ts";
 import { RateLimits } from "./rate-limits.ts";
 import { ReadMarkers } from "./read-markers.ts";
 import { scheduleRetention } from "./retention.ts";
-import { DEFAULT_DELIVERY, type DeliveryOptions, type StreamSink } from "./room-cursor.ts";
+import { DEFAULT_DELIVERY, type StreamSink } from "./room-cursor.ts";
 import { RoomPublisher } from "./room-publisher.ts";
 import { Rooms } from "./room-reads.ts";
 import { RoomSignals } from "./room-signals.ts";
 import { RoomTails } from "./room-tails.ts";
-import { SendPacer } from "./send-pacer.ts";
 import { Sends } from "./sends.ts";
 import { ChatStats } from "./stats.ts";
-import {
-  DEFAULT_ROOM,
-  type Identity,
-  type MessageId,
-  type RoomId,
-  type StoredMessage,
-} from "./types.ts";
+import { DEFAULT_ROOM, type Identity, type RoomId, type StoredMessage } from "./types.ts";
 import { DEFAULT_TYPING_EXPIRY_MS, Typing } from "./typing.ts";
 
 export type { ChatOptions, CoreLogger, StreamOptions } from "./chat-options.ts";
@@ -62,15 +55,11 @@ export class Chat {
   readonly #claims: ClusterClaims | undefined;
   readonly #clock: Clock;
   readonly #logger: CoreLogger | undefined;
-  readonly #delivery: DeliveryOptions;
   readonly #presence = new Presence();
   readonly #nodes: NodePresence;
-  readonly #presenceMaxRoom: number;
-  readonly #readerTimeoutMs: number;
-  readonly #streams = new Set<ChatStream>();
   readonly #fanOut: RoomFanOut;
   readonly #sends: Sends;
-  readonly #hub: StreamHub;
+  readonly #live: LiveStreams;
   readonly #signals: RoomSignals;
   readonly #typingExpiryMs: number;
   readonly #tails: RoomTails | undefined;
@@ -84,7 +73,6 @@ export class Chat {
     this.#claims = options.claims;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
-    this.#delivery = { ...DEFAULT_DELIVERY, ...options.delivery };
     const auth = options.auth ?? "open";
     const { store, claims } = options;
     const { stats, limits } = this;
@@ -138,7 +126,7 @@ export class Chat {
       publisher,
       checkReply: (sender, room, id) => this.changes.checkReplyTarget(sender, room, id),
     });
-    this.#presenceMaxRoom = options.presenceMaxRoom ?? 200;
+    const presenceMaxRoom = options.presenceMaxRoom ?? 200;
     this.#signals = new RoomSignals({
       store,
       bus: this.#bus,
@@ -147,7 +135,7 @@ export class Chat {
       presence: this.#presence,
       publisher,
       typing,
-      presenceMaxRoom: this.#presenceMaxRoom,
+      presenceMaxRoom,
       maxRoomChars: limits.maxRoomChars,
       joinLines: options.joinLines ?? true,
       logger: this.#logger,
@@ -157,7 +145,7 @@ export class Chat {
       limits,
       announce: (userId, room, lastReadId) => this.#signals.readMarker(userId, room, lastReadId),
     });
-    this.#readerTimeoutMs = options.readerTimeoutMs ?? 60_000;
+    const readerTimeoutMs = options.readerTimeoutMs ?? 60_000;
     this.rooms = new Rooms({
       store: this.#store,
       clock: this.#clock,
@@ -167,19 +155,21 @@ export class Chat {
       tails: this.#tails,
       publisher,
     });
-    this.#hub = {
-      store: this.#store,
-      limits: this.limits,
+    this.#live = new LiveStreams({
+      store,
+      tails: this.#tails,
+      clock: this.#clock,
+      delivery: { ...DEFAULT_DELIVERY, ...options.delivery },
+      stats,
+      limits,
+      identities: this.identities,
+      fanOut: this.#fanOut,
       presence: this.#presence,
-      register: (cursor) => this.#fanOut.enter(cursor),
-      unregister: (cursor) => this.#fanOut.leave(cursor),
-      send: (sender, input, origin, pacer) => this.#sends.send(sender, input, origin, pacer),
-      forget: (stream) => {
-        if (!this.#streams.delete(stream)) return;
-        this.identities.online.release(stream.identity);
-        this.#fanOut.forget(stream);
-      },
-    };
+      presenceMaxRoom,
+      readerTimeoutMs,
+      sends: this.#sends,
+      logger: this.#logger,
+    });
     this.#nodes = new NodePresence({
       bus: this.#bus,
       presence: this.#presence,
@@ -208,7 +198,7 @@ export class Chat {
     this.#timers.push(
       this.#clock.every(options.presenceTickMs ?? 250, () => this.#announcePresence()),
       this.#clock.every(options.nodeHeartbeatMs ?? 1_000, () => this.#nodes.heartbeat()),
-      this.#clock.every(Math.max(10, this.#readerTimeoutMs / 4), () => this.#endStalled()),
+      this.#clock.every(Math.max(10, readerTimeoutMs / 4), () => this.#live.endStalled()),
       scheduleRetention({
         store: this.#store,
         clock: this.#clock,
@@ -252,9 +242,7 @@ export class Chat {
 
   /** Bytes waiting in every stream's queue, for metrics: walks the streams, so only when scraped. */
   queuedBytes(): number {
-    let bytes = 0;
-    for (const stream of this.#streams) bytes += stream.outlet.queued.bytes;
-    return bytes;
+    return this.#live.queuedBytes();
   }
 
   /**
@@ -273,50 +261,12 @@ export class Chat {
     this.#ensureRunning();
     await this.identities.claimAcrossNodes(identity);
     try {
-      return this.#openHere(identity, sink, options);
+      this.#ensureRunning();
+      return this.#live.open(identity, sink, options);
     } catch (error) {
       this.identities.unclaimIfUnused(identity);
       throw error;
     }
-  }
-
-  #openHere(identity: Identity, sink: StreamSink, options: StreamOptions): ChatStream {
-    this.#ensureRunning();
-    const maxStreams = this.limits.maxSessionsPerUser;
-    if (maxStreams > 0 && this.identities.online.streamsOf(identity.userId) >= maxStreams) {
-      throw new ChatError(
-        "resource_exhausted",
-        `You have ${maxStreams} sessions open, the most this server allows; close one first.`,
-      );
-    }
-    this.identities.online.claim(identity);
-    let stream: ChatStream | undefined;
-    const outlet = new Outlet({
-      sink,
-      store: this.#store,
-      tails: this.#tails,
-      clock: this.#clock,
-      delivery: this.#delivery,
-      stats: this.stats,
-      caughtUp: (room, lastId) => this.#caughtUp(room, lastId),
-      ...(options.skipOwnUser ? { skipUserId: identity.userId } : {}),
-      onPageError: (error) => {
-        const chatError = toChatError(error);
-        if (chatError.code === "internal") {
-          this.#logger?.warn({ err: error }, "reading history for a stream failed");
-        }
-        stream?.abort(chatError);
-      },
-    });
-    stream = new ChatStream(
-      identity,
-      outlet,
-      this.#hub,
-      options.pace ? new SendPacer() : undefined,
-    );
-    this.#streams.add(stream);
-    if (options.directMessages) this.#fanOut.takeDirectMessages(stream);
-    return stream;
   }
 
   /**
@@ -333,6 +283,17 @@ export class Chat {
     return this.#sends.sendBatch(sender, roomId, texts);
   }
 
+  /** `who` is typing in `room`, or has stopped; see RoomSignals.typing. */
+  typing(who: Identity, room: RoomId, stopped: boolean): void {
+    this.#ensureRunning();
+    this.#signals.typing(who, room, stopped);
+  }
+
+  /** How long a typing signal lasts, for clients to pace theirs. */
+  get typingExpiryMs(): number {
+    return this.#typingExpiryMs;
+  }
+
   /**
    * Stops taking new work and tells every live stream `notice`; each ends
    * with UNAVAILABLE. Leaves during shutdown are not announced.
@@ -342,10 +303,7 @@ export class Chat {
     this.#stopTimers();
     this.#nodes.bye();
     const error = new ChatError("unavailable", "The server is shutting down; reconnect shortly.");
-    for (const stream of [...this.#streams]) {
-      stream.notify({ type: "notice", text: notice, timeMs: this.#clock.now() });
-      stream.end(error);
-    }
+    this.#live.endAll(notice, error);
   }
 
   async close(): Promise<void> {
@@ -361,42 +319,9 @@ export class Chat {
     for (const stop of this.#timers.splice(0)) stop();
   }
 
-  #caughtUp(room: RoomId, lastId: MessageId): Outbound {
-    const onlineCount = this.#presence.count(room);
-    const online = onlineCount <= this.#presenceMaxRoom ? this.#presence.list(room) : [];
-    return { type: "caught_up", room, lastId, online, onlineCount };
-  }
-
   #announcePresence(): void {
     this.#nodes.publishChanges();
     this.#signals.tick();
-  }
-
-  /** `who` is typing in `room`, or has stopped; see RoomSignals.typing. */
-  typing(who: Identity, room: RoomId, stopped: boolean): void {
-    this.#ensureRunning();
-    this.#signals.typing(who, room, stopped);
-  }
-
-  /** How long a typing signal lasts, for clients to pace theirs. */
-  get typingExpiryMs(): number {
-    return this.#typingExpiryMs;
-  }
-
-  #endStalled(): void {
-    const now = this.#clock.now();
-    for (const stream of [...this.#streams]) {
-      const since = stream.blockedSince;
-      if (since !== undefined && now - since >= this.#readerTimeoutMs) {
-        this.stats.readersEnded += 1;
-        stream.abort(
-          new ChatError(
-            "resource_exhausted",
-            `Your client read nothing for ${Math.round(this.#readerTimeoutMs / 1000)} s, so the server ended this stream; reconnect to resume where you left off.`,
-          ),
-        );
-      }
-    }
   }
 
   #ensureRunning(): void {
