@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import type { ChatLine } from "../src/client/chat-client.ts";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import {
   isCaughtUp,
@@ -19,6 +20,7 @@ import {
   within,
 } from "./helpers.ts";
 import { type SeedChatMessage, SeedClient, streamReader } from "./seed-client.ts";
+import { requirePythonGrpc, startSeedServer } from "./seed-server.ts";
 
 const TIME = String.raw`\[\d{2}:\d{2}:\d{2}\]`;
 
@@ -329,4 +331,104 @@ test("line mode: an account's direct messages are open at start, to switch to an
     ann.close();
     ben.close();
   }
+});
+
+test("line mode: others' edits, deletes and reactions print as lines; /ids, /reply, /edit, /react, /delete", async () => {
+  const obs = await observer("obs3");
+  const cli = spawnCli(["client", "--server", server.address, "--name", "lina"]);
+  const type = (line: string) => cli.child.stdin.write(`${line}\n`);
+  const obsSees = (what: string, match: (m: ChatLine) => boolean) =>
+    nextMatching(obs.events, (e) => e.type === "message" && match(e.message), what).then((e) =>
+      e.type === "message" ? e.message : assert.fail(),
+    );
+  try {
+    await cli.waitForLine("Server: Welcome to the chat, lina!");
+    await nextMatching(obs.events, isPresence("lina"), "lina's join");
+    const said = await obs.session.send("helo **all**");
+    // Piped, the text is printed as typed: no styles for a script to strip.
+    await cli.waitForLine(new RegExp(`^${TIME} obs3: helo \\*\\*all\\*\\*$`));
+
+    await obs.client.edit("lobby", said.id, "hello **all**");
+    await cli.waitForLine(new RegExp(`^${TIME} obs3 edited #${said.id}: hello \\*\\*all\\*\\*$`));
+    await obs.client.react("lobby", said.id, "👍");
+    await cli.waitForLine(new RegExp(`^${TIME} obs3 reacted 👍 to #${said.id}$`));
+    await obs.client.react("lobby", said.id, "👍", true);
+    await cli.waitForLine(new RegExp(`^${TIME} obs3 removed 👍 from #${said.id}$`));
+
+    type("/ids");
+    await cli.waitForLine("Message numbers are shown.");
+    type(`/reply ${said.id} hi obs`);
+    const reply = await obsSees("lina's reply", (m) => m.text === "hi obs");
+    assert.equal(reply.replyTo, said.id);
+    const other = await obs.session.send("and one more");
+    await cli.waitForLine(new RegExp(`^${TIME} #${other.id} obs3: and one more$`));
+
+    type("/edit last hi obs, edited");
+    const edit = await obsSees("lina's edit", (m) => m.change?.kind === "edit");
+    assert.deepEqual([edit.change?.targetId, edit.text], [reply.id, "hi obs, edited"]);
+    await cli.waitForLine(new RegExp(`^${TIME} lina edited #${reply.id}: hi obs, edited$`));
+    type(`/react ${other.id} :tada:`);
+    const reaction = await obsSees("lina's reaction", (m) => m.change?.kind === "reaction");
+    assert.deepEqual(reaction.change, {
+      kind: "reaction",
+      targetId: other.id,
+      emoji: ":tada:",
+      added: true,
+      count: 1,
+    });
+    type("/delete last");
+    const deleted = await obsSees("lina's delete", (m) => m.change?.kind === "delete");
+    assert.equal(deleted.change?.targetId, reply.id);
+    await cli.waitForLine(new RegExp(`^${TIME} lina deleted #${reply.id}$`));
+
+    // A reply shows what it answers; History gives the current state.
+    await obs.session.send("answering", { replyTo: other.id });
+    await cli.waitForLine(new RegExp(`^${TIME} #\\d+ obs3 \\(↪ obs3: and one more\\): answering$`));
+    type("/history 4");
+    await cli.waitForLine(
+      new RegExp(`^${TIME} #${said.id} obs3: hello \\*\\*all\\*\\* \\(edited\\)$`),
+    );
+    await cli.waitForLine(
+      new RegExp(`^${TIME} #${reply.id} lina \\(↪ obs3: hello all\\): \\(message deleted\\)$`),
+    );
+    await cli.waitForLine(
+      new RegExp(`^${TIME} #${other.id} obs3: and one more \\[:tada: 1\\*\\]$`),
+    );
+
+    type("/edit 99999 nope");
+    await cli.waitForLine(/^error: Not edited: .+/);
+    type("/react");
+    await cli.waitForLine(/^Usage: \/react \[last\|N\] emoji/);
+    type("exit");
+    assert.equal(await within(cli.exited, 5_000, "the client to exit"), 0);
+  } finally {
+    cli.child.kill();
+    obs.session.close();
+    obs.client.close();
+  }
+});
+
+test("line mode on a seed-only server: the commands for changing messages say it cannot, and the chat goes on", async (t) => {
+  requirePythonGrpc();
+  const seed = await startSeedServer();
+  const cli = spawnCli(["client", "--server", seed.address, "--name", "sid"]);
+  t.after(async () => {
+    cli.child.kill();
+    await seed.stop();
+  });
+  await cli.waitForLine(/^This server speaks only the original chat protocol/);
+  for (const [line, needs] of [
+    ["/edit last better", "/edit is not available: .* no editing of messages\\.$"],
+    ["/delete", "/delete is not available: .* no deleting of messages\\.$"],
+    ["/react 👍", "/react is not available: .* no reactions\\.$"],
+    ["/reply 3 yes", "/reply is not available: .* no replies\\.$"],
+    ["/ids", "/ids is not available: .* no message numbers\\.$"],
+  ] as const) {
+    cli.child.stdin.write(`${line}\n`);
+    await cli.waitForLine(new RegExp(`^error: ${needs}`));
+  }
+  cli.child.stdin.write("/ping\n");
+  await cli.waitForLine(/^Pong in/);
+  cli.child.stdin.end();
+  assert.equal(await within(cli.exited, 5_000, "the client to exit"), 0);
 });
