@@ -15,7 +15,7 @@ import { RoomCommands } from "./room-commands.ts";
 import { RoomTabs } from "./room-tabs.ts";
 import { SEED_HISTORY_KEPT, SEED_NOTICE, seedRefusal } from "./seed-mode.ts";
 import { SendCommands } from "./send-commands.ts";
-import { othersTyping, TypingSignal } from "./typing.ts";
+import { TypingSignal } from "./typing.ts";
 
 export type { ConnectionState } from "../client/live-chat.ts";
 export { type ChatView, type DisplayItem, itemRoom } from "./chat-view.ts";
@@ -138,19 +138,9 @@ export class ChatController {
       show: (item) => this.#view.show(item),
       tabsChanged: () => this.#publishTabs(),
       lookUpPeer: (room) => void this.#rooms.lookUpPeer(room),
-      shown: (line) => {
-        this.#messages.index.record(line);
-        this.#reads.seen(line.room, line.id);
-      },
-      quoteFor: (line) => this.#messages.quoteFor(line),
-      change: (entry) => {
-        const line = this.#messages.index.apply(entry, this.#self.userId);
-        this.#view.show({ kind: "change", entry, ...(line ? { line } : {}) });
-        this.#reads.seen(entry.room, entry.id);
-      },
-      readMarker: (room, lastReadId) => this.#reads.known(room, lastReadId),
-      typing: (room, typing) =>
-        this.#view.setTyping?.(room, othersTyping(typing, this.#self.userId)),
+      messages: this.#messages,
+      reads: this.#reads,
+      typing: (room, names) => this.#view.setTyping?.(room, names),
     });
   }
 

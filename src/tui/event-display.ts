@@ -1,10 +1,13 @@
 import { status } from "@grpc/grpc-js";
-import type { ChatLine, Member } from "../client/chat-client.ts";
+import type { ChatLine } from "../client/chat-client.ts";
 import type { LiveEvent } from "../client/live-chat.ts";
 import { presenceText } from "../wire/presence-text.ts";
 import { isDirectRoom } from "../wire/room-names.ts";
-import type { DisplayItem, Quote } from "./chat-view.ts";
+import type { DisplayItem } from "./chat-view.ts";
+import type { MessageCommands } from "./message-commands.ts";
+import type { ReadMarks } from "./read-marks.ts";
 import type { RoomTabs } from "./room-tabs.ts";
+import { othersTyping } from "./typing.ts";
 
 export function systemLine(room: string, text: string, timeMs: number): ChatLine {
   return {
@@ -29,16 +32,12 @@ export interface DisplayTarget {
   tabsChanged(): void;
   /** A direct-message room whose other user is not known yet. */
   lookUpPeer(room: string): void;
-  /** A message is shown: held for edits, reactions and replies; seen if its room is in view. */
-  shown(line: ChatLine): void;
-  /** How a reply shows what it answers (undefined until known). */
-  quoteFor(line: ChatLine): Quote | undefined;
-  /** A change entry: applied to the message it changes, then shown. */
-  change(entry: ChatLine): void;
-  /** Our read marker in a room moved (on any of our sessions). */
-  readMarker(room: string, lastReadId: number): void;
-  /** Who is typing in a room now. */
-  typing(room: string, typing: readonly Member[]): void;
+  /** The messages shown, in their current state, and what replies answer. */
+  readonly messages: MessageCommands;
+  /** Our read markers: what is shown in view is read. */
+  readonly reads: ReadMarks;
+  /** Who else is typing in a room now. */
+  typing(room: string, names: readonly string[]): void;
 }
 
 /**
@@ -62,11 +61,13 @@ export class EventDisplay {
 
   /** A message or change entry, live or from history. */
   message(line: ChatLine): void {
+    const { tabs, messages, reads } = this.#target;
     if (line.change) {
-      this.#target.change(line);
+      const changed = messages.index.apply(line, this.#target.self().userId);
+      this.#target.show({ kind: "change", entry: line, ...(changed ? { line: changed } : {}) });
+      reads.seen(line.room, line.id);
       return;
     }
-    const { tabs } = this.#target;
     const me = this.#target.self();
     if (!tabs.has(line.room)) this.#openTab(line.room);
     if (isDirectRoom(line.room) && !line.system && line.userId !== me.userId) {
@@ -76,9 +77,10 @@ export class EventDisplay {
     tabs.noteShown(line.room, line.id);
     // The views know the room's name before they show its line.
     this.#target.tabsChanged();
-    const quote = this.#target.quoteFor(line);
+    messages.index.record(line);
+    const quote = messages.quoteFor(line);
     this.#target.show({ kind: "message", line, mention, ...(quote ? { quote } : {}) });
-    this.#target.shown(line);
+    reads.seen(line.room, line.id);
   }
 
   event(event: Exclude<LiveEvent, { type: "state" }>): void {
@@ -103,13 +105,13 @@ export class EventDisplay {
         return;
       }
       case "read":
-        target.readMarker(event.room, event.lastReadId);
+        target.reads.known(event.room, event.lastReadId);
         return;
       case "typing":
-        target.typing(event.room, event.typing);
+        target.typing(event.room, othersTyping(event.typing, target.self().userId));
         return;
       case "joined":
-        target.readMarker(event.room, event.lastReadId);
+        target.reads.known(event.room, event.lastReadId);
         if (!target.tabs.has(event.room)) this.#openTab(event.room);
         if (event.topic !== "") {
           this.#topics.set(event.room, event.topic);
