@@ -194,6 +194,19 @@ export function changeContract(
       );
       const [anonymous] = await store.history("r", everything);
       assert.ok(anonymous?.reactions?.every((r) => !r.mine));
+      // Those who gave 👍 first take it back while another has it: 👍 keeps its
+      // place, as a client applying the entries in order keeps it.
+      await one(store, change("unreact", "r", 1, "👍", "u1"));
+      await one(store, change("react", "r", 1, "👍", "u4"));
+      await one(store, change("unreact", "r", 1, "👍", "u2"));
+      assert.deepEqual(
+        (await store.message("r", 1))?.reactions?.map((r) => [r.emoji, r.count]),
+        [
+          ["👍", 1],
+          [":wave:", 1],
+          ["🎉", 1],
+        ],
+      );
       assert.deepEqual(
         (await store.after("r", 1, 100)).messages.map((m) => [m.id, m.kind, m.text, m.count]),
         [
@@ -203,6 +216,9 @@ export function changeContract(
           [5, "react", ":wave:", 1],
           [6, "unreact", "🎉", 0],
           [7, "react", "🎉", 1],
+          [8, "unreact", "👍", 1],
+          [9, "react", "👍", 2],
+          [10, "unreact", "👍", 1],
         ],
       );
       assert.equal((await store.after("r", 0, 1)).messages[0]?.reactions, undefined);

@@ -132,8 +132,13 @@ export class PgChanges {
       const { rowCount } =
         kind === "react"
           ? await client.query(
+              // An emoji keeps its place while anyone still has it (as in SQLite).
               `INSERT INTO ${s}.reactions (room, message_id, emoji, user_id, added_id)
-               SELECT $1, $2, $3, $4, last_id + 1 FROM ${s}.rooms WHERE room = $1
+               SELECT $1, $2, $3, $4, coalesce(
+                 (SELECT min(added_id) FROM ${s}.reactions
+                  WHERE room = $1 AND message_id = $2 AND emoji = $3),
+                 last_id + 1)
+               FROM ${s}.rooms WHERE room = $1
                ON CONFLICT DO NOTHING`,
               [room, targetId, text, userId],
             )

@@ -35,8 +35,13 @@ export class SqliteChanges {
       "UPDATE messages SET text = '', deleted = 1 WHERE room = ? AND id = ?",
     );
     this.#dropReactions = db.prepare("DELETE FROM reactions WHERE room = ? AND message_id = ?");
+    // An emoji keeps its place while anyone still has it: a new reactor takes
+    // its first added_id, as a client applying the entries in order keeps it.
     this.#react = db.prepare(
-      `INSERT INTO reactions (room, message_id, emoji, user_id, added_id) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO reactions (room, message_id, emoji, user_id, added_id)
+       SELECT ?1, ?2, ?3, ?4, coalesce(
+         (SELECT min(added_id) FROM reactions WHERE room = ?1 AND message_id = ?2 AND emoji = ?3),
+         ?5)
        ON CONFLICT DO NOTHING`,
     );
     this.#unreact = db.prepare(
