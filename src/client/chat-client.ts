@@ -175,6 +175,7 @@ export class ChatClient {
       editWindowMs: Number(r.editWindowMs),
       typingExpiryMs: r.typingExpiryMs,
       maxReactions: r.maxReactions,
+      joinLines: r.joinLines,
     };
   }
 

@@ -89,4 +89,9 @@ export interface ServerLimits {
   readonly typingExpiryMs: number;
   /** The most different reactions on one message. */
   readonly maxReactions: number;
+  /**
+   * Joins and leaves arrive as system lines of the log, so presence events
+   * need no line of their own (topics always arrive as lines).
+   */
+  readonly joinLines: boolean;
 }

@@ -49,6 +49,8 @@ export class Chat {
   readonly changes: Changes;
   /** Each user's read position per room, and the unread counts it gives. */
   readonly readMarkers: ReadMarkers;
+  /** Whether joins and leaves are stored as lines of the log. */
+  readonly joinLines: boolean;
   readonly stats = new ChatStats();
   readonly #store: Store;
   readonly #bus: Bus;
@@ -100,6 +102,7 @@ export class Chat {
         ? new RoomTails(options.roomTails)
         : undefined;
     this.#typingExpiryMs = options.typingExpiryMs ?? DEFAULT_TYPING_EXPIRY_MS;
+    this.joinLines = options.joinLines ?? true;
     const typing = new Typing({
       clock: this.#clock,
       expiryMs: this.#typingExpiryMs,
@@ -137,7 +140,7 @@ export class Chat {
       typing,
       presenceMaxRoom,
       maxRoomChars: limits.maxRoomChars,
-      joinLines: options.joinLines ?? true,
+      joinLines: this.joinLines,
       logger: this.#logger,
     });
     this.readMarkers = new ReadMarkers({

@@ -1882,6 +1882,15 @@ export declare type ServerInfo = Message$1<"chat.ServerInfo"> & {
    * @generated from field: uint32 max_reactions = 12;
    */
   maxReactions: number;
+
+  /**
+   * Joins and leaves are stored as system lines of the room's log (and
+   * delivered as messages), so a client shows those lines rather than
+   * turning presence events into lines of its own. Topic changes always are.
+   *
+   * @generated from field: bool join_lines = 13;
+   */
+  joinLines: boolean;
 };
 
 /**

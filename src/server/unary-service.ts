@@ -85,6 +85,7 @@ export function unaryService(
         editWindowMs: BigInt(limits.editWindowMs),
         typingExpiryMs: chat.typingExpiryMs,
         maxReactions: limits.maxReactions,
+        joinLines: chat.joinLines,
       });
     },
   };

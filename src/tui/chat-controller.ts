@@ -141,6 +141,7 @@ export class ChatController {
       messages: this.#messages,
       reads: this.#reads,
       typing: (room, names) => this.#view.setTyping?.(room, names),
+      joinLines: () => this.#limits?.joinLines ?? false,
     });
   }
 

@@ -38,6 +38,8 @@ export interface DisplayTarget {
   readonly reads: ReadMarks;
   /** Who else is typing in a room now. */
   typing(room: string, names: readonly string[]): void;
+  /** The server stores joins and leaves as lines of the log: presence needs no line here. */
+  joinLines(): boolean;
 }
 
 /**
@@ -90,6 +92,7 @@ export class EventDisplay {
         this.message(event.message);
         return;
       case "presence": {
+        if (target.joinLines()) return;
         const timeMs = Date.now();
         for (const [users, online] of [
           [event.left, false],
@@ -129,15 +132,8 @@ export class EventDisplay {
         }
         return;
       case "topic":
+        // Who set it arrives as a system line of the log.
         this.#topics.set(event.room, event.topic);
-        target.show({
-          kind: "info",
-          room: event.room,
-          text:
-            event.topic === ""
-              ? `${event.by.username} cleared the topic`
-              : `${event.by.username} set the topic: ${event.topic}`,
-        });
         return;
       case "gap":
         target.show({
