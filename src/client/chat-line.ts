@@ -125,9 +125,5 @@ export function applyChange(target: ChatLine, entry: ChatLine, selfId: string): 
   }
 }
 
-/** Whether `text` names `username` as a word, with or without @ (case and accents as typed). */
-export function mentions(text: string, username: string): boolean {
-  if (username === "") return false;
-  const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${escaped}($|[^\\p{L}\\p{N}_])`, "iu").test(text);
-}
+// The server counts mentions for ListRooms by the same rule.
+export { mentions } from "../wire/mentions.ts";
