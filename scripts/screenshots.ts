@@ -69,9 +69,15 @@ try {
   const maria = await person("maria", ["lobby", "dev"]);
   const tom = await person("tom", ["lobby"]);
   await maria.setTopic("lobby", "Welcome! Be kind; the deploy is at 3pm");
-  await maria.send("morning all, coffee is on", { room: "lobby" });
-  await tom.send("thanks maria! anyone seen the new build?", { room: "lobby" });
-  await maria.send("green on main, shipping after lunch", { room: "dev" });
+  const coffee = await maria.send("morning all, coffee is on", { room: "lobby" });
+  await tom.react("lobby", coffee.id, "☕");
+  await maria.react("lobby", coffee.id, "☕");
+  await tom.send("thanks maria! anyone seen the **new build**?", {
+    room: "lobby",
+    replyTo: coffee.id,
+  });
+  const green = await maria.send("green on main, shipping after lunch", { room: "dev" });
+  await maria.edit("dev", green.id, "green on `main`, shipping after lunch");
 
   const page = await openChat(browser, server.httpUrl ?? "");
   await signInAsGuest(page, "sam");
@@ -85,6 +91,8 @@ try {
   await page.locator('#rooms li[data-room="lobby"]').click();
   await maria.send("@sam the notes are pinned in the topic of #dev", { room: "dev" });
   await page.locator('#rooms li[data-room="dev"] .unread:not(:empty)').waitFor();
+  await tom.setTyping("lobby");
+  await page.locator("#typing", { hasText: "tom is typing…" }).waitFor();
   await page.screenshot({ path: docs("web-client.png") });
 
   const phone = await openChat(browser, server.httpUrl ?? "", { width: 390, height: 760 });

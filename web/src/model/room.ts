@@ -66,8 +66,11 @@ export class Room {
    * when the room was opened (undefined: nothing new then, or not known yet).
    */
   divider: number | undefined;
-  /** The divider is still to be placed: the room was opened before its marker or history arrived. */
-  dividerPending = false;
+  /**
+   * The divider is still to be placed: the room was opened (or the page
+   * loaded with it in front) before its marker or history arrived.
+   */
+  dividerPending = true;
   readonly members = new Map<string, string>();
   onlineCount = 0;
   /** Originals of replies that are not loaded, fetched one by one (null: not there). */
