@@ -24,8 +24,8 @@ export function roomService(
       const { pageSize, pageToken } = request;
       const size = checkPageSize(pageSize, DEFAULT_ROOMS_PAGE);
       const after = pageToken ? decodePageToken(pageToken)[0] : undefined;
-      const { rooms, next } = await chat.rooms.listRooms(callerId(caller), size, after);
       const reader = callerId(caller);
+      const { rooms, next } = await chat.rooms.listRooms(reader, size, after);
       const unread =
         reader === undefined
           ? new Map()
