@@ -110,7 +110,13 @@ describe("with accounts required", () => {
     server = await startTestServer({
       auth: "required",
       httpPort: 0,
-      limits: { maxMessageBytes: 300, maxRoomChars: 20, maxRooms: 7, editWindowMs: 90_000, maxReactions: 8 },
+      limits: {
+        maxMessageBytes: 300,
+        maxRoomChars: 20,
+        maxRooms: 7,
+        editWindowMs: 90_000,
+        maxReactions: 8,
+      },
     });
     clients = clientsFor(server);
   });

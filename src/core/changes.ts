@@ -158,7 +158,7 @@ export class Changes {
     } catch (error) {
       throw toChatError(error);
     }
-    if (!message || message.kind !== "chat") {
+    if (message?.kind !== "chat") {
       throw new ChatError("not_found", `There is no message ${target.id} in ${room}.`);
     }
     return message;
