@@ -28,6 +28,16 @@ const message = (page: Page, text: string) =>
     has: page.locator(":scope > .text", { hasText: new RegExp(`^${text}$`) }),
   });
 
+/** The message list as read: each message's text, "New" for the divider. */
+const shownOrder = (page: Page) =>
+  page.$$eval("#messages > *", (nodes) =>
+    nodes.map((n) =>
+      n.classList.contains("new-divider")
+        ? "New"
+        : (n.querySelector(".text")?.textContent ?? n.textContent),
+    ),
+  );
+
 /** Opens a message's menu from the keyboard: focus its button, Enter. */
 async function openMenu(page: Page, text: string): Promise<void> {
   await message(page, text).locator(".actions").focus();
@@ -161,21 +171,31 @@ test("the New divider and the read marker follow one account across two pages", 
     // there clears the badge on the first page.
     await second.click('#rooms li[data-room="lobby"] .open-room');
     await waitForMessage(second, "new two");
-    const order = await second.$$eval("#messages > *", (nodes) =>
-      nodes.map((n) => (n.classList.contains("new-divider") ? "New" : n.textContent)),
-    );
+    const order = await shownOrder(second);
     const at = order.indexOf("New");
     assert.ok(at > 0, `a New divider: ${order}`);
-    assert.match(order[at + 1] ?? "", /new one/);
-    assert.match(order[at - 1] ?? "", /read before/);
+    assert.equal(order[at + 1], "new one");
+    assert.equal(order[at - 1], "read before");
     await badge(first).filter({ hasText: /^$/ }).waitFor({ state: "attached" });
 
     // The first page opens lobby after the marker moved: nothing is new there.
     await first.click('#rooms li[data-room="lobby"] .open-room');
     await waitForMessage(first, "new two");
     assert.equal(await first.locator(".new-divider").count(), 0);
-    assert.deepEqual(pageErrors(first), []);
-    assert.deepEqual(pageErrors(second), []);
+
+    // A page that loads with lobby in front places New from the marker its join brings.
+    await first.click('#rooms li[data-room="side"] .open-room');
+    await second.click('#rooms li[data-room="side"] .open-room');
+    await bob.session.send("while away");
+    const third = await openChat(browser, server.httpUrl ?? "");
+    await signInWithAccount(third, "ann", "correct horse battery", "login");
+    await waitForMessage(third, "while away");
+    assert.deepEqual(await shownOrder(third).then((o) => o.slice(-3)), [
+      "new two",
+      "New",
+      "while away",
+    ]);
+    for (const page of [first, second, third]) assert.deepEqual(pageErrors(page), []);
   } finally {
     bob.client.close();
     await server.stop();
