@@ -139,6 +139,21 @@ test("reply, react, edit and delete from the message menu by keyboard, seen on a
         .locator(".reply-quote", { hasText: "ann: message deleted" })
         .waitFor();
     }
+
+    // A reply to a message older than the page shown: its quote is fetched,
+    // and pressing it loads history back to the original.
+    const agreedId = Number(await message(ann, "agreed").getAttribute("data-id"));
+    const nat = await liveUser(server, "nat");
+    for (let i = 1; i <= 55; i += 1) await nat.session.send(`filler ${i}`);
+    await nat.client.send("back to that", { room: "lobby", replyTo: agreedId });
+    nat.client.close();
+    await ben.reload();
+    await waitForMessage(ben, "back to that");
+    assert.equal(await message(ben, "agreed").count(), 0, "the original is not on the first page");
+    const farQuote = message(ben, "back to that").locator(".reply-quote");
+    await farQuote.filter({ hasText: "ben: agreed" }).waitFor();
+    await farQuote.click();
+    await message(ben, "agreed").and(ben.locator(".highlight")).waitFor();
     assert.deepEqual(pageErrors(ann), []);
     assert.deepEqual(pageErrors(ben), []);
   } finally {
