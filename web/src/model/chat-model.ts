@@ -19,9 +19,6 @@ import { Typing } from "./typing.ts";
 
 export type Change = "rooms" | "messages" | "state" | "me" | "limits" | "typing";
 
-/** How long after a marker moved short of the end the room list is asked again for counts. */
-const RECOUNT_AFTER_MS = 1_000;
-
 /** Codes that say a room cannot be joined as asked (its name, or who may use it). */
 const ROOM_REFUSALS = new Set<Code>([Code.InvalidArgument, Code.NotFound, Code.PermissionDenied]);
 
@@ -60,7 +57,6 @@ export class ChatModel {
   readonly #changes = new Set<Change>();
   readonly #hooks: ModelHooks;
   #stopped = false;
-  #recount: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     client: ChatClient,
@@ -101,7 +97,7 @@ export class ChatModel {
       client,
       rooms: () => this.rooms.values(),
       changed: () => this.changed("rooms"),
-      recount: () => this.#recountSoon(),
+      recount: () => void listRooms(this),
     });
     this.typing = new Typing({
       client,
@@ -138,7 +134,6 @@ export class ChatModel {
     this.subscription.stop();
     this.outbox.stop();
     this.readMarkers.stop();
-    clearTimeout(this.#recount);
     this.#listeners.clear();
   }
 
@@ -357,15 +352,6 @@ export class ChatModel {
       ],
       userId,
     );
-  }
-
-  /** The room list again, for the server's unread counts, once markers have settled. */
-  #recountSoon(): void {
-    if (this.#recount !== undefined || this.#stopped) return;
-    this.#recount = setTimeout(() => {
-      this.#recount = undefined;
-      void listRooms(this);
-    }, RECOUNT_AFTER_MS);
   }
 
   #openRooms(): Room[] {

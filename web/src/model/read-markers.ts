@@ -6,12 +6,14 @@ export interface ReadMarkersHost {
   readonly client: ChatClient;
   rooms(): Iterable<Room>;
   changed(): void;
-  /** The server's unread counts are stale (the marker moved to somewhere short of the end). */
+  /** Asks the server for its unread counts again (ListRooms). */
   recount(): void;
 }
 
 /** At most one MarkRead per room this often: reading a fast room must not become a call per message. */
 const FLUSH_EVERY_MS = 1_000;
+/** How long after a marker moved short of the end the server's counts are asked for again. */
+const RECOUNT_AFTER_MS = 1_000;
 /** After a MarkRead that failed for a reason a later try can fix. */
 const RETRY_AFTER_MS = 5_000;
 
@@ -25,6 +27,7 @@ export class ReadMarkers {
   /** Markers moved here and not yet sent, by room. */
   readonly #pending = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #recount: ReturnType<typeof setTimeout> | undefined;
   #lastFlush = 0;
   #stopped = false;
 
@@ -47,13 +50,23 @@ export class ReadMarkers {
   moved(room: Room, id: number): void {
     room.markerKnown = true;
     if (!room.markRead(id)) return;
-    if (id < (room.newestId() ?? 0)) this.#host.recount();
+    if (id < (room.newestId() ?? 0)) this.#recountSoon();
     this.#host.changed();
   }
 
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#recount);
+  }
+
+  /** The counts are stale (the marker moved short of the end): asked again once markers settle. */
+  #recountSoon(): void {
+    if (this.#recount !== undefined || this.#stopped) return;
+    this.#recount = setTimeout(() => {
+      this.#recount = undefined;
+      this.#host.recount();
+    }, RECOUNT_AFTER_MS);
   }
 
   #schedule(delayMs: number): void {

@@ -7,6 +7,7 @@ import type { Outgoing } from "../model/outbox.ts";
 import type { Item, Room } from "../model/room.ts";
 import { byId, el, reconcile } from "./dom.ts";
 import { LineModes } from "./line-modes.ts";
+import { openMenuOnLongPress } from "./long-press.ts";
 import { renderMarkup } from "./markup.ts";
 import { header, type MessageActions, messageElement } from "./message-element.ts";
 import { type MenuChoices, MessageMenu } from "./message-menu.ts";
@@ -16,8 +17,6 @@ import { SeenTracker } from "./seen.ts";
 const NEAR_TOP = 120;
 /** How close to the bottom (px) counts as following the conversation. */
 const NEAR_BOTTOM = 48;
-/** A press held this long on a touch screen opens a message's menu. */
-const LONG_PRESS_MS = 500;
 /** How long the original of a reply stays highlighted after a jump to it. */
 const HIGHLIGHT_MS = 2_000;
 
@@ -81,7 +80,7 @@ export class MessageList {
       toggle: (line, reaction) => this.#react(line, reaction.emoji, reaction.mine),
       original: (line) => void this.jumpTo(line.replyTo ?? 0),
     };
-    this.#longPress(signal);
+    openMenuOnLongPress(this.#box, signal);
   }
 
   atBottom(): boolean {
@@ -274,36 +273,6 @@ export class MessageList {
 
   #react(line: Line, emoji: string, remove: boolean): void {
     this.#modes.react(line, emoji, remove);
-  }
-
-  /** A long press on a message (touch) opens its menu, as hovering does with a mouse. */
-  #longPress(signal: AbortSignal): void {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let start = { x: 0, y: 0 };
-    const cancel = () => clearTimeout(timer);
-    this.#box.addEventListener(
-      "pointerdown",
-      (event) => {
-        if (event.pointerType !== "touch") return;
-        const message = (event.target as Element).closest<HTMLElement>(".message[data-id]");
-        const button = message?.querySelector<HTMLButtonElement>(":scope > .actions");
-        if (!message || !button) return;
-        start = { x: event.clientX, y: event.clientY };
-        cancel();
-        timer = setTimeout(() => button.click(), LONG_PRESS_MS);
-      },
-      { signal },
-    );
-    this.#box.addEventListener(
-      "pointermove",
-      (event) => {
-        if (Math.hypot(event.clientX - start.x, event.clientY - start.y) > 10) cancel();
-      },
-      { signal },
-    );
-    for (const type of ["pointerup", "pointercancel", "scroll"] as const) {
-      this.#box.addEventListener(type, cancel, { signal });
-    }
   }
 
   #pending(send: Outgoing): HTMLElement {
