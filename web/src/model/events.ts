@@ -100,10 +100,9 @@ export function applyEvent(model: ChatModel, event: Event): void {
     case "topic": {
       const room = model.rooms.get(kind.value.room);
       if (room === undefined) return;
+      // Who set it arrives as a system line of the room's log.
       room.topic = kind.value.topic;
-      const who = kind.value.by?.username || "Someone";
-      room.notice(room.topic ? `${who} set the topic: ${room.topic}` : `${who} cleared the topic.`);
-      model.changed("messages");
+      model.changed("rooms");
       return;
     }
     case "notice":
