@@ -20,10 +20,14 @@ export interface Terminal {
   press(...keys: string[]): Promise<void>;
   /** Polls the screen until `ok`, within a deadline; the screen then. */
   waitFor(what: string, ok: (screen: string) => boolean, ms?: number): Promise<string>;
+  /** A tmux format about the pane, such as "#{alternate_on}" or "#{pane_title}". */
+  pane(format: string): Promise<string>;
+  /** Resolves once the client has exited; the pane stays, to be read. */
+  exited(ms?: number): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Starts the client as `name` on `server` in a 100x30 terminal. */
+/** Starts the client as `name` on `server` in a 100x30 terminal; resolves once it is live. */
 export async function startTerminal(
   server: { address: string },
   name: string,
@@ -41,18 +45,24 @@ export async function startTerminal(
   const socket = `grpc-chat-test-${process.pid}-${randomBytes(4).toString("hex")}`;
   const tmux = async (...args: string[]) =>
     (await run("tmux", ["-L", socket, ...args], { env: clean })).stdout;
+  // remain-on-exit keeps the pane after the client exits, to see that it did
+  // and how it left the terminal.
   await tmux(
-    ...["-f", "/dev/null", "new-session", "-d", "-s", PANE, "-x", "100", "-y", "30", "-c", ROOT],
+    ...["-f", "/dev/null", "start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";"],
+    ...["new-session", "-d", "-s", PANE, "-x", "100", "-y", "30", "-c", ROOT],
     ...["--", process.execPath, CLI, "client", "--server", server.address, "--name", name],
   );
-  const socketPath = (await tmux("display-message", "-p", "-t", PANE, "#{socket_path}")).trim();
-  const clientPid = Number(await tmux("display-message", "-p", "-t", PANE, "#{pane_pid}"));
+  const pane = async (format: string) =>
+    (await tmux("display-message", "-p", "-t", PANE, format)).trim();
+  const socketPath = await pane("#{socket_path}");
+  const clientPid = Number(await pane("#{pane_pid}"));
   const screen = (styled = false) =>
     tmux("capture-pane", "-p", ...(styled ? ["-e"] : []), "-t", PANE);
   const terminal: Terminal = {
     screen,
     type: async (text) => void (await tmux("send-keys", "-t", PANE, "-l", text)),
     press: async (...keys) => void (await tmux("send-keys", "-t", PANE, ...keys)),
+    pane,
     async waitFor(what, ok, ms = 10_000) {
       const deadline = Date.now() + ms;
       for (;;) {
@@ -60,6 +70,19 @@ export async function startTerminal(
         if (ok(text)) return text;
         if (Date.now() > deadline) {
           throw new Error(`timed out after ${ms} ms waiting for ${what}; the screen:\n${text}`);
+        }
+        await sleep(50);
+      }
+    },
+    // Polled: tmux's pane-died hook would wake a wait-for, but tmux 3.3a does
+    // not always reap the pane's process, and then the hook never runs.
+    async exited(ms = 5_000) {
+      const deadline = Date.now() + ms;
+      while ((await pane("#{pane_dead}")) !== "1") {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `the client did not exit within ${ms} ms; the screen:\n${await screen()}`,
+          );
         }
         await sleep(50);
       }
