@@ -6,14 +6,14 @@ import { SeedChat } from "../client/seed-chat.ts";
 import { DEFAULT_ROOM } from "../wire/room-names.ts";
 import { AccountCommands } from "./account-commands.ts";
 import type { ChatView, DisplayItem } from "./chat-view.ts";
-import { helpLines, parseCommand } from "./commands.ts";
+import { CommandDispatch } from "./command-dispatch.ts";
 import { EventDisplay } from "./event-display.ts";
 import { HistoryReader } from "./history-reader.ts";
 import { MessageCommands } from "./message-commands.ts";
 import { ReadMarks } from "./read-marks.ts";
 import { RoomCommands } from "./room-commands.ts";
 import { RoomTabs } from "./room-tabs.ts";
-import { SEED_HISTORY_KEPT, SEED_NOTICE, seedRefusal } from "./seed-mode.ts";
+import { SEED_HISTORY_KEPT, SEED_NOTICE } from "./seed-mode.ts";
 import { SendCommands } from "./send-commands.ts";
 import { TypingSignal } from "./typing.ts";
 
@@ -51,7 +51,6 @@ export class ChatController {
   /** The server's limits; undefined on a server that speaks only the seed's protocol. */
   #limits: ServerLimits | undefined;
   #seedOnly = false;
-  #batch: string[] | undefined;
   readonly #tabs = new RoomTabs();
   readonly #display: EventDisplay;
   readonly #rooms: RoomCommands;
@@ -61,6 +60,7 @@ export class ChatController {
   readonly #messages: MessageCommands;
   readonly #reads: ReadMarks;
   readonly #typing: TypingSignal;
+  readonly #commands: CommandDispatch;
   /** The room last shown: a different current room is one just switched to. */
   #shownRoom = "";
   /** Our public id and name, from the server: what our own messages carry. */
@@ -142,6 +142,20 @@ export class ChatController {
       reads: this.#reads,
       typing: (room, names) => this.#view.setTyping?.(room, names),
       joinLines: () => this.#limits?.joinLines ?? false,
+    });
+    this.#commands = new CommandDispatch({
+      rooms: this.#rooms,
+      sends: this.#sends,
+      messages: this.#messages,
+      accounts: this.#accounts,
+      history: this.#history,
+      current: () => this.#tabs.current,
+      maxHistory: () => this.#limits?.maxHistory ?? SEED_HISTORY_KEPT,
+      seedOnly: () => this.#seedOnly,
+      inRoom: () => this.#inRoom(),
+      showIds: (on) => this.#view.setShowIds?.(on),
+      info: (text) => this.#info(text),
+      error: (text) => this.#error(text),
     });
   }
 
@@ -251,76 +265,8 @@ export class ChatController {
   }
 
   /** Handles one typed line. Resolves to false when the user asked to leave. */
-  async input(line: string): Promise<boolean> {
-    const command = parseCommand(line, this.#limits?.maxHistory ?? SEED_HISTORY_KEPT);
-    if (this.#batch !== undefined) {
-      if (command.kind === "end") {
-        await this.#sends.batch(this.#batch);
-        this.#batch = undefined;
-      } else if (command.kind !== "empty") {
-        this.#batch.push(command.kind === "message" ? command.text : line);
-      }
-      return true;
-    }
-    const refusal = this.#seedOnly ? seedRefusal(command) : undefined;
-    if (refusal !== undefined) {
-      this.#error(refusal);
-      return true;
-    }
-    switch (command.kind) {
-      case "empty":
-        return true;
-      case "message":
-        this.#sends.send(command.text);
-        return true;
-      case "history":
-        if (this.#inRoom()) await this.#history.show(this.#tabs.current, command.count);
-        return true;
-      case "join":
-      case "leave":
-      case "switch":
-      case "rooms":
-      case "who":
-      case "topic":
-      case "msg":
-        await this.#rooms.run(command);
-        return true;
-      case "batch":
-        this.#batch = [];
-        this.#info("Batch mode: type messages, then /end to send them in one call.");
-        return true;
-      case "end":
-        this.#info("/end closes a /batch; there is none open.");
-        return true;
-      case "ping":
-        await this.#sends.ping();
-        return true;
-      case "edit":
-      case "delete":
-      case "react":
-      case "reply":
-      case "ids":
-        await this.#messages.run(command);
-        if (command.kind === "ids") this.#view.setShowIds?.(this.#messages.showIds);
-        return true;
-      case "register":
-      case "login":
-      case "logout":
-      case "whoami":
-        await this.#accounts.run(command);
-        return true;
-      case "help":
-        for (const text of helpLines(this.#limits?.maxHistory ?? SEED_HISTORY_KEPT)) {
-          this.#info(text);
-        }
-        if (this.#seedOnly) this.#info(SEED_NOTICE);
-        return true;
-      case "usage":
-        this.#info(command.text);
-        return true;
-      case "quit":
-        return false;
-    }
+  input(line: string): Promise<boolean> {
+    return this.#commands.input(line);
   }
 
   /** Loads the page of the shown room's history before its oldest message shown (Page Up). */
