@@ -1,26 +1,17 @@
-import { Code } from "@connectrpc/connect";
-import { type Event, ResumeOutcome, type SendAck } from "../../../src/gen/chat_pb.js";
+import type { SendAck } from "../../../src/gen/chat_pb.js";
 import { isPublicRoomName, roomNameRule } from "../../../src/wire/room-names.ts";
 import type { ChatClient } from "../api.ts";
 import { type ServerInfo, type ServerInfoSource, utf8Bytes } from "../server-info.ts";
 import type { Saved, Session } from "../storage.ts";
-import { applyEvent } from "./events.ts";
 import { fill, listRooms } from "./history.ts";
 import { Outbox, type Outgoing } from "./outbox.ts";
 import { ReadMarkers } from "./read-markers.ts";
 import { Room } from "./room.ts";
-import {
-  type ConnectionState,
-  type Ending,
-  type JoinRequest,
-  Subscription,
-} from "./subscription.ts";
+import { RoomJoins } from "./room-joins.ts";
+import { type ConnectionState, Subscription } from "./subscription.ts";
 import { Typing } from "./typing.ts";
 
 export type Change = "rooms" | "messages" | "state" | "me" | "limits" | "typing";
-
-/** Codes that say a room cannot be joined as asked (its name, or who may use it). */
-const ROOM_REFUSALS = new Set<Code>([Code.InvalidArgument, Code.NotFound, Code.PermissionDenied]);
 
 export interface ModelHooks {
   /** The server no longer accepts this session: back to signing in, with why. */
@@ -50,9 +41,7 @@ export class ChatModel {
   /** The most rooms open at once: the server's, once it has said (its welcome says it too). */
   maxRooms: number | undefined;
   readonly #serverInfo: ServerInfoSource;
-  #everWelcomed = false;
-  /** A room just asked for and not yet joined: the one to drop if the server refuses. */
-  #joining: string | undefined;
+  readonly #joins: RoomJoins;
   readonly #listeners = new Set<(changes: ReadonlySet<Change>) => void>();
   readonly #changes = new Set<Change>();
   readonly #hooks: ModelHooks;
@@ -72,14 +61,15 @@ export class ChatModel {
     this.#hooks = hooks;
     for (const r of saved.rooms) this.rooms.set(r.name, new Room(r.name, r));
     // With no room open, the first is the server's default room, once it has said which.
-    this.current = this.rooms.get(saved.current)?.open ? saved.current : this.#firstOpen();
+    this.current = this.rooms.get(saved.current)?.open ? saved.current : this.firstOpen();
+    this.#joins = new RoomJoins(this, serverInfo, (reason) => this.#signOut(reason));
     this.subscription = new Subscription({
       client,
       username: () => (session.kind === "guest" ? session.name : ""),
-      prepare: () => this.#prepare(),
-      request: () => this.#request(),
-      event: (event) => this.#event(event),
-      fatal: (ending) => this.#fatal(ending),
+      prepare: () => this.#joins.prepare(),
+      request: () => this.#joins.request(),
+      event: (event) => this.#joins.event(event),
+      fatal: (ending) => this.#joins.fatal(ending),
       state: () => this.changed("state"),
     });
     this.outbox = new Outbox({
@@ -179,11 +169,11 @@ export class ChatModel {
 
   leave(name: string): void {
     const room = this.rooms.get(name);
-    if (room === undefined || this.#openRooms().length <= 1) return;
+    if (room === undefined || this.openRooms().length <= 1) return;
     // A DM stays listed (it is still ours); a room goes.
     if (room.direct) room.open = false;
     else this.rooms.delete(name);
-    if (this.current === name) this.current = this.#firstOpen();
+    if (this.current === name) this.current = this.firstOpen();
     this.subscription.restart();
     this.select(this.current);
   }
@@ -233,96 +223,15 @@ export class ChatModel {
   }
 
   #add(name: string, peer: string): void {
-    if (this.maxRooms !== undefined && this.#openRooms().length >= this.maxRooms) {
+    if (this.maxRooms !== undefined && this.openRooms().length >= this.maxRooms) {
       throw new Error(`You can be in at most ${this.maxRooms} rooms at once; leave one first.`);
     }
     const room = this.rooms.get(name) ?? new Room(name, { peer });
     room.open = true;
     this.rooms.set(name, room);
-    this.#joining = name;
+    this.#joins.asked(name);
     this.subscription.restart();
     this.select(name);
-  }
-
-  /** The server's limits before the first subscription; its default room when no room is open. */
-  async #prepare(): Promise<void> {
-    const known = this.limits !== undefined;
-    const info = await this.#serverInfo.get();
-    this.maxRooms ??= info.maxRooms || undefined;
-    if (this.#openRooms().length === 0) {
-      const room = this.rooms.get(info.defaultRoom) ?? new Room(info.defaultRoom);
-      room.open = true;
-      this.rooms.set(room.name, room);
-      this.current = room.name;
-      this.changed("rooms");
-    }
-    if (!known) this.changed("limits");
-  }
-
-  #request(): JoinRequest[] {
-    return this.#openRooms().map((room) => {
-      room.joined = false;
-      room.caughtUp = false;
-      const { resumeAfterId, epoch } = room.position.start;
-      if (resumeAfterId === undefined) return { room: room.name, epoch: "" };
-      return { room: room.name, resumeAfterId: BigInt(resumeAfterId), epoch };
-    });
-  }
-
-  #event(event: Event): void {
-    if (event.kind.case === "welcome") {
-      this.#everWelcomed = true;
-      this.me.userId = event.kind.value.userId;
-      this.me.name = event.kind.value.username;
-      if (event.kind.value.maxRooms > 0) this.maxRooms = event.kind.value.maxRooms;
-      this.typing.forget();
-      this.changed("me");
-      this.outbox.wake();
-      return;
-    }
-    if (event.kind.case === "joined") {
-      const { room: name, resume } = event.kind.value;
-      if (this.#joining === name) this.#joining = undefined;
-      let room = this.rooms.get(name);
-      if (room === undefined) {
-        // The server brought us into a DM (a message arrived there).
-        room = new Room(name);
-        this.rooms.set(name, room);
-        if (room.direct) void listRooms(this);
-      }
-      room.open = true;
-      if (resume === ResumeOutcome.RESET && room.position.lastId !== undefined) {
-        room.clear();
-        room.readId = Number(event.kind.value.lastId);
-        room.notice(
-          "The server's history of this room was reset; older messages may be missing.",
-          room.readId,
-        );
-      }
-    }
-    applyEvent(this, event);
-    if (event.kind.case === "caughtUp" && this.#openRooms().every((r) => r.caughtUp)) {
-      this.subscription.markLive();
-    }
-  }
-
-  /** A final end of a subscription: a refused room is dropped, a refused user signed out. */
-  #fatal({ failure: { code, text }, requested, joined }: Ending): boolean {
-    if (code === Code.Unauthenticated) return this.#signOut(text);
-    const refused =
-      this.#joining ?? requested.find((name) => !joined.has(name) && text.includes(name));
-    if (ROOM_REFUSALS.has(code) && refused !== undefined && this.rooms.has(refused)) {
-      this.#joining = undefined;
-      const room = this.rooms.get(refused);
-      if (room?.direct) room.open = false;
-      else this.rooms.delete(refused);
-      this.current = this.current === refused ? this.#firstOpen() : this.current;
-      this.notice(this.current, `Could not join ${room?.label ?? refused}: ${text}`);
-      this.changed("rooms");
-      return true;
-    }
-    if (!this.#everWelcomed) return this.#signOut(text);
-    return false;
   }
 
   #signOut(reason: string): false {
@@ -354,12 +263,14 @@ export class ChatModel {
     );
   }
 
-  #openRooms(): Room[] {
+  /** The rooms the subscription asks for. */
+  openRooms(): Room[] {
     return [...this.rooms.values()].filter((room) => room.open);
   }
 
-  #firstOpen(): string {
-    return this.#openRooms()[0]?.name ?? "";
+  /** The room to show when the one shown goes ("" when none is open). */
+  firstOpen(): string {
+    return this.openRooms()[0]?.name ?? "";
   }
 
   #flush(): void {
