@@ -80,14 +80,8 @@ async function runServer(flags: ServerFlags): Promise<void> {
     );
     process.exit(1);
   }
-  const { host, port, db, httpUrl } = server;
-  logger.info({ host, port, httpUrl, db }, "server started");
-  process.stdout.write(
-    `grpc-chat server listening on ${host}:${port}${flags.tlsCert ? " (TLS)" : ""}, ` +
-      `history in ${db}, auth ${flags.auth}; ` +
-      `connect with: npm run client -- --server ${server.address}${flags.tlsCert ? " --tls" : ""}\n` +
-      `web client, HTTP API, /metrics and /healthz at ${httpUrl}\n`,
-  );
+  // Before the start-up line: whoever reads it may signal at once, and an
+  // unhandled SIGTERM would kill the process without a clean stop.
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down");
     // stop() ends within the delay and its grace period; this timer only guards the promise to exit.
@@ -100,6 +94,14 @@ async function runServer(flags: ServerFlags): Promise<void> {
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  const { host, port, db, httpUrl } = server;
+  logger.info({ host, port, httpUrl, db }, "server started");
+  process.stdout.write(
+    `grpc-chat server listening on ${host}:${port}${flags.tlsCert ? " (TLS)" : ""}, ` +
+      `history in ${db}, auth ${flags.auth}; ` +
+      `connect with: npm run client -- --server ${server.address}${flags.tlsCert ? " --tls" : ""}\n` +
+      `web client, HTTP API, /metrics and /healthz at ${httpUrl}\n`,
+  );
 }
 
 export function addServerCommand(program: Command): void {

@@ -7,7 +7,7 @@ import { isChange, toLine } from "./lines.ts";
 
 /**
  * What one event of the subscription does to the rooms (the welcome, and a
- * join into a room not known yet, are the model's own).
+ * join into a room not known yet, are RoomJoins').
  */
 export function applyEvent(model: ChatModel, event: Event): void {
   const { kind } = event;
