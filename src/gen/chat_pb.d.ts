@@ -462,6 +462,32 @@ export declare type Event = Message$1<"chat.Event"> & {
      */
     value: TypingEvent;
     case: "typing";
+  } | {
+    /**
+     * You were kicked, banned, muted or let back (to the user concerned, on
+     * every stream of theirs). A kick or ban is followed by Left with code 7
+     * PERMISSION_DENIED for the room; do not rejoin by yourself.
+     *
+     * @generated from field: chat.Moderated moderated = 14;
+     */
+    value: Moderated;
+    case: "moderated";
+  } | {
+    /**
+     * A room's kind or roles changed (to everyone in it); your_role is unset.
+     *
+     * @generated from field: chat.RoomSettings room_updated = 15;
+     */
+    value: RoomSettings;
+    case: "roomUpdated";
+  } | {
+    /**
+     * A message was reported (to the room's moderators).
+     *
+     * @generated from field: chat.ReportInfo report = 16;
+     */
+    value: ReportInfo;
+    case: "report";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1513,6 +1539,13 @@ export declare type WhoAmIResponse = Message$1<"chat.WhoAmIResponse"> & {
    * @generated from field: int64 expires_at_ms = 4;
    */
   expiresAtMs: bigint;
+
+  /**
+   * A server admin (--admin, or granted on the database).
+   *
+   * @generated from field: bool admin = 5;
+   */
+  admin: boolean;
 };
 
 /**
@@ -1636,6 +1669,25 @@ export declare type RoomInfo = Message$1<"chat.RoomInfo"> & {
    * @generated from field: uint64 last_read_id = 9;
    */
   lastReadId: bigint;
+
+  /**
+   * Only members see an invite-only room listed.
+   *
+   * @generated from field: bool invite_only = 10;
+   */
+  inviteOnly: boolean;
+
+  /**
+   * @generated from field: bool read_only = 11;
+   */
+  readOnly: boolean;
+
+  /**
+   * Your role in the room (unspecified: none beyond being able to join).
+   *
+   * @generated from field: chat.RoomRole role = 12;
+   */
+  role: RoomRole;
 };
 
 /**
@@ -1900,6 +1952,994 @@ export declare type ServerInfo = Message$1<"chat.ServerInfo"> & {
 export declare const ServerInfoSchema: GenMessage<ServerInfo>;
 
 /**
+ * @generated from message chat.RoomSettings
+ */
+export declare type RoomSettings = Message$1<"chat.RoomSettings"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * Unset when the room has no owner: then server admins own it.
+   *
+   * @generated from field: chat.Member owner = 2;
+   */
+  owner?: Member | undefined;
+
+  /**
+   * Unlisted to non-members, who get NOT_FOUND as for a room that does not
+   * exist; only invited people join.
+   *
+   * @generated from field: bool invite_only = 3;
+   */
+  inviteOnly: boolean;
+
+  /**
+   * Only moderators (and the owner) post.
+   *
+   * @generated from field: bool read_only = 4;
+   */
+  readOnly: boolean;
+
+  /**
+   * Set only in a reply to you.
+   *
+   * @generated from field: chat.RoomRole your_role = 5;
+   */
+  yourRole: RoomRole;
+
+  /**
+   * @generated from field: bool you_are_admin = 6;
+   */
+  youAreAdmin: boolean;
+
+  /**
+   * The owner and the moderators.
+   *
+   * @generated from field: repeated chat.RoleHolder staff = 7;
+   */
+  staff: RoleHolder[];
+
+  /**
+   * @generated from field: string topic = 8;
+   */
+  topic: string;
+};
+
+/**
+ * Describes the message chat.RoomSettings.
+ * Use `create(RoomSettingsSchema)` to create a new message.
+ */
+export declare const RoomSettingsSchema: GenMessage<RoomSettings>;
+
+/**
+ * @generated from message chat.RoleHolder
+ */
+export declare type RoleHolder = Message$1<"chat.RoleHolder"> & {
+  /**
+   * @generated from field: chat.Member user = 1;
+   */
+  user?: Member | undefined;
+
+  /**
+   * @generated from field: chat.RoomRole role = 2;
+   */
+  role: RoomRole;
+};
+
+/**
+ * Describes the message chat.RoleHolder.
+ * Use `create(RoleHolderSchema)` to create a new message.
+ */
+export declare const RoleHolderSchema: GenMessage<RoleHolder>;
+
+/**
+ * @generated from message chat.CreateRoomRequest
+ */
+export declare type CreateRoomRequest = Message$1<"chat.CreateRoomRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: bool invite_only = 2;
+   */
+  inviteOnly: boolean;
+
+  /**
+   * @generated from field: bool read_only = 3;
+   */
+  readOnly: boolean;
+
+  /**
+   * @generated from field: string topic = 4;
+   */
+  topic: string;
+};
+
+/**
+ * Describes the message chat.CreateRoomRequest.
+ * Use `create(CreateRoomRequestSchema)` to create a new message.
+ */
+export declare const CreateRoomRequestSchema: GenMessage<CreateRoomRequest>;
+
+/**
+ * @generated from message chat.GetRoomRequest
+ */
+export declare type GetRoomRequest = Message$1<"chat.GetRoomRequest"> & {
+  /**
+   * Empty means "lobby".
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message chat.GetRoomRequest.
+ * Use `create(GetRoomRequestSchema)` to create a new message.
+ */
+export declare const GetRoomRequestSchema: GenMessage<GetRoomRequest>;
+
+/**
+ * @generated from message chat.UpdateRoomRequest
+ */
+export declare type UpdateRoomRequest = Message$1<"chat.UpdateRoomRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * Unset: unchanged.
+   *
+   * @generated from field: optional bool invite_only = 2;
+   */
+  inviteOnly?: boolean | undefined;
+
+  /**
+   * @generated from field: optional bool read_only = 3;
+   */
+  readOnly?: boolean | undefined;
+};
+
+/**
+ * Describes the message chat.UpdateRoomRequest.
+ * Use `create(UpdateRoomRequestSchema)` to create a new message.
+ */
+export declare const UpdateRoomRequestSchema: GenMessage<UpdateRoomRequest>;
+
+/**
+ * @generated from message chat.SetRoleRequest
+ */
+export declare type SetRoleRequest = Message$1<"chat.SetRoleRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+
+  /**
+   * MODERATOR, MEMBER (takes moderation away) or OWNER (hands the room on).
+   *
+   * @generated from field: chat.RoomRole role = 3;
+   */
+  role: RoomRole;
+};
+
+/**
+ * Describes the message chat.SetRoleRequest.
+ * Use `create(SetRoleRequestSchema)` to create a new message.
+ */
+export declare const SetRoleRequestSchema: GenMessage<SetRoleRequest>;
+
+/**
+ * @generated from message chat.InviteRequest
+ */
+export declare type InviteRequest = Message$1<"chat.InviteRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+};
+
+/**
+ * Describes the message chat.InviteRequest.
+ * Use `create(InviteRequestSchema)` to create a new message.
+ */
+export declare const InviteRequestSchema: GenMessage<InviteRequest>;
+
+/**
+ * @generated from message chat.InviteResponse
+ */
+export declare type InviteResponse = Message$1<"chat.InviteResponse"> & {
+  /**
+   * @generated from field: chat.Member user = 1;
+   */
+  user?: Member | undefined;
+};
+
+/**
+ * Describes the message chat.InviteResponse.
+ * Use `create(InviteResponseSchema)` to create a new message.
+ */
+export declare const InviteResponseSchema: GenMessage<InviteResponse>;
+
+/**
+ * @generated from message chat.CreateInviteRequest
+ */
+export declare type CreateInviteRequest = Message$1<"chat.CreateInviteRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * How long the code works; 0 means 7 days.
+   *
+   * @generated from field: int64 expires_in_ms = 2;
+   */
+  expiresInMs: bigint;
+
+  /**
+   * How many people may use it; 0 means no limit until it expires.
+   *
+   * @generated from field: uint32 uses = 3;
+   */
+  uses: number;
+};
+
+/**
+ * Describes the message chat.CreateInviteRequest.
+ * Use `create(CreateInviteRequestSchema)` to create a new message.
+ */
+export declare const CreateInviteRequestSchema: GenMessage<CreateInviteRequest>;
+
+/**
+ * @generated from message chat.InviteCode
+ */
+export declare type InviteCode = Message$1<"chat.InviteCode"> & {
+  /**
+   * Give it to people: `/join <code>` in the terminal, or the page's
+   * address with #invite=<code>.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string room = 2;
+   */
+  room: string;
+
+  /**
+   * @generated from field: int64 expires_at_ms = 3;
+   */
+  expiresAtMs: bigint;
+
+  /**
+   * @generated from field: uint32 uses = 4;
+   */
+  uses: number;
+};
+
+/**
+ * Describes the message chat.InviteCode.
+ * Use `create(InviteCodeSchema)` to create a new message.
+ */
+export declare const InviteCodeSchema: GenMessage<InviteCode>;
+
+/**
+ * @generated from message chat.RedeemInviteRequest
+ */
+export declare type RedeemInviteRequest = Message$1<"chat.RedeemInviteRequest"> & {
+  /**
+   * @generated from field: string code = 1;
+   */
+  code: string;
+};
+
+/**
+ * Describes the message chat.RedeemInviteRequest.
+ * Use `create(RedeemInviteRequestSchema)` to create a new message.
+ */
+export declare const RedeemInviteRequestSchema: GenMessage<RedeemInviteRequest>;
+
+/**
+ * @generated from message chat.RedeemInviteResponse
+ */
+export declare type RedeemInviteResponse = Message$1<"chat.RedeemInviteResponse"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message chat.RedeemInviteResponse.
+ * Use `create(RedeemInviteResponseSchema)` to create a new message.
+ */
+export declare const RedeemInviteResponseSchema: GenMessage<RedeemInviteResponse>;
+
+/**
+ * @generated from message chat.Moderated
+ */
+export declare type Moderated = Message$1<"chat.Moderated"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: chat.ModerationKind kind = 2;
+   */
+  kind: ModerationKind;
+
+  /**
+   * @generated from field: chat.Member user = 3;
+   */
+  user?: Member | undefined;
+
+  /**
+   * @generated from field: chat.Member by = 4;
+   */
+  by?: Member | undefined;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * When a ban or mute ends, ms since the Unix epoch; 0: until lifted.
+   *
+   * @generated from field: int64 until_ms = 6;
+   */
+  untilMs: bigint;
+};
+
+/**
+ * Describes the message chat.Moderated.
+ * Use `create(ModeratedSchema)` to create a new message.
+ */
+export declare const ModeratedSchema: GenMessage<Moderated>;
+
+/**
+ * @generated from message chat.KickRequest
+ */
+export declare type KickRequest = Message$1<"chat.KickRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message chat.KickRequest.
+ * Use `create(KickRequestSchema)` to create a new message.
+ */
+export declare const KickRequestSchema: GenMessage<KickRequest>;
+
+/**
+ * @generated from message chat.BanRequest
+ */
+export declare type BanRequest = Message$1<"chat.BanRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+
+  /**
+   * 0: until lifted.
+   *
+   * @generated from field: int64 duration_ms = 3;
+   */
+  durationMs: bigint;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * Also erase the user's messages in the room from this many hours back.
+   *
+   * @generated from field: uint32 delete_hours = 5;
+   */
+  deleteHours: number;
+};
+
+/**
+ * Describes the message chat.BanRequest.
+ * Use `create(BanRequestSchema)` to create a new message.
+ */
+export declare const BanRequestSchema: GenMessage<BanRequest>;
+
+/**
+ * @generated from message chat.UnbanRequest
+ */
+export declare type UnbanRequest = Message$1<"chat.UnbanRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+};
+
+/**
+ * Describes the message chat.UnbanRequest.
+ * Use `create(UnbanRequestSchema)` to create a new message.
+ */
+export declare const UnbanRequestSchema: GenMessage<UnbanRequest>;
+
+/**
+ * @generated from message chat.MuteRequest
+ */
+export declare type MuteRequest = Message$1<"chat.MuteRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+
+  /**
+   * 0: until lifted.
+   *
+   * @generated from field: int64 duration_ms = 3;
+   */
+  durationMs: bigint;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message chat.MuteRequest.
+ * Use `create(MuteRequestSchema)` to create a new message.
+ */
+export declare const MuteRequestSchema: GenMessage<MuteRequest>;
+
+/**
+ * @generated from message chat.UnmuteRequest
+ */
+export declare type UnmuteRequest = Message$1<"chat.UnmuteRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+};
+
+/**
+ * Describes the message chat.UnmuteRequest.
+ * Use `create(UnmuteRequestSchema)` to create a new message.
+ */
+export declare const UnmuteRequestSchema: GenMessage<UnmuteRequest>;
+
+/**
+ * @generated from message chat.ModerationResponse
+ */
+export declare type ModerationResponse = Message$1<"chat.ModerationResponse"> & {
+  /**
+   * Who it was applied to (unset for an address ban).
+   *
+   * @generated from field: chat.Member user = 1;
+   */
+  user?: Member | undefined;
+
+  /**
+   * @generated from field: int64 until_ms = 2;
+   */
+  untilMs: bigint;
+
+  /**
+   * Messages erased with a ban.
+   *
+   * @generated from field: uint32 deleted = 3;
+   */
+  deleted: number;
+};
+
+/**
+ * Describes the message chat.ModerationResponse.
+ * Use `create(ModerationResponseSchema)` to create a new message.
+ */
+export declare const ModerationResponseSchema: GenMessage<ModerationResponse>;
+
+/**
+ * @generated from message chat.BanAddressRequest
+ */
+export declare type BanAddressRequest = Message$1<"chat.BanAddressRequest"> & {
+  /**
+   * An address or a range: "203.0.113.7", "203.0.113.0/24", "2001:db8::/32".
+   *
+   * @generated from field: string cidr = 1;
+   */
+  cidr: string;
+
+  /**
+   * @generated from field: int64 duration_ms = 2;
+   */
+  durationMs: bigint;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message chat.BanAddressRequest.
+ * Use `create(BanAddressRequestSchema)` to create a new message.
+ */
+export declare const BanAddressRequestSchema: GenMessage<BanAddressRequest>;
+
+/**
+ * @generated from message chat.UnbanAddressRequest
+ */
+export declare type UnbanAddressRequest = Message$1<"chat.UnbanAddressRequest"> & {
+  /**
+   * @generated from field: string cidr = 1;
+   */
+  cidr: string;
+};
+
+/**
+ * Describes the message chat.UnbanAddressRequest.
+ * Use `create(UnbanAddressRequestSchema)` to create a new message.
+ */
+export declare const UnbanAddressRequestSchema: GenMessage<UnbanAddressRequest>;
+
+/**
+ * @generated from message chat.ListBansRequest
+ */
+export declare type ListBansRequest = Message$1<"chat.ListBansRequest"> & {
+  /**
+   * Empty: the server's address bans (admins).
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message chat.ListBansRequest.
+ * Use `create(ListBansRequestSchema)` to create a new message.
+ */
+export declare const ListBansRequestSchema: GenMessage<ListBansRequest>;
+
+/**
+ * @generated from message chat.Sanction
+ */
+export declare type Sanction = Message$1<"chat.Sanction"> & {
+  /**
+   * BAN or MUTE.
+   *
+   * @generated from field: chat.ModerationKind kind = 1;
+   */
+  kind: ModerationKind;
+
+  /**
+   * @generated from field: string room = 2;
+   */
+  room: string;
+
+  /**
+   * Unset for an address ban.
+   *
+   * @generated from field: chat.Member user = 3;
+   */
+  user?: Member | undefined;
+
+  /**
+   * @generated from field: string cidr = 4;
+   */
+  cidr: string;
+
+  /**
+   * @generated from field: chat.Member by = 5;
+   */
+  by?: Member | undefined;
+
+  /**
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: int64 until_ms = 7;
+   */
+  untilMs: bigint;
+
+  /**
+   * @generated from field: int64 at_ms = 8;
+   */
+  atMs: bigint;
+};
+
+/**
+ * Describes the message chat.Sanction.
+ * Use `create(SanctionSchema)` to create a new message.
+ */
+export declare const SanctionSchema: GenMessage<Sanction>;
+
+/**
+ * @generated from message chat.ListBansResponse
+ */
+export declare type ListBansResponse = Message$1<"chat.ListBansResponse"> & {
+  /**
+   * @generated from field: repeated chat.Sanction bans = 1;
+   */
+  bans: Sanction[];
+};
+
+/**
+ * Describes the message chat.ListBansResponse.
+ * Use `create(ListBansResponseSchema)` to create a new message.
+ */
+export declare const ListBansResponseSchema: GenMessage<ListBansResponse>;
+
+/**
+ * @generated from message chat.ReportRequest
+ */
+export declare type ReportRequest = Message$1<"chat.ReportRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * 1-500 characters.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message chat.ReportRequest.
+ * Use `create(ReportRequestSchema)` to create a new message.
+ */
+export declare const ReportRequestSchema: GenMessage<ReportRequest>;
+
+/**
+ * @generated from message chat.ReportResponse
+ */
+export declare type ReportResponse = Message$1<"chat.ReportResponse"> & {
+  /**
+   * @generated from field: uint64 report_id = 1;
+   */
+  reportId: bigint;
+};
+
+/**
+ * Describes the message chat.ReportResponse.
+ * Use `create(ReportResponseSchema)` to create a new message.
+ */
+export declare const ReportResponseSchema: GenMessage<ReportResponse>;
+
+/**
+ * @generated from message chat.ReportInfo
+ */
+export declare type ReportInfo = Message$1<"chat.ReportInfo"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: string room = 2;
+   */
+  room: string;
+
+  /**
+   * In its current state.
+   *
+   * @generated from field: chat.Message message = 3;
+   */
+  message?: Message | undefined;
+
+  /**
+   * @generated from field: chat.Member reporter = 4;
+   */
+  reporter?: Member | undefined;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: int64 at_ms = 6;
+   */
+  atMs: bigint;
+
+  /**
+   * @generated from field: bool resolved = 7;
+   */
+  resolved: boolean;
+
+  /**
+   * @generated from field: chat.Member resolved_by = 8;
+   */
+  resolvedBy?: Member | undefined;
+
+  /**
+   * @generated from field: string resolution = 9;
+   */
+  resolution: string;
+
+  /**
+   * @generated from field: int64 resolved_at_ms = 10;
+   */
+  resolvedAtMs: bigint;
+
+  /**
+   * The messages just before it, oldest first.
+   *
+   * @generated from field: repeated chat.Message context = 11;
+   */
+  context: Message[];
+};
+
+/**
+ * Describes the message chat.ReportInfo.
+ * Use `create(ReportInfoSchema)` to create a new message.
+ */
+export declare const ReportInfoSchema: GenMessage<ReportInfo>;
+
+/**
+ * @generated from message chat.ListReportsRequest
+ */
+export declare type ListReportsRequest = Message$1<"chat.ListReportsRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: bool include_resolved = 2;
+   */
+  includeResolved: boolean;
+
+  /**
+   * 1-100; 0 means 20.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message chat.ListReportsRequest.
+ * Use `create(ListReportsRequestSchema)` to create a new message.
+ */
+export declare const ListReportsRequestSchema: GenMessage<ListReportsRequest>;
+
+/**
+ * @generated from message chat.ListReportsResponse
+ */
+export declare type ListReportsResponse = Message$1<"chat.ListReportsResponse"> & {
+  /**
+   * @generated from field: repeated chat.ReportInfo reports = 1;
+   */
+  reports: ReportInfo[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message chat.ListReportsResponse.
+ * Use `create(ListReportsResponseSchema)` to create a new message.
+ */
+export declare const ListReportsResponseSchema: GenMessage<ListReportsResponse>;
+
+/**
+ * @generated from message chat.ResolveReportRequest
+ */
+export declare type ResolveReportRequest = Message$1<"chat.ResolveReportRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: uint64 report_id = 2;
+   */
+  reportId: bigint;
+
+  /**
+   * What was done, for the record.
+   *
+   * @generated from field: string resolution = 3;
+   */
+  resolution: string;
+};
+
+/**
+ * Describes the message chat.ResolveReportRequest.
+ * Use `create(ResolveReportRequestSchema)` to create a new message.
+ */
+export declare const ResolveReportRequestSchema: GenMessage<ResolveReportRequest>;
+
+/**
+ * @generated from message chat.ResolveReportResponse
+ */
+export declare type ResolveReportResponse = Message$1<"chat.ResolveReportResponse"> & {
+};
+
+/**
+ * Describes the message chat.ResolveReportResponse.
+ * Use `create(ResolveReportResponseSchema)` to create a new message.
+ */
+export declare const ResolveReportResponseSchema: GenMessage<ResolveReportResponse>;
+
+/**
+ * @generated from message chat.AuditEntry
+ */
+export declare type AuditEntry = Message$1<"chat.AuditEntry"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: int64 at_ms = 2;
+   */
+  atMs: bigint;
+
+  /**
+   * @generated from field: chat.Member actor = 3;
+   */
+  actor?: Member | undefined;
+
+  /**
+   * "kick", "ban", "unban", "mute", "unmute", "delete", "set_role",
+   * "update_room", "invite", "create_invite", "resolve_report",
+   * "ban_address", "unban_address", ...
+   *
+   * @generated from field: string action = 4;
+   */
+  action: string;
+
+  /**
+   * "" for a server-wide action.
+   *
+   * @generated from field: string room = 5;
+   */
+  room: string;
+
+  /**
+   * A user id, a message id, an address range.
+   *
+   * @generated from field: string target = 6;
+   */
+  target: string;
+
+  /**
+   * @generated from field: string reason = 7;
+   */
+  reason: string;
+
+  /**
+   * What changed, in words ("until 2026-12-06 10:00 UTC", "role moderator").
+   *
+   * @generated from field: string detail = 8;
+   */
+  detail: string;
+};
+
+/**
+ * Describes the message chat.AuditEntry.
+ * Use `create(AuditEntrySchema)` to create a new message.
+ */
+export declare const AuditEntrySchema: GenMessage<AuditEntry>;
+
+/**
+ * @generated from message chat.ListAuditRequest
+ */
+export declare type ListAuditRequest = Message$1<"chat.ListAuditRequest"> & {
+  /**
+   * Empty: everything (admins).
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * 1-500; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message chat.ListAuditRequest.
+ * Use `create(ListAuditRequestSchema)` to create a new message.
+ */
+export declare const ListAuditRequestSchema: GenMessage<ListAuditRequest>;
+
+/**
+ * @generated from message chat.ListAuditResponse
+ */
+export declare type ListAuditResponse = Message$1<"chat.ListAuditResponse"> & {
+  /**
+   * @generated from field: repeated chat.AuditEntry entries = 1;
+   */
+  entries: AuditEntry[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message chat.ListAuditResponse.
+ * Use `create(ListAuditResponseSchema)` to create a new message.
+ */
+export declare const ListAuditResponseSchema: GenMessage<ListAuditResponse>;
+
+/**
  * @generated from enum chat.MessageKind
  */
 export enum MessageKind {
@@ -1988,6 +3028,80 @@ export enum ResumeOutcome {
  * Describes the enum chat.ResumeOutcome.
  */
 export declare const ResumeOutcomeSchema: GenEnum<ResumeOutcome>;
+
+/**
+ * @generated from enum chat.RoomRole
+ */
+export enum RoomRole {
+  /**
+   * No role: a member of a public room, or not a member at all.
+   *
+   * @generated from enum value: ROOM_ROLE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Invited into (or joined by code) an invite-only room.
+   *
+   * @generated from enum value: ROOM_ROLE_MEMBER = 1;
+   */
+  MEMBER = 1,
+
+  /**
+   * @generated from enum value: ROOM_ROLE_MODERATOR = 2;
+   */
+  MODERATOR = 2,
+
+  /**
+   * @generated from enum value: ROOM_ROLE_OWNER = 3;
+   */
+  OWNER = 3,
+}
+
+/**
+ * Describes the enum chat.RoomRole.
+ */
+export declare const RoomRoleSchema: GenEnum<RoomRole>;
+
+/**
+ * @generated from enum chat.ModerationKind
+ */
+export enum ModerationKind {
+  /**
+   * @generated from enum value: MODERATION_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: MODERATION_KIND_KICK = 1;
+   */
+  KICK = 1,
+
+  /**
+   * @generated from enum value: MODERATION_KIND_BAN = 2;
+   */
+  BAN = 2,
+
+  /**
+   * @generated from enum value: MODERATION_KIND_UNBAN = 3;
+   */
+  UNBAN = 3,
+
+  /**
+   * @generated from enum value: MODERATION_KIND_MUTE = 4;
+   */
+  MUTE = 4,
+
+  /**
+   * @generated from enum value: MODERATION_KIND_UNMUTE = 5;
+   */
+  UNMUTE = 5,
+}
+
+/**
+ * Describes the enum chat.ModerationKind.
+ */
+export declare const ModerationKindSchema: GenEnum<ModerationKind>;
 
 /**
  * ---- The seed's RPCs (wire-identical to the original) ----
@@ -2281,6 +3395,198 @@ export declare const ChatService: GenService<{
     methodKind: "unary";
     input: typeof TypingRequestSchema;
     output: typeof TypingResponseSchema;
+  },
+  /**
+   * Creates a room with you as its owner (ALREADY_EXISTS if it exists). A
+   * room also comes into being, public and owned by whoever joined first,
+   * when someone joins a name nobody has used.
+   *
+   * @generated from rpc chat.ChatService.CreateRoom
+   */
+  createRoom: {
+    methodKind: "unary";
+    input: typeof CreateRoomRequestSchema;
+    output: typeof RoomSettingsSchema;
+  },
+  /**
+   * A room's owner, kind and moderators, and your role. Members.
+   *
+   * @generated from rpc chat.ChatService.GetRoom
+   */
+  getRoom: {
+    methodKind: "unary";
+    input: typeof GetRoomRequestSchema;
+    output: typeof RoomSettingsSchema;
+  },
+  /**
+   * Makes a room invite-only or public, read-only or open. Owners.
+   *
+   * @generated from rpc chat.ChatService.UpdateRoom
+   */
+  updateRoom: {
+    methodKind: "unary";
+    input: typeof UpdateRoomRequestSchema;
+    output: typeof RoomSettingsSchema;
+  },
+  /**
+   * Makes a member a moderator or a member again; ROOM_ROLE_OWNER hands the
+   * room on (you become a moderator). Owners.
+   *
+   * @generated from rpc chat.ChatService.SetRole
+   */
+  setRole: {
+    methodKind: "unary";
+    input: typeof SetRoleRequestSchema;
+    output: typeof RoomSettingsSchema;
+  },
+  /**
+   * Lets a user into an invite-only room. Moderators.
+   *
+   * @generated from rpc chat.ChatService.Invite
+   */
+  invite: {
+    methodKind: "unary";
+    input: typeof InviteRequestSchema;
+    output: typeof InviteResponseSchema;
+  },
+  /**
+   * A code that lets whoever holds it join, until it expires or is used up.
+   * Moderators.
+   *
+   * @generated from rpc chat.ChatService.CreateInvite
+   */
+  createInvite: {
+    methodKind: "unary";
+    input: typeof CreateInviteRequestSchema;
+    output: typeof InviteCodeSchema;
+  },
+  /**
+   * Uses an invite code: you become a member of its room; then join it.
+   *
+   * @generated from rpc chat.ChatService.RedeemInvite
+   */
+  redeemInvite: {
+    methodKind: "unary";
+    input: typeof RedeemInviteRequestSchema;
+    output: typeof RedeemInviteResponseSchema;
+  },
+  /**
+   * The user's streams leave the room at once; they may rejoin unless the
+   * room is invite-only (a kick there takes the membership). Moderators.
+   *
+   * @generated from rpc chat.ChatService.Kick
+   */
+  kick: {
+    methodKind: "unary";
+    input: typeof KickRequestSchema;
+    output: typeof ModerationResponseSchema;
+  },
+  /**
+   * Keeps a user out of the room, for a while or for good, with a reason;
+   * optionally erases their messages in it from the last hours. Moderators.
+   *
+   * @generated from rpc chat.ChatService.Ban
+   */
+  ban: {
+    methodKind: "unary";
+    input: typeof BanRequestSchema;
+    output: typeof ModerationResponseSchema;
+  },
+  /**
+   * @generated from rpc chat.ChatService.Unban
+   */
+  unban: {
+    methodKind: "unary";
+    input: typeof UnbanRequestSchema;
+    output: typeof ModerationResponseSchema;
+  },
+  /**
+   * The user still reads, but cannot post, react or set the topic. Moderators.
+   *
+   * @generated from rpc chat.ChatService.Mute
+   */
+  mute: {
+    methodKind: "unary";
+    input: typeof MuteRequestSchema;
+    output: typeof ModerationResponseSchema;
+  },
+  /**
+   * @generated from rpc chat.ChatService.Unmute
+   */
+  unmute: {
+    methodKind: "unary";
+    input: typeof UnmuteRequestSchema;
+    output: typeof ModerationResponseSchema;
+  },
+  /**
+   * The room's bans and mutes in force (moderators); with no room, the
+   * server's address bans (admins).
+   *
+   * @generated from rpc chat.ChatService.ListBans
+   */
+  listBans: {
+    methodKind: "unary";
+    input: typeof ListBansRequestSchema;
+    output: typeof ListBansResponseSchema;
+  },
+  /**
+   * Refuses every call from a client address range, on every port, for a
+   * while or for good. Admins.
+   *
+   * @generated from rpc chat.ChatService.BanAddress
+   */
+  banAddress: {
+    methodKind: "unary";
+    input: typeof BanAddressRequestSchema;
+    output: typeof ModerationResponseSchema;
+  },
+  /**
+   * @generated from rpc chat.ChatService.UnbanAddress
+   */
+  unbanAddress: {
+    methodKind: "unary";
+    input: typeof UnbanAddressRequestSchema;
+    output: typeof ModerationResponseSchema;
+  },
+  /**
+   * Reports a message to the room's moderators, with a reason. Members.
+   *
+   * @generated from rpc chat.ChatService.Report
+   */
+  report: {
+    methodKind: "unary";
+    input: typeof ReportRequestSchema;
+    output: typeof ReportResponseSchema;
+  },
+  /**
+   * The room's report queue, newest first, each with its message in context.
+   * Moderators.
+   *
+   * @generated from rpc chat.ChatService.ListReports
+   */
+  listReports: {
+    methodKind: "unary";
+    input: typeof ListReportsRequestSchema;
+    output: typeof ListReportsResponseSchema;
+  },
+  /**
+   * @generated from rpc chat.ChatService.ResolveReport
+   */
+  resolveReport: {
+    methodKind: "unary";
+    input: typeof ResolveReportRequestSchema;
+    output: typeof ResolveReportResponseSchema;
+  },
+  /**
+   * Every moderation and admin action, newest first: a room's (its owner) or
+   * all (admins, with no room).
+   *
+   * @generated from rpc chat.ChatService.ListAudit
+   */
+  listAudit: {
+    methodKind: "unary";
+    input: typeof ListAuditRequestSchema;
+    output: typeof ListAuditResponseSchema;
   },
 }>;
 

@@ -1,3 +1,7 @@
+import type { GovernanceStore } from "./governance-store.ts";
+
+export type * from "./governance-store.ts";
+
 /** A room's name. The seed's RPCs all use the room "lobby". */
 export type RoomId = string;
 /** Who a message or a stream belongs to. */
@@ -201,7 +205,7 @@ export class StoreUnavailableError extends Error {
  * and times: it gives each appended message the room's next id and the
  * server's time. Implementations must pass `test/store-contract.ts`.
  */
-export interface Store {
+export interface Store extends GovernanceStore {
   /**
    * A name for this history that changes when the history is replaced (a new
    * database): a resume id from another epoch means nothing here.
