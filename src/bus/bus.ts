@@ -33,7 +33,27 @@ export type SignalPayload =
       readonly user: { readonly userId: UserId; readonly username: string };
       readonly stopped: boolean;
       readonly ttlMs: number;
-    };
+    }
+  /**
+   * Who may do what in the room changed (room "": server-wide: admins,
+   * address bans): every node forgets what it knew, re-checks its streams in
+   * the room, and carries out `effect` on its own streams.
+   */
+  | { readonly type: "rules"; readonly room: RoomId; readonly effect?: RulesEffect };
+
+/** What a change of the rules does to live streams. */
+export type RulesEffect =
+  | {
+      readonly kind: "kick" | "ban" | "unban" | "mute" | "unmute";
+      readonly user: { readonly userId: UserId; readonly username: string };
+      readonly by: { readonly userId: UserId; readonly username: string };
+      readonly reason: string;
+      readonly untilMs: number;
+    }
+  /** The room's kind or roles changed: its streams are told. */
+  | { readonly kind: "settings" }
+  /** A message was reported: the room's moderators are told. */
+  | { readonly kind: "report"; readonly reportId: number };
 
 /** One thing to deliver to a room's live streams on every node. */
 export interface RoomEvent {

@@ -68,6 +68,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
       readerTimeoutMs: flags.readerTimeout * 1000,
       presenceMaxRoom: flags.presenceMaxRoom,
       joinLines: flags.joinLines,
+      admins: flags.admin,
       retention: { maxAgeMs: flags.historyMaxAge, maxPerRoom: flags.historyMaxPerRoom },
       durability: flags.durability,
     });

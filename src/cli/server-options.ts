@@ -23,6 +23,7 @@ export interface ServerFlags {
   readerTimeout: number;
   presenceMaxRoom: number;
   joinLines: boolean;
+  admin: string[];
   editWindow: number;
   historyMaxAge: number;
   historyMaxPerRoom: number;
@@ -128,6 +129,18 @@ export function serverOptions(): Option[] {
       .choices(["on", "off"])
       .default(true, "on")
       .argParser((value) => value === "on"),
+    new Option(
+      "--admin <names>",
+      "accounts that are server admins, comma-separated: they own lobby and every room without an owner, and may moderate anywhere (they register or log in as usual)",
+    )
+      .env("GRPC_CHAT_ADMIN")
+      .default([], "none")
+      .argParser((value: string) =>
+        value
+          .split(",")
+          .map((name) => name.trim())
+          .filter((name) => name !== ""),
+      ),
     new Option(
       "--edit-window <age>",
       'how long after sending a message its author may edit it ("unlimited": always)',

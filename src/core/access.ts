@@ -1,7 +1,8 @@
 import { type Caller, callerId } from "./caller.ts";
 import { ChatError } from "./chat-error.ts";
+import type { RoomRules } from "./room-rules.ts";
 import { checkAccess } from "./rooms.ts";
-import type { RoomId } from "./types.ts";
+import type { Identity, RoomId } from "./types.ts";
 
 /**
  * Who may call a method, from least to most trusted. `anyone`: no
@@ -14,17 +15,26 @@ import type { RoomId } from "./types.ts";
  */
 export type Access = "anyone" | "guest" | "account" | "member" | "moderator" | "owner" | "admin";
 
+/** The identity a caller acts as, for the rules (a guest's name is not known here). */
+export function callerIdentity(caller: Caller): Identity | undefined {
+  if (caller.kind === "account") return caller.identity;
+  return caller.kind === "guest" ? { userId: caller.userId, username: "" } : undefined;
+}
+
 /**
  * Throws unless `caller` (already authenticated) may make a call that needs
- * `access`, for `room` when the call names one. A room the caller may not use
- * answers NOT_FOUND, exactly as one that does not exist.
+ * `access`, for `room` when the call names one. A room the caller may not
+ * read answers NOT_FOUND, exactly as one that does not exist; a ban says
+ * why and until when.
  */
-export function authorize(
+export async function authorize(
   caller: Caller,
   access: Access,
   room: RoomId | undefined,
+  rules: RoomRules,
   maxRoomChars: number,
-): void {
+): Promise<void> {
+  const who = callerIdentity(caller);
   switch (access) {
     case "anyone":
     case "guest":
@@ -35,12 +45,23 @@ export function authorize(
         "failed_precondition",
         "Only a call made with an account's token can do this: log in (or register) and send the token as authorization: Bearer <token>.",
       );
-    case "member":
-      if (room === undefined) throw new Error("A method open to room members must name its room.");
+    case "admin":
+      if (who !== undefined && rules.isAdmin(who)) return;
+      throw new ChatError(
+        "permission_denied",
+        "Only a server admin can do this (an account named by --admin, or granted with `grpc-chat admin grant`).",
+      );
+    default: {
+      if (room === undefined) {
+        if (access === "member")
+          throw new Error("A method open to room members must name its room.");
+        // A call about the whole server rather than one room: only admins.
+        return authorize(caller, "admin", undefined, rules, maxRoomChars);
+      }
       checkAccess(callerId(caller), room, maxRoomChars);
-      return;
-    default:
-      // Room roles and server admins come with moderation; until then no one holds them.
-      throw new ChatError("permission_denied", "You do not have the role this call needs.");
+      if (access === "member") await rules.checkRead(who, room);
+      else if (who === undefined) throw new ChatError("permission_denied", "Sign in first.");
+      else await rules.checkRank(who, room, access);
+    }
   }
 }

@@ -9,7 +9,9 @@ import { ChatError, toChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
 import { checkText, type Limits } from "./limits.ts";
 import type { RateLimits } from "./rate-limits.ts";
+import type { AuditLog } from "./audit-log.ts";
 import type { RoomPublisher } from "./room-publisher.ts";
+import { type Act, atLeast, type RoomPolicy, type RoomRules } from "./room-rules.ts";
 import { checkAccess } from "./rooms.ts";
 import type { ChatStats } from "./stats.ts";
 import type { Identity, MessageId, RoomId, StoredMessage } from "./types.ts";
@@ -22,6 +24,8 @@ export interface ChangesOptions {
   readonly clock: Clock;
   readonly ensureRunning: () => void;
   readonly publisher: RoomPublisher;
+  readonly rules: RoomRules;
+  readonly audit: AuditLog;
 }
 
 /** What a change request names: a message of a room. */
@@ -49,7 +53,10 @@ export function checkReaction(emoji: string): string {
  * entry of the room's log with the room's next id, applied to its target in
  * the same transaction, and delivered like a message, so a cursor carries it
  * live and on resume. Who may change what is decided here, before the store
- * is touched: only a message's author edits or deletes it.
+ * is touched: only a message's author edits it; its author or the room's
+ * moderators delete it (a moderator's delete is written to the audit log).
+ * A muted user neither edits nor reacts; in a read-only room only
+ * moderators edit.
  */
 export class Changes {
   readonly #options: ChangesOptions;
@@ -61,7 +68,7 @@ export class Changes {
   async edit(editor: Identity, target: ChangeTarget, text: string): Promise<AppendResult> {
     const { limits, clock } = this.#options;
     const checked = checkText(text, limits);
-    return this.#change(editor, target, "edit", checked, (message) => {
+    return this.#change(editor, target, "edit", checked, "post", (message) => {
       this.#mustOwn(editor, message, "edit");
       const window = limits.editWindowMs;
       if (window > 0 && clock.now() - message.timeMs > window) {
@@ -73,10 +80,39 @@ export class Changes {
     });
   }
 
-  delete(deleter: Identity, target: ChangeTarget): Promise<AppendResult> {
-    return this.#change(deleter, target, "delete", "", (message) =>
-      this.#mustOwn(deleter, message, "delete"),
+  /**
+   * Deletes a message: its author's, or any as a moderator of the room (to
+   * the audit log, unless `withBan`: a ban that erases a user's messages is
+   * recorded once, and is not held to the moderator's send rate).
+   */
+  async delete(
+    deleter: Identity,
+    target: ChangeTarget,
+    options: { readonly reason?: string; readonly withBan?: boolean } = {},
+  ): Promise<AppendResult> {
+    let moderated: StoredMessage | undefined;
+    const result = await this.#change(
+      deleter,
+      target,
+      "delete",
+      "",
+      undefined,
+      (message, policy) => {
+        if (message.userId === deleter.userId) return;
+        const rank = policy.rankOf(deleter.userId, this.#options.rules.isAdmin(deleter));
+        if (!atLeast(rank, "moderator")) this.#mustOwn(deleter, message, "delete");
+        moderated = message;
+      },
+      !options.withBan,
     );
+    if (moderated && !result.unchanged && !options.withBan) {
+      await this.#options.audit.record(deleter, "delete", moderated.room, {
+        target: `message ${moderated.id} by ${moderated.userId}`,
+        reason: options.reason ?? "",
+        detail: `${moderated.username}'s message erased`,
+      });
+    }
+    return result;
   }
 
   react(
@@ -86,20 +122,31 @@ export class Changes {
     remove: boolean,
   ): Promise<AppendResult> {
     const reaction = checkReaction(emoji);
-    return this.#change(reactor, target, remove ? "unreact" : "react", reaction, (message) => {
-      const reactions = message.reactions ?? [];
-      const max = this.#options.limits.maxReactions;
-      if (!remove && reactions.length >= max && !reactions.some((r) => r.emoji === reaction)) {
-        throw new ChatError(
-          "resource_exhausted",
-          `Message ${message.id} already has ${max} different reactions; add to one of those instead.`,
-        );
-      }
-    });
+    return this.#change(
+      reactor,
+      target,
+      remove ? "unreact" : "react",
+      reaction,
+      "react",
+      (message) => {
+        const reactions = message.reactions ?? [];
+        const max = this.#options.limits.maxReactions;
+        if (!remove && reactions.length >= max && !reactions.some((r) => r.emoji === reaction)) {
+          throw new ChatError(
+            "resource_exhausted",
+            `Message ${message.id} already has ${max} different reactions; add to one of those instead.`,
+          );
+        }
+      },
+    );
   }
 
   /** Checks that a reply's target can be answered: a chat message of the room, not deleted. */
   async checkReplyTarget(viewer: Identity, room: RoomId, id: MessageId): Promise<void> {
+    await this.#options.rules.checkRead(
+      viewer,
+      checkAccess(viewer.userId, room, this.#options.limits.maxRoomChars),
+    );
     const message = await this.#target(viewer, { room, id });
     if (message.deleted) {
       throw new ChatError(
@@ -114,17 +161,23 @@ export class Changes {
     target: ChangeTarget,
     kind: MessageKind,
     text: string,
-    allowed: (message: StoredMessage) => void,
+    act: Act | undefined,
+    allowed: (message: StoredMessage, policy: RoomPolicy) => void,
+    metered = true,
   ): Promise<AppendResult> {
-    const { ensureRunning, rates, store, publisher, stats } = this.#options;
+    const { ensureRunning, rates, store, publisher, stats, rules } = this.#options;
     try {
       ensureRunning();
+      const room = checkAccess(author.userId, target.room, this.#options.limits.maxRoomChars);
+      const policy = await (act
+        ? rules.checkAct(author, room, act)
+        : rules.checkRead(author, room));
       const message = await this.#target(author, target);
       if (message.deleted && kind !== "delete") {
         throw new ChatError("failed_precondition", `Message ${message.id} was deleted.`);
       }
-      allowed(message);
-      await rates.admitSend(author.userId, 1);
+      allowed(message, policy);
+      if (metered) await rates.admitSend(author.userId, 1);
       const entry: NewMessage = {
         room: message.room,
         userId: author.userId,

@@ -14,6 +14,10 @@ export interface CoreLogger {
 }
 
 export interface ChatOptions {
+  /** Accounts that are server admins, by name (--admin). */
+  readonly admins?: readonly string[];
+  /** How often admins granted on the database and address bans are read again (ms). */
+  readonly rulesReloadMs?: number;
   readonly store: Store;
   readonly bus: Bus;
   /** Where the nodes of a cluster agree on online names and rates; none for one node. */
@@ -72,4 +76,9 @@ export interface StreamOptions {
    * client is then held back by flow control.
    */
   readonly pace?: boolean;
+  /**
+   * The wire has one room and no way to say it was left (the seed's
+   * ChatStream): a kick or ban ends the stream with its reason.
+   */
+  readonly oneRoom?: boolean;
 }

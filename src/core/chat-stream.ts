@@ -24,6 +24,8 @@ export interface StreamHub {
   readonly presence: Presence;
   /** Adds the cursor to its room's fan-out. */
   register(cursor: RoomCursor): void;
+  /** Throws unless the user may enter the room (its kind, bans); a first join may create it. */
+  admitToRoom(identity: Identity, room: RoomId): Promise<void>;
   unregister(cursor: RoomCursor): void;
   /** Stores and delivers a message of this stream's; `pacer`: the stream's sends are paced. */
   send(
@@ -50,12 +52,22 @@ export class ChatStream {
   /** Cursors whose user is counted in the room's presence. */
   readonly #present = new Set<RoomCursor>();
 
+  /** On a one-room wire a removal from the room ends the stream. */
+  readonly oneRoom: boolean;
+
   /** With `pacer`, a send over the rate waits for its turn instead of being refused. */
-  constructor(identity: Identity, outlet: Outlet, hub: StreamHub, pacer?: SendPacer) {
+  constructor(
+    identity: Identity,
+    outlet: Outlet,
+    hub: StreamHub,
+    pacer?: SendPacer,
+    oneRoom = false,
+  ) {
     this.identity = identity;
     this.#outlet = outlet;
     this.#hub = hub;
     this.#pacer = pacer;
+    this.oneRoom = oneRoom;
   }
 
   /** The outlet this stream delivers through: what its own sends name as their origin. */
@@ -82,6 +94,7 @@ export class ChatStream {
    */
   async joinRoom(room: RoomId, resumeAfterId?: MessageId, epoch = ""): Promise<void> {
     checkAccess(this.identity.userId, room, this.#hub.limits.maxRoomChars);
+    await this.#hub.admitToRoom(this.identity, room);
     const existing = this.#rooms.get(room);
     if (existing) this.#drop(existing);
     else if (this.#rooms.size >= this.#hub.limits.maxRooms) {
@@ -128,11 +141,18 @@ export class ChatStream {
     else this.#outlet.start(cursor, lastId, false);
   }
 
-  /** Leaves a room (a no-op when not in it) and answers `left`. */
-  leaveRoom(room: RoomId): void {
+  /**
+   * Leaves a room (a no-op when not in it) and answers `left`: asked for, or
+   * with `error` when the server took the stream out (a kick, a ban).
+   */
+  leaveRoom(room: RoomId, error?: ChatError): void {
     const cursor = this.#rooms.get(room);
     if (cursor) this.#drop(cursor);
-    this.#outlet.notify({ type: "left", room, reason: "" });
+    this.#outlet.notify(
+      error
+        ? { type: "left", room, code: error.code, reason: error.message }
+        : { type: "left", room, reason: "" },
+    );
   }
 
   /**

@@ -8,6 +8,7 @@ import type { ChatStream, SendInput } from "./chat-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Envelope } from "./envelope.ts";
 import { RoomFanOut } from "./fan-out.ts";
+import { Governance } from "./governance.ts";
 import { Identities } from "./identities.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { LiveStreams } from "./live-streams.ts";
@@ -49,6 +50,8 @@ export class Chat {
   readonly changes: Changes;
   /** Each user's read position per room, and the unread counts it gives. */
   readonly readMarkers: ReadMarkers;
+  /** Roles, room kinds, bans and mutes, reports, the audit log. */
+  readonly governance: Governance;
   /** Whether joins and leaves are stored as lines of the log. */
   readonly joinLines: boolean;
   readonly stats = new ChatStats();
@@ -67,6 +70,7 @@ export class Chat {
   readonly #tails: RoomTails | undefined;
   readonly #timers: Array<() => void> = [];
   #stopping = false;
+  #loaded: Promise<void>;
 
   constructor(options: ChatOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -111,6 +115,19 @@ export class Chat {
     this.#fanOut = new RoomFanOut(this.#tails, this.stats, typing);
     const publisher = new RoomPublisher(this.#fanOut, this.#bus, this.#logger);
     const ensureRunning = () => this.#ensureRunning();
+    this.governance = new Governance({
+      store,
+      bus: this.#bus,
+      clock: this.#clock,
+      identities: this.identities,
+      changes: () => this.changes,
+      fanOut: this.#fanOut,
+      live: () => this.#live,
+      maxRoomChars: limits.maxRoomChars,
+      adminNames: options.admins ?? [],
+      logger: this.#logger,
+    });
+    const { rules, audit } = this.governance;
     this.changes = new Changes({
       store,
       rates: this.rateLimits,
@@ -119,6 +136,8 @@ export class Chat {
       clock: this.#clock,
       ensureRunning,
       publisher,
+      rules,
+      audit,
     });
     this.#sends = new Sends({
       store,
@@ -127,6 +146,7 @@ export class Chat {
       stats,
       ensureRunning,
       publisher,
+      rules,
       checkReply: (sender, room, id) => this.changes.checkReplyTarget(sender, room, id),
     });
     const presenceMaxRoom = options.presenceMaxRoom ?? 200;
@@ -157,6 +177,7 @@ export class Chat {
       presence: this.#presence,
       tails: this.#tails,
       publisher,
+      rules,
     });
     this.#live = new LiveStreams({
       store,
@@ -171,6 +192,10 @@ export class Chat {
       presenceMaxRoom,
       readerTimeoutMs,
       sends: this.#sends,
+      admitToRoom: async (identity, room) => {
+        const policy = await rules.checkRead(identity, room);
+        await this.governance.rooms.claimOnJoin(identity, policy);
+      },
       logger: this.#logger,
     });
     this.#nodes = new NodePresence({
@@ -182,12 +207,15 @@ export class Chat {
     });
     this.#bus.onEvent((event) => {
       if ("node" in event) this.#nodes.receive(event.origin, event.node);
-      else if (event.payload.type === "message" || event.payload.type === "topic") {
+      else if (event.payload.type === "rules") {
+        this.governance.apply(event.payload.room, event.payload.effect);
+      } else if (event.payload.type === "message" || event.payload.type === "topic") {
         this.#fanOut.deliver(event.room, new Envelope(event.payload));
       } else this.#signals.receive(event.payload);
     });
     this.#bus.onReconnect(() => {
       this.#nodes.hello();
+      this.governance.forgetAll();
       this.#fanOut
         .catchUp((room) => this.#store.lastId(room))
         .catch((error: unknown) => {
@@ -198,7 +226,13 @@ export class Chat {
         });
     });
     this.#nodes.hello();
+    this.#loaded = this.governance.load();
+    this.#loaded.catch((error: unknown) => {
+      this.#logger?.warn({ err: error }, "loading address bans and admins failed");
+    });
     this.#timers.push(
+      // Admins granted on a shared database by another process, and bans that ended.
+      this.#clock.every(options.rulesReloadMs ?? 30_000, () => this.governance.apply("")),
       this.#clock.every(options.presenceTickMs ?? 250, () => this.#announcePresence()),
       this.#clock.every(options.nodeHeartbeatMs ?? 1_000, () => this.#nodes.heartbeat()),
       this.#clock.every(Math.max(10, readerTimeoutMs / 4), () => this.#live.endStalled()),
@@ -215,6 +249,11 @@ export class Chat {
 
   now(): number {
     return this.#clock.now();
+  }
+
+  /** Resolves once the rules every call is checked against (address bans, admins) are loaded. */
+  get started(): Promise<void> {
+    return this.#loaded;
   }
 
   /** Whether this node can serve: it is not shutting down, and its store answers a read. */

@@ -1,4 +1,5 @@
 import type { ChatErrorCode } from "./chat-error.ts";
+import type { ModerationKind, ReportView, RoomView } from "./governance-types.ts";
 import type { Identity, MessageId, RoomId, StoredMessage } from "./types.ts";
 
 /** How a join started delivery; see ResumeOutcome in the proto. */
@@ -91,6 +92,18 @@ export type Outbound =
       readonly id: MessageId;
       readonly timeMs: number;
     }
+  | {
+      /** The stream's user was kicked, banned, muted or let back in a room. */
+      readonly type: "moderated";
+      readonly room: RoomId;
+      readonly kind: ModerationKind;
+      readonly user: Identity;
+      readonly by: Identity;
+      readonly reason: string;
+      readonly untilMs: number;
+    }
+  | { readonly type: "room_updated"; readonly room: RoomId; readonly settings: RoomView }
+  | { readonly type: "report"; readonly room: RoomId; readonly report: ReportView }
   | {
       readonly type: "rejected";
       readonly room: RoomId;

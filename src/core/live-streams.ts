@@ -29,6 +29,8 @@ export interface LiveStreamsOptions {
   readonly presenceMaxRoom: number;
   readonly readerTimeoutMs: number;
   readonly sends: Sends;
+  /** Throws unless the user may enter the room; see StreamHub.admitToRoom. */
+  readonly admitToRoom: (identity: Identity, room: RoomId) => Promise<void>;
   readonly logger: CoreLogger | undefined;
 }
 
@@ -50,6 +52,7 @@ export class LiveStreams {
       limits,
       presence,
       register: (cursor) => fanOut.enter(cursor),
+      admitToRoom: options.admitToRoom,
       unregister: (cursor) => fanOut.leave(cursor),
       send: (sender, input, origin, pacer) => sends.send(sender, input, origin, pacer),
       forget: (stream) => {
@@ -102,6 +105,7 @@ export class LiveStreams {
       outlet,
       this.#hub,
       options.pace ? new SendPacer() : undefined,
+      options.oneRoom ?? false,
     );
     this.#streams.add(stream);
     if (options.directMessages) fanOut.takeDirectMessages(stream);
@@ -114,6 +118,33 @@ export class LiveStreams {
       stream.notify({ type: "notice", text: notice, timeMs: this.#options.clock.now() });
       stream.end(error);
     }
+  }
+
+  /**
+   * Takes this node's streams out of `room` where `refusal` says their user
+   * may no longer be there: each is told `before` first (when given), then
+   * left with the refusal; a stream on a one-room wire (the seed's) ends
+   * with it instead, having no other way to hear it.
+   */
+  removeFromRoom(
+    room: RoomId,
+    refusal: (identity: Identity) => ChatError | undefined,
+    before?: (identity: Identity) => Outbound | undefined,
+  ): void {
+    for (const stream of [...this.#streams]) {
+      if (!stream.inRoom(room) || stream.ended) continue;
+      const error = refusal(stream.identity);
+      if (!error) continue;
+      const notice = before?.(stream.identity);
+      if (notice) stream.notify(notice);
+      if (stream.oneRoom) stream.end(error);
+      else stream.leaveRoom(room, error);
+    }
+  }
+
+  /** This node's open streams, for events to users picked by a rule (report to admins). */
+  each(visit: (stream: ChatStream) => void): void {
+    for (const stream of this.#streams) if (!stream.ended) visit(stream);
   }
 
   /** Ends each stream whose transport has taken nothing for the reader timeout. */

@@ -5,6 +5,7 @@ import type { Identities } from "./identities.ts";
 import { checkHistoryLimit, checkTopic, type Limits } from "./limits.ts";
 import type { Presence } from "./presence.ts";
 import type { RoomPublisher } from "./room-publisher.ts";
+import type { Rank, RoomRules } from "./room-rules.ts";
 import { systemLine } from "./room-signals.ts";
 import type { RoomTails } from "./room-tails.ts";
 import { checkAccess, directMembers, directRoom } from "./rooms.ts";
@@ -34,6 +35,10 @@ export interface RoomListing extends RoomSummary {
   readonly online: number;
   /** For a direct-message room: the other user. */
   readonly peer: Identity | undefined;
+  readonly inviteOnly: boolean;
+  readonly readOnly: boolean;
+  /** The reader's rank in the room. */
+  readonly rank: Rank;
 }
 
 export interface MembersPage {
@@ -53,6 +58,7 @@ export interface RoomsOptions {
   readonly tails: RoomTails | undefined;
   /** Tells everyone in a room, on every node, of a change (a topic). */
   readonly publisher: RoomPublisher;
+  readonly rules: RoomRules;
 }
 
 /**
@@ -68,8 +74,10 @@ export class Rooms {
   readonly #presence: Presence;
   readonly #tails: RoomTails | undefined;
   readonly #publisher: RoomPublisher;
+  readonly #rules: RoomRules;
 
   constructor(options: RoomsOptions) {
+    this.#rules = options.rules;
     this.#store = options.store;
     this.#clock = options.clock;
     this.#limits = options.limits;
@@ -105,10 +113,13 @@ export class Rooms {
    * history or a topic, and the reader's own direct-message rooms.
    */
   async listRooms(
-    reader: UserId | undefined,
+    who: Identity | undefined,
     pageSize: number,
     afterRoom?: RoomId,
   ): Promise<{ rooms: RoomListing[]; next: RoomId | undefined }> {
+    const reader = who?.userId;
+    const rules = this.#rules;
+    const admin = who !== undefined && rules.isAdmin(who);
     const rows = await asChatError(
       this.#store.listRooms({
         limit: pageSize + 1,
@@ -118,16 +129,22 @@ export class Rooms {
     );
     const more = rows.length > pageSize;
     if (more) rows.pop();
-    const rooms = await Promise.all(
-      rows.map(async (row) => {
+    const listed = await Promise.all(
+      rows.map(async (row): Promise<RoomListing | undefined> => {
+        const policy = await asChatError(rules.policy(row.room));
+        const rank = reader === undefined ? "none" : policy.rankOf(reader, admin);
+        // Unlisted to everyone it would refuse (non-members), as if it did not exist.
+        if (policy.inviteOnly && rank === "none") return undefined;
         const peerId = directMembers(row.room)?.find((id) => id !== reader);
         const peer =
           peerId === undefined
             ? undefined
             : { userId: peerId, username: await this.#nameOf(peerId) };
-        return { ...row, online: this.#presence.count(row.room), peer };
+        const { inviteOnly, readOnly } = policy;
+        return { ...row, online: this.#presence.count(row.room), peer, inviteOnly, readOnly, rank };
       }),
     );
+    const rooms = listed.filter((room) => room !== undefined);
     return { rooms, next: more ? rows.at(-1)?.room : undefined };
   }
 
@@ -143,6 +160,7 @@ export class Rooms {
   /** Sets a room's topic and tells its members. */
   async setTopic(by: Identity, room: RoomId, topic: string): Promise<void> {
     checkAccess(by.userId, room, this.#limits.maxRoomChars);
+    await this.#rules.checkAct(by, room, "topic");
     const text = checkTopic(topic);
     await asChatError(this.#store.setTopic(room, text));
     this.#publisher.publish(room, {

@@ -32,7 +32,7 @@ function mayUse(reader: UserId | undefined, room: RoomId): boolean {
  * The one answer for a room the caller may not use, the same whether it
  * exists or not, so a private room cannot be probed by its error.
  */
-function noSuchRoom(room: RoomId): ChatError {
+export function noSuchRoom(room: RoomId): ChatError {
   return new ChatError(
     "not_found",
     `There is no room "${excerpt(room, 64)}" that you can use. Direct messages are only for their two users.`,

@@ -5,6 +5,7 @@ import { checkClientMsgId, checkText, type Limits } from "./limits.ts";
 import type { Outlet } from "./outlet.ts";
 import type { RateLimits } from "./rate-limits.ts";
 import type { RoomPublisher } from "./room-publisher.ts";
+import type { RoomRules } from "./room-rules.ts";
 import { checkAccess } from "./rooms.ts";
 import type { SendPacer } from "./send-pacer.ts";
 import type { ChatStats } from "./stats.ts";
@@ -19,6 +20,8 @@ export interface SendsOptions {
   readonly ensureRunning: () => void;
   /** Delivers a newly stored message everywhere. */
   readonly publisher: RoomPublisher;
+  /** Who may post where: a muted user, or a member of a read-only room, may not. */
+  readonly rules: RoomRules;
   /** Throws unless the message `replyTo` of the room can be answered by `sender`. */
   readonly checkReply: (sender: Identity, room: RoomId, replyTo: number) => Promise<void>;
 }
@@ -52,6 +55,7 @@ export class Sends {
       const { ensureRunning, rates } = this.#options;
       ensureRunning();
       const message = this.#newChatMessage(sender, input);
+      await this.#options.rules.checkAct(sender, message.room, "post");
       if (message.refId) await this.#options.checkReply(sender, message.room, message.refId);
       let appended: Promise<AppendResult[]>;
       // With no rate to wait for, every send takes the same steps, so they keep their order anyway.
@@ -108,6 +112,11 @@ export class Sends {
         throw error;
       }
     });
+    await this.#options.rules.checkAct(
+      sender,
+      checkAccess(sender.userId, roomId, this.#options.limits.maxRoomChars),
+      "post",
+    );
     await this.#options.rates.admitSend(sender.userId, messages.length);
     const results = await this.#append(messages);
     for (const { message } of results) this.#publish(message);

@@ -52,6 +52,7 @@ export function accountService(
         username: identities.nameOf(caller) ?? "",
         account,
         expiresAtMs: BigInt(account ? caller.expiresMs : 0),
+        admin: account && chat.governance.rules.isAdmin(caller.identity),
       });
     },
   };

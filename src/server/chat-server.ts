@@ -93,6 +93,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     ...("claims" in engines ? { claims: engines.claims } : {}),
     logger,
   });
+  // Every call is checked against these from the first one on.
+  await chat.started;
   const connections = new ConnectionsPerAddress(chat.limits.maxConnectionsPerIp);
   const fallback = new FallbackWrites(logger);
   metrics?.watch(chat, connections, fallback);

@@ -1,6 +1,8 @@
 import { accountService } from "./account-service.ts";
 import { changeService } from "./change-service.ts";
 import type { HandlerContext } from "./context.ts";
+import { governanceService } from "./governance-service.ts";
+import { moderationService } from "./moderation-service.ts";
 import { roomService } from "./room-service.ts";
 import { seedService } from "./seed-service.ts";
 import type { ChatServiceImpl } from "./service-impl.ts";
@@ -20,5 +22,7 @@ export function chatService(context: HandlerContext): ChatServiceImpl {
     ...accountService(context),
     ...roomService(context),
     ...changeService(context),
+    ...governanceService(context),
+    ...moderationService(context),
   };
 }

@@ -20,6 +20,7 @@ import {
 import { encodeAckEvent, encodeChatMessage, encodeMessageEvent } from "../wire/message-encoding.ts";
 import { presenceText } from "../wire/presence-text.ts";
 import { formatSeedTime } from "../wire/seed-time.ts";
+import { MODERATION_KINDS, reportInfo, roomSettings } from "./governance-encoding.ts";
 import { grpcCode } from "./status.ts";
 
 export function toSeedMessage(message: StoredMessage): ChatMessage {
@@ -238,6 +239,22 @@ export const eventEncoder: Encoder = (payload) => {
         id: BigInt(payload.id),
         serverTimeMs: BigInt(payload.timeMs),
       });
+    case "moderated":
+      return event({
+        case: "moderated",
+        value: {
+          room: payload.room,
+          kind: MODERATION_KINDS[payload.kind],
+          user: member(payload.user),
+          by: member(payload.by),
+          reason: payload.reason,
+          untilMs: BigInt(payload.untilMs),
+        },
+      });
+    case "room_updated":
+      return event({ case: "roomUpdated", value: roomSettings(payload.settings) });
+    case "report":
+      return event({ case: "report", value: reportInfo(payload.report) });
     case "rejected":
       return event({
         case: "rejected",

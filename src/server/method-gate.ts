@@ -22,9 +22,10 @@ export async function admit(
   request: unknown,
   address: string,
 ): Promise<CallContext> {
+  chat.governance.addressBans.check(address);
   const caller = await authenticate(chat, header, rule.access);
   const room = rule.room ? (rule.room as (request: unknown) => string)(request) : undefined;
-  authorize(caller, rule.access, room, chat.limits.maxRoomChars);
+  await authorize(caller, rule.access, room, chat.governance.rules, chat.limits.maxRoomChars);
   if (rule.rate === "attempts") await chat.rateLimits.attempt(address);
   return { caller, address, guestSecret: header(USER_ID_METADATA) ?? "" };
 }

@@ -21,8 +21,11 @@ export interface MethodRule<Request> {
   readonly rate: RateClass;
   /** One of the seed's four RPCs, whose wire never changes. */
   readonly seed: boolean;
-  /** For access by room: the room the request names. */
-  readonly room?: (request: Request) => string;
+  /**
+   * For access by room: the room the request names; undefined for a call
+   * about the whole server, which a room role does not cover (admins only).
+   */
+  readonly room?: (request: Request) => string | undefined;
 }
 
 type ChatMethods = (typeof ChatService)["method"];
@@ -38,6 +41,8 @@ const BOTH: readonly Transport[] = ["grpc", "http"];
 const seed = { transports: NATIVE, seed: true } as const;
 const ours = { transports: BOTH, seed: false } as const;
 const named = (request: { room: string }) => request.room || DEFAULT_ROOM;
+/** "" names no room: the call is about the whole server, for admins only. */
+const roomOrServer = (request: { room: string }) => request.room || undefined;
 
 /**
  * Every RPC of ChatService, in one place. Authentication, access and the
@@ -49,8 +54,10 @@ const named = (request: { room: string }) => request.room || DEFAULT_ROOM;
  * mode; `guest` is whoever the server lets in (in open mode anyone, who may
  * name themselves in the call as the seed's clients do; with --auth required
  * an account); `account` needs an account's token; `member` is a guest who
- * may use the room the request names (NOT_FOUND otherwise, as for a room that
- * does not exist).
+ * may read the room the request names (NOT_FOUND otherwise, as for a room
+ * that does not exist; a ban says why and until when); `moderator` and
+ * `owner` hold that role in the room (server admins hold every role; with no
+ * room named, only they may call); `admin` is a server admin.
  */
 export const METHODS: MethodTable = {
   chatStream: { ...seed, access: "guest", rate: "sends" },
@@ -81,6 +88,28 @@ export const METHODS: MethodTable = {
   react: { ...ours, access: "member", rate: "sends", room: named },
   markRead: { ...ours, access: "member", rate: "none", room: named },
   setTyping: { ...ours, access: "member", rate: "none", room: named },
+
+  // Rooms a team governs. The core checks the same rules again where it acts.
+  createRoom: { ...ours, access: "guest", rate: "none" },
+  getRoom: { ...ours, access: "member", rate: "none", room: named },
+  updateRoom: { ...ours, access: "owner", rate: "none", room: named },
+  setRole: { ...ours, access: "owner", rate: "none", room: named },
+  invite: { ...ours, access: "moderator", rate: "none", room: named },
+  createInvite: { ...ours, access: "moderator", rate: "none", room: named },
+  // A code is a secret worth guessing: each try counts as a sign-in attempt.
+  redeemInvite: { ...ours, access: "guest", rate: "attempts" },
+  kick: { ...ours, access: "moderator", rate: "none", room: named },
+  ban: { ...ours, access: "moderator", rate: "none", room: named },
+  unban: { ...ours, access: "moderator", rate: "none", room: named },
+  mute: { ...ours, access: "moderator", rate: "none", room: named },
+  unmute: { ...ours, access: "moderator", rate: "none", room: named },
+  listBans: { ...ours, access: "moderator", rate: "none", room: roomOrServer },
+  banAddress: { ...ours, access: "admin", rate: "none" },
+  unbanAddress: { ...ours, access: "admin", rate: "none" },
+  report: { ...ours, access: "member", rate: "sends", room: named },
+  listReports: { ...ours, access: "moderator", rate: "none", room: named },
+  resolveReport: { ...ours, access: "moderator", rate: "none", room: named },
+  listAudit: { ...ours, access: "owner", rate: "none", room: roomOrServer },
 };
 
 /** The row of a method by its local name (`send`, `chatStream`). */

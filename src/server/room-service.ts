@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { callerId } from "../core/caller.ts";
+import { callerIdentity } from "../core/access.ts";
 import { ChatError } from "../core/chat-error.ts";
 import { DEFAULT_ROOM } from "../core/types.ts";
 import {
@@ -8,6 +8,7 @@ import {
   SetTopicResponseSchema,
 } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
+import { roomRole } from "./governance-encoding.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
 import type { ChatServicePart } from "./service-impl.ts";
 
@@ -24,8 +25,15 @@ export function roomService(
       const { pageSize, pageToken } = request;
       const size = checkPageSize(pageSize, DEFAULT_ROOMS_PAGE);
       const after = pageToken ? decodePageToken(pageToken)[0] : undefined;
-      const reader = callerId(caller);
-      const { rooms, next } = await chat.rooms.listRooms(reader, size, after);
+      const who = callerIdentity(caller);
+      const reader = who?.userId;
+      const { rooms, next } = await chat.rooms.listRooms(
+        caller.kind === "guest"
+          ? { userId: caller.userId, username: chat.identities.nameOf(caller) ?? "" }
+          : who,
+        size,
+        after,
+      );
       const unread =
         reader === undefined
           ? new Map()
@@ -46,6 +54,9 @@ export function roomService(
             unread: counts?.unread ?? 0,
             mentions: counts?.mentions ?? 0,
             lastReadId: BigInt(counts?.lastReadId ?? 0),
+            inviteOnly: r.inviteOnly,
+            readOnly: r.readOnly,
+            role: roomRole(r.rank),
           };
         }),
         nextPageToken: next === undefined ? "" : encodePageToken([next]),

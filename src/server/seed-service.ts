@@ -43,6 +43,7 @@ export function seedService(
         stream = await openLiveStream(context, call.live, identity, {
           skipOwnUser: true,
           pace: true,
+          oneRoom: true,
         });
         await stream.joinRoom(DEFAULT_ROOM);
         return stream;
