@@ -94,6 +94,29 @@ class FlakyStore implements Store {
   saveToken: Store["saveToken"] = (...args) => this.#inner.saveToken(...args);
   tokenAccount: Store["tokenAccount"] = (...args) => this.#inner.tokenAccount(...args);
   revokeToken: Store["revokeToken"] = (...args) => this.#inner.revokeToken(...args);
+  // Who may do what is read, never made to fail here.
+  roomRecord: Store["roomRecord"] = (...args) => this.#inner.roomRecord(...args);
+  createRoom: Store["createRoom"] = (...args) => this.#inner.createRoom(...args);
+  updateRoom: Store["updateRoom"] = (...args) => this.#inner.updateRoom(...args);
+  setRole: Store["setRole"] = (...args) => this.#inner.setRole(...args);
+  roles: Store["roles"] = (...args) => this.#inner.roles(...args);
+  rolesOf: Store["rolesOf"] = (...args) => this.#inner.rolesOf(...args);
+  setSanction: Store["setSanction"] = (...args) => this.#inner.setSanction(...args);
+  liftSanction: Store["liftSanction"] = (...args) => this.#inner.liftSanction(...args);
+  sanctions: Store["sanctions"] = (...args) => this.#inner.sanctions(...args);
+  setAddressBan: Store["setAddressBan"] = (...args) => this.#inner.setAddressBan(...args);
+  liftAddressBan: Store["liftAddressBan"] = (...args) => this.#inner.liftAddressBan(...args);
+  addressBans: Store["addressBans"] = (...args) => this.#inner.addressBans(...args);
+  createInvite: Store["createInvite"] = (...args) => this.#inner.createInvite(...args);
+  redeemInvite: Store["redeemInvite"] = (...args) => this.#inner.redeemInvite(...args);
+  addReport: Store["addReport"] = (...args) => this.#inner.addReport(...args);
+  reports: Store["reports"] = (...args) => this.#inner.reports(...args);
+  resolveReport: Store["resolveReport"] = (...args) => this.#inner.resolveReport(...args);
+  addAudit: Store["addAudit"] = (...args) => this.#inner.addAudit(...args);
+  audit: Store["audit"] = (...args) => this.#inner.audit(...args);
+  admins: Store["admins"] = (...args) => this.#inner.admins(...args);
+  setAdmin: Store["setAdmin"] = (...args) => this.#inner.setAdmin(...args);
+  messageIdsBy: Store["messageIdsBy"] = (...args) => this.#inner.messageIdsBy(...args);
   close: Store["close"] = () => this.#inner.close();
 }
 

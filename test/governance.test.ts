@@ -1,0 +1,175 @@
+// Rooms a team governs, through every way in: native gRPC, Connect and
+// gRPC-Web make the same calls and get the same answers; the seed's wire is
+// held to the same bans and mutes.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { status } from "@grpc/grpc-js";
+import type { RunningChatServer } from "../src/server/chat-server.ts";
+import { startTestServer } from "./helpers.ts";
+import { type AnyClient, clientsFor, type Headers, type Outcome } from "./http-clients.ts";
+
+const PASSWORD = "correct horse battery";
+
+function ok(outcome: Outcome, what: string): Record<string, unknown> {
+  assert.ok("ok" in outcome, `${what}: ${JSON.stringify(outcome)}`);
+  return outcome.ok as Record<string, unknown>;
+}
+
+function refused(outcome: Outcome, code: number, what: string): string {
+  assert.ok("code" in outcome, `${what} should be refused, got ${JSON.stringify(outcome)}`);
+  assert.equal(outcome.code, code, `${what}: ${outcome.message}`);
+  return outcome.message;
+}
+
+async function account(client: AnyClient, username: string): Promise<Headers> {
+  const token = ok(await client.unary("register", { username, password: PASSWORD }), "register");
+  return { authorization: `Bearer ${token.token}` };
+}
+
+describe("rooms a team governs, on every transport", () => {
+  let server: RunningChatServer;
+  let clients: AnyClient[];
+  before(async () => {
+    server = await startTestServer({ httpPort: 0 });
+    clients = clientsFor(server);
+  });
+  after(async () => {
+    for (const client of clients) client.close();
+    await server.stop();
+  });
+
+  test("an invite-only room cannot be probed, lets in whom it invites, and holds mutes and bans", async () => {
+    for (const [index, client] of clients.entries()) {
+      const t = `${index}`;
+      const room = `private-${t}`;
+      const owner = await account(client, `owner${t}`);
+      const guest = await account(client, `guest${t}`);
+      const third = await account(client, `third${t}`);
+      // The other room a caller may not use: two others' direct messages.
+      const idOf = async (headers: Headers) => ok(await client.unary("whoAmI", {}, headers), "whoAmI").userId;
+      const missing = `dm:${[await idOf(owner), await idOf(third)].sort().join(":")}`;
+      const created = ok(
+        await client.unary("createRoom", { room, inviteOnly: true, topic: "plans" }, owner),
+        `${client.name}: createRoom`,
+      );
+      assert.equal(created.yourRole, "ROOM_ROLE_OWNER", client.name);
+      assert.equal(created.inviteOnly, true);
+      ok(await client.unary("send", { room, text: "secret plans" }, owner), "owner sends");
+
+      // Word for word what a room that does not exist answers, for every call.
+      for (const [method, request] of [
+        ["getRoom", {}],
+        ["history", { limit: 10 }],
+        ["send", { text: "let me in" }],
+        ["listMembers", {}],
+        ["setTopic", { topic: "mine now" }],
+      ] as const) {
+        const there = refused(
+          await client.unary(method, { ...request, room }, guest),
+          status.NOT_FOUND,
+          `${client.name}: ${method} of a private room by a non-member`,
+        );
+        const nowhere = refused(
+          await client.unary(method, { ...request, room: missing }, guest),
+          status.NOT_FOUND,
+          `${client.name}: ${method} of others' direct messages`,
+        );
+        assert.equal(there.replace(room, "ROOM"), nowhere.replace(missing, "ROOM"), method);
+      }
+      const listed = ok(await client.unary("listRooms", { pageSize: 1000 }, guest), "listRooms");
+      const names = ((listed.rooms ?? []) as { name: string }[]).map((r) => r.name);
+      assert.ok(!names.includes(room), `${client.name}: a private room is unlisted to non-members`);
+
+      ok(await client.unary("invite", { room, user: `guest${t}` }, owner), "invite");
+      const page = ok(await client.unary("history", { room, limit: 10 }, guest), "history");
+      assert.deepEqual(
+        (page.messages as { text: string }[]).map((m) => m.text).filter((text) => text === "secret plans"),
+        ["secret plans"],
+      );
+      const asMember = ok(await client.unary("listRooms", { pageSize: 1000 }, guest), "listRooms");
+      const mine = ((asMember.rooms ?? []) as { name: string; inviteOnly?: boolean; role?: string }[]).find(
+        (r) => r.name === room,
+      );
+      assert.equal(mine?.inviteOnly, true, `${client.name}: listed to its member, marked`);
+      assert.equal(mine?.role, "ROOM_ROLE_MEMBER");
+
+      // A member may not moderate.
+      refused(
+        await client.unary("kick", { room, user: `owner${t}` }, guest),
+        status.PERMISSION_DENIED,
+        `${client.name}: a member kicks`,
+      );
+
+      ok(
+        await client.unary("mute", { room, user: `guest${t}`, durationMs: "3600000", reason: "spam" }, owner),
+        "mute",
+      );
+      const sent = ok(await client.unary("send", { room, text: "a message to react to" }, owner), "send");
+      const { id } = sent.ack as { id: string };
+      for (const [method, request] of [
+        ["send", { text: "still here" }],
+        ["react", { id, emoji: "👍" }],
+        ["setTopic", { topic: "muted topic" }],
+      ] as const) {
+        const why = refused(
+          await client.unary(method, { ...request, room }, guest),
+          status.PERMISSION_DENIED,
+          `${client.name}: ${method} while muted`,
+        );
+        assert.match(why, /muted in .* until \d{4}-\d\d-\d\d \d\d:\d\d UTC.*Reason: spam/, method);
+      }
+      ok(await client.unary("history", { room, limit: 5 }, guest), "a muted member still reads");
+      ok(await client.unary("unmute", { room, user: `guest${t}` }, owner), "unmute");
+      ok(await client.unary("send", { room, text: "back again" }, guest), "send after unmute");
+
+      // Reports reach the queue with the message in context.
+      ok(await client.unary("invite", { room, user: `third${t}` }, owner), "invite third");
+      const reported = ok(
+        await client.unary("report", { room, messageId: id, reason: "off topic" }, third),
+        "report",
+      );
+      const queue = ok(await client.unary("listReports", { room }, owner), "listReports");
+      const [report] = queue.reports as {
+        id: string;
+        reason: string;
+        message: { text: string };
+        context: { text: string }[];
+        reporter: { username: string };
+      }[];
+      assert.equal(report?.id, reported.reportId);
+      assert.equal(report?.reason, "off topic");
+      assert.equal(report?.message.text, "a message to react to");
+      assert.deepEqual(report?.context.map((m) => m.text), ["secret plans"]);
+      assert.equal(report?.reporter.username, `third${t}`);
+      refused(await client.unary("listReports", { room }, third), status.PERMISSION_DENIED, "a member reads the queue");
+      ok(await client.unary("resolveReport", { room, reportId: report?.id, resolution: "talked to them" }, owner), "resolve");
+      const open = ok(await client.unary("listReports", { room }, owner), "listReports");
+      assert.deepEqual(open.reports ?? [], [], "resolved reports leave the open queue");
+
+      ok(
+        await client.unary("ban", { room, user: `guest${t}`, reason: "troll", deleteHours: 1 }, owner),
+        "ban",
+      );
+      const banned = refused(
+        await client.unary("history", { room, limit: 5 }, guest),
+        status.PERMISSION_DENIED,
+        `${client.name}: history when banned`,
+      );
+      assert.match(banned, /banned from .* until it is lifted\. Reason: troll/);
+      const after = ok(await client.unary("history", { room, limit: 10 }, owner), "history");
+      assert.ok(
+        !(after.messages as { text: string }[]).some((m) => m.text === "back again"),
+        "the ban erased the banned user's message of the last hour",
+      );
+
+      const log = ok(await client.unary("listAudit", { room }, owner), "listAudit");
+      assert.deepEqual(
+        (log.entries as { action: string }[]).map((e) => e.action),
+        ["ban", "resolve_report", "invite", "unmute", "mute", "invite"],
+        `${client.name}: the audit log, newest first`,
+      );
+      refused(await client.unary("listAudit", { room }, third), status.PERMISSION_DENIED, "a member reads the audit log");
+      refused(await client.unary("listAudit", {}, owner), status.PERMISSION_DENIED, "an owner reads the server's audit log");
+    }
+  });
+});
