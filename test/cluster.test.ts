@@ -19,6 +19,7 @@ import {
   testClient,
   within,
 } from "./helpers.ts";
+import { type AnyClient, clientsFor } from "./http-clients.ts";
 import { seedUser } from "./seed-client.ts";
 import { startTcpProxy } from "./tcp-proxy.ts";
 
@@ -515,5 +516,46 @@ test("PostgreSQL without Redis, or Redis without PostgreSQL, is refused with the
     const server = spawnCli(["server", "--port", "0", "--http-port", "0", ...args]);
     assert.equal(await within(server.exited, 10_000, "the refused server to exit"), 1);
     assert.match(server.stderr(), reason);
+  }
+});
+
+test("a ban made on one node ends the banned user's streams on both within a second, and holds on both", async () => {
+  const flags = [...clusterFlags(), ...NO_LIMIT_FLAGS, "--port", "0"];
+  const [a, b] = (await startNodes(2, flags)) as [Node, Node];
+  const room = "crew";
+  const clients: Array<{ close(): void }> = [];
+  try {
+    const alice = await liveUser(a, "alice", { room, userId: "alice-secret" });
+    const onA = await liveUser(a, "bob", { room, userId: "bob-secret" });
+    const onB = await liveUser(b, "bob", { room, userId: "bob-secret" });
+    clients.push(alice.client, onA.client, onB.client);
+    const [native] = clientsFor({ address: a.address, httpUrl: undefined }) as [AnyClient];
+    clients.push(native);
+    const banned = await native.unary(
+      "ban",
+      { room, user: "bob", reason: "spam" },
+      { user_id: "alice-secret" },
+    );
+    assert.ok("ok" in banned, JSON.stringify(banned));
+    for (const [node, bob] of [
+      ["A", onA],
+      ["B", onB],
+    ] as const) {
+      const left = await within(
+        nextMatching(bob.events, (e) => e.type === "left", `bob's stream on ${node} leaves`),
+        1_500,
+        `the ban to reach bob's stream on node ${node}`,
+      );
+      assert.ok(left.type === "left");
+      assert.equal(left.code, status.PERMISSION_DENIED);
+      assert.match(left.reason, /banned from crew/);
+    }
+    await assert.rejects(onB.session.join(room), (error: { code?: number }) => {
+      assert.equal(error.code, status.PERMISSION_DENIED, "node B refuses the rejoin");
+      return true;
+    });
+  } finally {
+    for (const client of clients) client.close();
+    await Promise.all([a, b].map((node) => stopProcess(node.server)));
   }
 });

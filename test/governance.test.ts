@@ -46,7 +46,8 @@ describe("rooms a team governs, on every transport", () => {
       const guest = await account(client, `guest${t}`);
       const third = await account(client, `third${t}`);
       // The other room a caller may not use: two others' direct messages.
-      const idOf = async (headers: Headers) => ok(await client.unary("whoAmI", {}, headers), "whoAmI").userId;
+      const idOf = async (headers: Headers) =>
+        ok(await client.unary("whoAmI", {}, headers), "whoAmI").userId;
       const missing = `dm:${[await idOf(owner), await idOf(third)].sort().join(":")}`;
       const created = ok(
         await client.unary("createRoom", { room, inviteOnly: true, topic: "plans" }, owner),
@@ -83,13 +84,15 @@ describe("rooms a team governs, on every transport", () => {
       ok(await client.unary("invite", { room, user: `guest${t}` }, owner), "invite");
       const page = ok(await client.unary("history", { room, limit: 10 }, guest), "history");
       assert.deepEqual(
-        (page.messages as { text: string }[]).map((m) => m.text).filter((text) => text === "secret plans"),
+        (page.messages as { text: string }[])
+          .map((m) => m.text)
+          .filter((text) => text === "secret plans"),
         ["secret plans"],
       );
       const asMember = ok(await client.unary("listRooms", { pageSize: 1000 }, guest), "listRooms");
-      const mine = ((asMember.rooms ?? []) as { name: string; inviteOnly?: boolean; role?: string }[]).find(
-        (r) => r.name === room,
-      );
+      const mine = (
+        (asMember.rooms ?? []) as { name: string; inviteOnly?: boolean; role?: string }[]
+      ).find((r) => r.name === room);
       assert.equal(mine?.inviteOnly, true, `${client.name}: listed to its member, marked`);
       assert.equal(mine?.role, "ROOM_ROLE_MEMBER");
 
@@ -101,10 +104,17 @@ describe("rooms a team governs, on every transport", () => {
       );
 
       ok(
-        await client.unary("mute", { room, user: `guest${t}`, durationMs: "3600000", reason: "spam" }, owner),
+        await client.unary(
+          "mute",
+          { room, user: `guest${t}`, durationMs: "3600000", reason: "spam" },
+          owner,
+        ),
         "mute",
       );
-      const sent = ok(await client.unary("send", { room, text: "a message to react to" }, owner), "send");
+      const sent = ok(
+        await client.unary("send", { room, text: "a message to react to" }, owner),
+        "send",
+      );
       const { id } = sent.ack as { id: string };
       for (const [method, request] of [
         ["send", { text: "still here" }],
@@ -139,15 +149,33 @@ describe("rooms a team governs, on every transport", () => {
       assert.equal(report?.id, reported.reportId);
       assert.equal(report?.reason, "off topic");
       assert.equal(report?.message.text, "a message to react to");
-      assert.deepEqual(report?.context.map((m) => m.text), ["secret plans"]);
+      assert.deepEqual(
+        report?.context.map((m) => m.text),
+        ["secret plans"],
+      );
       assert.equal(report?.reporter.username, `third${t}`);
-      refused(await client.unary("listReports", { room }, third), status.PERMISSION_DENIED, "a member reads the queue");
-      ok(await client.unary("resolveReport", { room, reportId: report?.id, resolution: "talked to them" }, owner), "resolve");
+      refused(
+        await client.unary("listReports", { room }, third),
+        status.PERMISSION_DENIED,
+        "a member reads the queue",
+      );
+      ok(
+        await client.unary(
+          "resolveReport",
+          { room, reportId: report?.id, resolution: "talked to them" },
+          owner,
+        ),
+        "resolve",
+      );
       const open = ok(await client.unary("listReports", { room }, owner), "listReports");
       assert.deepEqual(open.reports ?? [], [], "resolved reports leave the open queue");
 
       ok(
-        await client.unary("ban", { room, user: `guest${t}`, reason: "troll", deleteHours: 1 }, owner),
+        await client.unary(
+          "ban",
+          { room, user: `guest${t}`, reason: "troll", deleteHours: 1 },
+          owner,
+        ),
         "ban",
       );
       const banned = refused(
@@ -168,8 +196,16 @@ describe("rooms a team governs, on every transport", () => {
         ["ban", "resolve_report", "invite", "unmute", "mute", "invite"],
         `${client.name}: the audit log, newest first`,
       );
-      refused(await client.unary("listAudit", { room }, third), status.PERMISSION_DENIED, "a member reads the audit log");
-      refused(await client.unary("listAudit", {}, owner), status.PERMISSION_DENIED, "an owner reads the server's audit log");
+      refused(
+        await client.unary("listAudit", { room }, third),
+        status.PERMISSION_DENIED,
+        "a member reads the audit log",
+      );
+      refused(
+        await client.unary("listAudit", {}, owner),
+        status.PERMISSION_DENIED,
+        "an owner reads the server's audit log",
+      );
     }
   });
 });

@@ -105,10 +105,7 @@ describe("moderation on live streams", () => {
     assert.equal(ended.code, status.PERMISSION_DENIED);
     assert.match(ended.details, /muted in lobby until it is lifted.*Reason: flood/);
 
-    ok(
-      await native.unary("ban", { room: "lobby", user: "sam", reason: "spam" }, asRoot),
-      "ban",
-    );
+    ok(await native.unary("ban", { room: "lobby", user: "sam", reason: "spam" }, asRoot), "ban");
     const gone = await sam.finished;
     assert.ok(gone, "sam's stream ends with a status");
     assert.equal(gone.code, status.PERMISSION_DENIED);
