@@ -5,11 +5,11 @@ import {
   type NewMessage,
   type Store,
 } from "../store/store.ts";
+import type { AuditLog } from "./audit-log.ts";
 import { ChatError, toChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
 import { checkText, type Limits } from "./limits.ts";
 import type { RateLimits } from "./rate-limits.ts";
-import type { AuditLog } from "./audit-log.ts";
 import type { RoomPublisher } from "./room-publisher.ts";
 import { type Act, atLeast, type RoomPolicy, type RoomRules } from "./room-rules.ts";
 import { checkAccess } from "./rooms.ts";

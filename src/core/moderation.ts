@@ -2,7 +2,7 @@ import type { RulesEffect } from "../bus/bus.ts";
 import type { Sanction, Store } from "../store/store.ts";
 import type { AuditLog } from "./audit-log.ts";
 import type { Changes } from "./changes.ts";
-import { asChatError as stored, ChatError, toChatError } from "./chat-error.ts";
+import { ChatError, asChatError as stored, toChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
 import type { ModerationKind, SanctionView } from "./governance-types.ts";
 import { excerpt } from "./names.ts";
