@@ -200,6 +200,7 @@ test("a database written before migrations opens as version 1 and is migrated, r
     [3, T0 + 100],
     [4, T0 + 100],
     [5, T0 + 100],
+    [6, T0 + 100],
   ]);
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 5);
   check.close();
@@ -283,6 +284,7 @@ test("a version 2 database gets version 3: its claimed user ids become public id
     [3, T0 + 100],
     [4, T0 + 100],
     [5, T0 + 100],
+    [6, T0 + 100],
   ]);
   // Only the message appended after the upgrade carries the claimed id.
   assert.deepEqual(
@@ -377,6 +379,7 @@ test("a version 3 database gets version 4: every room's topic is empty, its rows
     [3, 0],
     [4, T0 + 100],
     [5, T0 + 100],
+    [6, T0 + 100],
   ]);
   assert.deepEqual(
     check
@@ -411,7 +414,7 @@ test("a database from a newer server is refused and left as it was", async () =>
   const after = new DatabaseSync(path, { readOnly: true });
   assert.deepEqual(
     appliedMigrations(after).map(([version]) => version),
-    [1, 2, 3, 4, 5, 99],
+    [1, 2, 3, 4, 5, 6, 99],
   );
   assert.equal(after.prepare("SELECT text FROM messages").get()?.text, "kept");
   after.close();
@@ -519,8 +522,9 @@ test('durability "normal" and "full" both store and reopen; anything else is ref
 });
 
 test("a full database refuses appends as unavailable, keeps serving reads, and recovers", async () => {
-  // A 24-page cap makes SQLite answer SQLITE_FULL for real after a few appends.
-  const store = await openSqliteStore({ path: join(tempDir(), "small.db"), maxPageCount: 24 });
+  // A 40-page cap makes SQLite answer SQLITE_FULL for real after a few appends
+  // (the schema alone takes 28: a page or more per table and index).
+  const store = await openSqliteStore({ path: join(tempDir(), "small.db"), maxPageCount: 40 });
   try {
     const text = "x".repeat(2_000);
     let full: unknown;

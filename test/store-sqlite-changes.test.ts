@@ -133,6 +133,7 @@ test("a version 4 database gets version 5: its messages read as before and can b
       [3, 0],
       [4, 0],
       [5, T0 + 100],
+      [6, T0 + 100],
     ],
   );
   check.close();

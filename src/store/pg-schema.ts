@@ -7,7 +7,8 @@ import { StoreUnavailableError } from "./store.ts";
  * (sqlite-migrations.ts) but starting where SQLite's schema is today: one
  * version with messages, rooms (with each room's last id, so ids are given
  * under the room's row lock), topics, accounts and tokens; version 2 is
- * SQLite's 5. Append new versions; never edit one that has shipped.
+ * SQLite's 5, version 3 its 6. Append new versions; never edit one that has
+ * shipped.
  */
 const MIGRATIONS: readonly { version: number; sql: (schema: string) => string }[] = [
   {
@@ -84,6 +85,81 @@ CREATE TABLE ${s}.read_markers (
   room         text   COLLATE "C" NOT NULL,
   last_read_id bigint NOT NULL,
   PRIMARY KEY (user_id, room)
+);
+`,
+  },
+  {
+    // SQLite's version 6: rooms a team governs (see sqlite-migrations.ts).
+    // Keys sort by their bytes ("C"), as SQLite sorts them; report and audit
+    // ids come from identity columns, so they are never reused.
+    version: 3,
+    sql: (s) => `
+CREATE TABLE ${s}.room_records (
+  room        text    COLLATE "C" PRIMARY KEY,
+  owner       text    NOT NULL,
+  invite_only boolean NOT NULL,
+  read_only   boolean NOT NULL,
+  created_ms  bigint  NOT NULL
+);
+CREATE TABLE ${s}.room_roles (
+  room    text COLLATE "C" NOT NULL,
+  user_id text COLLATE "C" NOT NULL,
+  role    text NOT NULL CHECK (role IN ('member', 'moderator', 'owner')),
+  PRIMARY KEY (room, user_id)
+);
+CREATE INDEX room_roles_user ON ${s}.room_roles (user_id);
+CREATE TABLE ${s}.sanctions (
+  room       text   COLLATE "C" NOT NULL,
+  user_id    text   COLLATE "C" NOT NULL,
+  kind       text   NOT NULL CHECK (kind IN ('ban', 'mute')),
+  until_ms   bigint NOT NULL,
+  reason     text   NOT NULL,
+  by_id      text   NOT NULL,
+  created_ms bigint NOT NULL,
+  PRIMARY KEY (room, user_id, kind)
+);
+CREATE TABLE ${s}.address_bans (
+  cidr       text   COLLATE "C" PRIMARY KEY,
+  until_ms   bigint NOT NULL,
+  reason     text   NOT NULL,
+  by_id      text   NOT NULL,
+  created_ms bigint NOT NULL
+);
+CREATE TABLE ${s}.invites (
+  code_hash  text    PRIMARY KEY,
+  room       text    COLLATE "C" NOT NULL,
+  created_by text    NOT NULL,
+  created_ms bigint  NOT NULL,
+  expires_ms bigint  NOT NULL,
+  uses_left  integer NOT NULL,
+  unlimited  boolean NOT NULL
+);
+CREATE TABLE ${s}.reports (
+  id          bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  room        text    COLLATE "C" NOT NULL,
+  message_id  bigint  NOT NULL,
+  reporter    text    NOT NULL,
+  reason      text    NOT NULL,
+  created_ms  bigint  NOT NULL,
+  resolved    boolean NOT NULL DEFAULT false,
+  resolved_by text    NOT NULL DEFAULT '',
+  resolution  text    NOT NULL DEFAULT '',
+  resolved_ms bigint  NOT NULL DEFAULT 0
+);
+CREATE INDEX reports_room ON ${s}.reports (room, id);
+CREATE TABLE ${s}.audit (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  actor      text   NOT NULL,
+  action     text   NOT NULL,
+  room       text   COLLATE "C" NOT NULL,
+  target     text   NOT NULL,
+  reason     text   NOT NULL,
+  detail     text   NOT NULL,
+  created_ms bigint NOT NULL
+);
+CREATE INDEX audit_room ON ${s}.audit (room, id);
+CREATE TABLE ${s}.admins (
+  user_id text COLLATE "C" PRIMARY KEY
 );
 `,
   },

@@ -1,7 +1,15 @@
 import pg from "pg";
 import { DM_PREFIX } from "../wire/room-names.ts";
+import {
+  dispatch,
+  type GovernanceCall,
+  GovernanceCalls,
+  type GovernanceMethod,
+  type GovernanceResult,
+} from "./governance-calls.ts";
 import { AppendLanes } from "./pg-append.ts";
 import { isTransient, unavailableIfTransient } from "./pg-errors.ts";
+import { PgGovernance } from "./pg-governance.ts";
 import {
   afterSql,
   historySql,
@@ -17,6 +25,7 @@ import type {
   Account,
   AfterPage,
   AppendResult,
+  GovernanceStore,
   HistoryOptions,
   MessageId,
   NewMessage,
@@ -87,7 +96,7 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
  * grouped by AppendLanes (pg-append.ts) but tracked here like every other
  * call, so that close() waits for them too.
  */
-class PgStore implements Store {
+class PgStore extends GovernanceCalls implements Store {
   readonly epoch: string;
   readonly idKey: string;
   readonly #pool: pg.Pool;
@@ -95,6 +104,7 @@ class PgStore implements Store {
   readonly #now: () => number;
   readonly #calls = new Set<Promise<unknown>>();
   readonly #appends: AppendLanes;
+  readonly #governance: PgGovernance;
   #closing = false;
 
   constructor(
@@ -103,8 +113,10 @@ class PgStore implements Store {
     now: () => number,
     meta: { epoch: string; idKey: string; lanes: number },
   ) {
+    super();
     this.#pool = pool;
     this.#appends = new AppendLanes(pool, schema, now, meta.lanes);
+    this.#governance = new PgGovernance(pool, schema);
     this.#s = schema;
     this.#now = now;
     this.epoch = meta.epoch;
@@ -280,6 +292,15 @@ class PgStore implements Store {
       );
       return (rowCount ?? 0) > 0;
     });
+  }
+
+  // Each GovernanceStore method (see GovernanceCalls) runs PgGovernance's, tracked like the rest.
+  protected override governance<M extends GovernanceMethod>(
+    method: M,
+    args: Parameters<GovernanceStore[M]>,
+  ): Promise<GovernanceResult<M>> {
+    const call = { method, args } as GovernanceCall;
+    return this.#track(() => dispatch(this.#governance, call) as Promise<GovernanceResult<M>>);
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import {
   toMessage,
 } from "./rows.ts";
 import { SqliteChanges } from "./sqlite-changes.ts";
+import { SqliteGovernance } from "./sqlite-governance.ts";
 import { migrate } from "./sqlite-migrations.ts";
 import type { CallOutcome, GroupOutcome, WorkerInput } from "./sqlite-protocol.ts";
 import { type PruneJob, Pruner } from "./sqlite-prune.ts";
@@ -87,6 +88,8 @@ export function openDatabase(input: WorkerInput): MessageDatabase {
 export class MessageDatabase {
   readonly epoch: string;
   readonly idKey: string;
+  /** Roles, bans, invites, reports, audit and admins: GovernanceStore's SQL. */
+  readonly governance: SqliteGovernance;
   readonly #db: DatabaseSync;
   // The only writer may keep each room's last id here instead of reading it
   // back on every append; entries are dropped whenever a rollback may have
@@ -146,6 +149,7 @@ export class MessageDatabase {
     this.#pruner = new Pruner(db, (room) => this.lastId(room));
     this.#changes = new SqliteChanges(db);
     this.#markers = new SqliteReadMarkers(db);
+    this.governance = new SqliteGovernance(db);
     // The next room name: one seek in the messages' primary key, one in
     // rooms_with_topic. min() of an empty range is NULL, which the outer min()
     // passes over.

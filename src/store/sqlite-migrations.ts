@@ -132,6 +132,87 @@ CREATE TABLE read_markers (
 ) WITHOUT ROWID;
 `),
   },
+  {
+    // Rooms a team governs. A room_records row exists once someone created
+    // the room or set its kind (owner '': the server's admins own it); the
+    // owner also holds the 'owner' role. A sanction is a ban or mute, one of
+    // each per user and room (until_ms 0: until lifted). Invites keep only
+    // their code's hash. Reports and audit entries take ids that are never
+    // reused (AUTOINCREMENT) and are paged per room newest first; a report is
+    // open until its `resolved` flag is set, whatever its resolver's fields
+    // hold. Retention touches none of these.
+    version: 6,
+    apply: (db) =>
+      db.exec(`
+CREATE TABLE room_records (
+  room        TEXT    NOT NULL PRIMARY KEY,
+  owner       TEXT    NOT NULL,
+  invite_only INTEGER NOT NULL,
+  read_only   INTEGER NOT NULL,
+  created_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE room_roles (
+  room    TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  role    TEXT NOT NULL CHECK (role IN ('member', 'moderator', 'owner')),
+  PRIMARY KEY (room, user_id)
+) WITHOUT ROWID;
+CREATE INDEX room_roles_user ON room_roles (user_id);
+CREATE TABLE sanctions (
+  room       TEXT    NOT NULL,
+  user_id    TEXT    NOT NULL,
+  kind       TEXT    NOT NULL CHECK (kind IN ('ban', 'mute')),
+  until_ms   INTEGER NOT NULL,
+  reason     TEXT    NOT NULL,
+  by_id      TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (room, user_id, kind)
+) WITHOUT ROWID;
+CREATE TABLE address_bans (
+  cidr       TEXT    NOT NULL PRIMARY KEY,
+  until_ms   INTEGER NOT NULL,
+  reason     TEXT    NOT NULL,
+  by_id      TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE invites (
+  code_hash  TEXT    NOT NULL PRIMARY KEY,
+  room       TEXT    NOT NULL,
+  created_by TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  uses_left  INTEGER NOT NULL,
+  unlimited  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE reports (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  room        TEXT    NOT NULL,
+  message_id  INTEGER NOT NULL,
+  reporter    TEXT    NOT NULL,
+  reason      TEXT    NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  resolved    INTEGER NOT NULL DEFAULT 0,
+  resolved_by TEXT    NOT NULL DEFAULT '',
+  resolution  TEXT    NOT NULL DEFAULT '',
+  resolved_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX reports_room ON reports (room, id);
+CREATE TABLE audit (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  actor      TEXT    NOT NULL,
+  action     TEXT    NOT NULL,
+  room       TEXT    NOT NULL,
+  target     TEXT    NOT NULL,
+  reason     TEXT    NOT NULL,
+  detail     TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX audit_room ON audit (room, id);
+CREATE TABLE admins (
+  user_id TEXT NOT NULL PRIMARY KEY
+) WITHOUT ROWID;
+`),
+  },
 ];
 
 /** The newest schema version this code knows. */

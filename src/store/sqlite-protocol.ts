@@ -1,6 +1,7 @@
 // What the main thread and the SQLite worker say to each other. Everything
 // here crosses postMessage, so it is plain data: errors travel as WireError
 // and are rebuilt on the other side.
+import type { GovernanceCall } from "./governance-calls.ts";
 import type { UnreadRoom } from "./sqlite-unread.ts";
 import {
   type Account,
@@ -112,6 +113,8 @@ export type Request =
       readonly nowMs: number;
     }
   | { readonly id: number; readonly op: "revokeToken"; readonly tokenHash: string }
+  /** Any GovernanceStore method: one op for them all, dispatched by name. */
+  | { readonly id: number; readonly op: "governance"; readonly call: GovernanceCall }
   | { readonly id: number; readonly op: "close" };
 
 /** What each op resolves with. */
@@ -134,6 +137,8 @@ export interface Results {
   saveToken: undefined;
   tokenAccount: TokenOwner | undefined;
   revokeToken: boolean;
+  /** What the GovernanceStore method resolves with (GovernanceResult of the call's method). */
+  governance: unknown;
   close: undefined;
 }
 

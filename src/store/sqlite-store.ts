@@ -1,4 +1,10 @@
 import { Worker } from "node:worker_threads";
+import {
+  type GovernanceCall,
+  GovernanceCalls,
+  type GovernanceMethod,
+  type GovernanceResult,
+} from "./governance-calls.ts";
 import { GroupCommit, type WaitingAppend } from "./group-commit.ts";
 import { storedMessage } from "./rows.ts";
 import { closedError, openError, storeError, workerStoppedError } from "./sqlite-errors.ts";
@@ -7,6 +13,7 @@ import type {
   Account,
   AfterPage,
   AppendResult,
+  GovernanceStore,
   HistoryOptions,
   MessageId,
   NewMessage,
@@ -123,7 +130,7 @@ function firstMessage(worker: Worker): Promise<OpenReply> {
  * group, in one transaction with one time; each call still succeeds or fails
  * on its own. Made by `openSqliteStore`.
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends GovernanceCalls implements Store {
   readonly epoch: string;
   readonly idKey: string;
   /** The database file, or ":memory:". */
@@ -154,6 +161,7 @@ export class SqliteStore implements Store {
     now: () => number,
     groupIntervalMs = GROUP_INTERVAL_MS,
   ) {
+    super();
     this.#worker = worker;
     this.#appends = new GroupCommit({
       commit: (group) => this.#commitGroup(group),
@@ -291,6 +299,16 @@ export class SqliteStore implements Store {
 
   revokeToken(tokenHash: string): Promise<boolean> {
     return this.#call({ op: "revokeToken", tokenHash });
+  }
+
+  // Each GovernanceStore method is one request (see GovernanceCalls), run by
+  // SqliteGovernance on the worker.
+  protected override governance<M extends GovernanceMethod>(
+    method: M,
+    args: Parameters<GovernanceStore[M]>,
+  ): Promise<GovernanceResult<M>> {
+    const call = { method, args } as GovernanceCall;
+    return this.#call({ op: "governance", call }) as Promise<GovernanceResult<M>>;
   }
 
   /**

@@ -160,6 +160,9 @@ function handle(db: MessageDatabase, request: Request): void {
     case "revokeToken":
       reply(request.id, () => db.revokeToken(request.tokenHash));
       break;
+    case "governance":
+      reply(request.id, () => db.governance.run(request.call));
+      break;
     case "close":
       // Shutdown does not wait for retention: a prune ends after its current
       // batch and reports what it removed.
