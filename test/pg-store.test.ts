@@ -3,11 +3,14 @@ import { test } from "node:test";
 import { openPgStore } from "../src/store/pg-store.ts";
 import { PG_URL, scratchSchemas } from "./engine-urls.ts";
 import { storeContract } from "./store-contract.ts";
+import { governanceContract } from "./store-governance-contract.ts";
 
 // Each test gets a schema of its own, dropped at the end.
 const schema = scratchSchemas("test");
 
 storeContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
+
+governanceContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
 
 // Two nodes on one database: a client that retries a send on another node
 // while the first node's commit is still in flight.

@@ -9,6 +9,7 @@ import { guestPublicId } from "../src/store/public-id.ts";
 import { openSqliteStore } from "../src/store/sqlite-store.ts";
 import { type NewMessage, StoreUnavailableError } from "../src/store/store.ts";
 import { manualClock, storeContract } from "./store-contract.ts";
+import { governanceContract } from "./store-governance-contract.ts";
 
 /** The migrations a database file records, as [version, applied at ms], in order. */
 function appliedMigrations(db: DatabaseSync): Array<[unknown, unknown]> {
@@ -54,6 +55,12 @@ const isLocked = (error: unknown) => {
 storeContract("SqliteStore (:memory:)", (now) => openSqliteStore({ path: ":memory:", now }));
 
 storeContract("SqliteStore (file)", (now) =>
+  openSqliteStore({ path: join(tempDir(), "chat.db"), now }),
+);
+
+governanceContract("SqliteStore (:memory:)", (now) => openSqliteStore({ path: ":memory:", now }));
+
+governanceContract("SqliteStore (file)", (now) =>
   openSqliteStore({ path: join(tempDir(), "chat.db"), now }),
 );
 
