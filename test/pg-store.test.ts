@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import pg from "pg";
 import { openPgStore } from "../src/store/pg-store.ts";
 import { PG_URL, scratchSchemas } from "./engine-urls.ts";
 import { storeContract } from "./store-contract.ts";
@@ -87,5 +88,100 @@ test("two nodes appending to the same rooms in opposite orders never deadlock", 
     }
   } finally {
     await Promise.all([first.close(), second.close()]);
+  }
+});
+
+// Version 3's tables, dropped again to turn a fresh schema back into version
+// 2: versions 1 and 2 are never edited, so what remains is what they made.
+const VERSION_3_TABLES = [
+  "room_records",
+  "room_roles",
+  "sanctions",
+  "address_bans",
+  "invites",
+  "reports",
+  "audit",
+  "admins",
+];
+
+test("a version 2 schema gets version 3: its messages stay, and its rooms can be governed", async () => {
+  const T0 = 1_700_000_000_000;
+  const name = schema();
+  const chat = (text: string) => ({
+    room: "lobby",
+    userId: "g-una",
+    username: "una",
+    text,
+    kind: "chat" as const,
+    clientMsgId: "",
+  });
+  const before = await openPgStore({ url: PG_URL, schema: name, now: () => T0 });
+  await before.append([chat("from before"), chat("and more")]);
+  await before.append([{ ...chat("👍"), kind: "react", refId: 1 }]);
+  await before.setTopic("topical", "kept");
+  await before.close();
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  const migrations = async () =>
+    (
+      await client.query(
+        `SELECT version, applied_at_ms FROM ${name}.schema_migrations ORDER BY version`,
+      )
+    ).rows.map((row) => [Number(row.version), Number(row.applied_at_ms)]);
+  try {
+    await client.query(
+      `DROP TABLE ${VERSION_3_TABLES.map((table) => `${name}.${table}`).join(", ")};
+       DELETE FROM ${name}.schema_migrations WHERE version = 3`,
+    );
+    assert.deepEqual(await migrations(), [
+      [1, T0],
+      [2, T0],
+    ]);
+
+    const store = await openPgStore({ url: PG_URL, schema: name, now: () => T0 + 100 });
+    try {
+      const kept = await store.message("lobby", 1, "g-una");
+      assert.deepEqual(
+        [kept?.text, kept?.reactions],
+        ["from before", [{ emoji: "👍", count: 1, mine: true }]],
+      );
+      assert.equal(await store.topic("topical"), "kept");
+      const record = { owner: "a-una", inviteOnly: false, readOnly: false, createdMs: T0 };
+      assert.equal(await store.createRoom({ room: "lobby", ...record }), false);
+      assert.equal(await store.createRoom({ room: "topical", ...record }), false);
+      assert.equal(await store.createRoom({ room: "fresh", ...record }), true);
+      await store.setRole("fresh", "a-bob", "owner", T0 + 100);
+      assert.deepEqual(
+        await store.roles("fresh"),
+        new Map([
+          ["a-una", "moderator"],
+          ["a-bob", "owner"],
+        ]),
+      );
+      assert.deepEqual(await store.messageIdsBy("lobby", "g-una", 0, 10), [1, 2]);
+      const id = await store.addAudit({
+        actor: "a-bob",
+        action: "set_role",
+        room: "fresh",
+        target: "a-bob",
+        reason: "",
+        detail: "role owner",
+        createdMs: T0 + 100,
+      });
+      assert.deepEqual(
+        (await store.audit({ room: "fresh", limit: 5 })).map((entry) => entry.id),
+        [id],
+      );
+      assert.equal(await store.setAdmin("a-bob", true), true);
+    } finally {
+      await store.close();
+    }
+    assert.deepEqual(await migrations(), [
+      [1, T0],
+      [2, T0],
+      [3, T0 + 100],
+    ]);
+  } finally {
+    await client.end();
   }
 });

@@ -1,6 +1,7 @@
 // SQLite's side of messages people can change: a version 4 file upgraded in
 // place, a deleted or edited text gone from the file's bytes, and the change
-// lookups served by indexes.
+// lookups served by indexes. Also a version 5 file upgraded to 6 (rooms a team
+// governs), whose lookups are served by indexes too.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -9,7 +10,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, test } from "node:test";
 import { openSqliteStore, type SqliteStore } from "../src/store/sqlite-store.ts";
-import type { NewMessage } from "../src/store/store.ts";
+import type { NewMessage, Sanction } from "../src/store/store.ts";
 import { manualClock } from "./store-contract.ts";
 
 const dirs: string[] = [];
@@ -232,6 +233,161 @@ test("change entries, reactions and markers are found by index, never by walking
     assert.match(
       plan("SELECT last_read_id FROM read_markers WHERE user_id = 'u' AND room = 'r'"),
       /USING PRIMARY KEY \(user_id=\? AND room=\?\)/,
+    );
+  } finally {
+    db.close();
+  }
+});
+
+// What version 5 added to VERSION_4_SCHEMA, as it shipped.
+const VERSION_5_SCHEMA = `${VERSION_4_SCHEMA}
+ALTER TABLE messages ADD COLUMN ref_id    INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN edited_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN deleted   INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN count     INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_changes ON messages (room, ref_id) WHERE ref_id <> 0 AND kind <> 'chat';
+CREATE TABLE reactions (
+  room TEXT NOT NULL, message_id INTEGER NOT NULL, emoji TEXT NOT NULL, user_id TEXT NOT NULL,
+  added_id INTEGER NOT NULL, PRIMARY KEY (room, message_id, emoji, user_id)
+) WITHOUT ROWID;
+CREATE TABLE read_markers (
+  user_id TEXT NOT NULL, room TEXT NOT NULL, last_read_id INTEGER NOT NULL,
+  PRIMARY KEY (user_id, room)
+) WITHOUT ROWID;
+INSERT INTO schema_migrations VALUES (5, 0);
+`;
+
+test("a version 5 database gets version 6: its messages stay, and its rooms can be governed", async () => {
+  const path = join(tempDir(), "v5.db");
+  const old = new DatabaseSync(path);
+  old.exec("PRAGMA journal_mode = WAL;");
+  old.exec(VERSION_5_SCHEMA);
+  const insert = old.prepare("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.run("lobby", 1, T0, "g-una", "una", "from before", "chat", "", 0, 0, 0, 0);
+  insert.run("lobby", 2, T0 + 1, "g-una", "una", "👍", "react", "", 1, 0, 0, 1);
+  insert.run("lobby", 3, T0 + 2, "g-una", "una", "", "chat", "", 0, 0, 1, 0);
+  old.prepare("INSERT INTO reactions VALUES ('lobby', 1, '👍', 'g-una', 2)").run();
+  old.prepare("INSERT INTO rooms (room, topic) VALUES ('topical', 'kept')").run();
+  old.close();
+
+  const clock = manualClock(T0 + 100);
+  const store = await openSqliteStore({ path, now: clock.now });
+  try {
+    const kept = await store.message("lobby", 1, "g-una");
+    assert.deepEqual(
+      [kept?.text, kept?.reactions],
+      ["from before", [{ emoji: "👍", count: 1, mine: true }]],
+    );
+    assert.equal(await store.topic("topical"), "kept");
+    assert.equal(await store.lastId("lobby"), 3);
+    // Rooms that were there before are not created again.
+    const record = { owner: "a-una", inviteOnly: false, readOnly: false, createdMs: T0 };
+    assert.equal(await store.createRoom({ room: "lobby", ...record }), false);
+    assert.equal(await store.createRoom({ room: "topical", ...record }), false);
+    assert.equal(await store.createRoom({ room: "fresh", ...record, inviteOnly: true }), true);
+    await store.setRole("fresh", "a-bob", "owner", clock.now());
+    assert.deepEqual(
+      await store.roles("fresh"),
+      new Map([
+        ["a-una", "moderator"],
+        ["a-bob", "owner"],
+      ]),
+    );
+    const ban: Sanction = {
+      room: "lobby",
+      userId: "g-una",
+      kind: "ban",
+      untilMs: 0,
+      reason: "old spam",
+      byId: "a-bob",
+      createdMs: T0 + 100,
+    };
+    await store.setSanction(ban);
+    assert.deepEqual(await store.sanctions("lobby", clock.now()), [ban]);
+    assert.deepEqual(await store.messageIdsBy("lobby", "g-una", 0, 10), [1]);
+    const reportId = await store.addReport({
+      room: "lobby",
+      messageId: 1,
+      reporter: "a-bob",
+      reason: "old",
+      createdMs: T0 + 100,
+    });
+    assert.equal(await store.resolveReport("lobby", reportId, "a-bob", "banned", T0 + 101), true);
+    await store.createInvite({
+      codeHash: "ab".repeat(32),
+      room: "fresh",
+      createdBy: "a-bob",
+      createdMs: T0 + 100,
+      expiresMs: T0 + 200,
+      usesLeft: 1,
+      unlimited: false,
+    });
+    assert.equal(await store.redeemInvite("ab".repeat(32), T0 + 150), "fresh");
+    assert.equal(await store.setAdmin("a-bob", true), true);
+  } finally {
+    await store.close();
+  }
+  const check = new DatabaseSync(path, { readOnly: true });
+  assert.deepEqual(
+    check
+      .prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version")
+      .all()
+      .map((row) => [row.version, row.applied_at_ms]),
+    [
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [4, 0],
+      [5, 0],
+      [6, T0 + 100],
+    ],
+  );
+  assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 3);
+  check.close();
+
+  // What was governed is there after a reopen.
+  const reopened = await openSqliteStore({ path, now: clock.now });
+  try {
+    assert.equal((await reopened.roomRecord("fresh"))?.owner, "a-bob");
+    assert.deepEqual(await reopened.admins(), ["a-bob"]);
+    const [resolved] = await reopened.reports("lobby", { limit: 5, includeResolved: true });
+    assert.deepEqual([resolved?.resolvedBy, resolved?.resolution], ["a-bob", "banned"]);
+  } finally {
+    await reopened.close();
+  }
+});
+
+test("governance lookups are found by index, never by walking a table", async () => {
+  const path = join(tempDir(), "governance-plans.db");
+  const store = await openSqliteStore({ path });
+  await store.close();
+  const db = new DatabaseSync(path, { readOnly: true });
+  const plan = (sql: string) =>
+    db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all()
+      .map((row) => String(row.detail))
+      .join("; ");
+  try {
+    assert.match(
+      plan("SELECT room, role FROM room_roles WHERE user_id = 'u' ORDER BY room"),
+      /USING (COVERING )?INDEX room_roles_user \(user_id=\?\)/,
+    );
+    assert.match(
+      plan("SELECT user_id, role FROM room_roles WHERE room = 'r' ORDER BY user_id"),
+      /USING PRIMARY KEY \(room=\?\)/,
+    );
+    assert.match(
+      plan("SELECT * FROM sanctions WHERE room = 'r' AND (until_ms = 0 OR until_ms > 5)"),
+      /USING PRIMARY KEY \(room=\?\)/,
+    );
+    assert.match(
+      plan("SELECT * FROM reports WHERE room = 'r' AND id < 9 ORDER BY id DESC LIMIT 5"),
+      /USING INDEX reports_room \(room=\? AND id<\?\)/,
+    );
+    assert.match(
+      plan("SELECT * FROM audit WHERE id < 9 AND room = 'r' ORDER BY id DESC LIMIT 5"),
+      /USING INDEX audit_room \(room=\? AND id<\?\)/,
     );
   } finally {
     db.close();
