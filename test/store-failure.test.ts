@@ -117,6 +117,19 @@ class FlakyStore implements Store {
   admins: Store["admins"] = (...args) => this.#inner.admins(...args);
   setAdmin: Store["setAdmin"] = (...args) => this.#inner.setAdmin(...args);
   messageIdsBy: Store["messageIdsBy"] = (...args) => this.#inner.messageIdsBy(...args);
+  listAccounts: Store["listAccounts"] = (...args) => this.#inner.listAccounts(...args);
+  accountDisabled: Store["accountDisabled"] = (...args) => this.#inner.accountDisabled(...args);
+  setDisabled: Store["setDisabled"] = (...args) => this.#inner.setDisabled(...args);
+  deleteAccount: Store["deleteAccount"] = (...args) => this.#inner.deleteAccount(...args);
+  setPasswordHash: Store["setPasswordHash"] = (...args) => this.#inner.setPasswordHash(...args);
+  saveResetCode: Store["saveResetCode"] = (...args) => this.#inner.saveResetCode(...args);
+  takeResetCode: Store["takeResetCode"] = (...args) => this.#inner.takeResetCode(...args);
+  deleteRoom: Store["deleteRoom"] = (...args) => this.#inner.deleteRoom(...args);
+  exportRooms: Store["exportRooms"] = (...args) => this.#inner.exportRooms(...args);
+  exportMessages: Store["exportMessages"] = (...args) => this.#inner.exportMessages(...args);
+  importRoom: Store["importRoom"] = (...args) => this.#inner.importRoom(...args);
+  importMessages: Store["importMessages"] = (...args) => this.#inner.importMessages(...args);
+  backup: Store["backup"] = (...args) => this.#inner.backup(...args);
   close: Store["close"] = () => this.#inner.close();
 }
 
