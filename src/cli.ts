@@ -1,5 +1,7 @@
 import { Command } from "commander";
+import { addAdminCommand } from "./cli/admin-command.ts";
 import { addClientCommand } from "./cli/client-command.ts";
+import { addResetPasswordCommand } from "./cli/reset-password-command.ts";
 import { addServerCommand } from "./cli/server-command.ts";
 
 const program = new Command("grpc-chat")
@@ -7,4 +9,6 @@ const program = new Command("grpc-chat")
   .showHelpAfterError();
 addServerCommand(program);
 addClientCommand(program);
+addAdminCommand(program);
+addResetPasswordCommand(program);
 await program.parseAsync();

@@ -53,7 +53,11 @@ export type RulesEffect =
   /** The room's kind or roles changed: its streams are told. */
   | { readonly kind: "settings" }
   /** A message was reported: the room's moderators are told. */
-  | { readonly kind: "report"; readonly reportId: number };
+  | { readonly kind: "report"; readonly reportId: number }
+  /** An account was disabled, deleted or had its password reset: its streams end (room ""). */
+  | { readonly kind: "account"; readonly userId: UserId; readonly reason: string }
+  /** The room was deleted: its streams leave it, and what was kept of it in memory goes. */
+  | { readonly kind: "deleted" };
 
 /** One thing to deliver to a room's live streams on every node. */
 export interface RoomEvent {

@@ -51,6 +51,8 @@ async function runServer(flags: ServerFlags): Promise<void> {
         maxSessionsPerUser: flags.maxSessionsPerUser,
         maxConnectionsPerIp: flags.maxConnectionsPerIp,
         authAttemptsPerMinute: flags.authAttemptsPerMinute,
+        guestSendsPerAddress: flags.guestSendsPerAddress,
+        guestNamesPerMinute: flags.guestNamesPerMinute,
         maxNameChars: flags.maxNameChars,
         maxRoomChars: flags.maxRoomChars,
         maxHistory: flags.maxHistory,

@@ -37,6 +37,8 @@ export interface ServerFlags {
   maxSessionsPerUser: number;
   maxConnectionsPerIp: number;
   authAttemptsPerMinute: number;
+  guestSendsPerAddress: number;
+  guestNamesPerMinute: number;
   maxNameChars: number;
   maxRoomChars: number;
   maxHistory: number;
@@ -211,6 +213,18 @@ export function serverOptions(): Option[] {
       "authAttemptsPerMinute",
       1_000_000,
     ),
+    limit(
+      "--guest-sends-per-address <n>",
+      "messages per second from all guests at one address together (0: no limit)",
+      "guestSendsPerAddress",
+      1_000_000,
+    ),
+    limit(
+      "--guest-names-per-minute <n>",
+      "new guest names one address may take per minute (0: no limit)",
+      "guestNamesPerMinute",
+      1_000_000,
+    ),
     limit("--max-name-chars <n>", "longest username, in characters", "maxNameChars", 256, 1),
     limit("--max-room-chars <n>", "longest room name", "maxRoomChars", ROOM_CHARS_CEILING, 1),
     limit(
@@ -232,6 +246,10 @@ export const NO_LIMIT_FLAGS = [
   "--max-connections-per-ip",
   "0",
   "--auth-attempts-per-minute",
+  "0",
+  "--guest-sends-per-address",
+  "0",
+  "--guest-names-per-minute",
   "0",
 ];
 

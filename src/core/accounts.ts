@@ -135,7 +135,39 @@ export class Accounts {
       this.#stats.authFailed("wrong_password");
       throw refused;
     }
+    if (await asChatError(this.#store.accountDisabled(account.userId))) {
+      throw new ChatError(
+        "permission_denied",
+        "This account is disabled by the server's admins; ask them to enable it.",
+      );
+    }
     return this.#issue(account);
+  }
+
+  /** A new password with a one-time code from an admin (AdminResetPassword), and a token. */
+  async resetPassword(code: string, password: string): Promise<Login> {
+    checkPassword(password);
+    const userId = await asChatError(
+      this.#store.takeResetCode(hashToken(code.trim()), this.#clock.now()),
+    );
+    const account = userId && (await asChatError(this.#store.accountById(userId)));
+    if (!account) {
+      throw new ChatError(
+        "unauthenticated",
+        "That reset code is unknown, used or expired; ask an admin for a new one.",
+      );
+    }
+    const passwordHash = await hashPassword(password, this.#passwordCost);
+    await asChatError(this.#store.setPasswordHash(account.userId, passwordHash));
+    return this.#issue(account);
+  }
+
+  /** A one-time code for `userId` to set a new password with, valid for `ttlMs`. */
+  async resetCode(userId: string, ttlMs: number): Promise<{ code: string; expiresMs: number }> {
+    const code = randomBytes(18).toString("base64url");
+    const expiresMs = this.#clock.now() + ttlMs;
+    await asChatError(this.#store.saveResetCode({ codeHash: hashToken(code), userId, expiresMs }));
+    return { code, expiresMs };
   }
 
   /** Revokes the token the call was made with (FAILED_PRECONDITION for a call without one). */

@@ -81,4 +81,6 @@ export interface StreamOptions {
    * ChatStream): a kick or ban ends the stream with its reason.
    */
   readonly oneRoom?: boolean;
+  /** The client's address, for the limits guests share per address. */
+  readonly address?: string;
 }

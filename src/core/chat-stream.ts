@@ -33,6 +33,7 @@ export interface StreamHub {
     input: SendInput,
     origin: Outlet,
     pacer: SendPacer | undefined,
+    address: string | undefined,
   ): Promise<AppendResult>;
   /** The stream has ended; forget it. */
   forget(stream: ChatStream): void;
@@ -54,6 +55,8 @@ export class ChatStream {
 
   /** On a one-room wire a removal from the room ends the stream. */
   readonly oneRoom: boolean;
+  /** The client's address, for the limits guests share per address. */
+  readonly address: string | undefined;
 
   /** With `pacer`, a send over the rate waits for its turn instead of being refused. */
   constructor(
@@ -62,12 +65,14 @@ export class ChatStream {
     hub: StreamHub,
     pacer?: SendPacer,
     oneRoom = false,
+    address?: string,
   ) {
     this.identity = identity;
     this.#outlet = outlet;
     this.#hub = hub;
     this.#pacer = pacer;
     this.oneRoom = oneRoom;
+    this.address = address;
   }
 
   /** The outlet this stream delivers through: what its own sends name as their origin. */
@@ -162,7 +167,7 @@ export class ChatStream {
    * stored in the order they were made.
    */
   send(input: SendInput): Promise<AppendResult> {
-    return this.#hub.send(this.identity, input, this.#outlet, this.#pacer);
+    return this.#hub.send(this.identity, input, this.#outlet, this.#pacer, this.address);
   }
 
   /** An item for this stream alone: a welcome, an ack, a refusal. */

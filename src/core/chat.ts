@@ -88,6 +88,7 @@ export class Chat {
       auth,
       stats,
       claims,
+      newGuestName: (address) => this.rateLimits.newGuestName(address),
       ...(options.maxKnownUsers ? { maxKnownUsers: options.maxKnownUsers } : {}),
     });
     this.accounts = new Accounts({
@@ -121,6 +122,8 @@ export class Chat {
       clock: this.#clock,
       identities: this.identities,
       changes: () => this.changes,
+      accounts: () => this.accounts,
+      roomDeleted: () => this.#tails?.clear(),
       fanOut: this.#fanOut,
       live: () => this.#live,
       maxRoomChars: limits.maxRoomChars,
@@ -251,6 +254,11 @@ export class Chat {
     return this.#clock.now();
   }
 
+  /** The clock everything here runs on (injected in tests). */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
   /** Resolves once the rules every call is checked against (address bans, admins) are loaded. */
   get started(): Promise<void> {
     return this.#loaded;
@@ -316,13 +324,18 @@ export class Chat {
    * Send), and delivers it to the room; over the send rate it is refused
    * with RESOURCE_EXHAUSTED.
    */
-  send(sender: Identity, input: SendInput): Promise<AppendResult> {
-    return this.#sends.send(sender, input);
+  send(sender: Identity, input: SendInput, address?: string): Promise<AppendResult> {
+    return this.#sends.send(sender, input, undefined, undefined, address);
   }
 
   /** Checks every text first and stores all or none, once each. */
-  sendBatch(sender: Identity, roomId: RoomId, texts: readonly string[]): Promise<StoredMessage[]> {
-    return this.#sends.sendBatch(sender, roomId, texts);
+  sendBatch(
+    sender: Identity,
+    roomId: RoomId,
+    texts: readonly string[],
+    address?: string,
+  ): Promise<StoredMessage[]> {
+    return this.#sends.sendBatch(sender, roomId, texts, address);
   }
 
   /** `who` is typing in `room`, or has stopped; see RoomSignals.typing. */

@@ -1,6 +1,8 @@
 import type { Bus, RulesEffect } from "../bus/bus.ts";
 import type { Store } from "../store/store.ts";
+import type { Accounts } from "./accounts.ts";
 import { AddressBans } from "./address-bans.ts";
+import { Admin } from "./admin.ts";
 import { AuditLog } from "./audit-log.ts";
 import type { Changes } from "./changes.ts";
 import { ChatError } from "./chat-error.ts";
@@ -23,10 +25,13 @@ export interface GovernanceOptions {
   readonly clock: Clock;
   readonly identities: Identities;
   readonly changes: () => Changes;
+  readonly accounts: () => Accounts;
   readonly fanOut: RoomFanOut;
   readonly live: () => LiveStreams;
   readonly maxRoomChars: number;
   readonly adminNames?: readonly string[];
+  /** A room was deleted: forget what memory holds of it (its tail). */
+  readonly roomDeleted: (room: RoomId) => void;
   readonly logger: CoreLogger | undefined;
 }
 
@@ -43,6 +48,8 @@ export class Governance {
   readonly moderation: Moderation;
   readonly reports: Reports;
   readonly addressBans: AddressBans;
+  /** Accounts, whole rooms, export, import and backup, for server admins. */
+  readonly admin: Admin;
   readonly #options: GovernanceOptions;
 
   constructor(options: GovernanceOptions) {
@@ -72,6 +79,17 @@ export class Governance {
       get changes() {
         return options.changes();
       },
+      announce,
+    });
+    this.admin = new Admin({
+      store,
+      clock,
+      rules,
+      audit,
+      people,
+      accounts: options.accounts,
+      changes: options.changes,
+      maxRoomChars: options.maxRoomChars,
       announce,
     });
     this.reports = new Reports({
@@ -126,6 +144,21 @@ export class Governance {
   async #apply(room: RoomId, effect: RulesEffect | undefined): Promise<void> {
     if (room === "") {
       await this.load();
+      if (effect?.kind === "account") {
+        this.#options
+          .live()
+          .endUser(effect.userId, new ChatError("permission_denied", effect.reason));
+      }
+      return;
+    }
+    if (effect?.kind === "deleted") {
+      this.#options.roomDeleted(room);
+      const gone = new ChatError(
+        "not_found",
+        `The room ${room} was deleted by the server's admins.`,
+      );
+      this.rules.forget(room);
+      this.#options.live().removeFromRoom(room, () => gone);
       return;
     }
     this.rules.forget(room);
@@ -137,7 +170,7 @@ export class Governance {
       fanOut.deliver(room, new Envelope({ type: "room_updated", room, settings }));
     } else if (effect?.kind === "report") {
       await this.#tellModerators(room, effect.reportId);
-    } else if (effect) {
+    } else if (effect && effect.kind !== "account") {
       const notice: Outbound = { type: "moderated", room, ...effect };
       if (effect.kind === "kick") {
         const error = new ChatError(

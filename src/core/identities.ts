@@ -24,6 +24,8 @@ export interface IdentitiesOptions {
    * node's memory, for this node's clients.
    */
   readonly claims: ClusterClaims | undefined;
+  /** Counts a new guest name against its address; throws past the limit. */
+  readonly newGuestName?: (address: string) => Promise<void>;
 }
 
 /**
@@ -40,8 +42,10 @@ export class Identities {
   readonly #stats: ChatStats;
   readonly #names: UserDirectory;
   readonly #claims: ClusterClaims | undefined;
+  readonly #newGuestName: ((address: string) => Promise<void>) | undefined;
 
   constructor(options: IdentitiesOptions) {
+    this.#newGuestName = options.newGuestName;
     this.#store = options.store;
     this.#limits = options.limits;
     this.#auth = options.auth;
@@ -154,6 +158,7 @@ export class Identities {
   async nameFor(
     caller: Caller,
     requested: string,
+    address?: string,
   ): Promise<{ identity: Identity; known: boolean }> {
     if (caller.kind === "account") return { identity: caller.identity, known: true };
     if (caller.kind === "anonymous") {
@@ -185,6 +190,8 @@ export class Identities {
         `The name "${name}" belongs to a registered account; log in as it, or pick another name.`,
       );
     }
+    // A guest taking a new name: new identities are free, so their address pays.
+    if (name !== previous && address !== undefined) await this.#newGuestName?.(address);
     this.#names.set(caller.userId, name);
     return { identity: { userId: caller.userId, username: name }, known: previous !== undefined };
   }

@@ -30,6 +30,13 @@ export interface Limits {
   readonly editWindowMs: number;
   /** Most different reactions (emoji) on one message. Default 20. */
   readonly maxReactions: number;
+  /**
+   * Messages per second from all guests at one client address together
+   * (new guest identities are free, an address is not); 0: no limit. Default 30.
+   */
+  readonly guestSendsPerAddress: number;
+  /** New guest names one client address may take per minute; 0: no limit. Default 10. */
+  readonly guestNamesPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -47,6 +54,8 @@ export const DEFAULT_LIMITS: Limits = {
   authAttemptsPerMinute: 60,
   editWindowMs: 0,
   maxReactions: 20,
+  guestSendsPerAddress: 30,
+  guestNamesPerMinute: 10,
 };
 
 /** The same limits with every abuse limit off: for benchmarks and load tests. */
@@ -55,6 +64,8 @@ export const NO_ABUSE_LIMITS: Partial<Limits> = {
   maxSessionsPerUser: 0,
   maxConnectionsPerIp: 0,
   authAttemptsPerMinute: 0,
+  guestSendsPerAddress: 0,
+  guestNamesPerMinute: 0,
 };
 
 const MAX_SECRET_CHARS = 128;

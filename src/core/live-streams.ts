@@ -14,7 +14,7 @@ import type { RoomTails } from "./room-tails.ts";
 import { SendPacer } from "./send-pacer.ts";
 import type { Sends } from "./sends.ts";
 import type { ChatStats } from "./stats.ts";
-import type { Identity, MessageId, RoomId } from "./types.ts";
+import type { Identity, MessageId, RoomId, UserId } from "./types.ts";
 
 export interface LiveStreamsOptions {
   readonly store: Store;
@@ -54,7 +54,8 @@ export class LiveStreams {
       register: (cursor) => fanOut.enter(cursor),
       admitToRoom: options.admitToRoom,
       unregister: (cursor) => fanOut.leave(cursor),
-      send: (sender, input, origin, pacer) => sends.send(sender, input, origin, pacer),
+      send: (sender, input, origin, pacer, address) =>
+        sends.send(sender, input, origin, pacer, address),
       forget: (stream) => {
         if (!this.#streams.delete(stream)) return;
         identities.online.release(stream.identity);
@@ -106,6 +107,7 @@ export class LiveStreams {
       this.#hub,
       options.pace ? new SendPacer() : undefined,
       options.oneRoom ?? false,
+      options.address,
     );
     this.#streams.add(stream);
     if (options.directMessages) fanOut.takeDirectMessages(stream);
@@ -139,6 +141,13 @@ export class LiveStreams {
       if (notice) stream.notify(notice);
       if (stream.oneRoom) stream.end(error);
       else stream.leaveRoom(room, error);
+    }
+  }
+
+  /** Ends every stream of `userId` on this node with `error`. */
+  endUser(userId: UserId, error: ChatError): void {
+    for (const stream of [...this.#streams]) {
+      if (stream.identity.userId === userId && !stream.ended) stream.end(error);
     }
   }
 

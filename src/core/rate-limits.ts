@@ -6,6 +6,8 @@ import { describeWait, RateLimiter } from "./rate-limiter.ts";
 import type { ChatStats } from "./stats.ts";
 import type { UserId } from "./types.ts";
 
+const isGuest = (userId: UserId) => userId.startsWith("g-");
+
 export interface RateLimitsOptions {
   readonly clock: Clock;
   readonly limits: Limits;
@@ -29,6 +31,8 @@ export class RateLimits {
   readonly #stats: ChatStats;
   readonly #sendRate: RateLimiter;
   readonly #attempts: RateLimiter;
+  readonly #guestSends: RateLimiter;
+  readonly #guestNames: RateLimiter;
   readonly #claims: ClusterClaims | undefined;
 
   constructor(options: RateLimitsOptions) {
@@ -39,6 +43,24 @@ export class RateLimits {
     this.#sendRate = new RateLimiter(clock, limits.sendRate, limits.sendBurst);
     const perMinute = limits.authAttemptsPerMinute;
     this.#attempts = new RateLimiter(clock, perMinute / 60, perMinute);
+    this.#guestSends = new RateLimiter(clock, limits.guestSendsPerAddress, limits.sendBurst);
+    const names = limits.guestNamesPerMinute;
+    this.#guestNames = new RateLimiter(clock, names / 60, names);
+  }
+
+  /**
+   * Counts a new guest name taken from `address`; throws RESOURCE_EXHAUSTED
+   * past the per-minute limit (--guest-names-per-minute).
+   */
+  async newGuestName(address: string): Promise<void> {
+    const waitMs = await this.#take("guest-names", this.#guestNames, address, 1);
+    if (waitMs > 0) {
+      throw new ChatError(
+        "resource_exhausted",
+        `Too many new guest names from your address; try again in ${describeWait(waitMs)}, or register an account.`,
+        { retryAfterMs: waitMs },
+      );
+    }
   }
 
   /**
@@ -66,9 +88,12 @@ export class RateLimits {
    * Counts `count` messages from `userId` against the send rate, before
    * anything is stored; refuses with RESOURCE_EXHAUSTED, saying when to retry.
    */
-  async admitSend(userId: UserId, count: number): Promise<void> {
+  async admitSend(userId: UserId, count: number, address?: string): Promise<void> {
     const waitMs = await this.#take("send", this.#sendRate, userId, count);
-    if (waitMs === 0) return;
+    if (waitMs === 0) {
+      await this.#admitGuest(userId, count, address);
+      return;
+    }
     const { perSecond, burst } = this.#sendRate;
     if (!Number.isFinite(waitMs)) {
       throw new ChatError(
@@ -87,13 +112,34 @@ export class RateLimits {
    * Waits until the send rate allows one more message from `userId`, and
    * counts it. `stillRunning` throws to give up (the server is stopping).
    */
-  async waitToSend(userId: UserId, stillRunning: () => void): Promise<void> {
+  async waitToSend(userId: UserId, stillRunning: () => void, address?: string): Promise<void> {
     let waitMs = await this.#take("send", this.#sendRate, userId, 1);
     while (waitMs > 0) {
       await sleep(this.#clock, waitMs);
       stillRunning();
       waitMs = await this.#take("send", this.#sendRate, userId, 1);
     }
+    if (address === undefined || !isGuest(userId)) return;
+    waitMs = await this.#take("guest-send", this.#guestSends, address, 1);
+    while (waitMs > 0) {
+      await sleep(this.#clock, waitMs);
+      stillRunning();
+      waitMs = await this.#take("guest-send", this.#guestSends, address, 1);
+    }
+  }
+
+  /** Guests at one address share a rate: a new secret is free, a new address is not. */
+  async #admitGuest(userId: UserId, count: number, address: string | undefined): Promise<void> {
+    if (address === undefined || !isGuest(userId)) return;
+    const waitMs = await this.#take("guest-send", this.#guestSends, address, count);
+    if (waitMs === 0) return;
+    throw new ChatError(
+      "resource_exhausted",
+      Number.isFinite(waitMs)
+        ? `Guests at your address are sending faster than ${this.#guestSends.perSecond} messages a second together; try again in ${describeWait(waitMs)}, or register an account.`
+        : `Guests at one address may send at most ${this.#guestSends.burst} messages at once.`,
+      Number.isFinite(waitMs) ? { retryAfterMs: waitMs } : undefined,
+    );
   }
 
   /**

@@ -50,6 +50,7 @@ export class Sends {
     input: SendInput,
     origin?: Outlet,
     pacer?: SendPacer,
+    address?: string,
   ): Promise<AppendResult> {
     try {
       const { ensureRunning, rates } = this.#options;
@@ -61,11 +62,11 @@ export class Sends {
       // With no rate to wait for, every send takes the same steps, so they keep their order anyway.
       if (pacer && rates.sendRateLimited) {
         appended = pacer.turn(
-          () => rates.waitToSend(sender.userId, ensureRunning),
+          () => rates.waitToSend(sender.userId, ensureRunning, address),
           () => this.#append([message]),
         );
       } else {
-        await rates.admitSend(sender.userId, 1);
+        await rates.admitSend(sender.userId, 1, address);
         appended = this.#append([message]);
       }
       const [result] = await appended;
@@ -81,9 +82,10 @@ export class Sends {
     sender: Identity,
     roomId: RoomId,
     texts: readonly string[],
+    address?: string,
   ): Promise<StoredMessage[]> {
     try {
-      return await this.#storeBatch(sender, roomId, texts);
+      return await this.#storeBatch(sender, roomId, texts, address);
     } catch (error) {
       throw this.#refused(error);
     }
@@ -93,6 +95,7 @@ export class Sends {
     sender: Identity,
     roomId: RoomId,
     texts: readonly string[],
+    address: string | undefined,
   ): Promise<StoredMessage[]> {
     this.#options.ensureRunning();
     const { maxBatch } = this.#options.limits;
@@ -117,7 +120,7 @@ export class Sends {
       checkAccess(sender.userId, roomId, this.#options.limits.maxRoomChars),
       "post",
     );
-    await this.#options.rates.admitSend(sender.userId, messages.length);
+    await this.#options.rates.admitSend(sender.userId, messages.length, address);
     const results = await this.#append(messages);
     for (const { message } of results) this.#publish(message);
     return results.map((r) => r.message);

@@ -2940,6 +2940,392 @@ export declare type ListAuditResponse = Message$1<"chat.ListAuditResponse"> & {
 export declare const ListAuditResponseSchema: GenMessage<ListAuditResponse>;
 
 /**
+ * @generated from message chat.AdminUser
+ */
+export declare type AdminUser = Message$1<"chat.AdminUser"> & {
+  /**
+   * @generated from field: chat.Member user = 1;
+   */
+  user?: Member | undefined;
+
+  /**
+   * @generated from field: bool disabled = 2;
+   */
+  disabled: boolean;
+
+  /**
+   * @generated from field: bool admin = 3;
+   */
+  admin: boolean;
+
+  /**
+   * @generated from field: int64 created_ms = 4;
+   */
+  createdMs: bigint;
+};
+
+/**
+ * Describes the message chat.AdminUser.
+ * Use `create(AdminUserSchema)` to create a new message.
+ */
+export declare const AdminUserSchema: GenMessage<AdminUser>;
+
+/**
+ * @generated from message chat.AdminListUsersRequest
+ */
+export declare type AdminListUsersRequest = Message$1<"chat.AdminListUsersRequest"> & {
+  /**
+   * 1-1000; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message chat.AdminListUsersRequest.
+ * Use `create(AdminListUsersRequestSchema)` to create a new message.
+ */
+export declare const AdminListUsersRequestSchema: GenMessage<AdminListUsersRequest>;
+
+/**
+ * @generated from message chat.AdminListUsersResponse
+ */
+export declare type AdminListUsersResponse = Message$1<"chat.AdminListUsersResponse"> & {
+  /**
+   * @generated from field: repeated chat.AdminUser users = 1;
+   */
+  users: AdminUser[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message chat.AdminListUsersResponse.
+ * Use `create(AdminListUsersResponseSchema)` to create a new message.
+ */
+export declare const AdminListUsersResponseSchema: GenMessage<AdminListUsersResponse>;
+
+/**
+ * @generated from message chat.AdminSetDisabledRequest
+ */
+export declare type AdminSetDisabledRequest = Message$1<"chat.AdminSetDisabledRequest"> & {
+  /**
+   * @generated from field: string user = 1;
+   */
+  user: string;
+
+  /**
+   * @generated from field: bool disabled = 2;
+   */
+  disabled: boolean;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message chat.AdminSetDisabledRequest.
+ * Use `create(AdminSetDisabledRequestSchema)` to create a new message.
+ */
+export declare const AdminSetDisabledRequestSchema: GenMessage<AdminSetDisabledRequest>;
+
+/**
+ * @generated from message chat.AdminResetPasswordRequest
+ */
+export declare type AdminResetPasswordRequest = Message$1<"chat.AdminResetPasswordRequest"> & {
+  /**
+   * @generated from field: string user = 1;
+   */
+  user: string;
+};
+
+/**
+ * Describes the message chat.AdminResetPasswordRequest.
+ * Use `create(AdminResetPasswordRequestSchema)` to create a new message.
+ */
+export declare const AdminResetPasswordRequestSchema: GenMessage<AdminResetPasswordRequest>;
+
+/**
+ * @generated from message chat.AdminResetPasswordResponse
+ */
+export declare type AdminResetPasswordResponse = Message$1<"chat.AdminResetPasswordResponse"> & {
+  /**
+   * Give it to the user; it works once, within expires_at_ms.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * @generated from field: int64 expires_at_ms = 2;
+   */
+  expiresAtMs: bigint;
+};
+
+/**
+ * Describes the message chat.AdminResetPasswordResponse.
+ * Use `create(AdminResetPasswordResponseSchema)` to create a new message.
+ */
+export declare const AdminResetPasswordResponseSchema: GenMessage<AdminResetPasswordResponse>;
+
+/**
+ * @generated from message chat.AdminDeleteUserRequest
+ */
+export declare type AdminDeleteUserRequest = Message$1<"chat.AdminDeleteUserRequest"> & {
+  /**
+   * @generated from field: string user = 1;
+   */
+  user: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message chat.AdminDeleteUserRequest.
+ * Use `create(AdminDeleteUserRequestSchema)` to create a new message.
+ */
+export declare const AdminDeleteUserRequestSchema: GenMessage<AdminDeleteUserRequest>;
+
+/**
+ * @generated from message chat.AdminDeleteUserResponse
+ */
+export declare type AdminDeleteUserResponse = Message$1<"chat.AdminDeleteUserResponse"> & {
+};
+
+/**
+ * Describes the message chat.AdminDeleteUserResponse.
+ * Use `create(AdminDeleteUserResponseSchema)` to create a new message.
+ */
+export declare const AdminDeleteUserResponseSchema: GenMessage<AdminDeleteUserResponse>;
+
+/**
+ * @generated from message chat.AdminDeleteRoomRequest
+ */
+export declare type AdminDeleteRoomRequest = Message$1<"chat.AdminDeleteRoomRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message chat.AdminDeleteRoomRequest.
+ * Use `create(AdminDeleteRoomRequestSchema)` to create a new message.
+ */
+export declare const AdminDeleteRoomRequestSchema: GenMessage<AdminDeleteRoomRequest>;
+
+/**
+ * @generated from message chat.AdminDeleteRoomResponse
+ */
+export declare type AdminDeleteRoomResponse = Message$1<"chat.AdminDeleteRoomResponse"> & {
+  /**
+   * Messages removed.
+   *
+   * @generated from field: uint64 removed = 1;
+   */
+  removed: bigint;
+};
+
+/**
+ * Describes the message chat.AdminDeleteRoomResponse.
+ * Use `create(AdminDeleteRoomResponseSchema)` to create a new message.
+ */
+export declare const AdminDeleteRoomResponseSchema: GenMessage<AdminDeleteRoomResponse>;
+
+/**
+ * @generated from message chat.AdminPurgeRequest
+ */
+export declare type AdminPurgeRequest = Message$1<"chat.AdminPurgeRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+
+  /**
+   * 0: all of them.
+   *
+   * @generated from field: uint32 hours = 3;
+   */
+  hours: number;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message chat.AdminPurgeRequest.
+ * Use `create(AdminPurgeRequestSchema)` to create a new message.
+ */
+export declare const AdminPurgeRequestSchema: GenMessage<AdminPurgeRequest>;
+
+/**
+ * @generated from message chat.AdminPurgeResponse
+ */
+export declare type AdminPurgeResponse = Message$1<"chat.AdminPurgeResponse"> & {
+  /**
+   * @generated from field: uint32 erased = 1;
+   */
+  erased: number;
+};
+
+/**
+ * Describes the message chat.AdminPurgeResponse.
+ * Use `create(AdminPurgeResponseSchema)` to create a new message.
+ */
+export declare const AdminPurgeResponseSchema: GenMessage<AdminPurgeResponse>;
+
+/**
+ * @generated from message chat.ExportRequest
+ */
+export declare type ExportRequest = Message$1<"chat.ExportRequest"> & {
+  /**
+   * Empty: every room (direct messages included).
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message chat.ExportRequest.
+ * Use `create(ExportRequestSchema)` to create a new message.
+ */
+export declare const ExportRequestSchema: GenMessage<ExportRequest>;
+
+/**
+ * @generated from message chat.ExportChunk
+ */
+export declare type ExportChunk = Message$1<"chat.ExportChunk"> & {
+  /**
+   * UTF-8 JSON Lines, whole lines only: {"type":"room",...} then the room's
+   * {"type":"message",...} lines, oldest first.
+   *
+   * @generated from field: bytes lines = 1;
+   */
+  lines: Uint8Array;
+};
+
+/**
+ * Describes the message chat.ExportChunk.
+ * Use `create(ExportChunkSchema)` to create a new message.
+ */
+export declare const ExportChunkSchema: GenMessage<ExportChunk>;
+
+/**
+ * @generated from message chat.ImportChunk
+ */
+export declare type ImportChunk = Message$1<"chat.ImportChunk"> & {
+  /**
+   * As Export wrote them; a line may not span two chunks.
+   *
+   * @generated from field: bytes lines = 1;
+   */
+  lines: Uint8Array;
+};
+
+/**
+ * Describes the message chat.ImportChunk.
+ * Use `create(ImportChunkSchema)` to create a new message.
+ */
+export declare const ImportChunkSchema: GenMessage<ImportChunk>;
+
+/**
+ * @generated from message chat.ImportResponse
+ */
+export declare type ImportResponse = Message$1<"chat.ImportResponse"> & {
+  /**
+   * @generated from field: uint32 rooms = 1;
+   */
+  rooms: number;
+
+  /**
+   * @generated from field: uint64 messages = 2;
+   */
+  messages: bigint;
+};
+
+/**
+ * Describes the message chat.ImportResponse.
+ * Use `create(ImportResponseSchema)` to create a new message.
+ */
+export declare const ImportResponseSchema: GenMessage<ImportResponse>;
+
+/**
+ * @generated from message chat.BackupRequest
+ */
+export declare type BackupRequest = Message$1<"chat.BackupRequest"> & {
+};
+
+/**
+ * Describes the message chat.BackupRequest.
+ * Use `create(BackupRequestSchema)` to create a new message.
+ */
+export declare const BackupRequestSchema: GenMessage<BackupRequest>;
+
+/**
+ * @generated from message chat.BackupChunk
+ */
+export declare type BackupChunk = Message$1<"chat.BackupChunk"> & {
+  /**
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message chat.BackupChunk.
+ * Use `create(BackupChunkSchema)` to create a new message.
+ */
+export declare const BackupChunkSchema: GenMessage<BackupChunk>;
+
+/**
+ * @generated from message chat.ResetPasswordRequest
+ */
+export declare type ResetPasswordRequest = Message$1<"chat.ResetPasswordRequest"> & {
+  /**
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string new_password = 2;
+   */
+  newPassword: string;
+};
+
+/**
+ * Describes the message chat.ResetPasswordRequest.
+ * Use `create(ResetPasswordRequestSchema)` to create a new message.
+ */
+export declare const ResetPasswordRequestSchema: GenMessage<ResetPasswordRequest>;
+
+/**
  * @generated from enum chat.MessageKind
  */
 export enum MessageKind {
@@ -3587,6 +3973,112 @@ export declare const ChatService: GenService<{
     methodKind: "unary";
     input: typeof ListAuditRequestSchema;
     output: typeof ListAuditResponseSchema;
+  },
+  /**
+   * ---- Administration: server admins only (`grpc-chat admin ...`) ----
+   * Accounts by name, with whether each is disabled or an admin.
+   *
+   * @generated from rpc chat.ChatService.AdminListUsers
+   */
+  adminListUsers: {
+    methodKind: "unary";
+    input: typeof AdminListUsersRequestSchema;
+    output: typeof AdminListUsersResponseSchema;
+  },
+  /**
+   * A disabled account cannot log in, its tokens stop working, and its
+   * streams end at once; enabling it lets it log in again.
+   *
+   * @generated from rpc chat.ChatService.AdminSetDisabled
+   */
+  adminSetDisabled: {
+    methodKind: "unary";
+    input: typeof AdminSetDisabledRequestSchema;
+    output: typeof AdminUserSchema;
+  },
+  /**
+   * A one-time code with which the user sets a new password (ResetPassword);
+   * the account's tokens stop working.
+   *
+   * @generated from rpc chat.ChatService.AdminResetPassword
+   */
+  adminResetPassword: {
+    methodKind: "unary";
+    input: typeof AdminResetPasswordRequestSchema;
+    output: typeof AdminResetPasswordResponseSchema;
+  },
+  /**
+   * Deletes an account: it cannot log in, its name is free again; its
+   * messages stay, under the name they were sent with.
+   *
+   * @generated from rpc chat.ChatService.AdminDeleteUser
+   */
+  adminDeleteUser: {
+    methodKind: "unary";
+    input: typeof AdminDeleteUserRequestSchema;
+    output: typeof AdminDeleteUserResponseSchema;
+  },
+  /**
+   * Deletes a room: its history, topic, roles, bans, invites and reports.
+   *
+   * @generated from rpc chat.ChatService.AdminDeleteRoom
+   */
+  adminDeleteRoom: {
+    methodKind: "unary";
+    input: typeof AdminDeleteRoomRequestSchema;
+    output: typeof AdminDeleteRoomResponseSchema;
+  },
+  /**
+   * Erases a user's messages in a room (all, or from the last hours).
+   *
+   * @generated from rpc chat.ChatService.AdminPurge
+   */
+  adminPurge: {
+    methodKind: "unary";
+    input: typeof AdminPurgeRequestSchema;
+    output: typeof AdminPurgeResponseSchema;
+  },
+  /**
+   * One room, or all, as JSON Lines: each message in its current state.
+   *
+   * @generated from rpc chat.ChatService.Export
+   */
+  export: {
+    methodKind: "server_streaming";
+    input: typeof ExportRequestSchema;
+    output: typeof ExportChunkSchema;
+  },
+  /**
+   * Loads an export into a server whose rooms in it have no history yet,
+   * keeping ids and times, so History reads as it did.
+   *
+   * @generated from rpc chat.ChatService.Import
+   */
+  import: {
+    methodKind: "client_streaming";
+    input: typeof ImportChunkSchema;
+    output: typeof ImportResponseSchema;
+  },
+  /**
+   * A consistent copy of the SQLite database, taken while the server runs;
+   * start a server on it to restore. (PostgreSQL: use pg_dump.)
+   *
+   * @generated from rpc chat.ChatService.Backup
+   */
+  backup: {
+    methodKind: "server_streaming";
+    input: typeof BackupRequestSchema;
+    output: typeof BackupChunkSchema;
+  },
+  /**
+   * Anyone with a code from AdminResetPassword sets a new password with it.
+   *
+   * @generated from rpc chat.ChatService.ResetPassword
+   */
+  resetPassword: {
+    methodKind: "unary";
+    input: typeof ResetPasswordRequestSchema;
+    output: typeof AuthTokenSchema;
   },
 }>;
 

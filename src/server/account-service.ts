@@ -9,7 +9,7 @@ import {
 import type { HandlerContext } from "./context.ts";
 import type { ChatServicePart } from "./service-impl.ts";
 
-function toAuthToken(login: Login): AuthToken {
+export function toAuthToken(login: Login): AuthToken {
   return create(AuthTokenSchema, {
     token: login.token,
     userId: login.identity.userId,

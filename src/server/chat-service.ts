@@ -1,4 +1,5 @@
 import { accountService } from "./account-service.ts";
+import { adminService } from "./admin-service.ts";
 import { changeService } from "./change-service.ts";
 import type { HandlerContext } from "./context.ts";
 import { governanceService } from "./governance-service.ts";
@@ -24,5 +25,6 @@ export function chatService(context: HandlerContext): ChatServiceImpl {
     ...changeService(context),
     ...governanceService(context),
     ...moderationService(context),
+    ...adminService(context),
   };
 }

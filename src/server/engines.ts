@@ -23,6 +23,13 @@ export interface EngineOptions {
 /** A setting that cannot work, with the sentence that says why. */
 export class EngineConfigError extends Error {}
 
+/** Opens only the store `db` names (SQLite file or PostgreSQL URL): for tools that work on the database. */
+export async function openStore(db: string): Promise<Store> {
+  if (!POSTGRES.test(db)) return openSqliteStore({ path: db });
+  const [url, schema] = takeParam(db, "schema");
+  return openPgStore({ url, ...(schema ? { schema } : {}) });
+}
+
 /**
  * Opens the store and the bus the options name: by default SQLite and the
  * in-process bus (one process, nothing to run); for several nodes,

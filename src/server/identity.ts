@@ -22,6 +22,7 @@ export async function seedIdentity(
   caller: Caller,
   secret: string,
   first: { userId: string; username: string },
+  address: string,
 ): Promise<{ identity: Identity; secret: string }> {
   let who = caller;
   let ownSecret = secret;
@@ -32,6 +33,7 @@ export async function seedIdentity(
   const { identity } = await chat.identities.nameFor(
     who,
     chat.identities.nameOf(who) ? "" : first.username,
+    address,
   );
   checkClaim(first.userId, ownSecret, identity.userId);
   return { identity, secret: ownSecret };

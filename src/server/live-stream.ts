@@ -37,7 +37,10 @@ export async function openLiveStream(
   call.onDone(leave);
   let stream: ChatStream;
   try {
-    stream = await context.chat.openStream(identity, call.sink, options);
+    stream = await context.chat.openStream(identity, call.sink, {
+      address: call.address,
+      ...options,
+    });
   } catch (error) {
     leave();
     throw error;

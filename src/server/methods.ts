@@ -110,6 +110,20 @@ export const METHODS: MethodTable = {
   listReports: { ...ours, access: "moderator", rate: "none", room: named },
   resolveReport: { ...ours, access: "moderator", rate: "none", room: named },
   listAudit: { ...ours, access: "owner", rate: "none", room: roomOrServer },
+
+  // Administration: `grpc-chat admin` on the native port; the page's HTTP port
+  // serves none of it but ResetPassword, which the person with a code may use anywhere.
+  adminListUsers: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
+  adminSetDisabled: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
+  adminResetPassword: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
+  adminDeleteUser: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
+  adminDeleteRoom: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
+  adminPurge: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
+  export: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
+  // Client streaming: native only.
+  import: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
+  backup: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
+  resetPassword: { ...ours, access: "anyone", rate: "attempts" },
 };
 
 /** The row of a method by its local name (`send`, `chatStream`). */

@@ -16,13 +16,13 @@ export function seedService(
   const { chat } = context;
 
   return {
-    async joinChat(request, { caller, guestSecret }) {
+    async joinChat(request, { caller, guestSecret, address }) {
       // The seed names its user in the request; the metadata, if any, must agree.
       const claimed = request.userId;
       if (guestSecret !== "") checkClaim(claimed, guestSecret);
       const who =
         caller.kind === "account" ? caller : chat.identities.guest(claimed || guestSecret);
-      const { identity, known } = await chat.identities.nameFor(who, request.username);
+      const { identity, known } = await chat.identities.nameFor(who, request.username, address);
       const message =
         caller.kind === "account"
           ? `Welcome to the chat, ${identity.username}! You are logged in.`
@@ -58,7 +58,7 @@ export function seedService(
           let live = stream;
           if (live) checkClaim(message.userId, secret, live.identity.userId);
           else {
-            const who = await seedIdentity(chat, caller, secret, message);
+            const who = await seedIdentity(chat, caller, secret, message, call.address);
             secret = who.secret;
             live = await enter(who.identity);
           }
@@ -88,7 +88,13 @@ export function seedService(
       const texts: string[] = [];
       await requests.each(async (message) => {
         if (identity === undefined) {
-          ({ identity, secret } = await seedIdentity(chat, call.caller, secret, message));
+          ({ identity, secret } = await seedIdentity(
+            chat,
+            call.caller,
+            secret,
+            message,
+            call.address,
+          ));
         } else checkClaim(message.userId, secret, identity.userId);
         if (message.message === "") return;
         if (texts.length === chat.limits.maxBatch) {
@@ -106,7 +112,7 @@ export function seedService(
           summary: "No messages received",
         });
       }
-      const stored = await chat.sendBatch(identity, DEFAULT_ROOM, texts);
+      const stored = await chat.sendBatch(identity, DEFAULT_ROOM, texts, call.address);
       return create(MessageResponseSchema, {
         success: true,
         messageCount: stored.length,

@@ -1,6 +1,7 @@
 import { ChatError, toChatError } from "../core/chat-error.ts";
 import type { ChatStream } from "../core/chat-stream.ts";
 import { excerpt } from "../core/names.ts";
+import { RefusalGuard } from "../core/refusal-guard.ts";
 import { checkRoom } from "../core/rooms.ts";
 import { DEFAULT_ROOM } from "../core/types.ts";
 import type { JoinRoom, SendRequest } from "../gen/chat_pb.js";
@@ -55,7 +56,7 @@ export function sessionService(context: HandlerContext): ChatServicePart<"sessio
   const roomLabel = (room: string) => excerpt(room, ROOM_CHARS_CEILING);
 
   /** Stores a send and answers ack or rejected; a refused send never ends the session. */
-  const send = async (stream: ChatStream, request: SendRequest) => {
+  const send = async (stream: ChatStream, request: SendRequest, guard: RefusalGuard) => {
     const room = request.room || DEFAULT_ROOM;
     const { clientMsgId } = request;
     try {
@@ -68,6 +69,7 @@ export function sessionService(context: HandlerContext): ChatServicePart<"sessio
       stream.notify({ type: "ack", room, clientMsgId, id: message.id, timeMs: message.timeMs });
     } catch (error) {
       const chatError = report(error);
+      if (chatError.retryAfterMs) guard.refused(chatError.retryAfterMs);
       stream.notify({
         type: "rejected",
         room,
@@ -91,6 +93,7 @@ export function sessionService(context: HandlerContext): ChatServicePart<"sessio
     async session(frames, call) {
       let stream: ChatStream | undefined;
       const sends = new Pipeline(STREAM_SENDS_IN_FLIGHT);
+      const guard = new RefusalGuard(chat.clock);
       try {
         await frames.each(async (frame) => {
           if (stream === undefined) {
@@ -103,6 +106,7 @@ export function sessionService(context: HandlerContext): ChatServicePart<"sessio
             const { identity } = await chat.identities.nameFor(
               call.caller,
               frame.kind.value.username,
+              call.address,
             );
             stream = await openEventStream(context, call.live, identity);
             return;
@@ -116,7 +120,8 @@ export function sessionService(context: HandlerContext): ChatServicePart<"sessio
             case "leave":
               return leave(stream, frame.kind.value.room || DEFAULT_ROOM);
             case "send":
-              return sends.add(send(stream, frame.kind.value));
+              await guard.beforeNext();
+              return sends.add(send(stream, frame.kind.value, guard));
             case "hello":
               throw new ChatError("invalid_argument", "A Session takes one hello, at the start.");
             default:

@@ -44,7 +44,7 @@ export async function subscribe(
   call: LiveCall,
 ): Promise<void> {
   const { chat } = context;
-  const { identity } = await chat.identities.nameFor(caller, request.username);
+  const { identity } = await chat.identities.nameFor(caller, request.username, call.address);
   const rooms: JoinRoom[] =
     request.rooms.length > 0 ? request.rooms : [{ room: DEFAULT_ROOM, epoch: "" } as JoinRoom];
   if (rooms.length > chat.limits.maxRooms) {

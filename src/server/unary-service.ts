@@ -14,6 +14,7 @@ import { toMessage } from "./encoders.ts";
 import { toMessageId, toReplyTo } from "./live-stream.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
 import type { ChatServicePart } from "./service-impl.ts";
+import { UnaryHolds } from "./unary-holds.ts";
 
 const DEFAULT_MEMBERS_PAGE = 100;
 
@@ -22,16 +23,24 @@ export function unaryService(
   context: HandlerContext,
 ): ChatServicePart<"send" | "history" | "listMembers" | "ping" | "getServerInfo"> {
   const { chat } = context;
+  const holds = new UnaryHolds(chat.clock);
 
   return {
-    send: async (request, { caller }) => {
+    send: async (request, { caller, address }) => {
       const { text, clientMsgId } = request;
-      const { message } = await chat.send(await chat.identities.speaker(caller), {
-        room: request.room || DEFAULT_ROOM,
-        text,
-        clientMsgId,
-        replyTo: toReplyTo(request.replyTo),
-      });
+      const sender = await chat.identities.speaker(caller);
+      const { message } = await holds.run(sender.userId, () =>
+        chat.send(
+          sender,
+          {
+            room: request.room || DEFAULT_ROOM,
+            text,
+            clientMsgId,
+            replyTo: toReplyTo(request.replyTo),
+          },
+          address,
+        ),
+      );
       const ack = {
         clientMsgId,
         id: BigInt(message.id),
