@@ -34,6 +34,9 @@ export function startTestServer(options: ChatServerOptions = {}): Promise<Runnin
     db: ":memory:",
     joinLines: false,
     ...options,
+    // Every test client comes from one address: the limits guests share per
+    // address are off unless a test asks for them.
+    limits: { guestSendsPerAddress: 0, guestNamesPerMinute: 0, ...options.limits },
   });
 }
 
@@ -256,8 +259,11 @@ export async function startServerProcess(
       "127.0.0.1",
       "--http-port",
       "0",
-      // As startTestServer: stored join lines only where a test asks for them.
+      // As startTestServer: stored join lines, and the limits guests share
+      // per address, only where a test asks for them.
       ...(args.includes("--join-lines") ? [] : ["--join-lines", "off"]),
+      ...(args.includes("--guest-sends-per-address") ? [] : ["--guest-sends-per-address", "0"]),
+      ...(args.includes("--guest-names-per-minute") ? [] : ["--guest-names-per-minute", "0"]),
       ...args,
     ],
     env,

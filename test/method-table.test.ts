@@ -179,10 +179,14 @@ describe("in open mode", () => {
     await server.stop();
   });
 
-  test("a room-member method on another pair's direct messages is NOT_FOUND on every transport", async () => {
+  test("a method by room on another pair's direct messages is NOT_FOUND on every transport", async () => {
     const guest = { user_id: "a guest's own secret, long enough" };
     const theirs = "dm:a-someone:a-someone-else";
-    const rows = Object.entries(METHODS).filter(([, rule]) => rule.access === "member");
+    // Moderators' and owners' methods too: a room the caller may not read is not there, whatever the role asked.
+    const rows = Object.entries(METHODS).filter(
+      ([, rule]) =>
+        rule.access === "member" || rule.access === "moderator" || rule.access === "owner",
+    );
     const requests: Record<string, object> = {
       send: { room: theirs, text: "let me in" },
       history: { room: theirs },
@@ -193,6 +197,21 @@ describe("in open mode", () => {
       react: { room: theirs, id: "1", emoji: "👍" },
       markRead: { room: theirs, lastReadId: "1" },
       setTyping: { room: theirs },
+      getRoom: { room: theirs },
+      updateRoom: { room: theirs, inviteOnly: true },
+      setRole: { room: theirs, user: "someone", role: 2 },
+      invite: { room: theirs, user: "someone" },
+      createInvite: { room: theirs },
+      kick: { room: theirs, user: "someone" },
+      ban: { room: theirs, user: "someone" },
+      unban: { room: theirs, user: "someone" },
+      mute: { room: theirs, user: "someone" },
+      unmute: { room: theirs, user: "someone" },
+      listBans: { room: theirs },
+      report: { room: theirs, messageId: "1", reason: "spam" },
+      listReports: { room: theirs },
+      resolveReport: { room: theirs, reportId: "1" },
+      listAudit: { room: theirs },
     };
     for (const [name, rule] of rows) {
       if (!rule.room || name === "getChatHistory") continue;
@@ -215,7 +234,13 @@ describe("in open mode", () => {
 
   test("sign-in attempts: every method of that rate class draws on one bucket per address, on both ports", async () => {
     const attempts = ChatService.methods.filter((m) => ruleOf(m.localName)?.rate === "attempts");
-    assert.deepEqual(attempts.map((m) => m.name).sort(), ["JoinChat", "Login", "Register"]);
+    assert.deepEqual(attempts.map((m) => m.name).sort(), [
+      "JoinChat",
+      "Login",
+      "RedeemInvite",
+      "Register",
+      "ResetPassword",
+    ]);
     const [native, connect] = clients as [AnyClient, AnyClient, AnyClient];
     const credentials = { username: "nobody-here", password: "not the password" };
     // Four allowed per minute: two natively, two over Connect, then any of them is refused.

@@ -35,7 +35,7 @@ export interface Limits {
    * (new guest identities are free, an address is not); 0: no limit. Default 30.
    */
   readonly guestSendsPerAddress: number;
-  /** New guest names one client address may take per minute; 0: no limit. Default 10. */
+  /** New guest names one client address may take per minute; 0: no limit. Default 20. */
   readonly guestNamesPerMinute: number;
 }
 
@@ -55,7 +55,7 @@ export const DEFAULT_LIMITS: Limits = {
   editWindowMs: 0,
   maxReactions: 20,
   guestSendsPerAddress: 30,
-  guestNamesPerMinute: 10,
+  guestNamesPerMinute: 20,
 };
 
 /** The same limits with every abuse limit off: for benchmarks and load tests. */
