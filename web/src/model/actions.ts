@@ -11,7 +11,7 @@ import type { Room } from "./room.ts";
  * and in the log's order. A refusal throws an Error with the server's sentence.
  */
 
-async function call<T>(request: Promise<T>): Promise<T> {
+export async function call<T>(request: Promise<T>): Promise<T> {
   try {
     return await request;
   } catch (error) {

@@ -4,6 +4,7 @@ import type { ChatClient } from "../api.ts";
 import { type ServerInfo, type ServerInfoSource, utf8Bytes } from "../server-info.ts";
 import type { Saved, Session } from "../storage.ts";
 import { fill, listRooms } from "./history.ts";
+import { Moderation } from "./moderation.ts";
 import { Outbox, type Outgoing } from "./outbox.ts";
 import { ReadMarkers } from "./read-markers.ts";
 import { Room } from "./room.ts";
@@ -30,6 +31,7 @@ export class ChatModel {
   readonly outbox: Outbox;
   readonly readMarkers: ReadMarkers;
   readonly typing: Typing;
+  readonly moderation = new Moderation(this);
   readonly me = { userId: "", name: "" };
   readonly session: Session;
   readonly client: ChatClient;
@@ -124,6 +126,7 @@ export class ChatModel {
     this.subscription.stop();
     this.outbox.stop();
     this.readMarkers.stop();
+    this.moderation.stop();
     this.#listeners.clear();
   }
 
@@ -149,6 +152,7 @@ export class ChatModel {
       this.subscription.restart();
     }
     if (room.joined && !room.filled) void fill(this, room);
+    this.moderation.refresh(name);
     this.changed("rooms");
     this.changed("messages");
   }

@@ -25,6 +25,7 @@ export function applyEvent(model: ChatModel, event: Event): void {
       room.markRead(Number(kind.value.lastReadId));
       room.markerKnown = true;
       room.placeDivider(model.me.userId);
+      model.moderation.joined(room.name);
       // Every room, not only the one in front: its unread count is counted from what is loaded.
       if (!room.filled) void fill(model, room);
       model.changed("messages");
@@ -111,6 +112,15 @@ export function applyEvent(model: ChatModel, event: Event): void {
     case "left":
       leftRoom(model, kind.value.room, kind.value.code, kind.value.reason);
       return;
+    case "moderated":
+      model.moderation.moderated(kind.value);
+      return;
+    case "roomUpdated":
+      model.moderation.apply(kind.value, false);
+      return;
+    case "report":
+      model.moderation.reported(kind.value);
+      return;
   }
 }
 
@@ -122,13 +132,18 @@ function leftRoom(model: ChatModel, name: string, code: number, reason: string):
     model.subscription.restart();
     return;
   }
-  room.notice(reason || "The server took this page out of the room.");
+  // After a kick or ban the Moderated event before this has said who, why and until when.
+  const explained = code === Code.PermissionDenied && model.moderation.explained(name);
+  if (!explained) room.notice(reason || "The server took this page out of the room.");
   if (retryable(code)) {
     // The whole subscription is asked again, so the room resumes where it was.
     setTimeout(() => model.subscription.restart(), 1_000);
   } else {
     room.open = false;
     room.joined = false;
+    // Out of the room, the page no longer hears who comes and goes there.
+    room.members.clear();
+    room.onlineCount = 0;
   }
   model.changed("messages");
   model.changed("rooms");

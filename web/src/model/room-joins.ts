@@ -72,6 +72,7 @@ export class RoomJoins {
       model.typing.forget();
       model.changed("me");
       model.outbox.wake();
+      model.moderation.welcomed(Number(event.kind.value.serverTimeMs));
       return;
     }
     if (event.kind.case === "joined") {
