@@ -30,7 +30,28 @@ function enter(session: storage.Session, saved: storage.Saved): void {
   chat = { model, view };
   model.start();
   view.focus();
+  takeInvite();
 }
+
+/**
+ * An invite link (#invite=<code>) is used once signed in: redeemed, its room
+ * joined, and the code taken out of the address so a reload does not use it
+ * again. Signed out, it waits in the address for the sign-in.
+ */
+function takeInvite(): void {
+  const match = /^#invite=(.+)$/.exec(location.hash);
+  if (chat === undefined || match?.[1] === undefined) return;
+  history.replaceState(null, "", `${location.pathname}${location.search}`);
+  let code = match[1];
+  try {
+    code = decodeURIComponent(code);
+  } catch {
+    // Not percent-encoded after all: the server judges the code as it is.
+  }
+  chat.model.moderation.redeemLater(code);
+}
+
+window.addEventListener("hashchange", takeInvite);
 
 /** Back to the form; the session, its rooms and unsent messages are forgotten. */
 function leave(reason: string): void {

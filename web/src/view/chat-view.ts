@@ -3,7 +3,9 @@ import type { Change, ChatModel } from "../model/chat-model.ts";
 import type { ConnectionState } from "../model/subscription.ts";
 import { Composer } from "./composer.ts";
 import { byId } from "./dom.ts";
+import { openMemberActions, openReportDialog } from "./member-actions.ts";
 import { MessageList } from "./messages.ts";
+import { RoomSettingsView } from "./room-settings.ts";
 import { Sidebar } from "./sidebar.ts";
 
 /**
@@ -15,6 +17,7 @@ export class ChatView {
   readonly #messages: MessageList;
   readonly #sidebar: Sidebar;
   readonly #composer: Composer;
+  readonly #settings: RoomSettingsView;
   readonly #topicForm = byId<HTMLFormElement>("topic-form");
   readonly #topicInput = byId<HTMLInputElement>("topic-input");
   readonly #editTopic = byId<HTMLButtonElement>("edit-topic");
@@ -29,11 +32,14 @@ export class ChatView {
       {
         reply: (line) => this.#composer.reply(line),
         notice: (text) => model.notice(model.current, text),
+        report: (line) => openReportDialog(model, line),
+        moderate: (line) => openMemberActions(model, { userId: line.userId, name: line.username }),
       },
       signal,
     );
     this.#composer = new Composer(model, this.#messages, signal);
-    this.#sidebar = new Sidebar(model, signal);
+    this.#sidebar = new Sidebar(model, (target) => openMemberActions(model, target), signal);
+    this.#settings = new RoomSettingsView(model, signal);
     const on = <K extends keyof WindowEventMap>(
       target: HTMLElement | Window,
       type: K,
@@ -63,6 +69,7 @@ export class ChatView {
   detach(): void {
     this.#abort.abort();
     clearInterval(this.#countdown);
+    for (const dialog of document.querySelectorAll("dialog")) dialog.close();
     this.#sidebar.toggle(false);
     this.#openTopic(false);
     // The next user must not see this one's rooms or messages, even for a moment.
@@ -92,9 +99,14 @@ export class ChatView {
           : `# ${room.name}`
         : "";
       byId("topic").textContent = room?.topic ?? "";
+      // Whatever keeps the user from posting keeps them from setting the topic too.
+      this.#editTopic.disabled = model.moderation.block(model.current) !== undefined;
     }
     if (changes.has("typing") || changes.has("messages") || changes.has("rooms")) {
       this.#composer.render();
+    }
+    if (changes.has("rooms") || changes.has("messages") || changes.has("me")) {
+      this.#settings.render();
     }
     let unread = 0;
     for (const r of model.rooms.values()) {

@@ -1,8 +1,9 @@
 import { plainSnippet } from "../../../src/client/markup.ts";
 import type { ChatModel } from "../model/chat-model.ts";
 import type { Line } from "../model/lines.ts";
+import { type Block, untilText } from "../model/moderation.ts";
 import { typingLine } from "../model/typing.ts";
-import { byId } from "./dom.ts";
+import { byId, el } from "./dom.ts";
 import type { MessageList } from "./messages.ts";
 
 const SNIPPET_CHARS = 60;
@@ -19,6 +20,11 @@ export class Composer {
   readonly #replyBar = byId("reply-bar");
   readonly #replyText = byId("reply-text");
   readonly #typing = byId("typing");
+  readonly #status = byId("composer-status");
+  readonly #sendButton = byId<HTMLButtonElement>("send");
+  #block: Block | undefined;
+  /** What the line was drawn from, so it is rewritten (and announced) only when that changes. */
+  #blockKey: string | undefined;
   #replyTo: { readonly room: string; readonly line: Line } | undefined;
 
   constructor(model: ChatModel, messages: MessageList, signal: AbortSignal) {
@@ -73,6 +79,21 @@ export class Composer {
       ? `Replying to ${replying.username}: ${plainSnippet(replying.text, SNIPPET_CHARS)}`
       : "";
     this.#typing.textContent = typingLine(this.#model.typing.names(this.#model.current));
+    this.#drawBlock(this.#model.moderation.block(this.#model.current));
+  }
+
+  /** Closed while the user may not post here: the line above says why, and until when. */
+  #drawBlock(block: Block | undefined): void {
+    const room = this.#model.current;
+    const key = `${room}:${JSON.stringify(block ?? null)}`;
+    if (this.#blockKey === key) return;
+    this.#blockKey = key;
+    this.#block = block;
+    const blocked = block !== undefined;
+    this.#text.disabled = blocked;
+    this.#sendButton.disabled = blocked;
+    this.#status.dataset.block = block?.kind ?? "";
+    this.#status.replaceChildren(...(block ? blockLine(block, room) : []));
   }
 
   #key(event: KeyboardEvent): void {
@@ -99,6 +120,7 @@ export class Composer {
   }
 
   #send(): void {
+    if (this.#block !== undefined) return;
     const text = this.#text.value;
     if (text.trim() === "") return;
     const replying = this.#replyTo?.room === this.#model.current ? this.#replyTo.line : undefined;
@@ -112,5 +134,42 @@ export class Composer {
     this.#text.value = "";
     if (replying) this.#replyTo = undefined;
     this.render();
+  }
+}
+
+/** The sentence above a closed composer, with the time it ends as a <time>. */
+function blockLine(block: Block, room: string): (Node | string)[] {
+  const until = (ms: number): (Node | string)[] => {
+    if (ms === 0) return [untilText(0)];
+    const time = el("time", "", untilText(ms).replace(/^until /, ""));
+    time.dateTime = new Date(ms).toISOString();
+    time.title = new Date(ms).toLocaleString();
+    return ["until ", time];
+  };
+  const because = (reason: string) => (reason === "" ? "" : ` Reason: ${reason}`);
+  switch (block.kind) {
+    case "removed": {
+      const { sanction } = block;
+      if (sanction.kind === "kick") {
+        return [
+          `${sanction.by} removed you from ${room}.${because(sanction.reason)} Open it in the room list to join again.`,
+        ];
+      }
+      return [
+        `You are banned from ${room} `,
+        ...until(sanction.untilMs),
+        `.${because(sanction.reason)}`,
+      ];
+    }
+    case "left":
+      return [`You are not in ${room}: open it in the room list to join again.`];
+    case "muted":
+      return [
+        `You are muted in ${room} `,
+        ...until(block.sanction.untilMs),
+        `: you can read, but not post.${because(block.sanction.reason)}`,
+      ];
+    case "read-only":
+      return [`${room} is read-only: only its moderators post.`];
   }
 }

@@ -18,13 +18,27 @@ export interface MenuChoices {
   react(line: Line, emoji: string): void;
   edit(line: Line): void;
   delete(line: Line): void;
+  report(line: Line): void;
+  /** A moderator's actions on the message's sender. */
+  moderate(line: Line): void;
+}
+
+/** What the user may do to a message besides replying and reacting. */
+export interface MenuOffer {
+  /** Their own: edit and delete. */
+  readonly own: boolean;
+  /** Someone else's, in a room with moderators to read a report. */
+  readonly report: boolean;
+  /** Someone else's, and the user moderates the room. */
+  readonly moderate: boolean;
 }
 
 /**
- * One message's menu at a time (Reply, React, and Edit and Delete on your
- * own), then its reaction picker: a popup inside the message, moved through
- * with the arrow keys, closed by Escape (focus back on the button that opened
- * it), by Tab or by a press outside it.
+ * One message's menu at a time (Reply, React, Edit and Delete on your own,
+ * Report and a moderator's actions on others'), then its reaction picker: a
+ * popup inside the message, moved through with the arrow keys, closed by
+ * Escape (focus back on the button that opened it), by Tab or by a press
+ * outside it.
  */
 export class MessageMenu {
   readonly #choices: MenuChoices;
@@ -48,7 +62,7 @@ export class MessageMenu {
   }
 
   /** Opens `line`'s menu by its button (pressed again: closes it). */
-  toggle(line: Line, button: HTMLButtonElement, own: boolean): void {
+  toggle(line: Line, button: HTMLButtonElement, offer: MenuOffer): void {
     if (this.#open?.button === button) {
       this.close(true);
       return;
@@ -67,9 +81,13 @@ export class MessageMenu {
     };
     item("Reply", () => this.#choose(() => this.#choices.reply(line)));
     item("React…", () => this.#picker(line));
-    if (own) {
+    if (offer.own) {
       item("Edit", () => this.#choose(() => this.#choices.edit(line)));
       item("Delete", () => this.#choose(() => this.#choices.delete(line)));
+    }
+    if (offer.report) item("Report…", () => this.#choose(() => this.#choices.report(line)));
+    if (offer.moderate) {
+      item(`Moderate ${line.username}…`, () => this.#choose(() => this.#choices.moderate(line)));
     }
     menu.addEventListener("keydown", (event) => this.#keys(event, "vertical"));
     this.#show(menu, button);

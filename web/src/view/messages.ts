@@ -31,6 +31,9 @@ export interface MessageListHost {
   reply(line: Line): void;
   /** A change failed or was refused: say why. */
   notice(text: string): void;
+  report(line: Line): void;
+  /** A moderator chose to act on the sender of `line`. */
+  moderate(line: Line): void;
 }
 
 /** The current room's messages, its pending sends last; older pages load on scrolling up. */
@@ -63,6 +66,8 @@ export class MessageList {
       react: (line, emoji) => this.#react(line, emoji, false),
       edit: (line) => this.startEdit(line.id, undefined),
       delete: (line) => this.#modes.start(line.id, "delete", undefined),
+      report: (line) => host.report(line),
+      moderate: (line) => host.moderate(line),
     };
     this.#menu = new MessageMenu(choices, signal);
     this.#modes = new LineModes(model, {
@@ -75,8 +80,15 @@ export class MessageList {
       if (room !== undefined) this.#model.readMarkers.seen(room, id);
     });
     this.#actions = {
-      menu: (line, button) =>
-        this.#menu.toggle(line, button, line.userId === this.#model.me.userId),
+      menu: (line, button) => {
+        const own = line.userId === this.#model.me.userId;
+        const { moderation, current } = this.#model;
+        this.#menu.toggle(line, button, {
+          own,
+          report: !own && moderation.reportable(current),
+          moderate: !own && moderation.canModerate(current),
+        });
+      },
       toggle: (line, reaction) => this.#react(line, reaction.emoji, reaction.mine),
       original: (line) => void this.jumpTo(line.replyTo ?? 0),
     };

@@ -1,6 +1,7 @@
 import { failure } from "../api.ts";
 import type { ChatModel } from "../model/chat-model.ts";
 import type { Room } from "../model/room.ts";
+import type { Target } from "../model/room-admin.ts";
 import { byId, el, reconcile } from "./dom.ts";
 
 interface RoomItem {
@@ -8,12 +9,18 @@ interface RoomItem {
   readonly name: HTMLSpanElement;
   readonly mention: HTMLSpanElement;
   readonly unread: HTMLSpanElement;
+  /** "not joined" on a room the page was taken out of (kicked, banned, refused). */
+  readonly state: HTMLSpanElement;
   readonly leave: HTMLButtonElement;
 }
 
-/** Rooms, DMs and who is online; joining a room and opening a DM. */
+/**
+ * Rooms, DMs and who is online; joining a room and opening a DM; for
+ * moderators, a member's actions beside their name.
+ */
 export class Sidebar {
   readonly #model: ChatModel;
+  readonly #moderate: (target: Target) => void;
   readonly #view = byId("chat-view");
   readonly #menu = byId<HTMLButtonElement>("menu");
   readonly #rooms = byId<HTMLUListElement>("rooms");
@@ -25,8 +32,9 @@ export class Sidebar {
   /** Kept across redraws, so focus stays on the room the keyboard is on. */
   readonly #items = new Map<string, RoomItem>();
 
-  constructor(model: ChatModel, signal: AbortSignal) {
+  constructor(model: ChatModel, moderate: (target: Target) => void, signal: AbortSignal) {
     this.#model = model;
+    this.#moderate = moderate;
     this.#menu.addEventListener("click", () => this.toggle(), { signal });
     this.#joinRoom.addEventListener(
       "keydown",
@@ -81,9 +89,10 @@ export class Sidebar {
     const members = [...(room?.members ?? new Map<string, string>())].sort((a, b) =>
       a[1].localeCompare(b[1]),
     );
+    const moderator = room !== undefined && model.moderation.canModerate(room.name);
     reconcile(
       this.#members,
-      members.map(([userId, name]) => this.#member(userId, name)),
+      members.map(([userId, name]) => this.#member(userId, name, moderator)),
     );
     byId("online-count").textContent = room ? `(${room.onlineCount})` : "";
   }
@@ -106,7 +115,8 @@ export class Sidebar {
       const name = el("span", "name");
       const mention = el("span", "mention");
       const unread = el("span", "unread");
-      open.append(name, mention, unread);
+      const state = el("span", "state");
+      open.append(name, state, mention, unread);
       open.addEventListener("click", () => {
         model.select(room.name);
         this.toggle(false);
@@ -115,7 +125,7 @@ export class Sidebar {
       leave.type = "button";
       leave.addEventListener("click", () => model.leave(room.name));
       li.append(open, leave);
-      item = { li, name, mention, unread, leave };
+      item = { li, name, mention, unread, state, leave };
       this.#items.set(room.name, item);
     }
     const current = model.current === room.name;
@@ -124,6 +134,10 @@ export class Sidebar {
       : room.unread(model.me.userId, model.me.name);
     item.name.textContent = room.label;
     item.li.title = room.direct ? `Direct messages with ${room.label}` : room.name;
+    // A DM is listed closed as a matter of course; a room only once the page was taken out of it.
+    const out = !room.open && !room.direct;
+    item.state.textContent = out ? "not joined" : "";
+    if (out) item.li.title = `${room.name}: not joined; open it to join again`;
     item.unread.textContent = count > 0 ? String(count) : "";
     item.unread.setAttribute("aria-label", count > 0 ? `${count} unread` : "");
     item.mention.textContent = mentioned ? "@" : "";
@@ -139,8 +153,9 @@ export class Sidebar {
     return item;
   }
 
-  #member(userId: string, name: string): HTMLLIElement {
+  #member(userId: string, name: string, moderator: boolean): HTMLLIElement {
     const li = el("li");
+    li.dataset.user = userId;
     if (userId === this.#model.me.userId) {
       li.textContent = `${name} (you)`;
       return li;
@@ -153,6 +168,18 @@ export class Sidebar {
       this.toggle(false);
     });
     li.append(button);
+    if (moderator) {
+      const moderate = el("button", "moderate", "⋯");
+      moderate.type = "button";
+      moderate.setAttribute("aria-label", `Moderate ${name}`);
+      moderate.setAttribute("aria-haspopup", "dialog");
+      moderate.title = `Kick, ban, mute or promote ${name}`;
+      moderate.addEventListener("click", () => {
+        this.toggle(false);
+        this.#moderate({ userId, name });
+      });
+      li.append(moderate);
+    }
     return li;
   }
 
