@@ -91,3 +91,10 @@ export function shownIds(page: Page): Promise<number[]> {
     nodes.map((n) => Number(n.getAttribute("data-id"))),
   );
 }
+
+/** Joins (or switches to) a room from the sidebar's input, and waits until it is shown. */
+export async function joinFromPage(page: Page, room: string): Promise<void> {
+  await page.fill("#join-room", room);
+  await page.press("#join-room", "Enter");
+  await page.locator("#room-title", { hasText: `# ${room}` }).waitFor();
+}
