@@ -72,10 +72,14 @@ export class RoomSettingsView {
     const box = (label: string, hint: string, key: "inviteOnly" | "readOnly") => {
       const input = el("input");
       input.type = "checkbox";
-      const text = el("label", "check");
-      text.append(input, ` ${label}`);
+      input.id = `settings-${key}`;
+      const text = el("label", "", label);
+      text.htmlFor = input.id;
       const help = el("span", "hint", hint);
-      text.append(help);
+      help.id = `${input.id}-hint`;
+      input.setAttribute("aria-describedby", help.id);
+      const row = el("div", "check");
+      row.append(input, text, help);
       input.addEventListener("change", () => {
         const wanted = input.checked;
         input.disabled = true;
@@ -83,11 +87,12 @@ export class RoomSettingsView {
           () => result.ok(`${label}: ${wanted ? "on" : "off"}.`),
           (error: unknown) => {
             input.checked = !wanted;
+            input.disabled = false;
             result.fail(error);
           },
         );
       });
-      element.append(text);
+      element.append(row);
       return input;
     };
     const inviteOnly = box(
