@@ -8,6 +8,14 @@ import {
   type LineReaction,
   toChatLine,
 } from "./chat-line.ts";
+import {
+  type ModerationNotice,
+  type ReportEntry,
+  type RoomSettings,
+  toModerationNotice,
+  toReportEntry,
+  toRoomSettings,
+} from "./governance-calls.ts";
 
 export { applyChange, type ChatLine, type LineChange, type LineReaction, toChatLine };
 
@@ -59,7 +67,17 @@ export type SessionEvent =
   /** Our read marker in a room moved (on this session or another of ours). */
   | { readonly type: "read"; readonly room: string; readonly lastReadId: number }
   /** Who is typing in a room now (empty: nobody). */
-  | { readonly type: "typing"; readonly room: string; readonly typing: readonly Member[] };
+  | { readonly type: "typing"; readonly room: string; readonly typing: readonly Member[] }
+  /**
+   * We were kicked, banned, muted or let back (on every stream of ours). A
+   * kick or ban is followed by left with PERMISSION_DENIED: the room is not
+   * to be rejoined by itself.
+   */
+  | ({ readonly type: "moderated" } & ModerationNotice)
+  /** A room's kind or staff changed (to everyone in it); yourRole is "none". */
+  | { readonly type: "room_updated"; readonly room: string; readonly settings: RoomSettings }
+  /** A message in a room we moderate was reported. */
+  | { readonly type: "report"; readonly room: string; readonly report: ReportEntry };
 
 export interface SendAck {
   readonly room: string;
@@ -167,6 +185,18 @@ export function toSessionEvent(event: Event): SessionEvent | undefined {
       return { type: "read", room: kind.value.room, lastReadId: Number(kind.value.lastReadId) };
     case "typing":
       return { type: "typing", room: kind.value.room, typing: members(kind.value.typing) };
+    case "moderated": {
+      const notice = toModerationNotice(kind.value);
+      return notice && { type: "moderated", ...notice };
+    }
+    case "roomUpdated":
+      return {
+        type: "room_updated",
+        room: kind.value.room,
+        settings: toRoomSettings(kind.value),
+      };
+    case "report":
+      return { type: "report", room: kind.value.room, report: toReportEntry(kind.value) };
     default:
       return undefined;
   }

@@ -247,6 +247,11 @@ export class LiveChat implements LiveFeed {
       case "gap":
         this.#rooms.gap(event.room, event.toId);
         break;
+      case "moderated":
+        // Left follows; forgotten now too, so a connection lost in between
+        // does not take us back into the room on the next rejoin.
+        if (event.kind === "kick" || event.kind === "ban") this.#rooms.forget(event.room);
+        break;
       case "left":
         if (event.code !== status.OK && this.#rooms.has(event.room)) {
           if (isRetryable(event.code)) this.#retryJoin(session, event.room);
