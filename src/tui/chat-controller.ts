@@ -10,6 +10,8 @@ import { CommandDispatch } from "./command-dispatch.ts";
 import { EventDisplay } from "./event-display.ts";
 import { HistoryReader } from "./history-reader.ts";
 import { MessageCommands } from "./message-commands.ts";
+import { ModerationCommands } from "./moderation-commands.ts";
+import { KnownRooms } from "./moderation-notices.ts";
 import { ReadMarks } from "./read-marks.ts";
 import { RoomCommands } from "./room-commands.ts";
 import { RoomTabs } from "./room-tabs.ts";
@@ -58,6 +60,8 @@ export class ChatController {
   readonly #history: HistoryReader;
   readonly #sends: SendCommands;
   readonly #messages: MessageCommands;
+  readonly #moderation: ModerationCommands;
+  readonly #known = new KnownRooms();
   readonly #reads: ReadMarks;
   readonly #typing: TypingSignal;
   readonly #commands: CommandDispatch;
@@ -114,6 +118,16 @@ export class ChatController {
       info: (text) => this.#info(text),
       error: (text) => this.#error(text),
     });
+    this.#moderation = new ModerationCommands({
+      client,
+      known: this.#known,
+      current: () => this.#tabs.current,
+      selfId: () => this.#self.userId,
+      inRoom: () => this.#inRoom(),
+      nameOf: (userId) => this.#messages.index.username(userId),
+      info: (text) => this.#info(text),
+      error: (text) => this.#error(text),
+    });
     this.#history = new HistoryReader({
       client,
       tabs: this.#tabs,
@@ -142,11 +156,14 @@ export class ChatController {
       reads: this.#reads,
       typing: (room, names) => this.#view.setTyping?.(room, names),
       joinLines: () => this.#limits?.joinLines ?? false,
+      known: this.#known,
+      learnRoom: (room) => this.#learnRoom(room),
     });
     this.#commands = new CommandDispatch({
       rooms: this.#rooms,
       sends: this.#sends,
       messages: this.#messages,
+      moderation: this.#moderation,
       accounts: this.#accounts,
       history: this.#history,
       current: () => this.#tabs.current,
@@ -336,6 +353,16 @@ export class ChatController {
     if (!item.pending) this.#messages.index.record(item.line);
     const quote = this.#messages.quoteFor(item.line);
     this.#view.show(quote ? { ...item, quote } : item);
+  }
+
+  /** A room's kind and staff, so the room_updated events that follow say only what changed. */
+  #learnRoom(room: string): void {
+    const asked = this.#known.ask(room);
+    this.client.governance.getRoom(room).then(
+      (settings) => this.#known.learn(settings, asked),
+      // Unknown, a room is taken to be as rooms start: public and open.
+      () => {},
+    );
   }
 
   #inRoom(): boolean {

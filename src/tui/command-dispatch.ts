@@ -2,6 +2,7 @@ import type { AccountCommands } from "./account-commands.ts";
 import { helpLines, parseCommand } from "./commands.ts";
 import type { HistoryReader } from "./history-reader.ts";
 import type { MessageCommands } from "./message-commands.ts";
+import type { ModerationCommands } from "./moderation-commands.ts";
 import type { RoomCommands } from "./room-commands.ts";
 import { SEED_NOTICE, seedRefusal } from "./seed-mode.ts";
 import type { SendCommands } from "./send-commands.ts";
@@ -11,6 +12,7 @@ export interface DispatchContext {
   readonly rooms: RoomCommands;
   readonly sends: SendCommands;
   readonly messages: MessageCommands;
+  readonly moderation: ModerationCommands;
   readonly accounts: AccountCommands;
   readonly history: HistoryReader;
   /** The room shown. */
@@ -98,6 +100,24 @@ export class CommandDispatch {
       case "logout":
       case "whoami":
         await ctx.accounts.run(command);
+        return true;
+      case "invite":
+      case "unban":
+      case "unmute":
+      case "op":
+      case "deop":
+      case "kick":
+      case "ban":
+      case "mute":
+      case "private":
+      case "readonly":
+      case "report":
+      case "reports":
+      case "resolve":
+      case "audit":
+      case "bans":
+      case "invite-code":
+        await ctx.moderation.run(command);
         return true;
       case "help":
         for (const text of helpLines(ctx.maxHistory())) ctx.info(text);

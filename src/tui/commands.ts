@@ -1,3 +1,10 @@
+import {
+  looksLikeInviteCode,
+  MODERATION_HELP,
+  type ModerationCommand,
+  parseModerationCommand,
+} from "./moderation-parse.ts";
+
 /** Which message a command is about: your newest here ("last"), or the number /ids shows. */
 export type MessageTarget = "last" | number;
 
@@ -15,7 +22,8 @@ export type Command =
   | { readonly kind: "ping" }
   | { readonly kind: "register" | "login"; readonly name: string | undefined }
   | { readonly kind: "logout" }
-  | { readonly kind: "join"; readonly room: string }
+  /** `code`: the argument looks like an invite code, to be used rather than a room's name. */
+  | { readonly kind: "join"; readonly room: string; readonly code?: string }
   | { readonly kind: "leave"; readonly room: string | undefined }
   | { readonly kind: "switch"; readonly name: string }
   | { readonly kind: "rooms" }
@@ -26,7 +34,8 @@ export type Command =
   | { readonly kind: "help" }
   | { readonly kind: "quit" }
   | { readonly kind: "empty" }
-  | { readonly kind: "usage"; readonly text: string };
+  | { readonly kind: "usage"; readonly text: string }
+  | ModerationCommand;
 
 export const DEFAULT_HISTORY = 10;
 
@@ -34,6 +43,7 @@ export const DEFAULT_HISTORY = 10;
 export const helpLines = (maxHistory: number): readonly string[] => [
   "Type a message and press Enter to send it to the room shown.",
   "/join #room   enter a room (created if new) and show it; /leave [#room] leaves",
+  "/join CODE    enter the room an invite code is for",
   "/msg name text  a direct message: opens a private room with name and sends text",
   "/switch name  show another open room (also Alt+1..9, Ctrl+N / Ctrl+P)",
   "/rooms        the rooms on the server; /who  who is online here",
@@ -49,6 +59,7 @@ export const helpLines = (maxHistory: number): readonly string[] => [
   "/register [name]  create an account (asks for a password) and log in as it",
   "/login [name]     log in to your account (asks for the password)",
   "/logout       log out (the token is revoked); /whoami says who you are",
+  ...MODERATION_HELP,
   "/help         this list",
   "/quit, exit   leave the chat",
   "Start a message with // to send a line that begins with /.",
@@ -83,10 +94,16 @@ export function parseCommand(line: string, maxHistory: number): Command {
       return { kind: "end" };
     case "/ping":
       return args.length === 0 ? { kind: "ping" } : { kind: "usage", text: "Usage: /ping" };
-    case "/join":
-      return args.length === 1 && args[0]
-        ? { kind: "join", room: roomArg(args[0]) }
-        : { kind: "usage", text: "Usage: /join #room" };
+    case "/join": {
+      const [arg] = args;
+      if (args.length !== 1 || !arg)
+        return { kind: "usage", text: "Usage: /join #room, or /join CODE" };
+      return {
+        kind: "join",
+        room: roomArg(arg),
+        ...(looksLikeInviteCode(arg) ? { code: arg } : {}),
+      };
+    }
     case "/leave":
     case "/part":
       return args.length <= 1
@@ -134,7 +151,12 @@ export function parseCommand(line: string, maxHistory: number): Command {
     case "/exit":
       return { kind: "quit" };
     default:
-      return { kind: "usage", text: `Unknown command ${name}. Type /help for the list.` };
+      return (
+        parseModerationCommand(name, line) ?? {
+          kind: "usage",
+          text: `Unknown command ${name}. Type /help for the list.`,
+        }
+      );
   }
 }
 

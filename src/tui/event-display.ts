@@ -5,6 +5,7 @@ import { presenceText } from "../wire/presence-text.ts";
 import { isDirectRoom } from "../wire/room-names.ts";
 import type { DisplayItem } from "./chat-view.ts";
 import type { MessageCommands } from "./message-commands.ts";
+import { type KnownRooms, moderatedText, reportText } from "./moderation-notices.ts";
 import type { ReadMarks } from "./read-marks.ts";
 import type { RoomTabs } from "./room-tabs.ts";
 import { othersTyping } from "./typing.ts";
@@ -40,6 +41,10 @@ export interface DisplayTarget {
   typing(room: string, names: readonly string[]): void;
   /** The server stores joins and leaves as lines of the log: presence needs no line here. */
   joinLines(): boolean;
+  /** What the client knows of rooms' kinds and staff, to say what changes. */
+  readonly known: KnownRooms;
+  /** Asks the server for a room's kind and staff, into `known`. */
+  learnRoom(room: string): void;
 }
 
 /**
@@ -52,6 +57,8 @@ export class EventDisplay {
   readonly #topics = new Map<string, string>();
   /** Rooms whose topic has been shown once: a reconnect's joins do not repeat it. */
   readonly #topicShown = new Set<string>();
+  /** Rooms we were just kicked or banned from: the left that follows needs no line of its own. */
+  readonly #removed = new Set<string>();
 
   constructor(target: DisplayTarget) {
     this.#target = target;
@@ -116,6 +123,8 @@ export class EventDisplay {
       case "joined":
         target.reads.known(event.room, event.lastReadId);
         if (!target.tabs.has(event.room)) this.#openTab(event.room);
+        this.#removed.delete(event.room);
+        if (!isDirectRoom(event.room)) target.learnRoom(event.room);
         if (event.topic !== "") {
           this.#topics.set(event.room, event.topic);
           if (!this.#topicShown.has(event.room)) {
@@ -143,7 +152,10 @@ export class EventDisplay {
         });
         return;
       case "left":
-        if (event.code !== status.OK) {
+        if (event.code !== status.OK && this.#removed.delete(event.room)) {
+          target.tabs.close(event.room);
+          target.tabsChanged();
+        } else if (event.code !== status.OK) {
           target.show({
             kind: "error",
             text: `Not in ${target.tabs.label(event.room)}: ${event.reason}`,
@@ -154,6 +166,25 @@ export class EventDisplay {
         return;
       case "notice":
         target.show({ kind: "info", text: `Server: ${event.text}` });
+        return;
+      case "moderated": {
+        const selfId = target.self().userId;
+        // Not about a room: the room's tab closes, and the notice must stay in view.
+        target.show({ kind: "info", text: moderatedText(event, selfId) });
+        if ((event.kind === "kick" || event.kind === "ban") && event.user.userId === selfId) {
+          this.#removed.add(event.room);
+          target.tabs.close(event.room);
+          target.tabsChanged();
+        }
+        return;
+      }
+      case "room_updated":
+        for (const text of target.known.update(event.settings, target.self().userId)) {
+          target.show({ kind: "info", room: event.room, text });
+        }
+        return;
+      case "report":
+        target.show({ kind: "info", text: reportText(event.report) });
         return;
     }
   }

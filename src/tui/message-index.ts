@@ -40,6 +40,14 @@ export class MessageIndex {
     return changed;
   }
 
+  /** The name a user's messages carry, from any room held; undefined when none is held. */
+  username(userId: string): string | undefined {
+    for (const room of this.#rooms.values()) {
+      for (const line of room.values()) if (line.userId === userId) return line.username;
+    }
+    return undefined;
+  }
+
   /** The newest message in `room` (by `userId` when given) that is not deleted. */
   newest(room: string, userId?: string): ChatLine | undefined {
     let newest: ChatLine | undefined;

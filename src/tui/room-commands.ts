@@ -25,7 +25,7 @@ export interface RoomContext {
 
 const HISTORY_ON_JOIN = 5;
 
-/** The terminal client's room commands: /join, /leave, /switch, /rooms, /who, /topic, /msg. */
+/** The terminal client's room commands: /join (a room, or an invite code), /leave, /switch, /rooms, /who, /topic, /msg. */
 export class RoomCommands {
   readonly #ctx: RoomContext;
 
@@ -40,9 +40,12 @@ export class RoomCommands {
         case "join": {
           const max = ctx.maxRoomChars();
           const { room } = command;
-          if (max !== undefined && !isDirectRoom(room) && !isPublicRoomName(room, max)) {
-            return ctx.error(roomNameRule(max));
+          const invalid = max !== undefined && !isDirectRoom(room) && !isPublicRoomName(room, max);
+          // A name no room can have may still be a code (should their shape change).
+          if (command.code !== undefined || (invalid && /^[\w-]+$/.test(room))) {
+            return await this.#redeem(command.code ?? room, !invalid);
           }
+          if (invalid) return ctx.error(roomNameRule(max));
           return await this.enter(room, `#${room}`);
         }
         case "leave": {
@@ -119,6 +122,20 @@ export class RoomCommands {
     ctx.tabsChanged();
     const newest = await ctx.showHistory(room, HISTORY_ON_JOIN);
     live.join(newest === undefined ? { room } : { room, resumeAfterId: newest });
+  }
+
+  /** Uses an invite code, then enters its room; `couldBeRoom`: the code is a room's name too. */
+  async #redeem(code: string, couldBeRoom: boolean): Promise<void> {
+    const ctx = this.#ctx;
+    let room: string;
+    try {
+      room = await ctx.client.governance.redeemInvite(code);
+    } catch (error) {
+      const hint = couldBeRoom ? ` To enter a room of that name, type /join #${code}` : "";
+      return ctx.error(`${ChatClientError.from(error).message}${hint}`);
+    }
+    ctx.info(`The invite lets you into #${room}.`);
+    await this.enter(room, `#${room}`);
   }
 
   /** Names a direct-message tab after the other user, from the room list. */

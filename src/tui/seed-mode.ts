@@ -1,4 +1,5 @@
 import type { Command } from "./commands.ts";
+import { MODERATION_KINDS } from "./moderation-parse.ts";
 
 // What the terminal client says on a server that speaks only the seed's
 // protocol (JoinChat, ChatStream, GetChatHistory, SendMessages): our Session
@@ -32,7 +33,9 @@ const NEEDS: Partial<Record<Command["kind"], readonly [command: string, needs: s
 
 /** Why `command` cannot be done on a seed-only server; undefined when it can. */
 export function seedRefusal(command: Command): string | undefined {
-  const needs = NEEDS[command.kind];
+  const needs = MODERATION_KINDS.has(command.kind)
+    ? ([`/${command.kind}`, "moderation"] as const)
+    : NEEDS[command.kind];
   if (needs === undefined) return undefined;
   return `${needs[0]} is not available: this server speaks only the original chat protocol, which has no ${needs[1]}.`;
 }
