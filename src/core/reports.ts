@@ -1,4 +1,5 @@
 import type { ReportRecord, Store } from "../store/store.ts";
+import { isDirectRoom } from "../wire/room-names.ts";
 import type { AuditLog } from "./audit-log.ts";
 import { asChatError, ChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
@@ -35,6 +36,12 @@ export class Reports {
   async report(by: Identity, room: RoomId, messageId: MessageId, reason: string): Promise<number> {
     const { store, clock, rules } = this.#options;
     await rules.checkRead(by, room);
+    if (isDirectRoom(room)) {
+      throw new ChatError(
+        "failed_precondition",
+        "Direct messages have no moderators to report to; leave the conversation, or ask a server admin.",
+      );
+    }
     const why = reason.trim();
     const chars = [...why].length;
     if (chars === 0 || chars > MAX_REASON_CHARS) {

@@ -77,7 +77,8 @@ export class RoomAdmin {
    */
   async claimOnJoin(joiner: Identity, policy: RoomPolicy): Promise<void> {
     const { room } = policy;
-    if (policy.record || isDirectRoom(room) || room === DEFAULT_ROOM) return;
+    if (policy.record || policy.claimTried || isDirectRoom(room) || room === DEFAULT_ROOM) return;
+    policy.claimTried = true;
     const { store, clock, rules } = this.#options;
     const created = await asChatError(
       store.createRoom({

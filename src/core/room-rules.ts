@@ -40,6 +40,8 @@ export class RoomPolicy {
   readonly room: RoomId;
   readonly record: RoomRecord | undefined;
   readonly roles: ReadonlyMap<UserId, RoomRole>;
+  /** Whether a first join already tried to create the room (its history may predate owners). */
+  claimTried = false;
   readonly #bans = new Map<UserId, Sanction>();
   readonly #mutes = new Map<UserId, Sanction>();
 
