@@ -1,5 +1,4 @@
 import {
-  type Member,
   type Moderated,
   ModerationKind,
   type ReportInfo,
@@ -9,8 +8,9 @@ import {
 import { isDirectRoom } from "../../../src/wire/room-names.ts";
 import { failure } from "../api.ts";
 import type { ChatModel } from "./chat-model.ts";
+import { moderatedText, settingsChanges, untilText } from "./moderation-notices.ts";
 
-export { ModerationKind, RoomRole };
+export { ModerationKind, RoomRole, untilText };
 
 /** A ban, kick or mute of the user, as the server told it. */
 export interface Sanction {
@@ -43,22 +43,6 @@ export class RoomGovernance {
   fresh = false;
   loading: Promise<void> | undefined;
 }
-
-/** "until 15:04", "until Tue 8 Dec, 15:04", or "until it is lifted" (0). */
-export function untilText(untilMs: number): string {
-  if (untilMs === 0) return "until it is lifted";
-  const until = new Date(untilMs);
-  const sameDay = until.toDateString() === new Date().toDateString();
-  const time = until.toLocaleString([], {
-    ...(sameDay ? {} : { weekday: "short", day: "numeric", month: "short" }),
-    hour: "2-digit",
-    minute: "2-digit",
-  });
-  return `until ${time}`;
-}
-
-const because = (reason: string) => (reason === "" ? "" : ` Reason: ${reason}`);
-const nameOf = (member: Member | undefined) => member?.username || "A moderator";
 
 /**
  * The user's standing in each room (role, mute, a kick or ban) and the
@@ -181,7 +165,11 @@ export class Moderation {
     const before = governance.settings;
     const wasStaff = governance.fresh && this.canModerate(room);
     const role = this.#role(settings, mine, governance.role);
-    if (before !== undefined && !mine) this.#announce(settings, before, role, governance.role);
+    if (before !== undefined && !mine) {
+      for (const line of settingsChanges(settings, before, role, governance.role)) {
+        this.#model.notice(room, line);
+      }
+    }
     governance.settings = settings;
     governance.fresh = true;
     governance.role = role;
@@ -203,41 +191,41 @@ export class Moderation {
 
   moderated(event: Moderated): void {
     const model = this.#model;
-    const { room, kind, user, by, reason } = event;
+    const { room, kind, reason } = event;
     const untilMs = Number(event.untilMs);
-    if (user?.userId !== model.me.userId) return;
+    const text = moderatedText(event);
+    if (event.user?.userId !== model.me.userId || text === undefined) return;
     const governance = this.of(room);
-    const who = nameOf(by);
-    const until = untilText(untilMs);
-    let text: string;
-    switch (kind) {
-      case ModerationKind.KICK:
-        governance.removal = { kind: "kick", by: who, reason, untilMs: 0 };
-        text = `${who} removed you from ${room}.${because(reason)}`;
-        break;
-      case ModerationKind.BAN:
-        governance.removal = { kind: "ban", by: who, reason, untilMs };
-        text = `${who} banned you from ${room} ${until}.${because(reason)}`;
-        break;
-      case ModerationKind.MUTE:
-        governance.mute = { kind: "mute", by: who, reason, untilMs };
-        this.#expire(room, untilMs);
-        text = `${who} muted you in ${room} ${until}: you can read, but not post or react.${because(reason)}`;
-        break;
-      case ModerationKind.UNMUTE:
-        governance.mute = undefined;
-        text = `${who} lifted your mute: you can post in ${room} again.`;
-        break;
-      case ModerationKind.UNBAN:
-        governance.removal = undefined;
-        text = `${who} lifted your ban from ${room}: you may join it again.`;
-        break;
-      default:
-        return;
+    const by = event.by?.username || "A moderator";
+    if (kind === ModerationKind.KICK || kind === ModerationKind.BAN) {
+      const ban = kind === ModerationKind.BAN;
+      governance.removal = { kind: ban ? "ban" : "kick", by, reason, untilMs: ban ? untilMs : 0 };
+      this.#close(room);
+    } else if (kind === ModerationKind.UNBAN) {
+      governance.removal = undefined;
+    } else if (kind === ModerationKind.MUTE) {
+      governance.mute = { kind: "mute", by, reason, untilMs };
+      this.#expire(room, untilMs);
+    } else {
+      governance.mute = undefined;
     }
-    const shown = model.rooms.get(room)?.open ? room : model.current;
-    model.notice(shown, text);
+    // Said in the room concerned (where the composer says it too), and where the user is.
+    if (model.rooms.has(room)) model.notice(room, text);
+    if (model.current !== room) model.notice(model.current, text);
     model.changed("rooms");
+  }
+
+  /**
+   * Out of the room at once, not only when its Left comes: a connection
+   * lost in between would otherwise take the page back in on the next one.
+   */
+  #close(name: string): void {
+    const room = this.#model.rooms.get(name);
+    if (room === undefined || room.direct) return;
+    room.open = false;
+    room.joined = false;
+    room.members.clear();
+    room.onlineCount = 0;
   }
 
   /** The Left that follows a kick or ban: its notice was given by `moderated`. */
@@ -269,34 +257,6 @@ export class Moderation {
     if (held) return held.role;
     if (before < RoomRole.MODERATOR) return before;
     return settings.inviteOnly ? RoomRole.MEMBER : RoomRole.UNSPECIFIED;
-  }
-
-  /** Tells the user what changed for them: privacy they post under, a role given or taken. */
-  #announce(now: RoomSettings, before: RoomSettings, role: RoomRole, was: RoomRole): void {
-    const room = now.room;
-    const lines: string[] = [];
-    if (now.inviteOnly !== before.inviteOnly) {
-      lines.push(now.inviteOnly ? `${room} is invite-only now.` : `${room} is public now.`);
-    }
-    if (now.readOnly !== before.readOnly) {
-      lines.push(
-        now.readOnly
-          ? `${room} is read-only now: only its moderators post.`
-          : `${room} is open to posts again.`,
-      );
-    }
-    if (role !== was) {
-      const names: Partial<Record<RoomRole, string>> = {
-        [RoomRole.OWNER]: "the owner",
-        [RoomRole.MODERATOR]: "a moderator",
-      };
-      lines.push(
-        names[role]
-          ? `You are ${names[role]} of ${room} now.`
-          : `You are no longer a moderator of ${room}.`,
-      );
-    }
-    for (const line of lines) this.#model.notice(room, line);
   }
 
   /** A mute ends by itself: the composer opens again then. */

@@ -1,7 +1,8 @@
 import { plainSnippet } from "../../../src/client/markup.ts";
 import type { ChatModel } from "../model/chat-model.ts";
 import type { Line } from "../model/lines.ts";
-import { type Block, untilText } from "../model/moderation.ts";
+import type { Block } from "../model/moderation.ts";
+import { because, untilText } from "../model/moderation-notices.ts";
 import { typingLine } from "../model/typing.ts";
 import { byId, el } from "./dom.ts";
 import type { MessageList } from "./messages.ts";
@@ -146,7 +147,6 @@ function blockLine(block: Block, room: string): (Node | string)[] {
     time.title = new Date(ms).toLocaleString();
     return ["until ", time];
   };
-  const because = (reason: string) => (reason === "" ? "" : ` Reason: ${reason}`);
   switch (block.kind) {
     case "removed": {
       const { sanction } = block;
