@@ -124,6 +124,7 @@ export class Chat {
       changes: () => this.changes,
       accounts: () => this.accounts,
       roomDeleted: () => this.#tails?.clear(),
+      present: (room) => this.#presence.list(room),
       fanOut: this.#fanOut,
       live: () => this.#live,
       maxRoomChars: limits.maxRoomChars,

@@ -29,6 +29,8 @@ export interface GovernanceOptions {
   readonly fanOut: RoomFanOut;
   readonly live: () => LiveStreams;
   readonly maxRoomChars: number;
+  /** Who is online in a room now, on every node. */
+  readonly present: (room: RoomId) => readonly Identity[];
   readonly adminNames?: readonly string[];
   /** A room was deleted: forget what memory holds of it (its tail). */
   readonly roomDeleted: (room: RoomId) => void;
@@ -68,6 +70,7 @@ export class Governance {
       audit,
       people,
       maxRoomChars: options.maxRoomChars,
+      present: options.present,
       announce: (room) => announce(room, { kind: "settings" }),
     });
     this.moderation = new Moderation({
@@ -171,29 +174,21 @@ export class Governance {
     } else if (effect?.kind === "report") {
       await this.#tellModerators(room, effect.reportId);
     } else if (effect && effect.kind !== "account") {
+      // Every stream of theirs hears it first (the seed's one-room wire has
+      // no way to: a kick or ban ends it with the sentence instead).
       const notice: Outbound = { type: "moderated", room, ...effect };
+      live.each((stream) => {
+        if (stream.identity.userId === effect.user.userId && !stream.oneRoom) stream.notify(notice);
+      });
       if (effect.kind === "kick") {
         const error = new ChatError(
           "permission_denied",
           `${effect.by.username || "A moderator"} removed you from ${room}.${effect.reason ? ` Reason: ${effect.reason}` : ""}`,
         );
-        live.removeFromRoom(
-          room,
-          (identity) => (identity.userId === effect.user.userId ? error : undefined),
-          () => notice,
+        live.removeFromRoom(room, (identity) =>
+          identity.userId === effect.user.userId ? error : undefined,
         );
-      } else if (effect.kind !== "ban") {
-        fanOut.toUser(effect.user.userId, notice);
       }
-      const before = (identity: Identity) =>
-        identity.userId === effect.user.userId ? notice : undefined;
-      live.removeFromRoom(
-        room,
-        (identity) =>
-          policy.readRefusal(identity.userId, this.rules.isAdmin(identity), clock.now()),
-        effect.kind === "ban" ? before : undefined,
-      );
-      return;
     }
     live.removeFromRoom(room, (identity) =>
       policy.readRefusal(identity.userId, this.rules.isAdmin(identity), clock.now()),

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { RoomRole, Store } from "../store/store.ts";
+import type { RoomRole, Sanction, Store } from "../store/store.ts";
 import { isDirectRoom } from "../wire/room-names.ts";
 import type { AuditLog } from "./audit-log.ts";
 import { asChatError, ChatError } from "./chat-error.ts";
@@ -19,6 +19,8 @@ export interface RoomAdminOptions {
   readonly maxRoomChars: number;
   /** Tells every node that the room's kind or roles changed. */
   readonly announce: (room: RoomId) => void;
+  /** Who is online in the room now, on every node. */
+  readonly present: (room: RoomId) => readonly Identity[];
 }
 
 const DEFAULT_INVITE_MS = 7 * 24 * 3_600_000;
@@ -32,6 +34,8 @@ function hashCode(code: string): string {
 export interface RoomAnswer {
   readonly view: RoomView;
   readonly rank: Rank;
+  /** The viewer's mute in force, if any. */
+  readonly mute: Sanction | undefined;
 }
 
 /**
@@ -101,6 +105,7 @@ export class RoomAdmin {
     return {
       view: await this.view(policy),
       rank: policy.rankOf(viewer.userId, rules.isAdmin(viewer)),
+      mute: policy.sanction(viewer.userId, "mute", this.#options.clock.now()),
     };
   }
 
@@ -110,7 +115,7 @@ export class RoomAdmin {
     changes: { readonly inviteOnly?: boolean; readonly readOnly?: boolean },
   ): Promise<RoomAnswer> {
     const { store, clock, rules, audit } = this.#options;
-    await rules.checkRank(by, room, "owner");
+    const before = await rules.checkRank(by, room, "owner");
     if (isDirectRoom(room))
       throw new ChatError("invalid_argument", "A direct-message room has no settings.");
     if (room === DEFAULT_ROOM && changes.inviteOnly) {
@@ -118,6 +123,18 @@ export class RoomAdmin {
         "invalid_argument",
         `${DEFAULT_ROOM} is where everyone starts; it cannot be invite-only.`,
       );
+    }
+    const unchanged =
+      (changes.inviteOnly === undefined || changes.inviteOnly === before.inviteOnly) &&
+      (changes.readOnly === undefined || changes.readOnly === before.readOnly);
+    if (unchanged) return this.get(by, room);
+    if (changes.inviteOnly && !before.inviteOnly) {
+      // Those in the room when it closes stay in it: they become its members.
+      for (const user of this.#options.present(room)) {
+        if (before.rankOf(user.userId, rules.isAdmin(user)) === "none") {
+          await asChatError(store.setRole(room, user.userId, "member", clock.now()));
+        }
+      }
     }
     const record = await asChatError(store.updateRoom(room, changes, clock.now()));
     const detail = `invite-only ${record.inviteOnly ? "on" : "off"}, read-only ${record.readOnly ? "on" : "off"}`;
@@ -184,7 +201,7 @@ export class RoomAdmin {
     );
     await audit.record(by, "create_invite", room, {
       target: room,
-      detail: `${uses === 0 ? "any number of uses" : `${uses} uses`}, ${untilText(expiresMs)}`,
+      detail: `${uses === 0 ? "any number of uses" : uses === 1 ? "1 use" : `${uses} uses`}, ${untilText(expiresMs)}`,
     });
     return { code, expiresMs, uses };
   }

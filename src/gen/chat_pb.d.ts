@@ -2005,6 +2005,19 @@ export declare type RoomSettings = Message$1<"chat.RoomSettings"> & {
    * @generated from field: string topic = 8;
    */
   topic: string;
+
+  /**
+   * Set only in a reply to you: you are muted here (you read, but cannot
+   * post, react or set the topic) until muted_until_ms (0: until lifted).
+   *
+   * @generated from field: bool you_are_muted = 9;
+   */
+  youAreMuted: boolean;
+
+  /**
+   * @generated from field: int64 muted_until_ms = 10;
+   */
+  mutedUntilMs: bigint;
 };
 
 /**
@@ -2880,6 +2893,13 @@ export declare type AuditEntry = Message$1<"chat.AuditEntry"> & {
    * @generated from field: string detail = 8;
    */
   detail: string;
+
+  /**
+   * When the target is a user: who, with the name last known.
+   *
+   * @generated from field: chat.Member target_user = 9;
+   */
+  targetUser?: Member | undefined;
 };
 
 /**

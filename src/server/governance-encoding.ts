@@ -56,7 +56,7 @@ const member = (identity: Identity) => ({ userId: identity.userId, username: ide
 /** RoomSettings; `viewer` set only in a reply to them. */
 export function roomSettings(
   view: RoomView,
-  viewer?: { readonly rank: Rank; readonly admin: boolean },
+  viewer?: { readonly rank: Rank; readonly admin: boolean; readonly mutedUntilMs?: number },
 ): MessageInitShape<typeof RoomSettingsSchema> {
   return {
     room: view.room,
@@ -67,6 +67,8 @@ export function roomSettings(
     youAreAdmin: viewer?.admin ?? false,
     staff: view.staff.map(({ user, role }) => ({ user: member(user), role: roomRole(role) })),
     topic: view.topic,
+    youAreMuted: viewer?.mutedUntilMs !== undefined,
+    mutedUntilMs: BigInt(viewer?.mutedUntilMs ?? 0),
   };
 }
 
@@ -112,5 +114,6 @@ export async function auditEntry(
     target: record.target,
     reason: record.reason,
     detail: record.detail,
+    ...(/^[ag]-/.test(record.target) ? { targetUser: member(await nameOf(record.target)) } : {}),
   };
 }

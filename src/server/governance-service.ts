@@ -18,7 +18,11 @@ import type { ChatServicePart } from "./service-impl.ts";
 export function settingsReply(chat: Chat, viewer: Identity, answer: RoomAnswer) {
   return create(
     RoomSettingsSchema,
-    roomSettings(answer.view, { rank: answer.rank, admin: chat.governance.rules.isAdmin(viewer) }),
+    roomSettings(answer.view, {
+      rank: answer.rank,
+      admin: chat.governance.rules.isAdmin(viewer),
+      ...(answer.mute ? { mutedUntilMs: answer.mute.untilMs } : {}),
+    }),
   );
 }
 

@@ -23,6 +23,8 @@ export function seedService(
       const who =
         caller.kind === "account" ? caller : chat.identities.guest(claimed || guestSecret);
       const { identity, known } = await chat.identities.nameFor(who, request.username, address);
+      // A user banned from the seed's room hears why at once, not at their first message.
+      await chat.governance.rules.checkRead(identity, DEFAULT_ROOM);
       const message =
         caller.kind === "account"
           ? `Welcome to the chat, ${identity.username}! You are logged in.`

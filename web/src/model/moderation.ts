@@ -86,14 +86,11 @@ export class Moderation {
   }
 
   /**
-   * Whether a report would reach someone: a room with an owner or
-   * moderators. A room nobody owns reports to server admins, whom the page
-   * cannot see; not offered there until it has staff of its own.
+   * Whether a message here may be reported: anywhere but direct messages (a
+   * room nobody owns reports to the server's admins).
    */
   reportable(room: string): boolean {
-    const settings = this.of(room).settings;
-    if (isDirectRoom(room) || settings === undefined) return false;
-    return settings.owner !== undefined || settings.staff.length > 0;
+    return !isDirectRoom(room) && this.of(room).settings !== undefined;
   }
 
   block(name: string): Block | undefined {
