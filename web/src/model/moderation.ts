@@ -170,7 +170,15 @@ export class Moderation {
     governance.settings = settings;
     governance.fresh = true;
     governance.role = role;
-    if (mine) this.admin ||= settings.youAreAdmin;
+    if (mine) {
+      this.admin ||= settings.youAreAdmin;
+      // A mute the page did not see arrive (set while away, or before a reload), or one lifted meanwhile.
+      const untilMs = Number(settings.mutedUntilMs);
+      if (settings.youAreMuted && governance.mute?.untilMs !== untilMs) {
+        governance.mute = { kind: "mute", by: "A moderator", reason: "", untilMs };
+        this.#expire(room, untilMs);
+      } else if (!settings.youAreMuted) governance.mute = undefined;
+    }
     // Staff see how many reports wait: counted when they become staff (or rejoin as staff).
     if (!wasStaff && this.canModerate(room)) this.countReports(room).catch(() => undefined);
     this.#model.changed("rooms");
