@@ -102,6 +102,15 @@ describe("rooms a team governs, on every transport", () => {
         status.PERMISSION_DENIED,
         `${client.name}: a member kicks`,
       );
+      const ownersOwn = ok(
+        await client.unary("send", { room, text: "the owner's" }, owner),
+        "send",
+      );
+      refused(
+        await client.unary("delete", { room, id: (ownersOwn.ack as { id: string }).id }, guest),
+        status.PERMISSION_DENIED,
+        `${client.name}: a member deletes another's message`,
+      );
 
       ok(
         await client.unary(
@@ -131,6 +140,12 @@ describe("rooms a team governs, on every transport", () => {
       ok(await client.unary("history", { room, limit: 5 }, guest), "a muted member still reads");
       ok(await client.unary("unmute", { room, user: `guest${t}` }, owner), "unmute");
       ok(await client.unary("send", { room, text: "back again" }, guest), "send after unmute");
+      const unwanted = ok(await client.unary("send", { room, text: "unwanted" }, guest), "send");
+      const unwantedId = (unwanted.ack as { id: string }).id;
+      ok(
+        await client.unary("delete", { room, id: unwantedId }, owner),
+        "a moderator deletes another's message",
+      );
 
       // Reports reach the queue with the message in context.
       ok(await client.unary("invite", { room, user: `third${t}` }, owner), "invite third");
@@ -151,7 +166,7 @@ describe("rooms a team governs, on every transport", () => {
       assert.equal(report?.message.text, "a message to react to");
       assert.deepEqual(
         report?.context.map((m) => m.text),
-        ["secret plans"],
+        ["secret plans", "the owner's"],
       );
       assert.equal(report?.reporter.username, `third${t}`);
       refused(
@@ -193,7 +208,7 @@ describe("rooms a team governs, on every transport", () => {
       const log = ok(await client.unary("listAudit", { room }, owner), "listAudit");
       assert.deepEqual(
         (log.entries as { action: string }[]).map((e) => e.action),
-        ["ban", "resolve_report", "invite", "unmute", "mute", "invite"],
+        ["ban", "resolve_report", "invite", "delete", "unmute", "mute", "invite"],
         `${client.name}: the audit log, newest first`,
       );
       refused(
