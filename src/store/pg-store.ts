@@ -1,12 +1,19 @@
 import pg from "pg";
 import { DM_PREFIX } from "../wire/room-names.ts";
 import {
+  type AdminCall,
+  AdminCalls,
+  type AdminMethod,
+  type AdminResult,
+  dispatchAdmin,
+} from "./admin-calls.ts";
+import {
   dispatch,
   type GovernanceCall,
-  GovernanceCalls,
   type GovernanceMethod,
   type GovernanceResult,
 } from "./governance-calls.ts";
+import { PgAdmin } from "./pg-admin.ts";
 import { AppendLanes } from "./pg-append.ts";
 import { isTransient, unavailableIfTransient } from "./pg-errors.ts";
 import { PgGovernance } from "./pg-governance.ts";
@@ -23,6 +30,7 @@ import { migrate, schemaName } from "./pg-schema.ts";
 import { ACCOUNT_COLUMNS, toAccount, toMessage } from "./rows.ts";
 import type {
   Account,
+  AdminStore,
   AfterPage,
   AppendResult,
   GovernanceStore,
@@ -96,7 +104,7 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
  * grouped by AppendLanes (pg-append.ts) but tracked here like every other
  * call, so that close() waits for them too.
  */
-class PgStore extends GovernanceCalls implements Store {
+class PgStore extends AdminCalls implements Store {
   readonly epoch: string;
   readonly idKey: string;
   readonly #pool: pg.Pool;
@@ -105,6 +113,7 @@ class PgStore extends GovernanceCalls implements Store {
   readonly #calls = new Set<Promise<unknown>>();
   readonly #appends: AppendLanes;
   readonly #governance: PgGovernance;
+  readonly #admin: PgAdmin;
   #closing = false;
 
   constructor(
@@ -117,6 +126,7 @@ class PgStore extends GovernanceCalls implements Store {
     this.#pool = pool;
     this.#appends = new AppendLanes(pool, schema, now, meta.lanes);
     this.#governance = new PgGovernance(pool, schema);
+    this.#admin = new PgAdmin(pool, schema);
     this.#s = schema;
     this.#now = now;
     this.epoch = meta.epoch;
@@ -188,7 +198,9 @@ class PgStore extends GovernanceCalls implements Store {
 
   prune(policy: RetentionPolicy): Promise<number> {
     return this.#track(async () => {
-      await this.#pool.query(`DELETE FROM ${this.#s}.tokens WHERE expires_ms <= $1`, [this.#now()]);
+      const nowMs = this.#now();
+      await this.#pool.query(`DELETE FROM ${this.#s}.tokens WHERE expires_ms <= $1`, [nowMs]);
+      await this.#pool.query(`DELETE FROM ${this.#s}.reset_codes WHERE expires_ms <= $1`, [nowMs]);
       const { maxPerRoom, olderThanMs } = policy;
       if (maxPerRoom === undefined && olderThanMs === undefined) return 0;
       const { rows } = await this.#pool.query(`SELECT room FROM ${this.#s}.rooms ORDER BY room`);
@@ -273,11 +285,13 @@ class PgStore extends GovernanceCalls implements Store {
     ).then(() => {});
   }
 
+  // Disabling deletes an account's tokens, but a login that checked the
+  // password just before may still save one after.
   tokenAccount(tokenHash: string, nowMs: number): Promise<TokenOwner | undefined> {
     return this.#query(
       `SELECT ${ACCOUNT_COLUMNS.replaceAll(/(\w+)/g, "a.$1")}, t.expires_ms
        FROM ${this.#s}.tokens AS t JOIN ${this.#s}.accounts AS a ON a.user_id = t.user_id
-       WHERE t.token_hash = $1 AND t.expires_ms > $2`,
+       WHERE t.token_hash = $1 AND t.expires_ms > $2 AND NOT a.disabled`,
       [tokenHash, nowMs],
     ).then((rows) =>
       rows[0] ? { account: toAccount(rows[0]), expiresMs: Number(rows[0].expires_ms) } : undefined,
@@ -301,6 +315,15 @@ class PgStore extends GovernanceCalls implements Store {
   ): Promise<GovernanceResult<M>> {
     const call = { method, args } as GovernanceCall;
     return this.#track(() => dispatch(this.#governance, call) as Promise<GovernanceResult<M>>);
+  }
+
+  // Likewise each AdminStore method (see AdminCalls) runs PgAdmin's.
+  protected override admin<M extends AdminMethod>(
+    method: M,
+    args: Parameters<AdminStore[M]>,
+  ): Promise<AdminResult<M>> {
+    const call = { method, args } as AdminCall;
+    return this.#track(() => dispatchAdmin(this.#admin, call) as Promise<AdminResult<M>>);
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,7 @@ import {
   toAccount,
   toMessage,
 } from "./rows.ts";
+import { type BackupTurns, SqliteAdmin } from "./sqlite-admin.ts";
 import { SqliteChanges } from "./sqlite-changes.ts";
 import { SqliteGovernance } from "./sqlite-governance.ts";
 import { migrate } from "./sqlite-migrations.ts";
@@ -53,7 +54,7 @@ const AFTER_DMS =
  * Opens (creating the directory and file), locks and migrates the database.
  * Throws SQLite's own error when another connection holds the file.
  */
-export function openDatabase(input: WorkerInput): MessageDatabase {
+export function openDatabase(input: WorkerInput, turns: BackupTurns): MessageDatabase {
   const memory = input.path === ":memory:";
   if (!memory) mkdirSync(dirname(input.path), { recursive: true });
   const db = new DatabaseSync(input.path, { timeout: OPEN_BUSY_TIMEOUT_MS });
@@ -74,7 +75,7 @@ export function openDatabase(input: WorkerInput): MessageDatabase {
       db.exec(`PRAGMA max_page_count = ${Math.trunc(input.maxPageCount)}`);
     }
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    return new MessageDatabase(db);
+    return new MessageDatabase(db, turns);
   } catch (error) {
     db.close();
     throw error;
@@ -90,6 +91,8 @@ export class MessageDatabase {
   readonly idKey: string;
   /** Roles, bans, invites, reports, audit and admins: GovernanceStore's SQL. */
   readonly governance: SqliteGovernance;
+  /** Accounts, whole rooms, exports, imports and backups: AdminStore's SQL. */
+  readonly admin: SqliteAdmin;
   readonly #db: DatabaseSync;
   // The only writer may keep each room's last id here instead of reading it
   // back on every append; entries are dropped whenever a rollback may have
@@ -117,8 +120,10 @@ export class MessageDatabase {
   readonly #tokenAccount: StatementSync;
   readonly #deleteToken: StatementSync;
   readonly #deleteExpiredTokens: StatementSync;
+  readonly #deleteExpiredResetCodes: StatementSync;
 
-  constructor(db: DatabaseSync) {
+  /** `turns` is how a backup shares the worker (see BackupTurns). */
+  constructor(db: DatabaseSync, turns: BackupTurns) {
     this.#db = db;
     const epoch = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get();
     this.epoch = String(epoch?.value);
@@ -150,6 +155,15 @@ export class MessageDatabase {
     this.#changes = new SqliteChanges(db);
     this.#markers = new SqliteReadMarkers(db);
     this.governance = new SqliteGovernance(db);
+    this.admin = new SqliteAdmin(
+      db,
+      {
+        lastId: (room) => this.lastId(room),
+        forgetLastId: (room) => this.#lastIds.delete(room),
+        roomDeleted: (room) => this.#pruner.forget(room),
+      },
+      turns,
+    );
     // The next room name: one seek in the messages' primary key, one in
     // rooms_with_topic. min() of an empty range is NULL, which the outer min()
     // passes over.
@@ -180,13 +194,16 @@ SELECT min(room) AS room FROM (
     this.#insertToken = db.prepare(
       "INSERT INTO tokens (token_hash, user_id, expires_ms) VALUES (?, ?, ?)",
     );
+    // Disabling deletes an account's tokens, but a login that checked the
+    // password just before may still save one after.
     this.#tokenAccount = db.prepare(
       `SELECT ${ACCOUNT_COLUMNS.replaceAll(/(\w+)/g, "a.$1")}, t.expires_ms
        FROM tokens t JOIN accounts a ON a.user_id = t.user_id
-       WHERE t.token_hash = ? AND t.expires_ms > ?`,
+       WHERE t.token_hash = ? AND t.expires_ms > ? AND a.disabled = 0`,
     );
     this.#deleteToken = db.prepare("DELETE FROM tokens WHERE token_hash = ?");
     this.#deleteExpiredTokens = db.prepare("DELETE FROM tokens WHERE expires_ms <= ?");
+    this.#deleteExpiredResetCodes = db.prepare("DELETE FROM reset_codes WHERE expires_ms <= ?");
   }
 
   /**
@@ -366,9 +383,13 @@ SELECT min(room) AS room FROM (
     return Number(this.#deleteToken.run(tokenHash).changes) > 0;
   }
 
-  /** Deletes every token that expires at or before `nowMs`; one statement, as tokens are few. */
+  /**
+   * Deletes every token and reset code that expires at or before `nowMs`
+   * (neither can be used then); one statement each, as they are few.
+   */
   deleteExpiredTokens(nowMs: number): void {
     this.#deleteExpiredTokens.run(nowMs);
+    this.#deleteExpiredResetCodes.run(nowMs);
   }
 
   close(): void {

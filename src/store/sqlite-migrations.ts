@@ -213,6 +213,25 @@ CREATE TABLE admins (
 ) WITHOUT ROWID;
 `),
   },
+  {
+    // What server admins do to accounts. A disabled account keeps its row
+    // (its name stays taken) but no token of it works. A reset code is kept
+    // by its hash only, one per account (a new one replaces the old), and
+    // retention drops it once expired, with the tokens. tokens_user lets
+    // disabling, deleting or a new password drop an account's tokens
+    // without walking every login.
+    version: 7,
+    apply: (db) =>
+      db.exec(`
+ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tokens_user ON tokens (user_id);
+CREATE TABLE reset_codes (
+  code_hash  TEXT    NOT NULL PRIMARY KEY,
+  user_id    TEXT    NOT NULL UNIQUE,
+  expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+`),
+  },
 ];
 
 /** The newest schema version this code knows. */

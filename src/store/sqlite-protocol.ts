@@ -1,6 +1,7 @@
 // What the main thread and the SQLite worker say to each other. Everything
 // here crosses postMessage, so it is plain data: errors travel as WireError
 // and are rebuilt on the other side.
+import type { AdminCall } from "./admin-calls.ts";
 import type { GovernanceCall } from "./governance-calls.ts";
 import type { UnreadRoom } from "./sqlite-unread.ts";
 import {
@@ -9,6 +10,7 @@ import {
   type AppendResult,
   ChangeTargetError,
   type HistoryOptions,
+  ImportConflictError,
   type MessageId,
   type NewMessage,
   type RetentionPolicy,
@@ -115,6 +117,8 @@ export type Request =
   | { readonly id: number; readonly op: "revokeToken"; readonly tokenHash: string }
   /** Any GovernanceStore method: one op for them all, dispatched by name. */
   | { readonly id: number; readonly op: "governance"; readonly call: GovernanceCall }
+  /** Any AdminStore method, the same way; a backup is answered once its copy is done. */
+  | { readonly id: number; readonly op: "admin"; readonly call: AdminCall }
   | { readonly id: number; readonly op: "close" };
 
 /** What each op resolves with. */
@@ -139,6 +143,8 @@ export interface Results {
   revokeToken: boolean;
   /** What the GovernanceStore method resolves with (GovernanceResult of the call's method). */
   governance: unknown;
+  /** What the AdminStore method resolves with (AdminResult of the call's method). */
+  admin: unknown;
   close: undefined;
 }
 
@@ -182,6 +188,8 @@ export interface WireError {
   readonly errstr: string | undefined;
   /** A ChangeTargetError's fields. */
   readonly change?: { readonly reason: "missing" | "deleted"; readonly targetId: MessageId };
+  /** An ImportConflictError's room. */
+  readonly importConflict?: { readonly room: RoomId };
 }
 
 export function toWireError(error: unknown): WireError {
@@ -193,8 +201,11 @@ export function toWireError(error: unknown): WireError {
     error instanceof ChangeTargetError
       ? { change: { reason: error.reason, targetId: error.targetId } }
       : {};
+  const conflict =
+    error instanceof ImportConflictError ? { importConflict: { room: error.room } } : {};
   return {
     ...change,
+    ...conflict,
     name: error.name,
     message: error.message,
     stack: error.stack,
@@ -209,6 +220,7 @@ const noSqlite = { code: undefined, errcode: undefined, errstr: undefined } as c
 /** The error as the worker saw it, with its properties and the worker's stack. */
 export function fromWireError(wire: WireError): Error {
   if (wire.change) return new ChangeTargetError(wire.change.reason, wire.change.targetId);
+  if (wire.importConflict) return new ImportConflictError(wire.importConflict.room);
   const error =
     wire.name === "TypeError"
       ? new TypeError(wire.message)

@@ -12,6 +12,8 @@ export interface PruneJob {
   /** The room being pruned; rooms before it are done. */
   index: number;
   removed: number;
+  /** Rooms deleted since the job began: their names' new messages are not the old ones. */
+  readonly deleted: Set<RoomId>;
 }
 
 /** Retention's SQL, on the store's one connection. */
@@ -24,6 +26,8 @@ export class Pruner {
   readonly #deleteChangesThrough: StatementSync;
   readonly #deleteReactionsThrough: StatementSync;
   readonly #raisePrunedThrough: StatementSync;
+  // Jobs begun and not yet done, for `forget`.
+  readonly #jobs = new Set<PruneJob>();
 
   /** `lastId` is the room's newest id ever given, as the appends see it. */
   constructor(db: DatabaseSync, lastId: (room: RoomId) => MessageId) {
@@ -59,14 +63,30 @@ SELECT room FROM r WHERE room IS NOT NULL`);
   /** Fixes what `policy` will remove: the rooms that have messages now, and their cutoffs. */
   start(policy: RetentionPolicy): PruneJob {
     const { maxPerRoom, olderThanMs } = policy;
-    if (maxPerRoom === undefined && olderThanMs === undefined) {
-      return { rooms: [], olderThanMs: Number.NEGATIVE_INFINITY, index: 0, removed: 0 };
-    }
-    const rooms = this.#rooms.all().map((row) => {
-      const room = String(row.room);
-      return { room, cutoff: maxPerRoom === undefined ? 0 : this.#lastId(room) - maxPerRoom };
-    });
-    return { rooms, olderThanMs: olderThanMs ?? Number.NEGATIVE_INFINITY, index: 0, removed: 0 };
+    const rooms =
+      maxPerRoom === undefined && olderThanMs === undefined
+        ? []
+        : this.#rooms.all().map((row) => {
+            const room = String(row.room);
+            return { room, cutoff: maxPerRoom === undefined ? 0 : this.#lastId(room) - maxPerRoom };
+          });
+    const job: PruneJob = {
+      rooms,
+      olderThanMs: olderThanMs ?? Number.NEGATIVE_INFINITY,
+      index: 0,
+      removed: 0,
+      deleted: new Set(),
+    };
+    this.#jobs.add(job);
+    return job;
+  }
+
+  /**
+   * A room was deleted: jobs under way leave it alone, since a cutoff fixed
+   * from its old ids would take the messages its name gets next.
+   */
+  forget(room: RoomId): void {
+    for (const job of this.#jobs) job.deleted.add(room);
   }
 
   /**
@@ -84,6 +104,10 @@ SELECT room FROM r WHERE room IS NOT NULL`);
     try {
       while (budget > 0 && job.index < job.rooms.length) {
         const { room, cutoff } = job.rooms[job.index] as PruneJob["rooms"][number];
+        if (job.deleted.has(room)) {
+          job.index++;
+          continue;
+        }
         let through = 0;
         let count = 0;
         let kept = false;
@@ -114,9 +138,13 @@ SELECT room FROM r WHERE room IS NOT NULL`);
         } catch {}
       }
       job.index = startIndex;
+      // The worker ends a job that failed; it is not tried again.
+      this.#jobs.delete(job);
       throw error;
     }
     job.removed += PRUNE_BATCH - budget + changesRemoved;
-    return job.index >= job.rooms.length;
+    const done = job.index >= job.rooms.length;
+    if (done) this.#jobs.delete(job);
+    return done;
   }
 }

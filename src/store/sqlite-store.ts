@@ -1,16 +1,13 @@
 import { Worker } from "node:worker_threads";
-import {
-  type GovernanceCall,
-  GovernanceCalls,
-  type GovernanceMethod,
-  type GovernanceResult,
-} from "./governance-calls.ts";
+import { type AdminCall, AdminCalls, type AdminMethod, type AdminResult } from "./admin-calls.ts";
+import type { GovernanceCall, GovernanceMethod, GovernanceResult } from "./governance-calls.ts";
 import { GroupCommit, type WaitingAppend } from "./group-commit.ts";
 import { storedMessage } from "./rows.ts";
 import { closedError, openError, storeError, workerStoppedError } from "./sqlite-errors.ts";
 import type { OpenReply, Reply, Request, Results, WorkerInput } from "./sqlite-protocol.ts";
 import type {
   Account,
+  AdminStore,
   AfterPage,
   AppendResult,
   GovernanceStore,
@@ -130,7 +127,7 @@ function firstMessage(worker: Worker): Promise<OpenReply> {
  * group, in one transaction with one time; each call still succeeds or fails
  * on its own. Made by `openSqliteStore`.
  */
-export class SqliteStore extends GovernanceCalls implements Store {
+export class SqliteStore extends AdminCalls implements Store {
   readonly epoch: string;
   readonly idKey: string;
   /** The database file, or ":memory:". */
@@ -309,6 +306,15 @@ export class SqliteStore extends GovernanceCalls implements Store {
   ): Promise<GovernanceResult<M>> {
     const call = { method, args } as GovernanceCall;
     return this.#call({ op: "governance", call }) as Promise<GovernanceResult<M>>;
+  }
+
+  // Likewise each AdminStore method (see AdminCalls), run by SqliteAdmin.
+  protected override admin<M extends AdminMethod>(
+    method: M,
+    args: Parameters<AdminStore[M]>,
+  ): Promise<AdminResult<M>> {
+    const call = { method, args } as AdminCall;
+    return this.#call({ op: "admin", call }) as Promise<AdminResult<M>>;
   }
 
   /**

@@ -2,6 +2,7 @@
 // its SQL, one task at a time, in the order requests arrive. Started by
 // openSqliteStore (sqlite-store.ts) with a WorkerInput as workerData.
 import { parentPort, workerData } from "node:worker_threads";
+import type { BackupTurns } from "./sqlite-admin.ts";
 import { type MessageDatabase, openDatabase } from "./sqlite-database.ts";
 import {
   type OpenReply,
@@ -18,8 +19,13 @@ const port = parentPort;
 
 const queue: (() => void)[] = [];
 let scheduled = false;
+// Backups under way: while one is, its steps decide when requests run (see BackupTurns).
+let holds = 0;
 // Prunes still under way, so close() can end them.
 const prunes = new Map<PruneJob, (removed: number) => void>();
+// Calls answered later (backups), which close() waits for: the connection
+// they copy from must stay open until they finish.
+const pending = new Set<Promise<void>>();
 
 function enqueue(task: () => void): void {
   queue.push(task);
@@ -29,7 +35,7 @@ function enqueue(task: () => void): void {
 // One task per turn of the event loop: messages that arrived while a task ran
 // are queued (in the poll phase) before the next task starts.
 function schedule(): void {
-  if (scheduled || queue.length === 0) return;
+  if (scheduled || holds > 0 || queue.length === 0) return;
   scheduled = true;
   setImmediate(() => {
     scheduled = false;
@@ -50,6 +56,35 @@ function reply(id: number, run: () => unknown): void {
 
 function fail(id: number, error: unknown): void {
   port.postMessage({ id, ok: false, error: toWireError(error) } satisfies Reply);
+}
+
+/** An admin call; one that answers with a promise runs on while later requests are served. */
+function admin(db: MessageDatabase, request: Extract<Request, { op: "admin" }>): void {
+  let value: unknown;
+  try {
+    value = db.admin.run(request.call);
+  } catch (error) {
+    fail(request.id, error);
+    return;
+  }
+  if (!(value instanceof Promise)) {
+    port.postMessage({ id: request.id, ok: true, value } satisfies Reply);
+    return;
+  }
+  const settled: Promise<void> = value.then(
+    (result: unknown) =>
+      port.postMessage({ id: request.id, ok: true, value: result } satisfies Reply),
+    (error: unknown) => fail(request.id, error),
+  );
+  pending.add(settled);
+  const forget = () => pending.delete(settled);
+  settled.then(forget, forget);
+}
+
+function close(db: MessageDatabase, id: number): void {
+  reply(id, () => db.close());
+  // Without a listener the port lets the thread end once the reply is out.
+  port.off("message", onMessage);
 }
 
 function prune(db: MessageDatabase, request: Extract<Request, { op: "prune" }>): void {
@@ -163,16 +198,32 @@ function handle(db: MessageDatabase, request: Request): void {
     case "governance":
       reply(request.id, () => db.governance.run(request.call));
       break;
+    case "admin":
+      admin(db, request);
+      break;
     case "close":
       // Shutdown does not wait for retention: a prune ends after its current
-      // batch and reports what it removed.
+      // batch and reports what it removed. A backup is waited for.
       for (const [job, finish] of prunes) finish(job.removed);
-      reply(request.id, () => db.close());
-      // Without a listener the port lets the thread end once the reply is out.
-      port.off("message", onMessage);
+      if (pending.size === 0) close(db, request.id);
+      else void Promise.allSettled(pending).then(() => close(db, request.id));
       break;
   }
 }
+
+const turns: BackupTurns = {
+  hold(copy) {
+    holds++;
+    const release = () => {
+      holds--;
+      schedule();
+    };
+    copy.then(release, release);
+  },
+  runQueued() {
+    for (let n = queue.length; n > 0; n--) queue.shift()?.();
+  },
+};
 
 // Set once the database is open; close() takes it off again.
 let onMessage: (request: Request) => void = () => {};
@@ -180,7 +231,7 @@ let onMessage: (request: Request) => void = () => {};
 function main(): void {
   let db: MessageDatabase;
   try {
-    db = openDatabase(workerData);
+    db = openDatabase(workerData, turns);
   } catch (error) {
     port.postMessage({ type: "failed", error: toWireError(error) } satisfies OpenReply);
     return;
