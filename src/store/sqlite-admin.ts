@@ -1,9 +1,7 @@
 // The SQLite store's AdminStore SQL (migration 7's disabled flag and reset
 // codes, and every table an account or a room has rows in), run on the
 // worker's connection; calls arrive as AdminCall data (see dispatchAdmin).
-import { randomUUID } from "node:crypto";
-import { closeSync, openSync, rmSync } from "node:fs";
-import { backup, DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { type AdminCall, dispatchAdmin, type SyncAdmin } from "./admin-calls.ts";
 import {
   ACCOUNT_TABLES,
@@ -21,6 +19,7 @@ import {
 } from "./admin-rows.ts";
 import { checkLimit, ROOM_RECORD_COLUMNS } from "./governance-rows.ts";
 import { MESSAGE_COLUMNS } from "./rows.ts";
+import { type BackupTurns, SqliteBackup } from "./sqlite-backup.ts";
 import {
   type AccountListing,
   type AdminStore,
@@ -31,9 +30,6 @@ import {
   type RoomId,
   type UserId,
 } from "./store.ts";
-
-/** Pages a backup copies per step; appends run between steps. */
-const BACKUP_PAGES_PER_STEP = 100;
 
 /** What the message database keeps about a room's ids that this SQL changes under it. */
 export interface AdminHooks {
@@ -46,34 +42,19 @@ export interface AdminHooks {
 }
 
 /**
- * How a backup shares the worker. Its steps run on a thread of the pool, on
- * this connection, and a step that meets a write transaction open on it
- * gives up (SQLITE_BUSY; on the first step node:sqlite takes that for a
- * failure). So the worker runs no request while a step runs, and runs what
- * has queued up between steps, when no step uses the connection.
- */
-export interface BackupTurns {
-  /** Holds the worker's requests until `copy` settles, except as `runQueued` runs them. */
-  hold(copy: Promise<unknown>): void;
-  /** Runs the requests queued now. */
-  runQueued(): void;
-}
-
-/**
  * Accounts, whole rooms, exports, imports and backups. All rare, so
  * statements are prepared on first use and kept, as SqliteGovernance does.
  */
 export class SqliteAdmin implements SyncAdmin {
   readonly #db: DatabaseSync;
   readonly #hooks: AdminHooks;
-  readonly #turns: BackupTurns;
+  readonly #backups: SqliteBackup;
   readonly #statements = new Map<string, StatementSync>();
-  #copying = false;
 
   constructor(db: DatabaseSync, hooks: AdminHooks, turns: BackupTurns) {
     this.#db = db;
     this.#hooks = hooks;
-    this.#turns = turns;
+    this.#backups = new SqliteBackup(db, turns);
   }
 
   /** One call that crossed from the main thread; a backup answers with a promise. */
@@ -270,52 +251,9 @@ ORDER BY n.room`)
     }
   }
 
-  /**
-   * Copies the open database, a few pages a step, on the connection that
-   * writes it: SQLite carries this connection's commits into the copy as
-   * they happen, so the copy holds every commit made before it finished.
-   * The file is made first, exclusively, so no file is ever overwritten.
-   * One backup at a time: two would each run requests between their steps
-   * while the other's step is running.
-   *
-   * The copy gets an epoch of its own: a server restored from it goes back
-   * in time, and hands out again the ids given since, so a resume id from
-   * the live server must not be taken for one of the copy's. Its id key
-   * stays, so public ids name the same users.
-   */
-  async backup(path: string): Promise<void> {
-    if (this.#copying) {
-      throw new Error("A backup is already being written; try again once it is done.");
-    }
-    try {
-      closeSync(openSync(path, "wx"));
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== "EEXIST") throw error;
-      throw new Error(`${path} already exists: a backup is written to a new file only.`);
-    }
-    this.#copying = true;
-    try {
-      const copying = backup(this.#db, path, {
-        rate: BACKUP_PAGES_PER_STEP,
-        // A throw here would end the backup: each request answers for itself.
-        progress: () => this.#turns.runQueued(),
-      });
-      this.#turns.hold(copying);
-      await copying;
-      const copy = new DatabaseSync(path);
-      try {
-        // No -shm file left beside the copy: the WAL index stays in memory.
-        copy.exec("PRAGMA locking_mode = EXCLUSIVE");
-        copy.prepare("UPDATE meta SET value = ? WHERE key = 'epoch'").run(randomUUID());
-      } finally {
-        copy.close();
-      }
-    } catch (error) {
-      for (const suffix of ["", "-journal", "-wal"]) rmSync(path + suffix, { force: true });
-      throw error;
-    } finally {
-      this.#copying = false;
-    }
+  /** See SqliteBackup.write. */
+  backup(path: string): Promise<void> {
+    return this.#backups.write(path);
   }
 
   #deleteTokens(userId: UserId): void {

@@ -12,7 +12,8 @@ import {
   toAccount,
   toMessage,
 } from "./rows.ts";
-import { type BackupTurns, SqliteAdmin } from "./sqlite-admin.ts";
+import { SqliteAdmin } from "./sqlite-admin.ts";
+import type { BackupTurns } from "./sqlite-backup.ts";
 import { SqliteChanges } from "./sqlite-changes.ts";
 import { SqliteGovernance } from "./sqlite-governance.ts";
 import { migrate } from "./sqlite-migrations.ts";

@@ -2,7 +2,7 @@
 // its SQL, one task at a time, in the order requests arrive. Started by
 // openSqliteStore (sqlite-store.ts) with a WorkerInput as workerData.
 import { parentPort, workerData } from "node:worker_threads";
-import type { BackupTurns } from "./sqlite-admin.ts";
+import type { BackupTurns } from "./sqlite-backup.ts";
 import { type MessageDatabase, openDatabase } from "./sqlite-database.ts";
 import {
   type OpenReply,
