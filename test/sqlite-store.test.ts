@@ -8,6 +8,7 @@ import { after, test } from "node:test";
 import { guestPublicId } from "../src/store/public-id.ts";
 import { openSqliteStore } from "../src/store/sqlite-store.ts";
 import { type NewMessage, StoreUnavailableError } from "../src/store/store.ts";
+import { adminContract } from "./store-admin-contract.ts";
 import { manualClock, storeContract } from "./store-contract.ts";
 import { governanceContract } from "./store-governance-contract.ts";
 
@@ -61,6 +62,12 @@ storeContract("SqliteStore (file)", (now) =>
 governanceContract("SqliteStore (:memory:)", (now) => openSqliteStore({ path: ":memory:", now }));
 
 governanceContract("SqliteStore (file)", (now) =>
+  openSqliteStore({ path: join(tempDir(), "chat.db"), now }),
+);
+
+adminContract("SqliteStore (:memory:)", (now) => openSqliteStore({ path: ":memory:", now }));
+
+adminContract("SqliteStore (file)", (now) =>
   openSqliteStore({ path: join(tempDir(), "chat.db"), now }),
 );
 
@@ -208,6 +215,7 @@ test("a database written before migrations opens as version 1 and is migrated, r
     [4, T0 + 100],
     [5, T0 + 100],
     [6, T0 + 100],
+    [7, T0 + 100],
   ]);
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 5);
   check.close();
@@ -292,6 +300,7 @@ test("a version 2 database gets version 3: its claimed user ids become public id
     [4, T0 + 100],
     [5, T0 + 100],
     [6, T0 + 100],
+    [7, T0 + 100],
   ]);
   // Only the message appended after the upgrade carries the claimed id.
   assert.deepEqual(
@@ -387,6 +396,7 @@ test("a version 3 database gets version 4: every room's topic is empty, its rows
     [4, T0 + 100],
     [5, T0 + 100],
     [6, T0 + 100],
+    [7, T0 + 100],
   ]);
   assert.deepEqual(
     check
@@ -421,7 +431,7 @@ test("a database from a newer server is refused and left as it was", async () =>
   const after = new DatabaseSync(path, { readOnly: true });
   assert.deepEqual(
     appliedMigrations(after).map(([version]) => version),
-    [1, 2, 3, 4, 5, 6, 99],
+    [1, 2, 3, 4, 5, 6, 7, 99],
   );
   assert.equal(after.prepare("SELECT text FROM messages").get()?.text, "kept");
   after.close();
