@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import pg from "pg";
 import { openPgStore } from "../src/store/pg-store.ts";
+import { BackupUnsupportedError } from "../src/store/store.ts";
 import { PG_URL, scratchSchemas } from "./engine-urls.ts";
+import { adminContract } from "./store-admin-contract.ts";
 import { storeContract } from "./store-contract.ts";
 import { governanceContract } from "./store-governance-contract.ts";
 
@@ -12,6 +14,8 @@ const schema = scratchSchemas("test");
 storeContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
 
 governanceContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
+
+adminContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
 
 // Two nodes on one database: a client that retries a send on another node
 // while the first node's commit is still in flight.
@@ -91,8 +95,16 @@ test("two nodes appending to the same rooms in opposite orders never deadlock", 
   }
 });
 
-// Version 3's tables, dropped again to turn a fresh schema back into version
-// 2: versions 1 and 2 are never edited, so what remains is what they made.
+// What version 4 added, undone again to turn a fresh schema back into
+// version 3: versions 1 to 3 are never edited, so what remains is what they made.
+const UNDO_VERSION_4 = (name: string) => `
+DROP TABLE ${name}.reset_codes;
+DROP INDEX ${name}.tokens_user, ${name}.accounts_name_key_c;
+ALTER TABLE ${name}.accounts DROP COLUMN disabled;
+DELETE FROM ${name}.schema_migrations WHERE version = 4`;
+
+// Version 3's tables, dropped again (after version 4's) to turn a fresh
+// schema back into version 2.
 const VERSION_3_TABLES = [
   "room_records",
   "room_roles",
@@ -129,6 +141,7 @@ test("a version 2 schema gets version 3: its messages stay, and its rooms can be
       )
     ).rows.map((row) => [Number(row.version), Number(row.applied_at_ms)]);
   try {
+    await client.query(UNDO_VERSION_4(name));
     await client.query(
       `DROP TABLE ${VERSION_3_TABLES.map((table) => `${name}.${table}`).join(", ")};
        DELETE FROM ${name}.schema_migrations WHERE version = 3`,
@@ -180,8 +193,108 @@ test("a version 2 schema gets version 3: its messages stay, and its rooms can be
       [1, T0],
       [2, T0],
       [3, T0 + 100],
+      [4, T0 + 100],
     ]);
   } finally {
     await client.end();
+  }
+});
+
+test("a version 3 schema gets version 4: its accounts are enabled, and can be administered", async () => {
+  const T0 = 1_700_000_000_000;
+  const name = schema();
+  const before = await openPgStore({ url: PG_URL, schema: name, now: () => T0 });
+  await before.append([
+    { room: "lobby", userId: "a-una", username: "una", text: "hi", kind: "chat", clientMsgId: "" },
+  ]);
+  await before.append([
+    {
+      room: "lobby",
+      userId: "a-una",
+      username: "una",
+      text: "👍",
+      kind: "react",
+      clientMsgId: "",
+      refId: 1,
+    },
+  ]);
+  for (const [userId, username] of [
+    ["a-una", "Una"],
+    ["a-bob", "Bob"],
+  ] as const) {
+    await before.createAccount({
+      userId,
+      username,
+      nameKey: username.toLowerCase(),
+      passwordHash: `${username}-hash`,
+      createdMs: T0,
+    });
+    await before.saveToken({ tokenHash: userId.repeat(16), userId, expiresMs: T0 + 1_000 });
+  }
+  await before.close();
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  const migrations = async () =>
+    (
+      await client.query(
+        `SELECT version, applied_at_ms FROM ${name}.schema_migrations ORDER BY version`,
+      )
+    ).rows.map((row) => [Number(row.version), Number(row.applied_at_ms)]);
+  try {
+    await client.query(UNDO_VERSION_4(name));
+    assert.deepEqual(await migrations(), [
+      [1, T0],
+      [2, T0],
+      [3, T0],
+    ]);
+
+    const store = await openPgStore({ url: PG_URL, schema: name, now: () => T0 + 100 });
+    try {
+      assert.deepEqual(
+        (await store.listAccounts({ limit: 10 })).map((a) => [a.userId, a.disabled]),
+        [
+          ["a-bob", false],
+          ["a-una", false],
+        ],
+      );
+      assert.equal((await store.tokenAccount("a-una".repeat(16), T0))?.account.username, "Una");
+      assert.equal(await store.setDisabled("a-una", true), true);
+      assert.equal(await store.tokenAccount("a-una".repeat(16), T0), undefined);
+      assert.equal(await store.setPasswordHash("a-bob", "new-hash"), true);
+      assert.equal(await store.tokenAccount("a-bob".repeat(16), T0), undefined);
+      await store.saveResetCode({
+        codeHash: "cc".repeat(32),
+        userId: "a-bob",
+        expiresMs: T0 + 500,
+      });
+      assert.equal(await store.takeResetCode("cc".repeat(32), T0 + 100), "a-bob");
+      const [kept] = await store.exportMessages("lobby", 0, 10);
+      assert.deepEqual([kept?.text, kept?.reactors], ["hi", [{ emoji: "👍", users: ["a-una"] }]]);
+      assert.equal(await store.deleteAccount("a-una"), true);
+      assert.equal(await store.deleteRoom("lobby"), 1);
+    } finally {
+      await store.close();
+    }
+    assert.deepEqual(await migrations(), [
+      [1, T0],
+      [2, T0],
+      [3, T0],
+      [4, T0 + 100],
+    ]);
+  } finally {
+    await client.end();
+  }
+});
+
+test("PostgreSQL has no backup of its own: pg_dump is the tool", async () => {
+  const store = await openPgStore({ url: PG_URL, schema: schema() });
+  try {
+    await assert.rejects(store.backup("anywhere.db"), (error: Error) => {
+      assert.ok(error instanceof BackupUnsupportedError);
+      assert.match(error.message, /pg_dump/);
+      return true;
+    });
+  } finally {
+    await store.close();
   }
 });
