@@ -1,7 +1,9 @@
 // SQLite's side of messages people can change: a version 4 file upgraded in
 // place, a deleted or edited text gone from the file's bytes, and the change
 // lookups served by indexes. Also a version 5 file upgraded to 6 (rooms a team
-// governs), whose lookups are served by indexes too.
+// governs), whose lookups are served by indexes too, and a version 6 file
+// upgraded to 7 (what admins do to accounts and rooms), a deleted room gone
+// from the bytes.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -135,6 +137,7 @@ test("a version 4 database gets version 5: its messages read as before and can b
       [4, 0],
       [5, T0 + 100],
       [6, T0 + 100],
+      [7, T0 + 100],
     ],
   );
   check.close();
@@ -340,6 +343,7 @@ test("a version 5 database gets version 6: its messages stay, and its rooms can 
       [4, 0],
       [5, 0],
       [6, T0 + 100],
+      [7, T0 + 100],
     ],
   );
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 3);
@@ -388,6 +392,204 @@ test("governance lookups are found by index, never by walking a table", async ()
     assert.match(
       plan("SELECT * FROM audit WHERE id < 9 AND room = 'r' ORDER BY id DESC LIMIT 5"),
       /USING INDEX audit_room \(room=\? AND id<\?\)/,
+    );
+  } finally {
+    db.close();
+  }
+});
+
+// What version 6 added to VERSION_5_SCHEMA, as it shipped.
+const VERSION_6_SCHEMA = `${VERSION_5_SCHEMA}
+CREATE TABLE room_records (
+  room        TEXT    NOT NULL PRIMARY KEY,
+  owner       TEXT    NOT NULL,
+  invite_only INTEGER NOT NULL,
+  read_only   INTEGER NOT NULL,
+  created_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE room_roles (
+  room    TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  role    TEXT NOT NULL CHECK (role IN ('member', 'moderator', 'owner')),
+  PRIMARY KEY (room, user_id)
+) WITHOUT ROWID;
+CREATE INDEX room_roles_user ON room_roles (user_id);
+CREATE TABLE sanctions (
+  room       TEXT    NOT NULL,
+  user_id    TEXT    NOT NULL,
+  kind       TEXT    NOT NULL CHECK (kind IN ('ban', 'mute')),
+  until_ms   INTEGER NOT NULL,
+  reason     TEXT    NOT NULL,
+  by_id      TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (room, user_id, kind)
+) WITHOUT ROWID;
+CREATE TABLE address_bans (
+  cidr       TEXT    NOT NULL PRIMARY KEY,
+  until_ms   INTEGER NOT NULL,
+  reason     TEXT    NOT NULL,
+  by_id      TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE invites (
+  code_hash  TEXT    NOT NULL PRIMARY KEY,
+  room       TEXT    NOT NULL,
+  created_by TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  uses_left  INTEGER NOT NULL,
+  unlimited  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE reports (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  room        TEXT    NOT NULL,
+  message_id  INTEGER NOT NULL,
+  reporter    TEXT    NOT NULL,
+  reason      TEXT    NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  resolved    INTEGER NOT NULL DEFAULT 0,
+  resolved_by TEXT    NOT NULL DEFAULT '',
+  resolution  TEXT    NOT NULL DEFAULT '',
+  resolved_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX reports_room ON reports (room, id);
+CREATE TABLE audit (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  actor      TEXT    NOT NULL,
+  action     TEXT    NOT NULL,
+  room       TEXT    NOT NULL,
+  target     TEXT    NOT NULL,
+  reason     TEXT    NOT NULL,
+  detail     TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX audit_room ON audit (room, id);
+CREATE TABLE admins (
+  user_id TEXT NOT NULL PRIMARY KEY
+) WITHOUT ROWID;
+INSERT INTO schema_migrations VALUES (6, 0);
+`;
+
+test("a version 6 database gets version 7: its accounts are enabled, and can be administered", async () => {
+  const path = join(tempDir(), "v6.db");
+  const old = new DatabaseSync(path);
+  old.exec("PRAGMA journal_mode = WAL;");
+  old.exec(VERSION_6_SCHEMA);
+  const insert = old.prepare("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.run("lobby", 1, T0, "a-una", "una", "from before", "chat", "", 0, 0, 0, 0);
+  insert.run("lobby", 2, T0 + 1, "a-una", "una", "👍", "react", "", 1, 0, 0, 1);
+  old.prepare("INSERT INTO reactions VALUES ('lobby', 1, '👍', 'a-una', 2)").run();
+  const account = old.prepare("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)");
+  account.run("a-una", "Una", "una", "old-hash", T0);
+  account.run("a-bob", "Bob", "bob", "bob-hash", T0);
+  const token = old.prepare("INSERT INTO tokens VALUES (?, ?, ?)");
+  token.run("aa".repeat(32), "a-una", T0 + 1_000);
+  token.run("bb".repeat(32), "a-bob", T0 + 1_000);
+  old.prepare("INSERT INTO room_roles VALUES ('lobby', 'a-una', 'owner')").run();
+  old.close();
+
+  const clock = manualClock(T0 + 100);
+  const store = await openSqliteStore({ path, now: clock.now });
+  try {
+    const una = { userId: "a-una", username: "Una", nameKey: "una", createdMs: T0 };
+    assert.deepEqual(await store.listAccounts({ limit: 10 }), [
+      {
+        ...una,
+        passwordHash: "bob-hash",
+        userId: "a-bob",
+        username: "Bob",
+        nameKey: "bob",
+        disabled: false,
+      },
+      { ...una, passwordHash: "old-hash", disabled: false },
+    ]);
+    assert.equal((await store.tokenAccount("aa".repeat(32), T0 + 100))?.account.userId, "a-una");
+    assert.equal(await store.setPasswordHash("a-una", "new-hash"), true);
+    assert.equal(await store.tokenAccount("aa".repeat(32), T0 + 100), undefined);
+    await store.saveResetCode({ codeHash: "cc".repeat(32), userId: "a-una", expiresMs: T0 + 500 });
+    assert.equal(await store.takeResetCode("cc".repeat(32), T0 + 100), "a-una");
+    assert.equal(await store.setDisabled("a-bob", true), true);
+    assert.equal(await store.tokenAccount("bb".repeat(32), T0 + 100), undefined);
+    const [exported] = await store.exportMessages("lobby", 0, 10);
+    assert.deepEqual(exported?.reactors, [{ emoji: "👍", users: ["a-una"] }]);
+    assert.equal(await store.deleteAccount("a-una"), true);
+    assert.equal((await store.roles("lobby")).size, 0);
+    assert.equal(await store.deleteRoom("lobby"), 1);
+  } finally {
+    await store.close();
+  }
+  const check = new DatabaseSync(path, { readOnly: true });
+  assert.deepEqual(
+    check
+      .prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version")
+      .all()
+      .map((row) => [row.version, row.applied_at_ms]),
+    [
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [4, 0],
+      [5, 0],
+      [6, 0],
+      [7, T0 + 100],
+    ],
+  );
+  assert.deepEqual(
+    check
+      .prepare("SELECT user_id, disabled FROM accounts")
+      .all()
+      .map((row) => [row.user_id, row.disabled]),
+    [["a-bob", 1]],
+  );
+  check.close();
+});
+
+test("a deleted room's texts are gone from the database file's bytes; other rooms' stay", async () => {
+  const path = join(tempDir(), "deleted-room.db");
+  const control = `control-${randomUUID()}`;
+  const secrets = [
+    `secret-${randomUUID()}`,
+    `${`long-${randomUUID()}`} ${"padding ".repeat(1_000)}`,
+  ];
+  const store = await openSqliteStore({ path });
+  try {
+    await store.append(Array.from({ length: 50 }, (_, i) => message("doomed", `before ${i}`)));
+    await store.append(secrets.map((text) => message("doomed", text)));
+    await store.append([message("kept", control)]);
+    await store.setTopic("doomed", secrets[0] ?? "");
+    const markers = [control, ...secrets.map((secret) => secret.slice(0, 40))];
+    assert.deepEqual(textsInFiles(path, markers), markers);
+    assert.equal(await store.deleteRoom("doomed"), 52);
+    // The store checkpoints after deleting a room: nothing to wait for.
+    assert.deepEqual(textsInFiles(path, markers), [control]);
+  } finally {
+    await store.close();
+  }
+});
+
+test("what an admin does to an account is found by index, never by walking a table", async () => {
+  const path = join(tempDir(), "admin-plans.db");
+  const store = await openSqliteStore({ path });
+  await store.close();
+  const db = new DatabaseSync(path, { readOnly: true });
+  const plan = (sql: string) =>
+    db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all()
+      .map((row) => String(row.detail))
+      .join("; ");
+  try {
+    assert.match(
+      plan("SELECT token_hash FROM tokens WHERE user_id = 'u'"),
+      /USING (COVERING )?INDEX tokens_user \(user_id=\?\)/,
+    );
+    assert.match(
+      plan("SELECT code_hash FROM reset_codes WHERE user_id = 'u'"),
+      /USING (COVERING )?INDEX sqlite_autoindex_reset_codes_2 \(user_id=\?\)/,
+    );
+    assert.match(
+      plan("SELECT user_id FROM accounts WHERE name_key > 'b' ORDER BY name_key LIMIT 5"),
+      /USING INDEX sqlite_autoindex_accounts_2 \(name_key>\?\)/,
     );
   } finally {
     db.close();
