@@ -20,6 +20,7 @@ import {
 import { toAuthToken } from "./account-service.ts";
 import type { HandlerContext } from "./context.ts";
 import { parseExportLine } from "./export-lines.ts";
+import { frame } from "./frames.ts";
 import type { LiveCall } from "./live-stream.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
 import type { ChatServicePart } from "./service-impl.ts";
@@ -29,10 +30,11 @@ const LINES_PER_CHUNK = 200;
 const BACKUP_CHUNK_BYTES = 256 * 1024;
 const MAX_QUEUED_LINES = 5_000;
 
-/** Writes bytes to a stream's sink, waiting while the transport is full. */
+/** Writes one reply message to a stream's sink (as a frame, as sinks take them), waiting while the transport is full. */
 async function write(live: LiveCall, bytes: Uint8Array): Promise<void> {
   if (live.cancelled) throw new ChatError("unavailable", "The client went away.");
-  if (!live.sink.write(bytes)) await new Promise<void>((resolve) => live.sink.onDrain(resolve));
+  if (!live.sink.write(frame(bytes)))
+    await new Promise<void>((resolve) => live.sink.onDrain(resolve));
 }
 
 /** The admin RPCs: accounts, whole rooms, export, import, backup; and ResetPassword for anyone with a code. */

@@ -15,16 +15,20 @@ export function framed(encoder: Encoder): Encoder {
   if (!framedEncoder) {
     framedEncoder = (payload) => {
       const bytes = encoder(payload);
-      if (bytes === null) return null;
-      const frame = Buffer.allocUnsafe(bytes.byteLength + PREFIX_BYTES);
-      frame[0] = 0;
-      frame.writeUInt32BE(bytes.byteLength, 1);
-      frame.set(bytes, PREFIX_BYTES);
-      return frame;
+      return bytes === null ? null : frame(bytes);
     };
     framedEncoders.set(encoder, framedEncoder);
   }
   return framedEncoder;
+}
+
+/** One message's bytes as a gRPC frame: what a stream's sink writes. */
+export function frame(bytes: Uint8Array): Uint8Array {
+  const framedBytes = Buffer.allocUnsafe(bytes.byteLength + PREFIX_BYTES);
+  framedBytes[0] = 0;
+  framedBytes.writeUInt32BE(bytes.byteLength, 1);
+  framedBytes.set(bytes, PREFIX_BYTES);
+  return framedBytes;
 }
 
 /** The message inside a frame `framed` made, without a copy. */
