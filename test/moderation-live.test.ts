@@ -129,11 +129,14 @@ describe("moderation on live streams", () => {
     const { messages } = await watcher.client.history({ room: "lobby", limit: 50 });
     assert.ok(!messages.some((m) => m.text === "flood 1"), "and is not stored");
 
-    await assert.rejects(seedUser(server, "sam", "sam-secret"), (error: { code?: number; details?: string }) => {
-      assert.equal(error.code, status.PERMISSION_DENIED, "a banned seed client cannot come back");
-      assert.match(error.details ?? "", /banned from lobby/);
-      return true;
-    });
+    await assert.rejects(
+      seedUser(server, "sam", "sam-secret"),
+      (error: { code?: number; details?: string }) => {
+        assert.equal(error.code, status.PERMISSION_DENIED, "a banned seed client cannot come back");
+        assert.match(error.details ?? "", /banned from lobby/);
+        return true;
+      },
+    );
     watcher.client.close();
   });
 });
