@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import { ChatClientError, type SessionEvent } from "../src/client/chat-client.ts";
+import type { SessionEvent } from "../src/client/chat-client.ts";
 import { LiveChat, type LiveEvent } from "../src/client/live-chat.ts";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import { FAST_RETRY } from "./delivery-helpers.ts";
-import { liveUser, nextMatching, startTestServer, testClient, within } from "./helpers.ts";
+import { liveUser, nextMatching, refusal, startTestServer, testClient, within } from "./helpers.ts";
 import { startTcpProxy } from "./tcp-proxy.ts";
 
 let server: RunningChatServer;
@@ -31,15 +31,6 @@ async function next<T extends SessionEvent["type"]>(
 }
 
 /** The refusal a call ends with. */
-async function refusal(call: Promise<unknown>): Promise<ChatClientError> {
-  const error = await call.then(
-    () => assert.fail("the call succeeded"),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ChatClientError, String(error));
-  return error;
-}
-
 test("createRoom, getRoom, updateRoom and setRole answer with the room's settings; members hear room_updated", async () => {
   const owner = await liveUser(server, "olga", { room: "lobby" });
   const calls = owner.client.governance;

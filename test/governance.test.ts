@@ -6,23 +6,12 @@ import { after, before, describe, test } from "node:test";
 import { status } from "@grpc/grpc-js";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import { startTestServer } from "./helpers.ts";
-import { type AnyClient, clientsFor, type Headers, type Outcome } from "./http-clients.ts";
+import { type AnyClient, clientsFor, type Headers, okOf, refusedWith } from "./http-clients.ts";
 
 const PASSWORD = "correct horse battery";
 
-function ok(outcome: Outcome, what: string): Record<string, unknown> {
-  assert.ok("ok" in outcome, `${what}: ${JSON.stringify(outcome)}`);
-  return outcome.ok as Record<string, unknown>;
-}
-
-function refused(outcome: Outcome, code: number, what: string): string {
-  assert.ok("code" in outcome, `${what} should be refused, got ${JSON.stringify(outcome)}`);
-  assert.equal(outcome.code, code, `${what}: ${outcome.message}`);
-  return outcome.message;
-}
-
 async function account(client: AnyClient, username: string): Promise<Headers> {
-  const token = ok(await client.unary("register", { username, password: PASSWORD }), "register");
+  const token = okOf(await client.unary("register", { username, password: PASSWORD }), "register");
   return { authorization: `Bearer ${token.token}` };
 }
 
@@ -47,15 +36,15 @@ describe("rooms a team governs, on every transport", () => {
       const third = await account(client, `third${t}`);
       // The other room a caller may not use: two others' direct messages.
       const idOf = async (headers: Headers) =>
-        ok(await client.unary("whoAmI", {}, headers), "whoAmI").userId;
+        okOf(await client.unary("whoAmI", {}, headers), "whoAmI").userId;
       const missing = `dm:${[await idOf(owner), await idOf(third)].sort().join(":")}`;
-      const created = ok(
+      const created = okOf(
         await client.unary("createRoom", { room, inviteOnly: true, topic: "plans" }, owner),
         `${client.name}: createRoom`,
       );
       assert.equal(created.yourRole, "ROOM_ROLE_OWNER", client.name);
       assert.equal(created.inviteOnly, true);
-      ok(await client.unary("send", { room, text: "secret plans" }, owner), "owner sends");
+      okOf(await client.unary("send", { room, text: "secret plans" }, owner), "owner sends");
 
       // Word for word what a room that does not exist answers, for every call.
       for (const [method, request] of [
@@ -65,31 +54,34 @@ describe("rooms a team governs, on every transport", () => {
         ["listMembers", {}],
         ["setTopic", { topic: "mine now" }],
       ] as const) {
-        const there = refused(
+        const there = refusedWith(
           await client.unary(method, { ...request, room }, guest),
           status.NOT_FOUND,
           `${client.name}: ${method} of a private room by a non-member`,
         );
-        const nowhere = refused(
+        const nowhere = refusedWith(
           await client.unary(method, { ...request, room: missing }, guest),
           status.NOT_FOUND,
           `${client.name}: ${method} of others' direct messages`,
         );
         assert.equal(there.replace(room, "ROOM"), nowhere.replace(missing, "ROOM"), method);
       }
-      const listed = ok(await client.unary("listRooms", { pageSize: 1000 }, guest), "listRooms");
+      const listed = okOf(await client.unary("listRooms", { pageSize: 1000 }, guest), "listRooms");
       const names = ((listed.rooms ?? []) as { name: string }[]).map((r) => r.name);
       assert.ok(!names.includes(room), `${client.name}: a private room is unlisted to non-members`);
 
-      ok(await client.unary("invite", { room, user: `guest${t}` }, owner), "invite");
-      const page = ok(await client.unary("history", { room, limit: 10 }, guest), "history");
+      okOf(await client.unary("invite", { room, user: `guest${t}` }, owner), "invite");
+      const page = okOf(await client.unary("history", { room, limit: 10 }, guest), "history");
       assert.deepEqual(
         (page.messages as { text: string }[])
           .map((m) => m.text)
           .filter((text) => text === "secret plans"),
         ["secret plans"],
       );
-      const asMember = ok(await client.unary("listRooms", { pageSize: 1000 }, guest), "listRooms");
+      const asMember = okOf(
+        await client.unary("listRooms", { pageSize: 1000 }, guest),
+        "listRooms",
+      );
       const mine = (
         (asMember.rooms ?? []) as { name: string; inviteOnly?: boolean; role?: string }[]
       ).find((r) => r.name === room);
@@ -97,22 +89,22 @@ describe("rooms a team governs, on every transport", () => {
       assert.equal(mine?.role, "ROOM_ROLE_MEMBER");
 
       // A member may not moderate.
-      refused(
+      refusedWith(
         await client.unary("kick", { room, user: `owner${t}` }, guest),
         status.PERMISSION_DENIED,
         `${client.name}: a member kicks`,
       );
-      const ownersOwn = ok(
+      const ownersOwn = okOf(
         await client.unary("send", { room, text: "the owner's" }, owner),
         "send",
       );
-      refused(
+      refusedWith(
         await client.unary("delete", { room, id: (ownersOwn.ack as { id: string }).id }, guest),
         status.PERMISSION_DENIED,
         `${client.name}: a member deletes another's message`,
       );
 
-      ok(
+      okOf(
         await client.unary(
           "mute",
           { room, user: `guest${t}`, durationMs: "3600000", reason: "spam" },
@@ -120,7 +112,7 @@ describe("rooms a team governs, on every transport", () => {
         ),
         "mute",
       );
-      const sent = ok(
+      const sent = okOf(
         await client.unary("send", { room, text: "a message to react to" }, owner),
         "send",
       );
@@ -130,30 +122,30 @@ describe("rooms a team governs, on every transport", () => {
         ["react", { id, emoji: "👍" }],
         ["setTopic", { topic: "muted topic" }],
       ] as const) {
-        const why = refused(
+        const why = refusedWith(
           await client.unary(method, { ...request, room }, guest),
           status.PERMISSION_DENIED,
           `${client.name}: ${method} while muted`,
         );
         assert.match(why, /muted in .* until \d{4}-\d\d-\d\d \d\d:\d\d UTC.*Reason: spam/, method);
       }
-      ok(await client.unary("history", { room, limit: 5 }, guest), "a muted member still reads");
-      ok(await client.unary("unmute", { room, user: `guest${t}` }, owner), "unmute");
-      ok(await client.unary("send", { room, text: "back again" }, guest), "send after unmute");
-      const unwanted = ok(await client.unary("send", { room, text: "unwanted" }, guest), "send");
+      okOf(await client.unary("history", { room, limit: 5 }, guest), "a muted member still reads");
+      okOf(await client.unary("unmute", { room, user: `guest${t}` }, owner), "unmute");
+      okOf(await client.unary("send", { room, text: "back again" }, guest), "send after unmute");
+      const unwanted = okOf(await client.unary("send", { room, text: "unwanted" }, guest), "send");
       const unwantedId = (unwanted.ack as { id: string }).id;
-      ok(
+      okOf(
         await client.unary("delete", { room, id: unwantedId }, owner),
         "a moderator deletes another's message",
       );
 
       // Reports reach the queue with the message in context.
-      ok(await client.unary("invite", { room, user: `third${t}` }, owner), "invite third");
-      const reported = ok(
+      okOf(await client.unary("invite", { room, user: `third${t}` }, owner), "invite third");
+      const reported = okOf(
         await client.unary("report", { room, messageId: id, reason: "off topic" }, third),
         "report",
       );
-      const queue = ok(await client.unary("listReports", { room }, owner), "listReports");
+      const queue = okOf(await client.unary("listReports", { room }, owner), "listReports");
       const [report] = queue.reports as {
         id: string;
         reason: string;
@@ -169,12 +161,12 @@ describe("rooms a team governs, on every transport", () => {
         ["secret plans", "the owner's"],
       );
       assert.equal(report?.reporter.username, `third${t}`);
-      refused(
+      refusedWith(
         await client.unary("listReports", { room }, third),
         status.PERMISSION_DENIED,
         "a member reads the queue",
       );
-      ok(
+      okOf(
         await client.unary(
           "resolveReport",
           { room, reportId: report?.id, resolution: "talked to them" },
@@ -182,10 +174,10 @@ describe("rooms a team governs, on every transport", () => {
         ),
         "resolve",
       );
-      const open = ok(await client.unary("listReports", { room }, owner), "listReports");
+      const open = okOf(await client.unary("listReports", { room }, owner), "listReports");
       assert.deepEqual(open.reports ?? [], [], "resolved reports leave the open queue");
 
-      ok(
+      okOf(
         await client.unary(
           "ban",
           { room, user: `guest${t}`, reason: "troll", deleteHours: 1 },
@@ -193,30 +185,30 @@ describe("rooms a team governs, on every transport", () => {
         ),
         "ban",
       );
-      const banned = refused(
+      const banned = refusedWith(
         await client.unary("history", { room, limit: 5 }, guest),
         status.PERMISSION_DENIED,
         `${client.name}: history when banned`,
       );
       assert.match(banned, /banned from .* until it is lifted\. Reason: troll/);
-      const after = ok(await client.unary("history", { room, limit: 10 }, owner), "history");
+      const after = okOf(await client.unary("history", { room, limit: 10 }, owner), "history");
       assert.ok(
         !(after.messages as { text: string }[]).some((m) => m.text === "back again"),
         "the ban erased the banned user's message of the last hour",
       );
 
-      const log = ok(await client.unary("listAudit", { room }, owner), "listAudit");
+      const log = okOf(await client.unary("listAudit", { room }, owner), "listAudit");
       assert.deepEqual(
         (log.entries as { action: string }[]).map((e) => e.action),
         ["ban", "resolve_report", "invite", "delete", "unmute", "mute", "invite"],
         `${client.name}: the audit log, newest first`,
       );
-      refused(
+      refusedWith(
         await client.unary("listAudit", { room }, third),
         status.PERMISSION_DENIED,
         "a member reads the audit log",
       );
-      refused(
+      refusedWith(
         await client.unary("listAudit", {}, owner),
         status.PERMISSION_DENIED,
         "an owner reads the server's audit log",

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { NO_LIMIT_FLAGS } from "../src/cli/server-command.ts";
 import {
   type ChatClient,
+  ChatClientError,
   type ChatClientOptions,
   createChatClient,
   type SessionEvent,
@@ -107,6 +109,16 @@ export async function liveUser(
     ...(options.resumeAfterId === undefined ? {} : { resumeAfterId: options.resumeAfterId }),
   });
   return { client, session, events, welcome, joined };
+}
+
+/** The error a call that must be refused rejects with (ChatClientError); fails the test if it succeeds. */
+export async function refusal(work: Promise<unknown>): Promise<ChatClientError> {
+  const error = await work.then(
+    () => assert.fail("the call was not refused"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof ChatClientError, String(error));
+  return error;
 }
 
 /** Resolves with `promise`, or rejects after `ms` saying what was awaited. */

@@ -2,6 +2,7 @@
 // native gRPC (grpc-js), Connect and gRPC-Web (the browser's protocols, from
 // @connectrpc/connect-node), so a test can make the same calls on each and
 // compare what comes back.
+import assert from "node:assert/strict";
 import { create, type DescMethod, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -19,6 +20,19 @@ export type Outcome =
   | { readonly code: number; readonly message: string; readonly retryAfterMs?: string };
 
 export type Headers = Record<string, string>;
+
+/** A call's reply as JSON; fails the test, saying `what`, when it was refused. */
+export function okOf(outcome: Outcome, what: string): Record<string, unknown> {
+  assert.ok("ok" in outcome, `${what}: ${JSON.stringify(outcome)}`);
+  return outcome.ok as Record<string, unknown>;
+}
+
+/** A refusal's sentence; fails the test unless the call was refused with `code`. */
+export function refusedWith(outcome: Outcome, code: number, what: string): string {
+  assert.ok("code" in outcome, `${what} should be refused, got ${JSON.stringify(outcome)}`);
+  assert.equal(outcome.code, code, `${what}: ${outcome.message}`);
+  return outcome.message;
+}
 
 export interface AnyClient {
   readonly name: string;

@@ -5,26 +5,23 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import { type ChatClient, ChatClientError } from "../src/client/chat-client.ts";
+import type { ChatClient } from "../src/client/chat-client.ts";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import { manualClock } from "./core-helpers.ts";
-import { liveUser, nextMatching, startTestServer, tempDir, testClient } from "./helpers.ts";
+import {
+  liveUser,
+  nextMatching,
+  refusal,
+  startTestServer,
+  tempDir,
+  testClient,
+} from "./helpers.ts";
 import { type SeedChatMessage, seedUser } from "./seed-client.ts";
 
 async function joined(server: { address: string }, username: string): Promise<ChatClient> {
   const client = testClient(server, { username });
   await client.join();
   return client;
-}
-
-async function refusal(work: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(error instanceof ChatClientError, String(error));
-    return { code: error.code, message: error.message };
-  }
-  assert.fail("the call was not refused");
 }
 
 describe("changes on one server", () => {

@@ -5,27 +5,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import { ChatClientError } from "../src/client/chat-client.ts";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import { manualClock } from "./core-helpers.ts";
-import { liveUser, nextMatching, startTestServer, testClient } from "./helpers.ts";
-import { type AnyClient, clientsFor, type Outcome } from "./http-clients.ts";
+import { liveUser, nextMatching, refusal, startTestServer, testClient } from "./helpers.ts";
+import { type AnyClient, clientsFor, okOf } from "./http-clients.ts";
 import { seedUser } from "./seed-client.ts";
-
-function ok(outcome: Outcome, what: string): Record<string, unknown> {
-  assert.ok("ok" in outcome, `${what}: ${JSON.stringify(outcome)}`);
-  return outcome.ok as Record<string, unknown>;
-}
-
-async function refusal(work: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(error instanceof ChatClientError, String(error));
-    return { code: error.code, message: error.message };
-  }
-  assert.fail("the call was not refused");
-}
 
 describe("moderation on live streams", () => {
   const clock = manualClock(Date.parse("2026-12-01T10:00:00Z"));
@@ -44,11 +28,11 @@ describe("moderation on live streams", () => {
     const room = "team";
     const alice = await liveUser(server, "alice", { room, userId: "alice-secret" });
     const as = { user_id: "alice-secret" };
-    const settings = ok(await native.unary("getRoom", { room }, as), "getRoom");
+    const settings = okOf(await native.unary("getRoom", { room }, as), "getRoom");
     assert.equal(settings.yourRole, "ROOM_ROLE_OWNER", "the first to join a new room owns it");
     const bob = await liveUser(server, "bob", { room, userId: "bob-secret" });
 
-    ok(await native.unary("kick", { room, user: "bob", reason: "cool off" }, as), "kick");
+    okOf(await native.unary("kick", { room, user: "bob", reason: "cool off" }, as), "kick");
     const left = await nextMatching(bob.events, (e) => e.type === "left", "bob leaves the room");
     assert.ok(left.type === "left");
     assert.equal(left.code, status.PERMISSION_DENIED);
@@ -56,7 +40,7 @@ describe("moderation on live streams", () => {
     await bob.session.join(room);
     await bob.client.send("back", { room });
 
-    ok(
+    okOf(
       await native.unary("ban", { room, user: "bob", durationMs: "60000", reason: "again" }, as),
       "ban",
     );
@@ -72,14 +56,14 @@ describe("moderation on live streams", () => {
     await bob.session.join(room);
     await bob.client.send("the ban ended", { room });
 
-    ok(await native.unary("mute", { room, user: "bob", durationMs: "30000" }, as), "mute");
+    okOf(await native.unary("mute", { room, user: "bob", durationMs: "30000" }, as), "mute");
     const muted = await refusal(bob.client.send("muted?", { room }));
     assert.equal(muted.code, status.PERMISSION_DENIED);
     assert.match(muted.message, /muted in team until 2026-12-01 10:01 UTC/);
     clock.advance(30_001);
     await bob.client.send("the mute ended", { room });
 
-    const log = ok(await native.unary("listAudit", { room }, as), "listAudit");
+    const log = okOf(await native.unary("listAudit", { room }, as), "listAudit");
     assert.deepEqual(
       (log.entries as { action: string }[]).map((e) => e.action),
       ["mute", "ban", "kick"],
@@ -89,7 +73,7 @@ describe("moderation on live streams", () => {
   });
 
   test("the seed's wire: a ban ends the stream saying why and until when; a muted message reaches no one", async () => {
-    const root = ok(
+    const root = okOf(
       await native.unary("register", { username: "root", password: "correct horse battery" }),
       "register root",
     );
@@ -98,14 +82,17 @@ describe("moderation on live streams", () => {
     const sam = await seedUser(server, "sam", "sam-secret");
     const tom = await seedUser(server, "tom");
 
-    ok(await native.unary("mute", { room: "lobby", user: "tom", reason: "flood" }, asRoot), "mute");
+    okOf(
+      await native.unary("mute", { room: "lobby", user: "tom", reason: "flood" }, asRoot),
+      "mute",
+    );
     tom.call.write({ user_id: "", username: "tom", message: "flood 1", timestamp: "" });
     const ended = await tom.finished;
     assert.ok(ended, "tom's stream ends with a status");
     assert.equal(ended.code, status.PERMISSION_DENIED);
     assert.match(ended.details, /muted in lobby until it is lifted.*Reason: flood/);
 
-    ok(await native.unary("ban", { room: "lobby", user: "sam", reason: "spam" }, asRoot), "ban");
+    okOf(await native.unary("ban", { room: "lobby", user: "sam", reason: "spam" }, asRoot), "ban");
     const gone = await sam.finished;
     assert.ok(gone, "sam's stream ends with a status");
     assert.equal(gone.code, status.PERMISSION_DENIED);
