@@ -70,13 +70,21 @@ describe("guests at one address", () => {
           "ok" in (await native.unary("joinChat", { userId: headers.user_id, username: name })),
         );
       }
+      const started = Date.now();
       const outcomes = await Promise.all(
         guests.flatMap(({ headers }, g) =>
           [0, 1, 2].map((i) => native.unary("send", { room: "lobby", text: `${g}-${i}` }, headers)),
         ),
       );
       const refusals = outcomes.flatMap((o) => ("code" in o ? [o] : []));
-      assert.equal(outcomes.length - refusals.length, 5, "five between them, as for one guest");
+      // The burst of one guest, and what the shared rate (2/s) refilled while the calls ran.
+      const refilled = Math.ceil(((Date.now() - started) / 1000) * 2);
+      const acked = outcomes.length - refusals.length;
+      assert.ok(
+        acked >= 5 && acked <= 5 + refilled,
+        `${acked} acknowledged between them, as for one guest`,
+      );
+      assert.ok(acked < 9, "not each guest's own burst");
       for (const refusal of refusals) {
         assert.equal(refusal.code, status.RESOURCE_EXHAUSTED);
         assert.match(

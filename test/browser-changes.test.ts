@@ -68,7 +68,7 @@ test("reply, react, edit and delete from the message menu by keyboard, seen on a
     await openMenu(ben, "first draft");
     assert.deepEqual(
       await ben.locator(".message-menu [role=menuitem]").allTextContents(),
-      ["Reply", "React…"],
+      ["Reply", "React…", "Report…"],
       "no Edit or Delete on someone else's message",
     );
     await ben.keyboard.press("ArrowDown");
