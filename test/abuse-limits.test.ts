@@ -8,7 +8,7 @@ import { status } from "@grpc/grpc-js";
 import { ChatClientError } from "../src/client/chat-client.ts";
 import { MAX_REFUSALS } from "../src/core/refusal-guard.ts";
 import { nextMatching, startTestServer, testClient } from "./helpers.ts";
-import { type AnyClient, clientsFor } from "./http-clients.ts";
+import { type AnyClient, clientsFor, okOf } from "./http-clients.ts";
 
 describe("a sender that does not wait", () => {
   test("is not read while told to wait, so its refusals stay few; persisting, it is ended saying why", async () => {
@@ -48,6 +48,49 @@ describe("a sender that does not wait", () => {
       assert.equal(acked + refused + reasons.length - refused, flood);
     } finally {
       client.close();
+      await server.stop();
+    }
+  });
+});
+
+describe("unary sends that do not wait", () => {
+  test("are held and let through one at a time, so many in flight earn about one refusal per wait", async () => {
+    const server = await startTestServer({ limits: { sendRate: 20, sendBurst: 5 } });
+    const [native] = clientsFor({ address: server.address, httpUrl: undefined }) as [AnyClient];
+    try {
+      const registered = okOf(
+        await native.unary("register", { username: "hasty", password: "a long password here" }),
+        "register",
+      );
+      const bearer = { authorization: `Bearer ${registered.token}` };
+      // 50 calls always in flight, each sent again as soon as it is answered, for a second.
+      const started = Date.now();
+      let refused = 0;
+      let acked = 0;
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, worker) => {
+          for (let i = 0; Date.now() - started < 1_000; i++) {
+            const outcome = await native.unary(
+              "send",
+              { room: "lobby", text: `${worker}-${i}` },
+              bearer,
+            );
+            if ("code" in outcome) {
+              assert.equal(outcome.code, status.RESOURCE_EXHAUSTED);
+              refused += 1;
+            } else acked += 1;
+          }
+        }),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      // The first 50 arrive before any refusal; after that about one per wait, not thousands.
+      assert.ok(
+        refused <= 50 + (seconds * 20 + 5) * 2,
+        `${refused} refusals in ${seconds.toFixed(1)} s`,
+      );
+      assert.ok(acked >= 5, `${acked} acknowledged`);
+    } finally {
+      native.close();
       await server.stop();
     }
   });
