@@ -7,6 +7,10 @@
 //   capacity --clients 20000 [--workers 4] [--per-connection 100 above 15,000 streams]
 //   history --stored 1000000 --limit 500      (ours only: the reference stores nothing)
 //   ingest --senders 50 [--seconds 10] [--window 32] [--processes 2] [--batch 0] [--nodes 2]   (ours only)
+//   refusals [--seconds 10] [--users 20] [--rooms 4] [--readers 2] [--user-rate 2] [--ping-every 10]
+//            [--abuse a,b,c] [--in-flight 256] [--guests 30] [--guest-rate 10] [--warmup 3] [--settle 3]
+//            [--abuser-nice 0]
+//            (ours only, default limits; not part of the full run: one abuser against ordinary users)
 // With no scenario, all of them as docs/benchmarks.md lists them, then the
 // table. Common: --compare [--runs 3], --server ours|ceiling, --cpu-prof (the
 // server writes a V8 profile in the working directory), --plot file.svg,
@@ -14,6 +18,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { plot } from "./plot.ts";
+import { type AbuseWay, refusals } from "./refusals.ts";
 import { capacity, fanout, history, ingest, type RunOptions, type Summary } from "./scenarios.ts";
 import type { ServerKind } from "./servers.ts";
 
@@ -39,6 +44,18 @@ const { values, positionals } = parseArgs({
     plot: { type: "string" },
     durability: { type: "string", default: "full" },
     nodes: { type: "string", default: "1" },
+    users: { type: "string", default: "20" },
+    rooms: { type: "string", default: "4" },
+    readers: { type: "string", default: "2" },
+    "user-rate": { type: "string", default: "2" },
+    "ping-every": { type: "string", default: "10" },
+    abuse: { type: "string", default: "a,b,c" },
+    "in-flight": { type: "string", default: "256" },
+    guests: { type: "string", default: "30" },
+    "guest-rate": { type: "string", default: "10" },
+    warmup: { type: "string", default: "3" },
+    settle: { type: "string", default: "3" },
+    "abuser-nice": { type: "string", default: "0" },
   },
 });
 const options: RunOptions = {
@@ -98,6 +115,28 @@ switch (scenario) {
   case "ingest":
     summaries.push(await ingestWith(number(values.batch, 0)));
     break;
+  case "refusals":
+    summaries.push(
+      ...(await refusals(
+        {
+          seconds,
+          users: Number(values.users),
+          rooms: Number(values.rooms),
+          readers: Number(values.readers),
+          userRate: Number(values["user-rate"]),
+          pingEveryMs: Number(values["ping-every"]),
+          abuse: values.abuse.split(",").filter((w): w is AbuseWay => ["a", "b", "c"].includes(w)),
+          inFlight: Number(values["in-flight"]),
+          guests: Number(values.guests),
+          guestRate: Number(values["guest-rate"]),
+          warmup: Number(values.warmup),
+          settle: Number(values.settle),
+          abuserNice: Number(values["abuser-nice"]),
+        },
+        options,
+      )),
+    );
+    break;
   case undefined:
     summaries.push(
       await fanoutWith(8, 4),
@@ -112,7 +151,7 @@ switch (scenario) {
     break;
   default:
     process.stderr.write(
-      `Unknown scenario "${scenario}"; try fanout, capacity, history or ingest, or none for all.\n`,
+      `Unknown scenario "${scenario}"; try fanout, capacity, history, ingest or refusals, or none for all.\n`,
     );
     process.exit(2);
 }
