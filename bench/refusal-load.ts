@@ -35,6 +35,8 @@ export interface PhaseFigures {
   /** Ordinary sends refused or failed. */
   readonly sendErrors: number;
   readonly pingErrors: number;
+  /** The slowest sends (1%, at least 3): when each started, in s from the phase's start, and its ms. */
+  readonly slowestSends: ReadonlyArray<{ atS: number; ms: number }>;
 }
 
 const PASSWORD = "bench-password";
@@ -48,6 +50,14 @@ class Phase {
   sendErrors = 0;
   pingErrors = 0;
   pending = 0;
+  readonly startedAt = performance.now();
+  readonly #sendTimes: Array<{ atS: number; ms: number }> = [];
+
+  /** A send that started at `started` (performance.now()) took `ms`. */
+  sent(started: number, ms: number): void {
+    record(this.sends, ms);
+    this.#sendTimes.push({ atS: (started - this.startedAt) / 1000, ms });
+  }
 
   figures(): PhaseFigures {
     const of = (h: Histogram): Percentiles => ({
@@ -61,6 +71,9 @@ class Phase {
       pingMs: of(this.pings),
       sendErrors: this.sendErrors,
       pingErrors: this.pingErrors,
+      slowestSends: [...this.#sendTimes]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, Math.max(3, Math.ceil(this.#sendTimes.length / 100))),
     };
   }
 }
@@ -164,7 +177,7 @@ export class OrdinaryLoad {
       .send(text, { room })
       .then(
         () => {
-          if (phase) record(phase.sends, performance.now() - started);
+          if (phase) phase.sent(started, performance.now() - started);
         },
         () => {
           if (phase) phase.sendErrors += 1;

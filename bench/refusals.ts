@@ -167,6 +167,10 @@ const ms = (value: number) => value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0
 const percentiles = (p: { p50: number; p99: number; max: number; count: number }) =>
   `p50 ${ms(p.p50)} p99 ${ms(p.p99)} max ${ms(p.max)} ms (${p.count})`;
 
+/** When the slowest sends started: a cluster at the start of a phase is the abuser's first burst. */
+const slowest = (f: PhaseFigures) =>
+  `slowest sends started at ${f.slowestSends.map((s) => `${s.atS.toFixed(1)}`).join(", ")} s`;
+
 function describeAbuser(r: AbuserReport): string {
   const perSecond = (n: number) => Math.round(n / r.seconds).toLocaleString("en");
   const first = r.ends[0];
@@ -240,7 +244,7 @@ async function refusalRun(params: RefusalParams, options: RunOptions, run: numbe
     const quietCpu = meter.read(0);
     print(
       `refusals run ${run}: quiet: sends ${percentiles(quiet.sendMs)}, Ping ${percentiles(quiet.pingMs)}; ` +
-        `errors ${quiet.sendErrors + quiet.pingErrors}; ${describeCpu(quietCpu)}`,
+        `errors ${quiet.sendErrors + quiet.pingErrors}; ${slowest(quiet)}; ${describeCpu(quietCpu)}`,
       { scenario: "refusals", phase: "quiet", run, ...params, ...quiet, cpu: quietCpu },
     );
 
@@ -263,7 +267,7 @@ async function refusalRun(params: RefusalParams, options: RunOptions, run: numbe
         mode === "guests" ? ` (${ready.named} of ${params.guests} guests named)` : "";
       print(
         `refusals run ${run}: ${label}${guestNote}: sends ${percentiles(figures.sendMs)}, Ping ${percentiles(figures.pingMs)}; ` +
-          `errors ${figures.sendErrors + figures.pingErrors}; ${describeCpu(cpu)}; ${describeAbuser(report)}`,
+          `errors ${figures.sendErrors + figures.pingErrors}; ${slowest(figures)}; ${describeCpu(cpu)}; ${describeAbuser(report)}`,
         {
           scenario: "refusals",
           phase: way,
