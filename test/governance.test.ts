@@ -215,4 +215,37 @@ describe("rooms a team governs, on every transport", () => {
       );
     }
   });
+
+  test("a room just created is in its owner's list before anyone writes in it, and a private one in no one else's", async () => {
+    for (const [index, client] of clients.entries()) {
+      const t = `${index}`;
+      const owner = await account(client, `maker${t}`);
+      const other = await account(client, `passer${t}`);
+      okOf(await client.unary("createRoom", { room: `fresh-${t}` }, owner), "createRoom");
+      okOf(
+        await client.unary("createRoom", { room: `hidden-${t}`, inviteOnly: true }, owner),
+        "createRoom",
+      );
+      const roomsOf = async (headers: Headers) =>
+        (
+          okOf(await client.unary("listRooms", { pageSize: 1000 }, headers), "listRooms").rooms as {
+            name: string;
+            role?: string;
+          }[]
+        ).filter((r) => r.name.endsWith(`-${t}`) && /^(fresh|hidden)-/.test(r.name));
+      assert.deepEqual(
+        (await roomsOf(owner)).map((r) => [r.name, r.role]),
+        [
+          [`fresh-${t}`, "ROOM_ROLE_OWNER"],
+          [`hidden-${t}`, "ROOM_ROLE_OWNER"],
+        ],
+        client.name,
+      );
+      assert.deepEqual(
+        (await roomsOf(other)).map((r) => r.name),
+        [`fresh-${t}`],
+        `${client.name}: the private room is unlisted to others`,
+      );
+    }
+  });
 });

@@ -147,6 +147,32 @@ export function governanceContract(
       assert.equal(await store.createRoom(record("cleared")), true);
     }));
 
+  test(`${name}: listRooms lists a room once it is created, before anyone writes in it`, () =>
+    withStore(async (store) => {
+      await store.append([chat("b-talked", "hi")]);
+      await store.createRoom(record("a-created"));
+      await store.updateRoom("c-settings", { readOnly: true }, T0);
+      await store.createRoom(record("d-used"));
+      await store.append([chat("d-used", "first")]);
+      const names = (rooms: { room: string }[]) => rooms.map((r) => r.room);
+      assert.deepEqual(names(await store.listRooms({ limit: 10 })), [
+        "a-created",
+        "b-talked",
+        "c-settings",
+        "d-used",
+      ]);
+      const created = (await store.listRooms({ limit: 1 }))[0];
+      assert.deepEqual(created, { room: "a-created", lastId: 0, lastTimeMs: 0, topic: "" });
+      // Paged: each room once, in order.
+      assert.deepEqual(names(await store.listRooms({ limit: 2, afterRoom: "a-created" })), [
+        "b-talked",
+        "c-settings",
+      ]);
+      assert.deepEqual(names(await store.listRooms({ limit: 5, afterRoom: "c-settings" })), [
+        "d-used",
+      ]);
+    }));
+
   test(`${name}: createRoom of one name at once succeeds once`, () =>
     withStore(async (store) => {
       const owners = Array.from({ length: 6 }, (_, i) => `a-${i}`);

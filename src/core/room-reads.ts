@@ -110,7 +110,8 @@ export class Rooms {
 
   /**
    * The rooms `reader` can see, by name, after `afterRoom`: every room with
-   * history or a topic, and the reader's own direct-message rooms.
+   * history, a topic or a record (created but not yet used), and the
+   * reader's own direct-message rooms.
    */
   async listRooms(
     who: Identity | undefined,

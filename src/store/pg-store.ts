@@ -214,16 +214,26 @@ class PgStore extends AdminCalls implements Store {
 
   listRooms(options: Parameters<Store["listRooms"]>[0]): Promise<RoomSummary[]> {
     const { limit, afterRoom, dmsOf } = options;
+    const s = this.#s;
     return this.#query(
-      `SELECT r.room, r.topic, m.id, m.time_ms FROM ${this.#s}.rooms AS r
+      // A room is listed once it has history, a topic, or a record (created, or
+      // given settings or roles, before anyone wrote in it).
+      `SELECT n.room, coalesce(r.topic, '') AS topic, m.id, m.time_ms FROM (
+         SELECT room FROM ${s}.rooms
+         UNION ALL
+         SELECT room FROM ${s}.room_records AS c
+         WHERE NOT EXISTS (SELECT 1 FROM ${s}.rooms WHERE room = c.room)
+       ) AS n
+       LEFT JOIN ${s}.rooms AS r ON r.room = n.room
        LEFT JOIN LATERAL (
-         SELECT id, time_ms FROM ${this.#s}.messages WHERE room = r.room ORDER BY id DESC LIMIT 1
+         SELECT id, time_ms FROM ${s}.messages WHERE room = n.room ORDER BY id DESC LIMIT 1
        ) AS m ON true
-       WHERE ($1::text IS NULL OR r.room > $1)
-         AND (m.id IS NOT NULL OR r.topic <> '')
-         AND (NOT starts_with(r.room, $4)
-              OR ($2::text IS NOT NULL AND strpos(r.room || ':', ':' || $2 || ':') > 0))
-       ORDER BY r.room LIMIT $3`,
+       WHERE ($1::text IS NULL OR n.room > $1)
+         AND (m.id IS NOT NULL OR r.topic <> ''
+              OR EXISTS (SELECT 1 FROM ${s}.room_records WHERE room = n.room))
+         AND (NOT starts_with(n.room, $4)
+              OR ($2::text IS NOT NULL AND strpos(n.room || ':', ':' || $2 || ':') > 0))
+       ORDER BY n.room LIMIT $3`,
       [afterRoom ?? null, dmsOf ?? null, limit, DM_PREFIX],
     ).then((rows) =>
       rows.map((row) => ({

@@ -166,14 +166,16 @@ export class MessageDatabase {
       turns,
     );
     // The next room name: one seek in the messages' primary key, one in
-    // rooms_with_topic. min() of an empty range is NULL, which the outer min()
-    // passes over.
+    // rooms_with_topic, one in room_records (a room created but not yet used).
+    // min() of an empty range is NULL, which the outer min() passes over.
     const nextRoom = (op: ">" | ">=") =>
       db.prepare(`
 SELECT min(room) AS room FROM (
   SELECT min(room) AS room FROM messages WHERE room ${op} ?1
   UNION ALL
   SELECT min(room) FROM rooms WHERE room ${op} ?1 AND topic <> ''
+  UNION ALL
+  SELECT min(room) FROM room_records WHERE room ${op} ?1
 )`);
     this.#roomAfter = nextRoom(">");
     this.#roomFrom = nextRoom(">=");

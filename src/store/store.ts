@@ -296,7 +296,8 @@ export interface Store extends GovernanceStore, AdminStore {
    */
   prune(policy: RetentionPolicy): Promise<number>;
   /**
-   * Every room that has a stored message or a topic, sorted by name; at most
+   * Every room that has a stored message, a topic or a room record (made by
+   * createRoom, settings or roles before its first message), sorted by name; at most
    * `limit`, after `afterRoom` (exclusive) when given. Rooms whose name starts
    * with "dm:" are included only when `dmsOf` is given and the name contains
    * it (as ":" + dmsOf, at the end or followed by ":").
