@@ -80,6 +80,7 @@ class FlakyStore implements Store {
   }
 
   history: Store["history"] = (...args) => this.#inner.history(...args);
+  search: Store["search"] = (...args) => this.#inner.search(...args);
   message: Store["message"] = (...args) => this.#inner.message(...args);
   readMarker: Store["readMarker"] = (...args) => this.#inner.readMarker(...args);
   unread: Store["unread"] = (...args) => this.#inner.unread(...args);

@@ -17,6 +17,7 @@ import type {
   RetentionPolicy,
   RoomId,
   RoomSummary,
+  SearchQuery,
   Store,
   StoredMessage,
   TokenOwner,
@@ -323,6 +324,10 @@ export class SqliteStore extends AdminCalls implements Store {
    * thread has exited. A prune still running stops after its current batch
    * and resolves with what it removed. Calling it again returns the same promise.
    */
+  search(_query: SearchQuery): Promise<StoredMessage[]> {
+    return Promise.reject(new Error("search is not built yet"));
+  }
+
   close(): Promise<void> {
     if (!this.#closing) {
       if (this.#state === "open") this.#state = "closing";
