@@ -35,8 +35,8 @@ export interface AccountsOptions {
 
 const MIN_PASSWORD_CHARS = 8;
 const MAX_PASSWORD_CHARS = 1024;
-// Login for a name nobody has still costs one hash, so timing does not tell
-// which names are registered.
+// Login for a name nobody has (or a reset account) still costs one hash, so
+// timing does not tell which names are registered.
 const NO_SUCH_ACCOUNT =
   "scrypt$15$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
@@ -130,7 +130,10 @@ export class Accounts {
       throw refused;
     }
     const account = await asChatError(this.#store.accountByName(key));
-    const matches = await verifyPassword(password, account?.passwordHash ?? NO_SUCH_ACCOUNT);
+    // A reset account stores no hash; it costs one all the same, so timing does
+    // not tell which accounts an admin reset.
+    const stored = account?.passwordHash.startsWith("scrypt$") ? account.passwordHash : undefined;
+    const matches = (await verifyPassword(password, stored ?? NO_SUCH_ACCOUNT)) && !!stored;
     if (!account || !matches) {
       this.#stats.authFailed("wrong_password");
       throw refused;
