@@ -53,6 +53,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
         authAttemptsPerMinute: flags.authAttemptsPerMinute,
         guestSendsPerAddress: flags.guestSendsPerAddress,
         guestNamesPerMinute: flags.guestNamesPerMinute,
+        searchesPerMinute: flags.searchesPerMinute,
         maxNameChars: flags.maxNameChars,
         maxRoomChars: flags.maxRoomChars,
         maxHistory: flags.maxHistory,

@@ -39,6 +39,7 @@ export interface ServerFlags {
   authAttemptsPerMinute: number;
   guestSendsPerAddress: number;
   guestNamesPerMinute: number;
+  searchesPerMinute: number;
   maxNameChars: number;
   maxRoomChars: number;
   maxHistory: number;
@@ -225,6 +226,12 @@ export function serverOptions(): Option[] {
       "guestNamesPerMinute",
       1_000_000,
     ),
+    limit(
+      "--searches-per-minute <n>",
+      "searches one user may run per minute, up to 20 at once (0: no limit)",
+      "searchesPerMinute",
+      1_000_000,
+    ),
     limit("--max-name-chars <n>", "longest username, in characters", "maxNameChars", 256, 1),
     limit("--max-room-chars <n>", "longest room name", "maxRoomChars", ROOM_CHARS_CEILING, 1),
     limit(
@@ -250,6 +257,8 @@ export const NO_LIMIT_FLAGS = [
   "--guest-sends-per-address",
   "0",
   "--guest-names-per-minute",
+  "0",
+  "--searches-per-minute",
   "0",
 ];
 

@@ -22,6 +22,7 @@ import { RoomPublisher } from "./room-publisher.ts";
 import { Rooms } from "./room-reads.ts";
 import { RoomSignals } from "./room-signals.ts";
 import { RoomTails } from "./room-tails.ts";
+import { Search } from "./search.ts";
 import { Sends } from "./sends.ts";
 import { ChatStats } from "./stats.ts";
 import { DEFAULT_ROOM, type Identity, type RoomId, type StoredMessage } from "./types.ts";
@@ -52,6 +53,8 @@ export class Chat {
   readonly readMarkers: ReadMarkers;
   /** Roles, room kinds, bans and mutes, reports, the audit log. */
   readonly governance: Governance;
+  /** Full-text search of what a reader may read. */
+  readonly search: Search;
   /** Whether joins and leaves are stored as lines of the log. */
   readonly joinLines: boolean;
   readonly stats = new ChatStats();
@@ -132,6 +135,13 @@ export class Chat {
       logger: this.#logger,
     });
     const { rules, audit } = this.governance;
+    this.search = new Search({
+      store,
+      rules,
+      identities: this.identities,
+      limits,
+      clock: this.#clock,
+    });
     this.changes = new Changes({
       store,
       rates: this.rateLimits,

@@ -37,6 +37,8 @@ export interface Limits {
   readonly guestSendsPerAddress: number;
   /** New guest names one client address may take per minute; 0: no limit. Default 20. */
   readonly guestNamesPerMinute: number;
+  /** Searches one user may run per minute (up to 20 at once); 0: no limit. Default 120. */
+  readonly searchesPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -56,6 +58,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxReactions: 20,
   guestSendsPerAddress: 30,
   guestNamesPerMinute: 20,
+  searchesPerMinute: 120,
 };
 
 /** The same limits with every abuse limit off: for benchmarks and load tests. */
@@ -66,6 +69,7 @@ export const NO_ABUSE_LIMITS: Partial<Limits> = {
   authAttemptsPerMinute: 0,
   guestSendsPerAddress: 0,
   guestNamesPerMinute: 0,
+  searchesPerMinute: 0,
 };
 
 const MAX_SECRET_CHARS = 128;

@@ -6,6 +6,9 @@ import { describeWait, RateLimiter } from "./rate-limiter.ts";
 import type { ChatStats } from "./stats.ts";
 import type { UserId } from "./types.ts";
 
+/** Searches a user may run at once before the per-minute rate applies. */
+const SEARCH_BURST = 20;
+
 const isGuest = (userId: UserId) => userId.startsWith("g-");
 
 export interface RateLimitsOptions {
@@ -33,6 +36,7 @@ export class RateLimits {
   readonly #attempts: RateLimiter;
   readonly #guestSends: RateLimiter;
   readonly #guestNames: RateLimiter;
+  readonly #searches: RateLimiter;
   readonly #claims: ClusterClaims | undefined;
 
   constructor(options: RateLimitsOptions) {
@@ -46,6 +50,7 @@ export class RateLimits {
     this.#guestSends = new RateLimiter(clock, limits.guestSendsPerAddress, limits.sendBurst);
     const names = limits.guestNamesPerMinute;
     this.#guestNames = new RateLimiter(clock, names / 60, names);
+    this.#searches = new RateLimiter(clock, limits.searchesPerMinute / 60, SEARCH_BURST);
   }
 
   /**
@@ -58,6 +63,18 @@ export class RateLimits {
       throw new ChatError(
         "resource_exhausted",
         `Too many new guest names from your address; try again in ${describeWait(waitMs)}, or register an account.`,
+        { retryAfterMs: waitMs },
+      );
+    }
+  }
+
+  /** Counts a search by `userId`; throws RESOURCE_EXHAUSTED past --searches-per-minute. */
+  async search(userId: UserId): Promise<void> {
+    const waitMs = await this.#take("searches", this.#searches, userId, 1);
+    if (waitMs > 0) {
+      throw new ChatError(
+        "resource_exhausted",
+        `You are searching faster than ${this.#searches.perSecond * 60} searches a minute; try again in ${describeWait(waitMs)}.`,
         { retryAfterMs: waitMs },
       );
     }

@@ -1,6 +1,7 @@
 import type { HistoryOptions, RoomSummary, Store } from "../store/store.ts";
 import { asChatError, ChatError, toChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
+import { historyAround } from "./history-around.ts";
 import type { Identities } from "./identities.ts";
 import { checkHistoryLimit, checkTopic, type Limits } from "./limits.ts";
 import type { Presence } from "./presence.ts";
@@ -19,14 +20,18 @@ export interface HistoryQuery {
   readonly beforeId?: MessageId;
   /** Forwards from this id (exclusive; 0: from the start), oldest first. */
   readonly afterId?: MessageId;
+  /** The page with this message in its middle (see historyAround); 0 or absent: not. */
+  readonly aroundId?: MessageId;
   readonly includeSystem: boolean;
 }
 
 export interface HistoryResult {
   /** Oldest first. */
   readonly messages: StoredMessage[];
-  /** True when more exist beyond this page in the direction asked for. */
+  /** True when more exist beyond this page in the direction asked for (older, for aroundId). */
   readonly hasMore: boolean;
+  /** aroundId: true when newer messages follow the page. */
+  readonly hasNewer?: boolean;
 }
 
 /** One room as the caller's room list shows it. */
@@ -187,6 +192,23 @@ export class Rooms {
         "invalid_argument",
         "Give before_id or after_id, not both: a page goes one way.",
       );
+    }
+    if (query.aroundId && (query.beforeId || query.afterId !== undefined)) {
+      throw new ChatError(
+        "invalid_argument",
+        "Give around_id alone: it opens the page around one message, not a page before or after one.",
+      );
+    }
+    if (query.aroundId) {
+      return historyAround(this.#store, (r, options) => this.#newest(r, options), {
+        room,
+        aroundId: query.aroundId,
+        limit,
+        includeSystem: query.includeSystem,
+        reader,
+      }).catch((error: unknown) => {
+        throw toChatError(error);
+      });
     }
     try {
       if (query.afterId !== undefined) {

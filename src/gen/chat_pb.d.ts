@@ -1351,6 +1351,15 @@ export declare type HistoryQuery = Message$1<"chat.HistoryQuery"> & {
    * @generated from field: optional uint64 after_id = 5;
    */
   afterId?: bigint | undefined;
+
+  /**
+   * Around: the page with this message in its middle (about half the limit
+   * older, half newer), as a search hit opens its room. Not with before_id
+   * or after_id. NOT_FOUND when the room has no such message.
+   *
+   * @generated from field: uint64 around_id = 6;
+   */
+  aroundId: bigint;
 };
 
 /**
@@ -1372,11 +1381,18 @@ export declare type HistoryPage = Message$1<"chat.HistoryPage"> & {
 
   /**
    * True when more messages exist beyond this page in the direction asked
-   * for (older for before_id, newer for after_id).
+   * for (older for before_id, newer for after_id; older for around_id).
    *
    * @generated from field: bool has_more = 2;
    */
   hasMore: boolean;
+
+  /**
+   * around_id: true when newer messages exist after this page.
+   *
+   * @generated from field: bool has_newer = 3;
+   */
+  hasNewer: boolean;
 };
 
 /**
@@ -3346,6 +3362,141 @@ export declare type ResetPasswordRequest = Message$1<"chat.ResetPasswordRequest"
 export declare const ResetPasswordRequestSchema: GenMessage<ResetPasswordRequest>;
 
 /**
+ * @generated from message chat.SearchRequest
+ */
+export declare type SearchRequest = Message$1<"chat.SearchRequest"> & {
+  /**
+   * What to find; see Search. May be empty when another field narrows it.
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * Only this room (as in:#room).
+   *
+   * @generated from field: string room = 2;
+   */
+  room: string;
+
+  /**
+   * Only this user's messages, by name (as from:name).
+   *
+   * @generated from field: string sender = 3;
+   */
+  sender: string;
+
+  /**
+   * Only messages sent at or after / before these times (ms since the Unix
+   * epoch; 0: no bound), as after:/before: in the query.
+   *
+   * @generated from field: int64 after_ms = 4;
+   */
+  afterMs: bigint;
+
+  /**
+   * @generated from field: int64 before_ms = 5;
+   */
+  beforeMs: bigint;
+
+  /**
+   * 1-100; 0 means 20.
+   *
+   * @generated from field: int32 limit = 6;
+   */
+  limit: number;
+
+  /**
+   * From a previous response's next_page_token, with the same query.
+   *
+   * @generated from field: string page_token = 7;
+   */
+  pageToken: string;
+
+  /**
+   * @generated from field: bool oldest_first = 8;
+   */
+  oldestFirst: boolean;
+};
+
+/**
+ * Describes the message chat.SearchRequest.
+ * Use `create(SearchRequestSchema)` to create a new message.
+ */
+export declare const SearchRequestSchema: GenMessage<SearchRequest>;
+
+/**
+ * @generated from message chat.SearchResponse
+ */
+export declare type SearchResponse = Message$1<"chat.SearchResponse"> & {
+  /**
+   * @generated from field: repeated chat.SearchHit hits = 1;
+   */
+  hits: SearchHit[];
+
+  /**
+   * Empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message chat.SearchResponse.
+ * Use `create(SearchResponseSchema)` to create a new message.
+ */
+export declare const SearchResponseSchema: GenMessage<SearchResponse>;
+
+/**
+ * @generated from message chat.SearchHit
+ */
+export declare type SearchHit = Message$1<"chat.SearchHit"> & {
+  /**
+   * In its current state (edited text, reactions), with its room.
+   *
+   * @generated from field: chat.Message message = 1;
+   */
+  message?: Message | undefined;
+
+  /**
+   * Where the query matched in message.text, in order, not overlapping.
+   *
+   * @generated from field: repeated chat.TextRange highlights = 2;
+   */
+  highlights: TextRange[];
+};
+
+/**
+ * Describes the message chat.SearchHit.
+ * Use `create(SearchHitSchema)` to create a new message.
+ */
+export declare const SearchHitSchema: GenMessage<SearchHit>;
+
+/**
+ * [start, end) of a text, counted in Unicode code points.
+ *
+ * @generated from message chat.TextRange
+ */
+export declare type TextRange = Message$1<"chat.TextRange"> & {
+  /**
+   * @generated from field: uint32 start = 1;
+   */
+  start: number;
+
+  /**
+   * @generated from field: uint32 end = 2;
+   */
+  end: number;
+};
+
+/**
+ * Describes the message chat.TextRange.
+ * Use `create(TextRangeSchema)` to create a new message.
+ */
+export declare const TextRangeSchema: GenMessage<TextRange>;
+
+/**
  * @generated from enum chat.MessageKind
  */
 export enum MessageKind {
@@ -3695,7 +3846,8 @@ export declare const ChatService: GenService<{
   },
   /**
    * The rooms the caller can see, by name, a page at a time: every room with
-   * history or a topic, and the caller's own direct-message rooms.
+   * history, a topic or an owner (created), and the caller's own
+   * direct-message rooms.
    *
    * @generated from rpc chat.ChatService.ListRooms
    */
@@ -4099,6 +4251,21 @@ export declare const ChatService: GenService<{
     methodKind: "unary";
     input: typeof ResetPasswordRequestSchema;
     output: typeof AuthTokenSchema;
+  },
+  /**
+   * ---- Search ----
+   * Chat messages the caller may read that match a query (syntax in the
+   * README: words, "phrases", -word, from:name, in:#room, before:/after:
+   * dates, has:link), newest first, a page at a time, each in its current
+   * state with the ranges of its text that matched. INVALID_ARGUMENT, with a
+   * sentence, for a query that cannot be parsed.
+   *
+   * @generated from rpc chat.ChatService.Search
+   */
+  search: {
+    methodKind: "unary";
+    input: typeof SearchRequestSchema;
+    output: typeof SearchResponseSchema;
   },
 }>;
 

@@ -5,6 +5,7 @@ import type { HandlerContext } from "./context.ts";
 import { governanceService } from "./governance-service.ts";
 import { moderationService } from "./moderation-service.ts";
 import { roomService } from "./room-service.ts";
+import { searchService } from "./search-service.ts";
 import { seedService } from "./seed-service.ts";
 import type { ChatServiceImpl } from "./service-impl.ts";
 import { sessionService } from "./session-service.ts";
@@ -26,5 +27,6 @@ export function chatService(context: HandlerContext): ChatServiceImpl {
     ...governanceService(context),
     ...moderationService(context),
     ...adminService(context),
+    ...searchService(context),
   };
 }

@@ -1,4 +1,4 @@
-import { authorize } from "../core/access.ts";
+import { authorize, callerIdentity } from "../core/access.ts";
 import type { Chat } from "../core/chat.ts";
 import { USER_ID_METADATA } from "../wire/grpc-service.ts";
 import { authenticate } from "./auth.ts";
@@ -27,5 +27,7 @@ export async function admit(
   const room = rule.room ? (rule.room as (request: unknown) => string)(request) : undefined;
   await authorize(caller, rule.access, room, chat.governance.rules, chat.limits.maxRoomChars);
   if (rule.rate === "attempts") await chat.rateLimits.attempt(address);
+  const searcher = rule.rate === "searches" ? callerIdentity(caller) : undefined;
+  if (searcher) await chat.rateLimits.search(searcher.userId);
   return { caller, address, guestSecret: header(USER_ID_METADATA) ?? "" };
 }

@@ -11,7 +11,7 @@ import type { Transport } from "./connections.ts";
  * against the sender's send rate (--send-rate), which the core's send path
  * charges per message (refused, or on the seed's ChatStream paced); `none`.
  */
-export type RateClass = "attempts" | "sends" | "none";
+export type RateClass = "attempts" | "sends" | "searches" | "none";
 
 /** One method's row: who may call it, where, at what cost. */
 export interface MethodRule<Request> {
@@ -124,6 +124,9 @@ export const METHODS: MethodTable = {
   import: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
   backup: { ...ours, transports: NATIVE, access: "admin", rate: "none" },
   resetPassword: { ...ours, access: "anyone", rate: "attempts" },
+
+  // Rooms are checked inside the store's query: a hit only from a room the caller may read.
+  search: { ...ours, access: "guest", rate: "searches" },
 };
 
 /** The row of a method by its local name (`send`, `chatStream`). */

@@ -51,14 +51,19 @@ export function unaryService(
     },
 
     history: async (request, { caller }) => {
-      const { messages, hasMore } = await chat.rooms.history(callerId(caller), {
+      const page = await chat.rooms.history(callerId(caller), {
         room: request.room || DEFAULT_ROOM,
         limit: request.limit,
         beforeId: toMessageId(request.beforeId),
         afterId: toMessageId(request.afterId),
+        aroundId: toMessageId(request.aroundId),
         includeSystem: request.includeSystem,
       });
-      return create(HistoryPageSchema, { messages: messages.map(toMessage), hasMore });
+      return create(HistoryPageSchema, {
+        messages: page.messages.map(toMessage),
+        hasMore: page.hasMore,
+        hasNewer: page.hasNewer ?? false,
+      });
     },
 
     listMembers: (request, { caller }) => {

@@ -129,7 +129,12 @@ function readMessage(reader: Reader): Message {
 export function decodeHistoryPage(bytes: Uint8Array): HistoryPage {
   try {
     const reader = new Reader(bytes);
-    const page: HistoryPage = { $typeName: "chat.HistoryPage", messages: [], hasMore: false };
+    const page: HistoryPage = {
+      $typeName: "chat.HistoryPage",
+      messages: [],
+      hasMore: false,
+      hasNewer: false,
+    };
     while (reader.offset < reader.end) {
       const tag = reader.varint32();
       if (tag === ((1 << 3) | WIRE_LEN)) {
@@ -142,6 +147,8 @@ export function decodeHistoryPage(bytes: Uint8Array): HistoryPage {
         reader.end = pageEnd;
       } else if (tag === ((2 << 3) | WIRE_VARINT)) {
         page.hasMore = reader.varint64() !== 0n;
+      } else if (tag === ((3 << 3) | WIRE_VARINT)) {
+        page.hasNewer = reader.varint64() !== 0n;
       } else throw new Unexpected();
     }
     return page;
