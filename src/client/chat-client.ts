@@ -51,6 +51,7 @@ import {
 } from "./events.ts";
 import { GovernanceCalls } from "./governance-calls.ts";
 import { GrpcChannel, SEED_CHANNEL } from "./grpc-channel.ts";
+import { type SearchOptions, type SearchPage, searchMessages } from "./search-calls.ts";
 import {
   getChatHistory,
   joinChat,
@@ -75,6 +76,7 @@ export type {
   RoomSettings,
   SanctionEntry,
 } from "./governance-calls.ts";
+export type { SearchHit, SearchOptions, SearchPage, TextRange } from "./search-calls.ts";
 export type { SeedStream } from "./seed-calls.ts";
 export type { ChatSession, JoinedEvent } from "./session-call.ts";
 
@@ -207,15 +209,17 @@ export class ChatClient {
 
   /**
    * One page of history, oldest first: the newest `limit`, or those before
-   * `beforeId`, or those after `afterId`.
+   * `beforeId`, or those after `afterId`, or (`aroundId`, as a search hit
+   * opens its room) those around that message, which `hasNewer` follows.
    */
   async history(options: {
     limit: number;
     room?: string;
     beforeId?: number;
     afterId?: number;
+    aroundId?: number;
     includeSystem?: boolean;
-  }): Promise<{ messages: ChatLine[]; hasMore: boolean }> {
+  }): Promise<{ messages: ChatLine[]; hasMore: boolean; hasNewer: boolean }> {
     const page = await this.#channel.unary<HistoryPage>(
       "history",
       create(HistoryQuerySchema, {
@@ -223,10 +227,17 @@ export class ChatClient {
         limit: options.limit,
         beforeId: BigInt(options.beforeId ?? 0),
         ...(options.afterId === undefined ? {} : { afterId: BigInt(options.afterId) }),
+        aroundId: BigInt(options.aroundId ?? 0),
         includeSystem: options.includeSystem ?? true,
       }),
     );
-    return { messages: page.messages.map(toChatLine), hasMore: page.hasMore };
+    const { hasMore, hasNewer } = page;
+    return { messages: page.messages.map(toChatLine), hasMore, hasNewer };
+  }
+
+  /** Messages we may read that match a query, newest first, a page at a time. */
+  search(options: SearchOptions): Promise<SearchPage> {
+    return searchMessages(this.#channel, options);
   }
 
   /** One page of who is online in a room; pass `nextPageToken` back for the next. */
