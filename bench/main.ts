@@ -11,6 +11,8 @@
 //            [--abuse a,b,c] [--in-flight 256] [--guests 30] [--guest-rate 10] [--warmup 3] [--settle 3]
 //            [--abuser-nice 0]
 //            (ours only, default limits; not part of the full run: one abuser against ordinary users)
+//   search [--stored 1000000] [--queries 300] [--runs 3] [--seconds 10] [--window 1600] [--fresh]
+//          [--nodes 2: the PostgreSQL store]   (the store alone, no server; not part of the full run)
 // With no scenario, all of them as docs/benchmarks.md lists them, then the
 // table. Common: --compare [--runs 3], --server ours|ceiling, --cpu-prof (the
 // server writes a V8 profile in the working directory), --plot file.svg,
@@ -20,6 +22,7 @@ import { parseArgs } from "node:util";
 import { plot } from "./plot.ts";
 import { type AbuseWay, refusals } from "./refusals.ts";
 import { capacity, fanout, history, ingest, type RunOptions, type Summary } from "./scenarios.ts";
+import { search } from "./search.ts";
 import type { ServerKind } from "./servers.ts";
 
 const { values, positionals } = parseArgs({
@@ -56,6 +59,8 @@ const { values, positionals } = parseArgs({
     warmup: { type: "string", default: "3" },
     settle: { type: "string", default: "3" },
     "abuser-nice": { type: "string", default: "0" },
+    queries: { type: "string", default: "300" },
+    fresh: { type: "boolean", default: false },
   },
 });
 const options: RunOptions = {
@@ -137,6 +142,20 @@ switch (scenario) {
       )),
     );
     break;
+  case "search":
+    summaries.push(
+      ...(await search({
+        messages: Number(values.stored),
+        queries: Number(values.queries),
+        runs: number(values.runs, 3),
+        seconds,
+        window: number(values.window, 1600),
+        fresh: values.fresh,
+        postgres: options.nodes > 1,
+        durability: options.durability,
+      })),
+    );
+    break;
   case undefined:
     summaries.push(
       await fanoutWith(8, 4),
@@ -151,7 +170,7 @@ switch (scenario) {
     break;
   default:
     process.stderr.write(
-      `Unknown scenario "${scenario}"; try fanout, capacity, history, ingest or refusals, or none for all.\n`,
+      `Unknown scenario "${scenario}"; try fanout, capacity, history, ingest, refusals or search, or none for all.\n`,
     );
     process.exit(2);
 }
