@@ -160,6 +160,10 @@ export class ChatController {
       learnRoom: (room) => this.#learnRoom(room),
     });
     this.#commands = new CommandDispatch({
+      client,
+      tabs: this.#tabs,
+      show: (item) => this.#view.show(item),
+      message: (line) => this.#display.message(line),
       rooms: this.#rooms,
       sends: this.#sends,
       messages: this.#messages,

@@ -4,11 +4,12 @@ import type { HistoryReader } from "./history-reader.ts";
 import type { MessageCommands } from "./message-commands.ts";
 import type { ModerationCommands } from "./moderation-commands.ts";
 import type { RoomCommands } from "./room-commands.ts";
+import { SearchCommands, type SearchContext } from "./search-commands.ts";
 import { SEED_NOTICE, seedRefusal } from "./seed-mode.ts";
 import type { SendCommands } from "./send-commands.ts";
 
 /** What a typed line needs of the controller: the commands' handlers and a few facts. */
-export interface DispatchContext {
+export interface DispatchContext extends SearchContext {
   readonly rooms: RoomCommands;
   readonly sends: SendCommands;
   readonly messages: MessageCommands;
@@ -35,10 +36,12 @@ export interface DispatchContext {
  */
 export class CommandDispatch {
   readonly #ctx: DispatchContext;
+  readonly #search: SearchCommands;
   #batch: string[] | undefined;
 
   constructor(ctx: DispatchContext) {
     this.#ctx = ctx;
+    this.#search = new SearchCommands(ctx);
   }
 
   /** Handles one typed line. Resolves to false when the user asked to leave. */
@@ -76,6 +79,11 @@ export class CommandDispatch {
       case "topic":
       case "msg":
         await ctx.rooms.run(command);
+        return true;
+      case "search":
+      case "more":
+      case "goto":
+        await this.#search.run(command);
         return true;
       case "batch":
         this.#batch = [];

@@ -4,6 +4,7 @@ import {
   type ModerationCommand,
   parseModerationCommand,
 } from "./moderation-parse.ts";
+import { parseSearchCommand, SEARCH_HELP, type SearchCommand } from "./search-commands.ts";
 
 /** Which message a command is about: your newest here ("last"), or the number /ids shows. */
 export type MessageTarget = "last" | number;
@@ -35,7 +36,8 @@ export type Command =
   | { readonly kind: "quit" }
   | { readonly kind: "empty" }
   | { readonly kind: "usage"; readonly text: string }
-  | ModerationCommand;
+  | ModerationCommand
+  | SearchCommand;
 
 export const DEFAULT_HISTORY = 10;
 
@@ -53,6 +55,7 @@ export const helpLines = (maxHistory: number): readonly string[] => [
   "/delete [last|N]  delete your message (default: your newest here)",
   "/react [last|N] emoji  add (or take back) a reaction, e.g. 👍 or :tada: (default: the newest)",
   "/ids          show or hide message numbers",
+  ...SEARCH_HELP,
   `/history [n]  show the last n messages (default ${DEFAULT_HISTORY}, at most ${maxHistory})`,
   "/batch        collect lines until /end, then send them in one call",
   "/ping         time a round trip to the server",
@@ -152,6 +155,7 @@ export function parseCommand(line: string, maxHistory: number): Command {
       return { kind: "quit" };
     default:
       return (
+        parseSearchCommand(name, line) ??
         parseModerationCommand(name, line) ?? {
           kind: "usage",
           text: `Unknown command ${name}. Type /help for the list.`,
