@@ -5,6 +5,7 @@ import { loadOlder } from "../model/history.ts";
 import type { Line } from "../model/lines.ts";
 import type { Outgoing } from "../model/outbox.ts";
 import type { Item, Room } from "../model/room.ts";
+import { olderStretch, shownItems } from "../model/room-window.ts";
 import { byId, el, reconcile } from "./dom.ts";
 import { LineModes } from "./line-modes.ts";
 import { openMenuOnLongPress } from "./long-press.ts";
@@ -159,7 +160,8 @@ export class MessageList {
       this.#modes.cancel();
       this.#room = room.name;
     }
-    const follow = switched || this.atBottom();
+    // Opened at an older message, the bottom is not the newest: nothing to follow.
+    const follow = switched || (this.atBottom() && olderStretch(room) === undefined);
     const anchor = follow ? undefined : this.#anchor();
 
     const children: HTMLElement[] = [];
@@ -180,7 +182,7 @@ export class MessageList {
       children.push(drawn.element);
     };
     const divider = this.#dividerBefore(room);
-    for (const item of room.items()) {
+    for (const item of shownItems(room)) {
       if (item.kind === "line") {
         const { line } = item;
         if (line.id === divider) draw("new-divider", divider, newDivider);
