@@ -6,6 +6,7 @@ import { byId } from "./dom.ts";
 import { openMemberActions, openReportDialog } from "./member-actions.ts";
 import { MessageList } from "./messages.ts";
 import { RoomSettingsView } from "./room-settings.ts";
+import { mountSearch } from "./search-box.ts";
 import { Sidebar } from "./sidebar.ts";
 
 /**
@@ -40,6 +41,7 @@ export class ChatView {
     this.#composer = new Composer(model, this.#messages, signal);
     this.#sidebar = new Sidebar(model, (target) => openMemberActions(model, target), signal);
     this.#settings = new RoomSettingsView(model, signal);
+    mountSearch(model, (id) => this.#messages.jumpTo(id), signal);
     const on = <K extends keyof WindowEventMap>(
       target: HTMLElement | Window,
       type: K,
