@@ -146,6 +146,20 @@ test("search from the header: Ctrl+K, highlights in code points, nothing private
     await bob.locator("#search-status", { hasText: "No results for “zebra”." }).waitFor();
     assert.equal(await bob.locator("#search-error").textContent(), "");
 
+    // Newest first, a page at a time: More (or ArrowDown past the last) asks for the next.
+    await typeSearch(bob, "later");
+    await bob.locator("#search-status", { hasText: "20+ results, newest first." }).waitFor();
+    assert.deepEqual(
+      (await readResults(bob)).slice(0, 2).map((result) => result.text),
+      [`later ${LATER}`, `later ${LATER - 1}`],
+    );
+    await bob.getByRole("button", { name: "More results" }).click();
+    await bob.locator("#search-status", { hasText: "40+ results, newest first." }).waitFor();
+    assert.equal((await readResults(bob))[39]?.text, `later ${LATER - 39}`);
+    assert.equal(await focused(), "search-input", "a click on More leaves the focus in the box");
+    await typeSearch(bob, "zebra");
+    await bob.locator("#search-status", { hasText: "No results for “zebra”." }).waitFor();
+
     // Escape closes the results and leaves the query.
     await bob.keyboard.press("Escape");
     await bob.locator("#search-panel").waitFor({ state: "hidden" });
