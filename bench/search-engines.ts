@@ -39,10 +39,16 @@ export interface Database {
   /** The store must be closed. */
   sizes(): Promise<StorageSizes>;
   /**
-   * Removes what keeps the search index up to date on append (the store
-   * must be closed), and says what it removed; nothing when there is no index.
+   * Takes out of a new database what keeps the search index up to date on
+   * append, once `store` has made the schema, and resolves to the store to
+   * append with and what was removed (nothing when there is no index). The
+   * store is closed and opened again (`reopen`) first, as the run with the
+   * index does, since a store may make a missing index when it opens.
    */
-  dropSearchIndex(): Promise<string[]>;
+  dropSearchIndex(
+    store: Store,
+    reopen: () => Promise<Store>,
+  ): Promise<{ store: Store; dropped: string[] }>;
   remove(): Promise<void>;
 }
 

@@ -76,11 +76,17 @@ export async function measureIndexCost(
     for (const withIndex of order) {
       const database = await engine.scratch();
       try {
-        // Both open and close once before measuring: the store makes its
-        // schema, and only then is the index's upkeep taken out of one.
-        await (await database.open(Date.now, params.durability)).close();
-        const dropped = withIndex ? [] : await database.dropSearchIndex();
-        const store = await database.open(Date.now, params.durability);
+        // Both open, close and open again before measuring: the store makes
+        // its schema, and only then is the index's upkeep taken out of one.
+        const open = () => database.open(Date.now, params.durability);
+        let store = await open();
+        let dropped: string[] = [];
+        if (withIndex) {
+          await store.close();
+          store = await open();
+        } else {
+          ({ store, dropped } = await database.dropSearchIndex(store, open));
+        }
         const meter = cpuMeter(engine.serverCpuSeconds);
         let measured: IngestRun;
         try {

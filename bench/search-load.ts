@@ -64,11 +64,15 @@ export async function cachedCorpus(
   let rebuilt = options.fresh ? "--fresh" : "no complete load cached";
   if (marker !== undefined) {
     const stored = JSON.parse(marker) as { key?: string; schema?: string };
-    // Opening applies any migration, as a server's start would.
-    await (await database.open(() => corpusEndMs(corpus), "normal")).close();
-    const schema = await database.schemaDigest();
-    if (stored.key === key && schema === (await currentSchema(engine))) return { database };
-    rebuilt = "the cached database's schema is not the one the store makes now";
+    try {
+      // Opening applies any migration, as a server's start would.
+      await (await database.open(() => corpusEndMs(corpus), "normal")).close();
+      const schema = await database.schemaDigest();
+      if (stored.key === key && schema === (await currentSchema(engine))) return { database };
+      rebuilt = "the cached database's schema is not the one the store makes now";
+    } catch (error) {
+      rebuilt = `the cached database did not open: ${error instanceof Error ? error.message : error}`;
+    }
   }
   options.progress(`search: building ${database.where} (${rebuilt})`);
   await database.remove();

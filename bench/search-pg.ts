@@ -163,7 +163,15 @@ function database(schema: string): Database {
         }
       }),
     sizes: () => withClient((client) => sizesOf(client, schema)),
-    dropSearchIndex: () => withClient((client) => dropSearchIndex(client, schema)),
+    async dropSearchIndex(store, reopen) {
+      await store.close();
+      const again = await reopen();
+      // Dropped while the store is open: it may make missing indexes when it opens.
+      return {
+        store: again,
+        dropped: await withClient((client) => dropSearchIndex(client, schema)),
+      };
+    },
     remove: () =>
       withClient(async (client) => {
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -90,21 +90,31 @@ function database(path: string, removeAll: () => void): Database {
     // The store never runs ANALYZE, so neither does the bench.
     settle: async () => {},
     sizes: async () => sizesOf(path),
-    dropSearchIndex: async () =>
-      withFile(path, (db) => {
+    async dropSearchIndex(store, reopen) {
+      // The store holds the file's lock while open.
+      await store.close();
+      const dropped = withFile(path, (db) => {
         const rows = schemaRows(db);
         const fts = ftsTables(rows);
-        const dropped: string[] = [];
-        // Triggers are what write the index on append; its tables stay, empty.
+        const searchTables = rows
+          .filter((row) => row.type === "table" && belongsToSearch(row.name, fts))
+          .map((row) => row.name);
+        const removed: string[] = [];
+        // Triggers are what write the index (or list what the store then
+        // indexes) on append; its tables stay, empty.
         for (const row of rows) {
           if (row.type !== "trigger") continue;
-          const writesIndex = fts.some((table) => new RegExp(`\\b${table}\\b`).test(row.sql ?? ""));
+          const writesIndex = searchTables.some((table) =>
+            new RegExp(`\\b${table}\\b`).test(row.sql ?? ""),
+          );
           if (!writesIndex) continue;
           db.exec(`DROP TRIGGER "${row.name}"`);
-          dropped.push(`trigger ${row.name}`);
+          removed.push(`trigger ${row.name}`);
         }
-        return dropped;
-      }),
+        return removed;
+      });
+      return { store: await reopen(), dropped };
+    },
     remove: async () => removeAll(),
   };
 }
