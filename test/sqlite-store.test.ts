@@ -11,6 +11,7 @@ import { type NewMessage, StoreUnavailableError } from "../src/store/store.ts";
 import { adminContract } from "./store-admin-contract.ts";
 import { manualClock, storeContract } from "./store-contract.ts";
 import { governanceContract } from "./store-governance-contract.ts";
+import { searchContract } from "./store-search-contract.ts";
 
 /** The migrations a database file records, as [version, applied at ms], in order. */
 function appliedMigrations(db: DatabaseSync): Array<[unknown, unknown]> {
@@ -68,6 +69,12 @@ governanceContract("SqliteStore (file)", (now) =>
 adminContract("SqliteStore (:memory:)", (now) => openSqliteStore({ path: ":memory:", now }));
 
 adminContract("SqliteStore (file)", (now) =>
+  openSqliteStore({ path: join(tempDir(), "chat.db"), now }),
+);
+
+searchContract("SqliteStore (:memory:)", (now) => openSqliteStore({ path: ":memory:", now }));
+
+searchContract("SqliteStore (file)", (now) =>
   openSqliteStore({ path: join(tempDir(), "chat.db"), now }),
 );
 
@@ -216,6 +223,7 @@ test("a database written before migrations opens as version 1 and is migrated, r
     [5, T0 + 100],
     [6, T0 + 100],
     [7, T0 + 100],
+    [8, T0 + 100],
   ]);
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 5);
   check.close();
@@ -301,6 +309,7 @@ test("a version 2 database gets version 3: its claimed user ids become public id
     [5, T0 + 100],
     [6, T0 + 100],
     [7, T0 + 100],
+    [8, T0 + 100],
   ]);
   // Only the message appended after the upgrade carries the claimed id.
   assert.deepEqual(
@@ -397,6 +406,7 @@ test("a version 3 database gets version 4: every room's topic is empty, its rows
     [5, T0 + 100],
     [6, T0 + 100],
     [7, T0 + 100],
+    [8, T0 + 100],
   ]);
   assert.deepEqual(
     check
@@ -431,7 +441,7 @@ test("a database from a newer server is refused and left as it was", async () =>
   const after = new DatabaseSync(path, { readOnly: true });
   assert.deepEqual(
     appliedMigrations(after).map(([version]) => version),
-    [1, 2, 3, 4, 5, 6, 7, 99],
+    [1, 2, 3, 4, 5, 6, 7, 8, 99],
   );
   assert.equal(after.prepare("SELECT text FROM messages").get()?.text, "kept");
   after.close();
@@ -539,9 +549,10 @@ test('durability "normal" and "full" both store and reopen; anything else is ref
 });
 
 test("a full database refuses appends as unavailable, keeps serving reads, and recovers", async () => {
-  // A 40-page cap makes SQLite answer SQLITE_FULL for real after a few appends
-  // (the schema alone takes 28: a page or more per table and index).
-  const store = await openSqliteStore({ path: join(tempDir(), "small.db"), maxPageCount: 40 });
+  // A 60-page cap makes SQLite answer SQLITE_FULL for real after a few appends
+  // (the schema alone takes 41: a page or more per table and index, the
+  // search indexes' included).
+  const store = await openSqliteStore({ path: join(tempDir(), "small.db"), maxPageCount: 60 });
   try {
     const text = "x".repeat(2_000);
     let full: unknown;

@@ -39,6 +39,8 @@ export interface AdminHooks {
   forgetLastId(room: RoomId): void;
   /** The room is gone: a prune under way must not take its name's new messages for old ones. */
   roomDeleted(room: RoomId): void;
+  /** Puts the texts written in this transaction into the search index (see SearchIndex.flush). */
+  indexForSearch(): void;
 }
 
 /**
@@ -245,6 +247,7 @@ ORDER BY n.room`)
             react.run(room, message.id, emoji, userId, addedId);
           }
         }
+        this.#hooks.indexForSearch();
       });
     } finally {
       this.#hooks.forgetLastId(room);

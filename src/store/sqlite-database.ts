@@ -20,6 +20,9 @@ import { migrate } from "./sqlite-migrations.ts";
 import type { CallOutcome, GroupOutcome, WorkerInput } from "./sqlite-protocol.ts";
 import { type PruneJob, Pruner } from "./sqlite-prune.ts";
 import { SqliteReads } from "./sqlite-reads.ts";
+import { SqliteSearch } from "./sqlite-search.ts";
+import { SearchBackfill } from "./sqlite-search-backfill.ts";
+import { registerSearchFunctions, SearchIndex } from "./sqlite-search-index.ts";
 import { SqliteReadMarkers, type UnreadRoom } from "./sqlite-unread.ts";
 import {
   type Account,
@@ -71,6 +74,8 @@ export function openDatabase(input: WorkerInput, turns: BackupTurns): MessageDat
     // A deleted message's text, and an edited one's old text, must leave the
     // file: freed cells and pages are zeroed rather than left for reuse.
     db.exec("PRAGMA secure_delete = ON");
+    // Before anything writes messages: the search index's triggers call it.
+    registerSearchFunctions(db);
     migrate(db, input.path, input.nowMs);
     if (input.maxPageCount !== undefined) {
       db.exec(`PRAGMA max_page_count = ${Math.trunc(input.maxPageCount)}`);
@@ -94,6 +99,10 @@ export class MessageDatabase {
   readonly governance: SqliteGovernance;
   /** Accounts, whole rooms, exports, imports and backups: AdminStore's SQL. */
   readonly admin: SqliteAdmin;
+  /** SearchStore's SQL. */
+  readonly search: SqliteSearch;
+  /** Indexing for search the messages stored before there was an index. */
+  readonly searchBackfill: SearchBackfill;
   readonly #db: DatabaseSync;
   // The only writer may keep each room's last id here instead of reading it
   // back on every append; entries are dropped whenever a rollback may have
@@ -106,6 +115,7 @@ export class MessageDatabase {
   readonly #pruner: Pruner;
   readonly #changes: SqliteChanges;
   readonly #markers: SqliteReadMarkers;
+  readonly #searchIndex: SearchIndex;
   // Set when a commit replaced or erased a message's text: the WAL still
   // holds the old pages until a checkpoint.
   #erased = false;
@@ -152,6 +162,9 @@ export class MessageDatabase {
                   coalesce((SELECT pruned_through FROM rooms WHERE room = ?1), 0)) AS id`,
     );
     this.#reads = new SqliteReads(db);
+    this.search = new SqliteSearch(db, (room, id, viewer) => this.#reads.message(room, id, viewer));
+    this.#searchIndex = new SearchIndex(db);
+    this.searchBackfill = new SearchBackfill(db, this.#searchIndex);
     this.#pruner = new Pruner(db, (room) => this.lastId(room));
     this.#changes = new SqliteChanges(db);
     this.#markers = new SqliteReadMarkers(db);
@@ -162,6 +175,7 @@ export class MessageDatabase {
         lastId: (room) => this.lastId(room),
         forgetLastId: (room) => this.#lastIds.delete(room),
         roomDeleted: (room) => this.#pruner.forget(room),
+        indexForSearch: () => this.#searchIndex.flush(),
       },
       turns,
     );
@@ -258,6 +272,8 @@ SELECT min(room) AS room FROM (
       for (const room of rooms) touched.add(room);
     }
     try {
+      // Before the commit, so a message is found once it is acknowledged.
+      this.#searchIndex.flush();
       this.#db.exec("COMMIT");
     } catch (error) {
       return failAll(error);

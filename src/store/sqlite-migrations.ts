@@ -232,6 +232,110 @@ CREATE TABLE reset_codes (
 ) WITHOUT ROWID;
 `),
   },
+  {
+    // Full-text search (sqlite-search.ts, sqlite-search-index.ts). FTS5 needs
+    // an integer key and `messages` has none, so each live chat message gets
+    // a doc: time_ms * 65536 plus a counter within the millisecond, so the
+    // index's own order is newest-first order and a search walks it and
+    // stops at its limit. Both indexes are contentless (no second copy of the
+    // texts) and hold search_fold(text), the text as the core folds queries.
+    // secure-delete and the 'delete' command with the old text take a removed
+    // message's tokens out of the index's pages, which secure_delete then
+    // zeroes (contentless_delete=1 would only hide them behind tombstones).
+    //
+    // The triggers keep search_docs current in the writer's own transaction,
+    // whichever path writes. A new or edited text is not put in FTS5 by the
+    // trigger but listed in search_pending, which the writer indexes in one
+    // statement before it commits (SearchIndex.flush): FTS5 writes its
+    // pending terms out as a new segment at every statement savepoint, and a
+    // trigger runs inside its statement's, so indexing from a trigger made a
+    // segment, and merges, per message (about five times the cost).
+    // Messages stored before this version are indexed afterwards, resumably,
+    // from the position kept in meta (sqlite-search-backfill.ts).
+    version: 8,
+    apply: (db) =>
+      db.exec(`
+CREATE TABLE search_docs (
+  doc      INTEGER PRIMARY KEY,
+  room     TEXT    NOT NULL,
+  id       INTEGER NOT NULL,
+  user_id  TEXT    NOT NULL,
+  has_link INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX search_docs_message ON search_docs (room, id);
+CREATE TABLE search_pending (doc INTEGER PRIMARY KEY);
+CREATE VIRTUAL TABLE search_words USING fts5(
+  text, content = '', columnsize = 0, prefix = '2',
+  tokenize = "unicode61 remove_diacritics 0 categories 'L* N*'"
+);
+CREATE VIRTUAL TABLE search_trigrams USING fts5(
+  text, content = '', columnsize = 0, detail = none, tokenize = 'trigram case_sensitive 1'
+);
+INSERT INTO search_words (search_words, rank) VALUES ('secure-delete', 1);
+INSERT INTO search_trigrams (search_trigrams, rank) VALUES ('secure-delete', 1);
+CREATE INDEX sanctions_user ON sanctions (user_id, kind);
+
+CREATE TRIGGER search_insert AFTER INSERT ON messages
+WHEN NEW.kind = 'chat' AND NEW.deleted = 0
+BEGIN
+  INSERT INTO search_docs (doc, room, id, user_id, has_link) VALUES (
+    coalesce(
+      (SELECT doc + 1 FROM search_docs
+       WHERE doc >= NEW.time_ms * 65536 AND doc < (NEW.time_ms + 1) * 65536
+       ORDER BY doc DESC LIMIT 1),
+      NEW.time_ms * 65536),
+    NEW.room, NEW.id, NEW.user_id,
+    NEW.text LIKE '%http://%' OR NEW.text LIKE '%https://%' OR NEW.text LIKE '%www.%');
+  INSERT INTO search_pending (doc) VALUES (last_insert_rowid());
+END;
+
+-- An edit re-indexes; a delete (deleted set, text erased) removes. What is
+-- in FTS5 is taken out with the text it was indexed with, the old one; a
+-- message still pending was never put in.
+CREATE TRIGGER search_update AFTER UPDATE OF text, deleted ON messages
+WHEN OLD.kind = 'chat' AND OLD.deleted = 0 AND (NEW.text IS NOT OLD.text OR NEW.deleted <> 0)
+BEGIN
+  INSERT INTO search_words (search_words, rowid, text)
+    SELECT 'delete', d.doc, search_fold(OLD.text) FROM search_docs d
+    WHERE d.room = OLD.room AND d.id = OLD.id
+      AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.doc = d.doc);
+  INSERT INTO search_trigrams (search_trigrams, rowid, text)
+    SELECT 'delete', d.doc, search_fold(OLD.text) FROM search_docs d
+    WHERE d.room = OLD.room AND d.id = OLD.id
+      AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.doc = d.doc);
+  INSERT OR IGNORE INTO search_pending (doc)
+    SELECT doc FROM search_docs WHERE room = OLD.room AND id = OLD.id AND NEW.deleted = 0;
+  UPDATE search_docs SET
+    has_link = NEW.text LIKE '%http://%' OR NEW.text LIKE '%https://%' OR NEW.text LIKE '%www.%'
+  WHERE room = OLD.room AND id = OLD.id AND NEW.deleted = 0;
+  DELETE FROM search_pending WHERE NEW.deleted <> 0
+    AND doc = (SELECT doc FROM search_docs WHERE room = OLD.room AND id = OLD.id);
+  DELETE FROM search_docs WHERE room = OLD.room AND id = OLD.id AND NEW.deleted <> 0;
+END;
+
+-- Retention, a room's deletion.
+CREATE TRIGGER search_delete AFTER DELETE ON messages
+WHEN OLD.kind = 'chat' AND OLD.deleted = 0
+BEGIN
+  INSERT INTO search_words (search_words, rowid, text)
+    SELECT 'delete', d.doc, search_fold(OLD.text) FROM search_docs d
+    WHERE d.room = OLD.room AND d.id = OLD.id
+      AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.doc = d.doc);
+  INSERT INTO search_trigrams (search_trigrams, rowid, text)
+    SELECT 'delete', d.doc, search_fold(OLD.text) FROM search_docs d
+    WHERE d.room = OLD.room AND d.id = OLD.id
+      AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.doc = d.doc);
+  DELETE FROM search_pending
+    WHERE doc = (SELECT doc FROM search_docs WHERE room = OLD.room AND id = OLD.id);
+  DELETE FROM search_docs WHERE room = OLD.room AND id = OLD.id;
+END;
+
+-- Only a database that already holds messages has any to index afterwards.
+INSERT INTO meta (key, value)
+  SELECT 'search_backfill', json_object('room', '', 'id', 0, 'done', 0)
+  WHERE EXISTS (SELECT 1 FROM messages);
+`),
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -3,6 +3,7 @@
 // and are rebuilt on the other side.
 import type { AdminCall } from "./admin-calls.ts";
 import type { GovernanceCall } from "./governance-calls.ts";
+import type { SearchIndexProgress } from "./sqlite-search-backfill.ts";
 import type { UnreadRoom } from "./sqlite-unread.ts";
 import {
   type Account,
@@ -16,6 +17,7 @@ import {
   type RetentionPolicy,
   type RoomId,
   type RoomSummary,
+  type SearchQuery,
   type Store,
   type StoredMessage,
   type TokenOwner,
@@ -33,9 +35,17 @@ export interface WorkerInput {
   readonly nowMs: number;
 }
 
-/** The worker's first message: the database is open (and locked), or why not. */
+/**
+ * The worker's first message: the database is open (and locked), or why not;
+ * with `searchIndex` when messages stored before search are being indexed.
+ */
 export type OpenReply =
-  | { readonly type: "ready"; readonly epoch: string; readonly idKey: string }
+  | {
+      readonly type: "ready";
+      readonly epoch: string;
+      readonly idKey: string;
+      readonly searchIndex?: SearchIndexProgress;
+    }
   | { readonly type: "failed"; readonly error: WireError };
 
 export type Request =
@@ -102,6 +112,7 @@ export type Request =
       readonly op: "listRooms";
       readonly options: Parameters<Store["listRooms"]>[0];
     }
+  | { readonly id: number; readonly op: "search"; readonly query: SearchQuery }
   | { readonly id: number; readonly op: "setTopic"; readonly room: RoomId; readonly topic: string }
   | { readonly id: number; readonly op: "topic"; readonly room: RoomId }
   | { readonly id: number; readonly op: "createAccount"; readonly account: Account }
@@ -133,6 +144,7 @@ export interface Results {
   unread: UnreadCount[];
   prune: number;
   listRooms: RoomSummary[];
+  search: StoredMessage[];
   setTopic: undefined;
   topic: string;
   createAccount: boolean;
@@ -151,6 +163,35 @@ export interface Results {
 export type Reply =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly id: number; readonly ok: false; readonly error: WireError };
+
+/** Only the fields a SearchQuery has: anything else on the caller's object might not clone. */
+export function crossingQuery(query: SearchQuery): SearchQuery {
+  const { reader, admin, nowMs, include, exclude, limit, rooms, senders } = query;
+  const { afterMs, beforeMs, hasLink, after, oldestFirst } = query;
+  return {
+    reader,
+    admin,
+    nowMs,
+    include,
+    exclude,
+    limit,
+    ...(rooms ? { rooms } : {}),
+    ...(senders ? { senders } : {}),
+    ...(afterMs !== undefined ? { afterMs } : {}),
+    ...(beforeMs !== undefined ? { beforeMs } : {}),
+    ...(hasLink ? { hasLink } : {}),
+    ...(after ? { after: { timeMs: after.timeMs, room: after.room, id: after.id } } : {}),
+    ...(oldestFirst ? { oldestFirst } : {}),
+  };
+}
+
+/**
+ * Sent by the worker on its own, between replies: how indexing the messages
+ * stored before search goes (see SearchBackfill), or why it stopped.
+ */
+export type SearchIndexReport =
+  | { readonly type: "searchIndex"; readonly progress: SearchIndexProgress }
+  | { readonly type: "searchIndexFailed"; readonly error: WireError };
 
 export type CallOutcome<E = WireError> =
   | { readonly ok: true; readonly results: AppendResult[] }

@@ -4,7 +4,16 @@ import type { GovernanceCall, GovernanceMethod, GovernanceResult } from "./gover
 import { GroupCommit, type WaitingAppend } from "./group-commit.ts";
 import { storedMessage } from "./rows.ts";
 import { closedError, openError, storeError, workerStoppedError } from "./sqlite-errors.ts";
-import type { OpenReply, Reply, Request, Results, WorkerInput } from "./sqlite-protocol.ts";
+import {
+  crossingQuery,
+  type OpenReply,
+  type Reply,
+  type Request,
+  type Results,
+  type SearchIndexReport,
+  type WorkerInput,
+} from "./sqlite-protocol.ts";
+import type { SearchIndexProgress } from "./sqlite-search-backfill.ts";
 import type {
   Account,
   AdminStore,
@@ -26,6 +35,11 @@ import type {
   UserId,
 } from "./store.ts";
 import { checkMarker, checkUnreadOptions } from "./store-arguments.ts";
+
+export {
+  describeSearchIndexProgress,
+  type SearchIndexProgress,
+} from "./sqlite-search-backfill.ts";
 
 /** The shortest time between two groups sent to the worker, in ms (the default). */
 const GROUP_INTERVAL_MS = 1;
@@ -54,7 +68,19 @@ export interface SqliteStoreOptions {
    * at once. 0 sends each event-loop turn's appends at once (for tests).
    */
   readonly groupIntervalMs?: number;
+  /**
+   * A database from before search is indexed after it opens, in batches
+   * between other work (messages written meanwhile are indexed at once).
+   * Called at the start (before openSqliteStore resolves), at each whole
+   * percent and at the end (`finished`); describeSearchIndexProgress words
+   * it for a log. Not called for a database that needs none.
+   */
+  readonly onSearchIndexProgress?: (progress: SearchIndexProgress) => void;
+  /** Indexing stopped on this error; searches find what was indexed, and the next open continues. */
+  readonly onSearchIndexError?: (error: Error) => void;
 }
+
+type SearchIndexHooks = Pick<SqliteStoreOptions, "onSearchIndexProgress" | "onSearchIndexError">;
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 type Op = Request["op"];
@@ -95,7 +121,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     await exited;
     throw openError(reply.error, options.path);
   }
-  return new SqliteStore(
+  const { onSearchIndexProgress, onSearchIndexError } = options;
+  const store = new SqliteStore(
     worker,
     exited,
     reply.epoch,
@@ -103,7 +130,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     options.path,
     now,
     options.groupIntervalMs ?? GROUP_INTERVAL_MS,
+    { onSearchIndexProgress, onSearchIndexError },
   );
+  if (reply.searchIndex) onSearchIndexProgress?.(reply.searchIndex);
+  return store;
 }
 
 function firstMessage(worker: Worker): Promise<OpenReply> {
@@ -148,6 +178,7 @@ export class SqliteStore extends AdminCalls implements Store {
   #stopped: Error | undefined;
   #workerError: unknown;
   readonly #exited: Promise<void>;
+  readonly #searchIndex: SearchIndexHooks;
 
   /** Use `openSqliteStore`; this takes a worker that has opened the database. */
   constructor(
@@ -158,8 +189,10 @@ export class SqliteStore extends AdminCalls implements Store {
     path: string,
     now: () => number,
     groupIntervalMs = GROUP_INTERVAL_MS,
+    searchIndex: SearchIndexHooks = {},
   ) {
     super();
+    this.#searchIndex = searchIndex;
     this.#worker = worker;
     this.#appends = new GroupCommit({
       commit: (group) => this.#commitGroup(group),
@@ -169,7 +202,9 @@ export class SqliteStore extends AdminCalls implements Store {
     this.idKey = idKey;
     this.path = path;
     this.#now = now;
-    worker.on("message", (reply: Reply) => this.#onReply(reply));
+    worker.on("message", (message: Reply | SearchIndexReport) =>
+      "type" in message ? this.#onSearchIndex(message) : this.#onReply(message),
+    );
     worker.on("error", (error) => {
       this.#workerError = error;
     });
@@ -318,16 +353,22 @@ export class SqliteStore extends AdminCalls implements Store {
     return this.#call({ op: "admin", call }) as Promise<AdminResult<M>>;
   }
 
+  /** One statement on the worker (see SqliteSearch), then the hits read as `message` reads them. */
+  search(query: SearchQuery): Promise<StoredMessage[]> {
+    const { limit } = query;
+    if (!(Number.isInteger(limit) && limit > 0)) {
+      return Promise.reject(new RangeError(`limit must be a positive integer, not ${limit}`));
+    }
+    return this.#call({ op: "search", query: crossingQuery(query) });
+  }
+
   /**
    * Refuses new calls at once (StoreUnavailableError), lets every call made
    * before it finish, then closes the connection; resolves once the worker
    * thread has exited. A prune still running stops after its current batch
-   * and resolves with what it removed. Calling it again returns the same promise.
+   * and resolves with what it removed; so does indexing for search, which the
+   * next open continues. Calling it again returns the same promise.
    */
-  search(_query: SearchQuery): Promise<StoredMessage[]> {
-    return Promise.reject(new Error("search is not built yet"));
-  }
-
   close(): Promise<void> {
     if (!this.#closing) {
       if (this.#state === "open") this.#state = "closing";
@@ -401,6 +442,11 @@ export class SqliteStore extends AdminCalls implements Store {
     if (reply.ok) pending.resolve(reply.value);
     else pending.reject(storeError(reply.error, this.path));
     this.#updateRef();
+  }
+
+  #onSearchIndex(report: SearchIndexReport): void {
+    if (report.type === "searchIndex") this.#searchIndex.onSearchIndexProgress?.(report.progress);
+    else this.#searchIndex.onSearchIndexError?.(storeError(report.error, this.path));
   }
 
   #onExit(code: number): void {

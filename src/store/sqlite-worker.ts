@@ -8,10 +8,12 @@ import {
   type OpenReply,
   type Reply,
   type Request,
+  type SearchIndexReport,
   toWireError,
   type WireGroupOutcome,
 } from "./sqlite-protocol.ts";
 import type { PruneJob } from "./sqlite-prune.ts";
+import type { SearchIndexProgress } from "./sqlite-search-backfill.ts";
 import { CHANGE_KINDS } from "./store.ts";
 
 if (!parentPort) throw new Error("sqlite-worker.ts runs only as a worker thread");
@@ -26,6 +28,8 @@ const prunes = new Map<PruneJob, (removed: number) => void>();
 // Calls answered later (backups), which close() waits for: the connection
 // they copy from must stay open until they finish.
 const pending = new Set<Promise<void>>();
+// Cleared by close(), so no batch of search indexing runs after it.
+let indexing = false;
 
 function enqueue(task: () => void): void {
   queue.push(task);
@@ -118,6 +122,43 @@ function prune(db: MessageDatabase, request: Extract<Request, { op: "prune" }>):
   step();
 }
 
+/**
+ * Indexes the messages stored before search, a batch per task, queued behind
+ * whatever arrived meanwhile (as prune does); `from` is where it stood at
+ * open. Reports at each whole percent, and at the end.
+ */
+function indexForSearch(db: MessageDatabase, from: SearchIndexProgress): void {
+  indexing = true;
+  let reported = percent(from);
+  const step = () => {
+    if (!indexing) return;
+    let next: SearchIndexProgress | undefined;
+    try {
+      next = db.searchBackfill.step();
+    } catch (error) {
+      indexing = false;
+      report({ type: "searchIndexFailed", error: toWireError(error) });
+      return;
+    }
+    if (!next) return;
+    if (next.finished || percent(next) > reported) {
+      reported = percent(next);
+      report({ type: "searchIndex", progress: next });
+    }
+    if (next.finished) indexing = false;
+    else setImmediate(() => enqueue(step));
+  };
+  enqueue(step);
+}
+
+function percent(progress: SearchIndexProgress): number {
+  return progress.total === 0 ? 100 : Math.floor((progress.done * 100) / progress.total);
+}
+
+function report(message: SearchIndexReport): void {
+  port.postMessage(message);
+}
+
 function handle(db: MessageDatabase, request: Request): void {
   switch (request.op) {
     case "append":
@@ -171,6 +212,9 @@ function handle(db: MessageDatabase, request: Request): void {
     case "listRooms":
       reply(request.id, () => db.listRooms(request.options));
       break;
+    case "search":
+      reply(request.id, () => db.search.search(request.query));
+      break;
     case "setTopic":
       reply(request.id, () => db.setTopic(request.room, request.topic));
       break;
@@ -203,7 +247,9 @@ function handle(db: MessageDatabase, request: Request): void {
       break;
     case "close":
       // Shutdown does not wait for retention: a prune ends after its current
-      // batch and reports what it removed. A backup is waited for.
+      // batch and reports what it removed. A backup is waited for. Search
+      // indexing stops after its batch; the next open continues it.
+      indexing = false;
       for (const [job, finish] of prunes) finish(job.removed);
       if (pending.size === 0) close(db, request.id);
       else void Promise.allSettled(pending).then(() => close(db, request.id));
@@ -229,16 +275,26 @@ const turns: BackupTurns = {
 let onMessage: (request: Request) => void = () => {};
 
 function main(): void {
-  let db: MessageDatabase;
+  let db: MessageDatabase | undefined;
+  let searchIndex: SearchIndexProgress | undefined;
   try {
     db = openDatabase(workerData, turns);
+    searchIndex = db.searchBackfill.start();
   } catch (error) {
+    db?.close();
     port.postMessage({ type: "failed", error: toWireError(error) } satisfies OpenReply);
     return;
   }
-  onMessage = (request) => enqueue(() => handle(db, request));
+  const open = db;
+  onMessage = (request) => enqueue(() => handle(open, request));
   port.on("message", onMessage);
-  port.postMessage({ type: "ready", epoch: db.epoch, idKey: db.idKey } satisfies OpenReply);
+  port.postMessage({
+    type: "ready",
+    epoch: open.epoch,
+    idKey: open.idKey,
+    ...(searchIndex ? { searchIndex } : {}),
+  } satisfies OpenReply);
+  if (searchIndex) indexForSearch(open, searchIndex);
 }
 
 main();

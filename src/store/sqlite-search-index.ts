@@ -1,0 +1,78 @@
+// The write side of search: what migration 8's triggers need on the
+// connection, and the step that puts the texts they listed into FTS5.
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/**
+ * Registers search_fold on `db`, which migration 8's triggers call: every
+ * connection that writes messages needs it. The same folding as the core's
+ * for queries (NFKD, combining marks removed, lower case), so an indexed
+ * text and a query meet however either was typed. It must stay what it was
+ * when a text was indexed: the text is taken out of the index by folding it
+ * again.
+ */
+export function registerSearchFunctions(db: DatabaseSync): void {
+  db.function("search_fold", { deterministic: true }, (text) => foldForSearch(String(text)));
+  // Whether the folded text holds every substring of the first JSON list
+  // and none of the second: one fold per candidate, however many there are.
+  const lists = new Map<string, string[]>();
+  const list = (json: string) => {
+    let parsed = lists.get(json);
+    if (!parsed) {
+      if (lists.size > 16) lists.clear();
+      parsed = (JSON.parse(json) as unknown[]).map(String);
+      lists.set(json, parsed);
+    }
+    return parsed;
+  };
+  db.function("search_substrings", { deterministic: true }, (text, all, none) => {
+    const folded = foldForSearch(String(text));
+    return list(String(all)).every((part) => folded.includes(part)) &&
+      !list(String(none)).some((part) => folded.includes(part))
+      ? 1
+      : 0;
+  });
+}
+
+export function foldForSearch(text: string): string {
+  return text
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase();
+}
+
+/**
+ * Puts the messages listed in search_pending into both FTS5 indexes, each in
+ * one statement, so FTS5 writes one segment per transaction rather than one
+ * per message. Every transaction that appends, edits or imports runs it
+ * before its COMMIT, which makes a message findable once it is acknowledged.
+ */
+export class SearchIndex {
+  readonly #anyPending: StatementSync;
+  readonly #words: StatementSync;
+  readonly #trigrams: StatementSync;
+  readonly #clear: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.#anyPending = db.prepare("SELECT 1 FROM search_pending LIMIT 1");
+    // CROSS JOIN keeps this order: the few pending rows first, each then a
+    // seek; the planner would otherwise walk all of search_docs.
+    const insert = (index: string) =>
+      db.prepare(
+        `INSERT INTO ${index} (rowid, text)
+         SELECT p.doc, search_fold(m.text) FROM search_pending p
+         CROSS JOIN search_docs d ON d.doc = p.doc
+         CROSS JOIN messages m ON m.room = d.room AND m.id = d.id`,
+      );
+    this.#words = insert("search_words");
+    this.#trigrams = insert("search_trigrams");
+    this.#clear = db.prepare("DELETE FROM search_pending");
+  }
+
+  /** Indexes what is pending; inside the caller's transaction. */
+  flush(): void {
+    if (this.#anyPending.get() === undefined) return;
+    this.#words.run();
+    this.#trigrams.run();
+    this.#clear.run();
+  }
+}
