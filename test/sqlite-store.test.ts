@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, test } from "node:test";
 import { guestPublicId } from "../src/store/public-id.ts";
+import { planSearch } from "../src/store/sqlite-search.ts";
+import { registerSearchFunctions } from "../src/store/sqlite-search-index.ts";
 import { openSqliteStore } from "../src/store/sqlite-store.ts";
 import { type NewMessage, StoreUnavailableError } from "../src/store/store.ts";
 import { adminContract } from "./store-admin-contract.ts";
@@ -627,5 +630,159 @@ test("close() ends a running prune after a batch; what it removed stays consiste
     );
   } finally {
     await reopened.close();
+  }
+});
+
+/** A word no other text holds: letters only, so the word index keeps it whole. */
+const distinctive = (start: string) =>
+  start +
+  randomUUID()
+    .replaceAll("-", "")
+    .replace(/[0-9]/g, (d) => "ghijklmnop".charAt(Number(d)));
+
+test("a deleted or edited message's words leave the search index, its freed pages and the WAL", async () => {
+  const path = join(tempDir(), "search-erasure.db");
+  const deleted = distinctive("qzj");
+  const replaced = distinctive("qzk");
+  const inDoomedRoom = distinctive("qzv");
+  const control = distinctive("qzw");
+  const secrets = [deleted, replaced, inDoomedRoom];
+  // Stored with the shared start of the term before it left out, so look
+  // for each word's end.
+  const tail = (word: string) => word.slice(-16);
+  /** Which words' ends the file or its WAL holds as bytes, and which the word index's blocks hold. */
+  const traces = (words: readonly string[]) => {
+    const files = [path, `${path}-wal`].filter((file) => existsSync(file));
+    const bytes = Buffer.concat(files.map((file) => readFileSync(file)));
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      const blocks = Buffer.concat(
+        db
+          .prepare("SELECT block FROM search_words_data")
+          .all()
+          .map((row) => Buffer.from(row.block as Uint8Array)),
+      );
+      const trigrams = new Set(
+        db
+          .prepare("SELECT term FROM fts5vocab_trigrams")
+          .all()
+          .map((row) => String(row.term)),
+      );
+      return {
+        file: words.filter((w) => bytes.includes(Buffer.from(tail(w)))),
+        index: words.filter((w) => blocks.includes(Buffer.from(tail(w)))),
+        trigrams: words.filter((w) => trigrams.has(w.slice(0, 3))),
+      };
+    } finally {
+      db.close();
+    }
+  };
+
+  let store = await openSqliteStore({ path });
+  let ids: number[] = [];
+  try {
+    await store.append(Array.from({ length: 50 }, (_, i) => message("lobby", `before ${i}`)));
+    const sent = await store.append([
+      message("lobby", `the ${deleted} plan`),
+      message("lobby", `the ${replaced} plan`),
+      message("lobby", `the ${control} plan`),
+      message("doomed", `the ${inDoomedRoom} plan`),
+    ]);
+    ids = sent.map((r) => r.message.id);
+    await store.append(Array.from({ length: 50 }, (_, i) => message("lobby", `after ${i}`)));
+  } finally {
+    await store.close();
+  }
+  // fts5vocab reads the trigram index's terms; made once, read-only after.
+  const vocab = new DatabaseSync(path);
+  vocab.exec("CREATE VIRTUAL TABLE fts5vocab_trigrams USING fts5vocab(search_trigrams, row)");
+  vocab.close();
+  const all = [...secrets, control];
+  assert.deepEqual(traces(all), { file: all, index: all, trigrams: all });
+
+  store = await openSqliteStore({ path });
+  try {
+    await store.append([message("lobby", "", { kind: "delete", refId: ids[0] })]);
+    await store.append([message("lobby", "the new plan", { kind: "edit", refId: ids[1] })]);
+    await store.deleteRoom("doomed");
+    const find = async (word: string) =>
+      (
+        await store.search({
+          reader: "u",
+          admin: false,
+          nowMs: T0,
+          include: [{ kind: "words", words: [word], prefix: false }],
+          exclude: [],
+          limit: 10,
+        })
+      ).map((m) => m.text);
+    // Same millisecond: in the order they were appended, newest first.
+    assert.deepEqual(await find("plan"), [`the ${control} plan`, "the new plan"]);
+  } finally {
+    await store.close();
+  }
+  assert.deepEqual(traces(all), { file: [control], index: [control], trigrams: [control] });
+});
+
+test("a search walks one index newest first and stops at its limit: no sort, every other table by key", async () => {
+  const path = join(tempDir(), "search-plans.db");
+  const store = await openSqliteStore({ path });
+  await store.append([message("lobby", "hi")]);
+  await store.close();
+  const db = new DatabaseSync(path, { readOnly: true });
+  registerSearchFunctions(db);
+  const words = (...list: string[]) => ({ kind: "words" as const, words: list, prefix: false });
+  const plan = (query: Partial<Parameters<typeof planSearch>[0]>) => {
+    const { sql, params } = planSearch({
+      reader: "a-r",
+      admin: false,
+      nowMs: T0,
+      include: [],
+      exclude: [],
+      limit: 20,
+      ...query,
+    });
+    return db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(params)
+      .map((row) => String(row.detail))
+      .join("; ");
+  };
+  try {
+    const filtered = {
+      rooms: ["lobby"],
+      senders: ["u"],
+      hasLink: true,
+      afterMs: T0,
+      beforeMs: T0 + 1,
+      after: { timeMs: T0, room: "lobby", id: 1 },
+    };
+    for (const query of [
+      { include: [words("the"), words("plan")], exclude: [words("lunch")], ...filtered },
+      { include: [{ kind: "substring" as const, text: "foo.png" }], exclude: [words("x")] },
+      { include: [words("plan")], admin: true, oldestFirst: true },
+    ]) {
+      const detail = plan(query);
+      assert.match(detail, /^SCAN f VIRTUAL TABLE INDEX \d+:M1></, detail);
+      assert.match(detail, /SEARCH d USING INTEGER PRIMARY KEY \(rowid=\?\)/, detail);
+      assert.doesNotMatch(detail, /TEMP B-TREE|SCAN (d|m|s)\b/, detail);
+    }
+    // Only filters: search_docs by its key, newest first, still no sort.
+    const detail = plan({ senders: ["u"] });
+    assert.match(detail, /^SEARCH d USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/, detail);
+    assert.doesNotMatch(detail, /TEMP B-TREE/, detail);
+    // What an append lists is indexed from search_pending, each a seek.
+    assert.match(
+      db
+        .prepare(`EXPLAIN QUERY PLAN SELECT p.doc FROM search_pending p
+          CROSS JOIN search_docs d ON d.doc = p.doc
+          CROSS JOIN messages m ON m.room = d.room AND m.id = d.id`)
+        .all()
+        .map((row) => String(row.detail))
+        .join("; "),
+      /^SCAN p; SEARCH d USING INTEGER PRIMARY KEY \(rowid=\?\); SEARCH m USING PRIMARY KEY \(room=\? AND id=\?\)$/,
+    );
+  } finally {
+    db.close();
   }
 });

@@ -342,11 +342,17 @@ INSERT INTO meta (key, value)
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
- * Brings the database to SCHEMA_VERSION in one write transaction, which also
+ * Brings the database to `version` (SCHEMA_VERSION unless a test wants a
+ * database as an older server left it) in one write transaction, which also
  * takes the write lock (held for the connection's life in EXCLUSIVE locking
  * mode). Throws, changing nothing, when a newer server wrote the database.
  */
-export function migrate(db: DatabaseSync, path: string, nowMs: number): void {
+export function migrate(
+  db: DatabaseSync,
+  path: string,
+  nowMs: number,
+  version = SCHEMA_VERSION,
+): void {
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -374,7 +380,7 @@ export function migrate(db: DatabaseSync, path: string, nowMs: number): void {
       );
     }
     for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
+      if (migration.version <= current || migration.version > version) continue;
       migration.apply(db);
       record.run(migration.version, nowMs);
     }
