@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore } from "../src/store/sqlite-store.ts";
 import type { Database, Engine, StorageSizes } from "./search-engines.ts";
@@ -79,7 +79,7 @@ function sizesOf(path: string): StorageSizes {
 function database(path: string, removeAll: () => void): Database {
   const markerPath = `${path}.json`;
   return {
-    where: path,
+    where: relative(process.cwd(), path),
     open: (now, durability) => openSqliteStore({ path, now, durability }),
     marker: async () => (existsSync(markerPath) ? readFileSync(markerPath, "utf8") : undefined),
     setMarker: async (marker) => writeFileSync(markerPath, marker),
