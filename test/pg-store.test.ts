@@ -7,6 +7,7 @@ import { PG_URL, scratchSchemas } from "./engine-urls.ts";
 import { adminContract } from "./store-admin-contract.ts";
 import { storeContract } from "./store-contract.ts";
 import { governanceContract } from "./store-governance-contract.ts";
+import { searchContract } from "./store-search-contract.ts";
 
 // Each test gets a schema of its own, dropped at the end.
 const schema = scratchSchemas("test");
@@ -16,6 +17,8 @@ storeContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), n
 governanceContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
 
 adminContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
+
+searchContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
 
 // Two nodes on one database: a client that retries a send on another node
 // while the first node's commit is still in flight.
@@ -95,6 +98,14 @@ test("two nodes appending to the same rooms in opposite orders never deadlock", 
   }
 });
 
+// What version 5 added (its functions, and the indexes built on them), undone
+// again to turn a fresh schema back into version 4; pg_trgm is the database's
+// and stays.
+const UNDO_VERSION_5 = (name: string) => `
+DROP FUNCTION ${name}.search_fold(text), ${name}.search_words(text), ${name}.search_buckets(bigint)
+  CASCADE;
+DELETE FROM ${name}.schema_migrations WHERE version = 5`;
+
 // What version 4 added, undone again to turn a fresh schema back into
 // version 3: versions 1 to 3 are never edited, so what remains is what they made.
 const UNDO_VERSION_4 = (name: string) => `
@@ -141,6 +152,7 @@ test("a version 2 schema gets version 3: its messages stay, and its rooms can be
       )
     ).rows.map((row) => [Number(row.version), Number(row.applied_at_ms)]);
   try {
+    await client.query(UNDO_VERSION_5(name));
     await client.query(UNDO_VERSION_4(name));
     await client.query(
       `DROP TABLE ${VERSION_3_TABLES.map((table) => `${name}.${table}`).join(", ")};
@@ -194,6 +206,7 @@ test("a version 2 schema gets version 3: its messages stay, and its rooms can be
       [2, T0],
       [3, T0 + 100],
       [4, T0 + 100],
+      [5, T0 + 100],
     ]);
   } finally {
     await client.end();
@@ -241,6 +254,7 @@ test("a version 3 schema gets version 4: its accounts are enabled, and can be ad
       )
     ).rows.map((row) => [Number(row.version), Number(row.applied_at_ms)]);
   try {
+    await client.query(UNDO_VERSION_5(name));
     await client.query(UNDO_VERSION_4(name));
     assert.deepEqual(await migrations(), [
       [1, T0],
@@ -280,6 +294,7 @@ test("a version 3 schema gets version 4: its accounts are enabled, and can be ad
       [2, T0],
       [3, T0],
       [4, T0 + 100],
+      [5, T0 + 100],
     ]);
   } finally {
     await client.end();

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type pg from "pg";
+import { searchFunctionsSql } from "./pg-search-schema.ts";
 import { StoreUnavailableError } from "./store.ts";
 
 /**
@@ -179,6 +180,14 @@ CREATE TABLE ${s}.reset_codes (
   expires_ms bigint NOT NULL
 );
 `,
+  },
+  {
+    // Full-text search: pg_trgm and the functions its indexes are built on
+    // (pg-search-schema.ts). The indexes themselves are built after the
+    // migrations, outside their transaction, so that a big table's build can
+    // run concurrently and carry on after an interruption.
+    version: 5,
+    sql: (s) => searchFunctionsSql(s),
   },
 ];
 

@@ -27,6 +27,8 @@ import {
   unreadValues,
 } from "./pg-reads.ts";
 import { migrate, schemaName } from "./pg-schema.ts";
+import { PgSearch } from "./pg-search.ts";
+import { ensureSearchIndexes, type SearchIndexProgress } from "./pg-search-schema.ts";
 import { ACCOUNT_COLUMNS, toAccount, toMessage } from "./rows.ts";
 import type {
   Account,
@@ -62,6 +64,18 @@ export interface PgStoreOptions {
   readonly poolSize?: number;
   /** Groups of appends committing at once, each on a connection of the pool. Default 4. */
   readonly appendLanes?: number;
+  /**
+   * The text search configuration words are indexed with ("english" stems
+   * and drops stop words). Default "simple": words as written, folded. Every
+   * node of a cluster must use the same; a change rebuilds the word index.
+   */
+  readonly searchLanguage?: string;
+  /**
+   * Told how building the search indexes goes, when opening has to build
+   * them (a database from before search, or a build interrupted): a
+   * million messages take minutes.
+   */
+  readonly onSearchIndexProgress?: (progress: SearchIndexProgress) => void;
 }
 
 /**
@@ -84,12 +98,18 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
     const client = await pool.connect();
     try {
       await migrate(client, schema, now());
+      const searchLanguage = options.searchLanguage ?? "simple";
+      await ensureSearchIndexes(client, pool, schema, {
+        language: searchLanguage,
+        ...(options.onSearchIndexProgress ? { onProgress: options.onSearchIndexProgress } : {}),
+      });
       const { rows } = await client.query(`SELECT key, value FROM ${schema}.meta`);
       const meta = new Map(rows.map((row) => [String(row.key), String(row.value)]));
       return new PgStore(pool, schema, now, {
         epoch: meta.get("epoch") ?? "",
         idKey: meta.get("id_key") ?? "",
         lanes: options.appendLanes ?? 4,
+        searchLanguage,
       });
     } finally {
       client.release();
@@ -115,19 +135,21 @@ class PgStore extends AdminCalls implements Store {
   readonly #appends: AppendLanes;
   readonly #governance: PgGovernance;
   readonly #admin: PgAdmin;
+  readonly #search: PgSearch;
   #closing = false;
 
   constructor(
     pool: pg.Pool,
     schema: string,
     now: () => number,
-    meta: { epoch: string; idKey: string; lanes: number },
+    meta: { epoch: string; idKey: string; lanes: number; searchLanguage: string },
   ) {
     super();
     this.#pool = pool;
     this.#appends = new AppendLanes(pool, schema, now, meta.lanes);
     this.#governance = new PgGovernance(pool, schema);
     this.#admin = new PgAdmin(pool, schema);
+    this.#search = new PgSearch(pool, schema, meta.searchLanguage, now);
     this.#s = schema;
     this.#now = now;
     this.epoch = meta.epoch;
@@ -337,8 +359,8 @@ class PgStore extends AdminCalls implements Store {
     return this.#track(() => dispatchAdmin(this.#admin, call) as Promise<AdminResult<M>>);
   }
 
-  search(_query: SearchQuery): Promise<StoredMessage[]> {
-    return Promise.reject(new Error("search is not built yet"));
+  search(query: SearchQuery): Promise<StoredMessage[]> {
+    return this.#track(() => this.#search.search(query));
   }
 
   async close(): Promise<void> {

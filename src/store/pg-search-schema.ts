@@ -1,0 +1,309 @@
+// What PostgreSQL's full-text search stands on: the functions that fold a
+// message as the core folds a query (schema version 5), and the two indexes
+// built on them, which a big table gets concurrently, with progress, resuming
+// after an interruption.
+import type pg from "pg";
+import { SEARCH_LEVELS } from "./pg-search-terms.ts";
+
+/**
+ * Every combining mark (\p{M}) as a regular-expression class for PostgreSQL,
+ * whose expressions have no Unicode properties: removing them after NFKD is
+ * what the core's fold() does, so the index folds text exactly as queries are
+ * folded (unaccent would also turn ø into o, which the core does not).
+ */
+function combiningMarks(): string {
+  const hex = (c: number) =>
+    c > 0xffff ? `\\U${c.toString(16).padStart(8, "0")}` : `\\u${c.toString(16).padStart(4, "0")}`;
+  const ranges: string[] = [];
+  let start = -1;
+  for (let c = 0; c <= 0x110000; c++) {
+    const mark =
+      c < 0x110000 && (c < 0xd800 || c > 0xdfff) && /\p{M}/u.test(String.fromCodePoint(c));
+    if (mark && start < 0) start = c;
+    if (!mark && start >= 0) {
+      ranges.push(start === c - 1 ? hex(start) : `${hex(start)}-${hex(c - 1)}`);
+      start = -1;
+    }
+  }
+  return `[${ranges.join("")}]+`;
+}
+
+/**
+ * Schema version 5. pg_trgm is created where the database keeps extensions
+ * (one copy per database, shared by every schema, so never inside ours: a
+ * dropped schema would take other schemas' indexes with it). The functions
+ * are PL/pgSQL so that the planner sees their real cost instead of inlining
+ * them as a few cheap operators; lower() and [[:alnum:]] use ICU's root
+ * collation when the server has it, so that case and letters are Unicode's
+ * whatever the database's locale.
+ */
+export function searchFunctionsSql(s: string): string {
+  const levels = SEARCH_LEVELS.map(({ name, shift }) => `'~${name}' || (t >> ${shift})`).join(", ");
+  return `
+DO $do$
+DECLARE
+  coll text := CASE WHEN EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')
+    THEN '"und-x-icu"' ELSE '"default"' END;
+  folded text;
+BEGIN
+  IF current_setting('server_encoding') <> 'UTF8' THEN
+    RAISE EXCEPTION 'Search needs a database in UTF8 encoding; database "%" is in %.',
+      current_database(), current_setting('server_encoding')
+      USING HINT = 'Create the database with ENCODING ''UTF8'' and point --db at it.';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+    BEGIN
+      CREATE EXTENSION pg_trgm;
+    EXCEPTION
+      WHEN insufficient_privilege THEN
+        RAISE EXCEPTION 'Search needs the PostgreSQL extension pg_trgm, and user "%" may not create it in database "%".',
+          current_user, current_database()
+          USING ERRCODE = 'insufficient_privilege',
+            HINT = format('Have a superuser or the database''s owner run: CREATE EXTENSION pg_trgm; in database %I, then start again.', current_database());
+      WHEN undefined_file THEN
+        RAISE EXCEPTION 'Search needs the PostgreSQL extension pg_trgm, which this server does not have.'
+          USING ERRCODE = 'undefined_file',
+            HINT = 'Install PostgreSQL''s contrib modules on the server (they ship pg_trgm), then start again.';
+    END;
+  END IF;
+  folded := format('lower(regexp_replace(normalize(body, NFKD), %L, '''', ''g'') COLLATE %s)',
+    ${quote(combiningMarks())}, coll);
+  EXECUTE format($f$
+    CREATE FUNCTION ${s}.search_fold(body text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 20
+    AS $b$ BEGIN RETURN %s; END $b$$f$, folded);
+  EXECUTE format($f$
+    CREATE FUNCTION ${s}.search_words(body text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 30
+    AS $b$ BEGIN RETURN regexp_replace(%s COLLATE %s, '[^[:alnum:]]+', ' ', 'g'); END $b$$f$,
+    folded, coll);
+END
+$do$;
+CREATE FUNCTION ${s}.search_buckets(t bigint) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT array_to_tsvector(ARRAY[${levels}]) $$;
+`;
+}
+
+/** A string as an SQL literal (E'' so that backslashes mean the same under any setting). */
+function quote(text: string): string {
+  return `E'${text.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
+}
+
+/** The predicate both indexes share, and that every search repeats so that they are used. */
+export const INDEXED_ROWS = "kind = 'chat' AND NOT deleted";
+
+/** The word index's name says its text search configuration: another one is another index. */
+export const wordIndexName = (language: string) => `messages_search_words_${language}`;
+export const TRIGRAM_INDEX = "messages_search_trigrams";
+
+/** How far along the search indexes' build is, for the operator watching the start. */
+export interface SearchIndexProgress {
+  readonly index: string;
+  /** Which index this is, from 1, of `steps`. */
+  readonly step: number;
+  readonly steps: number;
+  /**
+   * PostgreSQL's phase ("building index: scanning table", "waiting for
+   * writers before build", ...), or "waiting for another node", "building",
+   * "done".
+   */
+  readonly phase: string;
+  /** Blocks or tuples of the phase done, of `total` (0 when the phase has no count). */
+  readonly done: number;
+  readonly total: number;
+  /** The server process building it. */
+  readonly pid: number;
+}
+
+export interface SearchIndexOptions {
+  readonly language: string;
+  readonly onProgress?: (progress: SearchIndexProgress) => void;
+  /** How often a concurrent build's progress is read. */
+  readonly progressEveryMs?: number;
+}
+
+/**
+ * Below this size a table gets its indexes the plain way, in moments: a
+ * concurrent build waits for every transaction in the database that is older.
+ */
+const CONCURRENT_FROM_BYTES = 4 * 1024 * 1024;
+/** How often a node waits its turn while another one builds. */
+const TURN_RETRY_MS = 1_000;
+
+/**
+ * Makes sure the search indexes exist and are valid. Each is built with
+ * CREATE INDEX CONCURRENTLY on a big table, so appends go on meanwhile; an
+ * index left INVALID by an interrupted build is dropped and built again, and
+ * the indexes already built are kept, so a start after an interruption
+ * carries on from the index it stopped in. Nodes take turns (an advisory
+ * lock, tried rather than waited for: a session waiting inside a statement
+ * holds a snapshot that the concurrent build would wait for in turn).
+ */
+export async function ensureSearchIndexes(
+  client: pg.PoolClient,
+  pool: pg.Pool,
+  s: string,
+  options: SearchIndexOptions,
+): Promise<void> {
+  const language = await checkLanguage(client, options.language);
+  const trigramOps = await trigramOpclass(client);
+  const wanted = [
+    {
+      name: wordIndexName(language),
+      columns: `to_tsvector('${language}'::regconfig, ${s}.search_words(text)), ${s}.search_buckets(time_ms)`,
+    },
+    {
+      name: TRIGRAM_INDEX,
+      columns: `${s}.search_fold(text) ${trigramOps}, ${s}.search_buckets(time_ms)`,
+    },
+  ];
+  const pid = Number((await client.query("SELECT pg_backend_pid() AS pid")).rows[0]?.pid);
+  const lockKey = `grpc-chat-search:${s}`;
+  for (let waited = false; ; waited = true) {
+    const missing = await missingIndexes(client, s, wanted);
+    if (missing.length === 0 && !(await obsoleteWordIndexes(client, s, language)).length) return;
+    const { rows } = await client.query("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
+      lockKey,
+    ]);
+    if (rows[0]?.ok === true) break;
+    if (!waited) {
+      const first = missing[0]?.name ?? wordIndexName(language);
+      options.onProgress?.({
+        index: first,
+        step: 1,
+        steps: wanted.length,
+        phase: "waiting for another node",
+        done: 0,
+        total: 0,
+        pid,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, TURN_RETRY_MS));
+  }
+  try {
+    const concurrent = await isBig(client, s);
+    for (const [i, index] of wanted.entries()) {
+      const state = await indexState(client, s, index.name);
+      if (state === "valid") continue;
+      const progress = { index: index.name, step: i + 1, steps: wanted.length, pid };
+      if (state === "invalid") {
+        await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${s}.${index.name}`);
+      }
+      options.onProgress?.({ ...progress, phase: "building", done: 0, total: 0 });
+      const sql = `CREATE INDEX ${concurrent ? "CONCURRENTLY" : ""} IF NOT EXISTS ${index.name}
+        ON ${s}.messages USING gin (${index.columns}) WHERE ${INDEXED_ROWS}`;
+      if (concurrent) await watched(client.query(sql), pool, progress, options);
+      else await client.query(sql);
+      options.onProgress?.({ ...progress, phase: "done", done: 0, total: 0 });
+    }
+    for (const name of await obsoleteWordIndexes(client, s, language)) {
+      await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${s}.${name}`);
+    }
+  } finally {
+    await client.query("SELECT pg_advisory_unlock(hashtext($1))", [lockKey]);
+  }
+}
+
+/** Runs `build`, reading its progress every so often from another connection. */
+async function watched(
+  build: Promise<unknown>,
+  pool: pg.Pool,
+  progress: Omit<SearchIndexProgress, "phase" | "done" | "total">,
+  options: SearchIndexOptions,
+): Promise<void> {
+  let polling: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    polling = polling.then(async () => {
+      const { rows } = await pool
+        .query(
+          `SELECT phase, blocks_done, blocks_total, tuples_done, tuples_total
+           FROM pg_stat_progress_create_index WHERE pid = $1`,
+          [progress.pid],
+        )
+        .catch(() => ({ rows: [] }));
+      const row = rows[0];
+      if (!row) return;
+      const byBlocks = Number(row.blocks_total) > 0;
+      options.onProgress?.({
+        ...progress,
+        phase: String(row.phase),
+        done: Number(byBlocks ? row.blocks_done : row.tuples_done),
+        total: Number(byBlocks ? row.blocks_total : row.tuples_total),
+      });
+    });
+  }, options.progressEveryMs ?? 1_000);
+  try {
+    await build;
+  } finally {
+    clearInterval(timer);
+    await polling;
+  }
+}
+
+async function checkLanguage(client: pg.PoolClient, language: string): Promise<string> {
+  const { rows } = await client.query(
+    "SELECT cfgname FROM pg_ts_config ORDER BY cfgname = 'simple' DESC, cfgname",
+  );
+  const known = rows.map((row) => String(row.cfgname));
+  if (/^[a-z_][a-z0-9_]{0,39}$/.test(language) && known.includes(language)) return language;
+  throw new Error(
+    `"${language}" is not a text search configuration of this PostgreSQL server; use one of: ${known.join(", ")}.`,
+  );
+}
+
+/** gin_trgm_ops, named with the schema pg_trgm was created in, which need not be on the search path. */
+async function trigramOpclass(client: pg.PoolClient): Promise<string> {
+  const { rows } = await client.query(
+    `SELECT quote_ident(n.nspname) AS schema FROM pg_extension e
+     JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`,
+  );
+  const schema = rows[0]?.schema;
+  if (schema === undefined) throw new Error("The pg_trgm extension is gone from the database.");
+  return `${schema}.gin_trgm_ops`;
+}
+
+async function indexState(
+  client: pg.PoolClient,
+  s: string,
+  name: string,
+): Promise<"valid" | "invalid" | "missing"> {
+  const { rows } = await client.query(
+    `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+    [s, name],
+  );
+  if (!rows[0]) return "missing";
+  return rows[0].indisvalid === true ? "valid" : "invalid";
+}
+
+async function missingIndexes<T extends { name: string }>(
+  client: pg.PoolClient,
+  s: string,
+  wanted: readonly T[],
+): Promise<T[]> {
+  const missing: T[] = [];
+  for (const index of wanted) {
+    if ((await indexState(client, s, index.name)) !== "valid") missing.push(index);
+  }
+  return missing;
+}
+
+/** Word indexes of another text search configuration, left from before it changed. */
+async function obsoleteWordIndexes(
+  client: pg.PoolClient,
+  s: string,
+  language: string,
+): Promise<string[]> {
+  const { rows } = await client.query(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind = 'i' AND starts_with(c.relname, $2) AND c.relname <> $3`,
+    [s, wordIndexName(""), wordIndexName(language)],
+  );
+  return rows.map((row) => String(row.relname));
+}
+
+async function isBig(client: pg.PoolClient, s: string): Promise<boolean> {
+  const { rows } = await client.query(`SELECT pg_relation_size('${s}.messages') AS bytes`);
+  return Number(rows[0]?.bytes ?? 0) >= CONCURRENT_FROM_BYTES;
+}
