@@ -181,6 +181,10 @@ export async function ensureSearchIndexes(
     }
     await new Promise((resolve) => setTimeout(resolve, TURN_RETRY_MS));
   }
+  // A build stopped from outside ends the connection; the build's query fails
+  // with that, and the client's own error event would otherwise be thrown.
+  const failed = () => {};
+  client.on("error", failed);
   try {
     const concurrent = await isBig(client, s);
     for (const [i, index] of wanted.entries()) {
@@ -201,7 +205,9 @@ export async function ensureSearchIndexes(
       await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${s}.${name}`);
     }
   } finally {
-    await client.query("SELECT pg_advisory_unlock(hashtext($1))", [lockKey]);
+    // A connection that broke took the lock with it, and its error is the one to tell.
+    await client.query("SELECT pg_advisory_unlock(hashtext($1))", [lockKey]).catch(() => {});
+    client.off("error", failed);
   }
 }
 

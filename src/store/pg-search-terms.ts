@@ -74,6 +74,7 @@ export function likePattern(text: string): string {
  * step, so a window is a few dozen lexemes at most.
  */
 export function bucketCover(lo: number, hi: number): string[] {
+  if (hi <= lo) return [];
   const finest = 2 ** SEARCH_LEVELS[0].shift;
   let at = Math.floor(Math.max(0, lo) / finest) * finest;
   const end = Math.ceil(hi / finest) * finest;

@@ -76,6 +76,8 @@ export interface PgStoreOptions {
    * million messages take minutes.
    */
   readonly onSearchIndexProgress?: (progress: SearchIndexProgress) => void;
+  /** How often a concurrent build's progress is read for onSearchIndexProgress. Default 1 s. */
+  readonly searchIndexProgressEveryMs?: number;
 }
 
 /**
@@ -102,6 +104,9 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
       await ensureSearchIndexes(client, pool, schema, {
         language: searchLanguage,
         ...(options.onSearchIndexProgress ? { onProgress: options.onSearchIndexProgress } : {}),
+        ...(options.searchIndexProgressEveryMs === undefined
+          ? {}
+          : { progressEveryMs: options.searchIndexProgressEveryMs }),
       });
       const { rows } = await client.query(`SELECT key, value FROM ${schema}.meta`);
       const meta = new Map(rows.map((row) => [String(row.key), String(row.value)]));
