@@ -12,6 +12,8 @@
 //            [--abuser-nice 0]
 //            (ours only, default limits; not part of the full run: one abuser against ordinary users)
 //   search [--stored 1000000] [--queries 300] [--runs 3] [--seconds 10] [--window 1600] [--fresh]
+//          [--quiet-days 0: ask as if the server had been quiet this long since the newest message]
+//          [--seconds 0: the queries only, no ingest runs]
 //          [--nodes 2: the PostgreSQL store]   (the store alone, no server; not part of the full run)
 // With no scenario, all of them as docs/benchmarks.md lists them, then the
 // table. Common: --compare [--runs 3], --server ours|ceiling, --cpu-prof (the
@@ -61,6 +63,7 @@ const { values, positionals } = parseArgs({
     "abuser-nice": { type: "string", default: "0" },
     queries: { type: "string", default: "300" },
     fresh: { type: "boolean", default: false },
+    "quiet-days": { type: "string", default: "0" },
   },
 });
 const options: RunOptions = {
@@ -151,6 +154,7 @@ switch (scenario) {
         seconds,
         window: number(values.window, 1600),
         fresh: values.fresh,
+        quietDays: Number(values["quiet-days"]),
         postgres: options.nodes > 1,
         durability: options.durability,
       })),

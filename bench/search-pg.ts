@@ -179,7 +179,7 @@ function database(schema: string): Database {
   };
 }
 
-/** CPU seconds of every postgres process on this machine (the bench's connections among them). */
+/** CPU seconds of every postgres process on this machine (the bench's connections among them), ended ones included. */
 function postgresCpuSeconds(): number {
   let ticks = 0;
   for (const pid of readdirSync("/proc")) {
@@ -188,7 +188,9 @@ function postgresCpuSeconds(): number {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       if (!stat.includes("(postgres)")) continue;
       const fields = stat.split(") ")[1]?.split(" ") ?? [];
-      ticks += Number(fields[11]) + Number(fields[12]);
+      // With the children's: the server's own process gains the time of
+      // connections that have ended (a load's pool is gone by its end).
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     } catch {
       // It ended while we looked.
     }
