@@ -102,7 +102,7 @@ test("two nodes appending to the same rooms in opposite orders never deadlock", 
 // again to turn a fresh schema back into version 4; pg_trgm is the database's
 // and stays.
 const UNDO_VERSION_5 = (name: string) => `
-DROP FUNCTION ${name}.search_fold(text), ${name}.search_words(text), ${name}.search_buckets(bigint)
+DROP FUNCTION ${name}.search_fold(text), ${name}.search_words(text), ${name}.search_keys(bigint, text)
   CASCADE;
 DELETE FROM ${name}.schema_migrations WHERE version = 5`;
 

@@ -79,9 +79,9 @@ BEGIN
     folded, coll);
 END
 $do$;
-CREATE FUNCTION ${s}.search_buckets(t bigint) RETURNS tsvector
+CREATE FUNCTION ${s}.search_keys(t bigint, room text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT array_to_tsvector(ARRAY[${levels}]) $$;
+AS $$ SELECT array_to_tsvector(ARRAY[${levels}, '~r' || room]) $$;
 `;
 }
 
@@ -151,11 +151,11 @@ export async function ensureSearchIndexes(
   const wanted = [
     {
       name: wordIndexName(language),
-      columns: `to_tsvector('${language}'::regconfig, ${s}.search_words(text)), ${s}.search_buckets(time_ms)`,
+      columns: `to_tsvector('${language}'::regconfig, ${s}.search_words(text)), ${s}.search_keys(time_ms, room)`,
     },
     {
       name: TRIGRAM_INDEX,
-      columns: `${s}.search_fold(text) ${trigramOps}, ${s}.search_buckets(time_ms)`,
+      columns: `${s}.search_fold(text) ${trigramOps}, ${s}.search_keys(time_ms, room)`,
     },
   ];
   const pid = Number((await client.query("SELECT pg_backend_pid() AS pid")).rows[0]?.pid);

@@ -22,10 +22,13 @@ export const SEARCH_LEVELS = [
 const FUTURE_MS = 2 ** 40;
 /** Rows, at the table's average rate, the first window is sized to hold. */
 const FIRST_WINDOW_ROWS = 1_000;
-/** Each window is this many times longer than the one before. */
-const GROWTH = 8;
-/** Windows with buckets; after them one last window without, for the rest. */
-const BUCKETED_WINDOWS = 4;
+/**
+ * Each window is this many times longer than the one before: the last one
+ * searched holds at most about this many times the hits the page needed.
+ */
+const GROWTH = 4;
+/** Windows with buckets (to 4,096 times the first); after them one for the rest. */
+const BUCKETED_WINDOWS = 7;
 
 /** A lexeme in tsquery syntax, quoted, so that nothing in it is an operator. */
 function lexeme(text: string): string {
@@ -91,9 +94,9 @@ export function bucketCover(lo: number, hi: number): string[] {
   return cover;
 }
 
-/** Bucket lexemes as tsquery text: any of them. */
-export function bucketQuery(cover: readonly string[]): string {
-  return cover.map(lexeme).join(" | ");
+/** Key lexemes (buckets, rooms) as tsquery text: any of them. */
+export function keyQuery(keys: readonly string[]): string {
+  return keys.map(lexeme).join(" | ");
 }
 
 /**

@@ -372,6 +372,7 @@ class PgStore extends AdminCalls implements Store {
     if (this.#closing) return;
     this.#closing = true;
     await Promise.allSettled([...this.#calls]);
+    await this.#search.close();
     await this.#pool.end();
   }
 
