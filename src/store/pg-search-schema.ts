@@ -47,23 +47,20 @@ DECLARE
   folded text;
 BEGIN
   IF current_setting('server_encoding') <> 'UTF8' THEN
-    RAISE EXCEPTION 'Search needs a database in UTF8 encoding; database "%" is in %.',
-      current_database(), current_setting('server_encoding')
-      USING HINT = 'Create the database with ENCODING ''UTF8'' and point --db at it.';
+    RAISE EXCEPTION 'Search needs a database in UTF8 encoding; database "%" is in %: create one with ENCODING ''UTF8'' and point --db at it.',
+      current_database(), current_setting('server_encoding');
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
     BEGIN
       CREATE EXTENSION pg_trgm;
     EXCEPTION
       WHEN insufficient_privilege THEN
-        RAISE EXCEPTION 'Search needs the PostgreSQL extension pg_trgm, and user "%" may not create it in database "%".',
+        RAISE EXCEPTION 'Search needs the PostgreSQL extension pg_trgm, and user "%" may not create it in database "%": have a superuser or the database''s owner run CREATE EXTENSION pg_trgm; in that database, then start again.',
           current_user, current_database()
-          USING ERRCODE = 'insufficient_privilege',
-            HINT = format('Have a superuser or the database''s owner run: CREATE EXTENSION pg_trgm; in database %I, then start again.', current_database());
+          USING ERRCODE = 'insufficient_privilege';
       WHEN undefined_file THEN
-        RAISE EXCEPTION 'Search needs the PostgreSQL extension pg_trgm, which this server does not have.'
-          USING ERRCODE = 'undefined_file',
-            HINT = 'Install PostgreSQL''s contrib modules on the server (they ship pg_trgm), then start again.';
+        RAISE EXCEPTION 'Search needs the PostgreSQL extension pg_trgm, which this PostgreSQL server does not have: install its contrib modules (they ship pg_trgm), then start again.'
+          USING ERRCODE = 'undefined_file';
     END;
   END IF;
   folded := format('lower(regexp_replace(normalize(body, NFKD), %L, '''', ''g'') COLLATE %s)',
