@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import pg from "pg";
-import type { SearchIndexProgress } from "../src/store/pg-search-schema.ts";
+import type { SearchIndexProgress } from "../src/store/pg-search-indexes.ts";
 import {
   bucketCover,
   SEARCH_LEVELS,
@@ -69,10 +69,15 @@ test("the windows of a search cover all time once, in the search's order, each i
     { oldestFirst: false, after: { timeMs: T0 - 5 * DAY, room: "r", id: 9 } },
     { oldestFirst: true, after: { timeMs: T0 - 50 * DAY, room: "r", id: 9 } },
   ];
-  for (const rowsPerMs of [1e-6, 1e-3, 1]) {
+  // A quiet server's windows start from its newest message, a narrow reader's are longer.
+  const counts = [1e-6, 1e-3, 1].flatMap((rowsPerMs) => [
+    { rowsPerMs },
+    { rowsPerMs, newestMs: T0 - 60 * DAY, readableShare: 0.05 },
+  ]);
+  for (const count of counts) {
     for (const plan of plans) {
-      const windows = searchWindows({ ...plan, nowMs: T0, rowsPerMs, oldestMs: T0 - 400 * DAY });
-      const label = JSON.stringify({ ...plan, rowsPerMs });
+      const windows = searchWindows({ ...plan, ...count, nowMs: T0, oldestMs: T0 - 400 * DAY });
+      const label = JSON.stringify({ ...plan, ...count });
       const down = !plan.oldestFirst;
       // Newest first, each window ends where the one before began; oldest first, the other way.
       const near = (w: SearchWindow) => (down ? w.hi : w.lo);

@@ -27,6 +27,8 @@ const FIRST_WINDOW_ROWS = 1_000;
  * searched holds at most about this many times the hits the page needed.
  */
 const GROWTH = 4;
+/** The smallest readable share a first window is sized for. */
+const MIN_SHARE = 0.01;
 /** Windows with buckets (to 4,096 times the first); after them one for the rest. */
 const BUCKETED_WINDOWS = 7;
 
@@ -116,9 +118,12 @@ export interface WindowPlan {
   readonly afterMs?: number;
   readonly beforeMs?: number;
   readonly after?: SearchCursor;
-  /** Chat rows per ms on average, and the oldest one's time, as last counted. */
+  /** Chat rows per ms on average, and the oldest and newest one's time, as last counted. */
   readonly rowsPerMs: number;
   readonly oldestMs: number;
+  readonly newestMs?: number;
+  /** The share of the rows the reader may read (1 when all), so a first window holds their hits too. */
+  readonly readableShare?: number;
 }
 
 /**
@@ -130,7 +135,10 @@ export interface WindowPlan {
  */
 export function searchWindows(plan: WindowPlan): SearchWindow[] {
   const first = Math.ceil(
-    Math.max(2 ** SEARCH_LEVELS[0].shift, FIRST_WINDOW_ROWS / plan.rowsPerMs),
+    Math.max(
+      2 ** SEARCH_LEVELS[0].shift,
+      FIRST_WINDOW_ROWS / (plan.rowsPerMs * Math.max(MIN_SHARE, plan.readableShare ?? 1)),
+    ),
   );
   return plan.oldestFirst ? oldestFirstWindows(plan, first) : newestFirstWindows(plan, first);
 }
@@ -141,7 +149,10 @@ function newestFirstWindows(plan: WindowPlan, first: number): SearchWindow[] {
     plan.after ? plan.after.timeMs + 1 : Number.POSITIVE_INFINITY,
   );
   const bounded = Number.isFinite(top);
-  const anchor = bounded ? top : plan.nowMs;
+  // From the newest message when it is older: a quiet server's first windows
+  // would be empty. The first window is open above its anchor, so a newer
+  // message than counted is still in it.
+  const anchor = Math.min(bounded ? top : plan.nowMs, plan.newestMs ?? Number.POSITIVE_INFINITY);
   const bottom = Math.max(plan.afterMs ?? Number.NEGATIVE_INFINITY, plan.oldestMs);
   const windows: SearchWindow[] = [];
   let hi: number | undefined = bounded ? top : undefined;

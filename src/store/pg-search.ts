@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { DM_PREFIX } from "../wire/room-names.ts";
 import { INDEXED_ROWS, TRIGRAM_INDEX, wordIndexName } from "./pg-search-schema.ts";
+import { hiddenRoomsSql, SearchStats } from "./pg-search-stats.ts";
 import {
   excludeQuery,
   includeQuery,
@@ -29,17 +30,8 @@ const SEARCH_SETTINGS =
   "-c max_parallel_workers_per_gather=0 -c jit=off -c plan_cache_mode=force_generic_plan";
 /** A search of at most this many rooms (in:) is narrowed by their keys in the index. */
 const SCOPED_ROOMS = 8;
-/** How long the table's size and age, which size the first window, are taken as they were. */
-const STATS_FOR_MS = 60_000;
-const HOUR_MS = 3_600_000;
 /** What has:link looks for, as the contract says: http://, https:// or www. */
 const LINK = "(https?://|www\\.)";
-
-interface TableStats {
-  readonly rowsPerMs: number;
-  readonly oldestMs: number;
-  readonly countedAt: number;
-}
 
 /** Values of a statement, each added once and named by its placeholder. */
 class Values {
@@ -59,7 +51,7 @@ export class PgSearch {
   readonly #s: string;
   readonly #language: string;
   readonly #now: () => number;
-  #stats: Promise<TableStats> | undefined;
+  readonly #stats: SearchStats;
 
   /** `store` is the store's pool: the search pool connects as it does. */
   constructor(store: pg.Pool, schema: string, language: string, now: () => number) {
@@ -73,16 +65,20 @@ export class PgSearch {
     this.#s = schema;
     this.#language = language;
     this.#now = now;
+    this.#stats = new SearchStats(this.#pool, schema, now);
   }
 
   async search(query: SearchQuery): Promise<StoredMessage[]> {
     if (query.limit <= 0) return [];
-    const stats = await this.#tableStats();
+    const [stats, readableShare] = await Promise.all([
+      this.#stats.table(),
+      query.admin ? 1 : this.#stats.readableShare(query.reader, query.nowMs),
+    ]);
     const windows = searchWindows({
       oldestFirst: query.oldestFirst === true,
       nowMs: this.#now(),
-      rowsPerMs: stats.rowsPerMs,
-      oldestMs: stats.oldestMs,
+      ...stats,
+      readableShare,
       ...(query.afterMs === undefined ? {} : { afterMs: query.afterMs }),
       ...(query.beforeMs === undefined ? {} : { beforeMs: query.beforeMs }),
       ...(query.after ? { after: query.after } : {}),
@@ -236,67 +232,14 @@ ORDER BY ${orderBy("h")}`;
     };
   }
 
-  /**
-   * The rooms hidden from a reader who is not an admin, found once per
-   * search and hashed, so that each candidate row costs a lookup, not two
-   * index probes: where a ban is in force, and the invite-only rooms the
-   * reader neither owns nor holds a role in (their roles by room_roles_user).
-   * Direct-message rooms are never hidden this way: their names decide.
-   */
+  /** The rooms hidden from the reader (see hiddenRoomsSql), found once per search and hashed. */
   #with(query: SearchQuery, values: Values): string {
     if (query.admin) return "";
-    const s = this.#s;
-    const reader = values.add(query.reader);
-    const dm = values.add(DM_PREFIX);
-    const now = values.add(query.nowMs);
-    return `WITH hidden AS MATERIALIZED (
-  SELECT c.room FROM ${s}.room_records AS c
-  WHERE c.invite_only AND c.owner <> ${reader} AND NOT starts_with(c.room, ${dm})
-    AND c.room NOT IN (SELECT o.room FROM ${s}.room_roles AS o WHERE o.user_id = ${reader})
-  UNION ALL
-  SELECT b.room FROM ${s}.sanctions AS b
-  WHERE b.user_id = ${reader} AND b.kind = 'ban' AND (b.until_ms = 0 OR b.until_ms > ${now})
-    AND NOT starts_with(b.room, ${dm})
-)`;
-  }
-
-  /**
-   * How many rows the table holds per ms on average, and since when, counted
-   * at most once a minute: only the first window's length depends on it, and
-   * the windows that follow grow from there, so a stale count costs time,
-   * never hits.
-   */
-  #tableStats(): Promise<TableStats> {
-    const now = this.#now();
-    const current = this.#stats;
-    if (current) {
-      return current.then((stats) =>
-        now - stats.countedAt < STATS_FOR_MS ? stats : this.#count(now),
-      );
-    }
-    return this.#count(now);
-  }
-
-  #count(now: number): Promise<TableStats> {
-    const s = this.#s;
-    const counting = this.#pool
-      .query(
-        // Each room's oldest row by its primary key: one probe per room.
-        `SELECT (SELECT coalesce(sum(last_id - pruned_through), 0) FROM ${s}.rooms) AS n,
-                (SELECT min(f.time_ms) FROM ${s}.rooms AS r CROSS JOIN LATERAL (
-                   SELECT time_ms FROM ${s}.messages AS m WHERE m.room = r.room ORDER BY m.id LIMIT 1
-                 ) AS f) AS oldest`,
-      )
-      .then(({ rows }) => {
-        const oldestMs = rows[0]?.oldest === null ? now : Number(rows[0]?.oldest ?? now);
-        const rows_ = Math.max(1, Number(rows[0]?.n ?? 0));
-        return { rowsPerMs: rows_ / Math.max(HOUR_MS, now - oldestMs), oldestMs, countedAt: now };
-      });
-    this.#stats = counting;
-    // A failed count is not kept: the next search counts again.
-    counting.catch(() => {
-      if (this.#stats === counting) this.#stats = undefined;
+    const hidden = hiddenRoomsSql(this.#s, {
+      reader: values.add(query.reader),
+      dm: values.add(DM_PREFIX),
+      now: values.add(query.nowMs),
     });
-    return counting;
+    return `WITH hidden AS MATERIALIZED (\n  ${hidden}\n)`;
   }
 }

@@ -28,7 +28,7 @@ import {
 } from "./pg-reads.ts";
 import { migrate, schemaName } from "./pg-schema.ts";
 import { PgSearch } from "./pg-search.ts";
-import { ensureSearchIndexes, type SearchIndexProgress } from "./pg-search-schema.ts";
+import { ensureSearchIndexes, type SearchIndexProgress } from "./pg-search-indexes.ts";
 import { ACCOUNT_COLUMNS, toAccount, toMessage } from "./rows.ts";
 import type {
   Account,
