@@ -138,6 +138,7 @@ test("a version 4 database gets version 5: its messages read as before and can b
       [5, T0 + 100],
       [6, T0 + 100],
       [7, T0 + 100],
+      [8, T0 + 100],
     ],
   );
   check.close();
@@ -344,6 +345,7 @@ test("a version 5 database gets version 6: its messages stay, and its rooms can 
       [5, 0],
       [6, T0 + 100],
       [7, T0 + 100],
+      [8, T0 + 100],
     ],
   );
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 3);
@@ -532,6 +534,7 @@ test("a version 6 database gets version 7: its accounts are enabled, and can be 
       [5, 0],
       [6, 0],
       [7, T0 + 100],
+      [8, T0 + 100],
     ],
   );
   assert.deepEqual(

@@ -5,7 +5,11 @@ import { createLocalBus } from "../bus/local-bus.ts";
 import { connectRedisBus } from "../bus/redis-bus.ts";
 import { connectRedisClaims } from "../bus/redis-claims.ts";
 import { openPgStore } from "../store/pg-store.ts";
-import { openSqliteStore, type SqliteStoreOptions } from "../store/sqlite-store.ts";
+import {
+  describeSearchIndexProgress,
+  openSqliteStore,
+  type SqliteStoreOptions,
+} from "../store/sqlite-store.ts";
 import type { Store } from "../store/store.ts";
 
 const POSTGRES = /^postgres(ql)?:\/\//i;
@@ -50,10 +54,15 @@ export async function openEngines(
     );
   }
   if (!postgres) {
+    const { logger } = options;
     const store = await openSqliteStore({
       path: options.db,
       ...(options.now ? { now: options.now } : {}),
       ...(options.durability ? { durability: options.durability } : {}),
+      // Messages stored before search existed are indexed after start, in batches.
+      onSearchIndexProgress: (progress) => logger.info(describeSearchIndexProgress(progress)),
+      onSearchIndexError: (error) =>
+        logger.error({ err: error }, "indexing old messages for search stopped"),
     });
     return { store, bus: createLocalBus() };
   }
@@ -62,6 +71,11 @@ export async function openEngines(
     url: dbUrl,
     ...(schema ? { schema } : {}),
     ...(options.now ? { now: options.now } : {}),
+    // Building the search indexes of a big existing table takes a while at start.
+    onSearchIndexProgress: ({ index, step, steps, phase, done, total }) =>
+      options.logger.info(
+        `Search index ${step} of ${steps} (${index}): ${phase}${total > 0 ? ` ${done}/${total} (${Math.floor((done * 100) / total)}%)` : ""}`,
+      ),
   });
   const [busUrl, prefix] = takeParam(options.busUrl ?? "", "prefix");
   const { logger } = options;

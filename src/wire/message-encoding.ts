@@ -184,7 +184,7 @@ export function encodeMessageEvent(message: Fields<Message>): Uint8Array {
 /** `toBinary(HistoryPageSchema, page)`, faster. */
 export function encodeHistoryPage(page: HistoryPage): Uint8Array {
   const measured = page.messages.map(measureMessage);
-  let size = page.hasMore ? 2 : 0;
+  let size = (page.hasMore ? 2 : 0) + (page.hasNewer ? 2 : 0);
   // An empty Message is still written (tag and a zero length).
   for (const { size: one } of measured) size += 1 + varintSize(one) + one;
   const writer = new Writer(size);
@@ -196,6 +196,10 @@ export function encodeHistoryPage(page: HistoryPage): Uint8Array {
   });
   if (page.hasMore) {
     writer.tag(2, WIRE_VARINT);
+    writer.varint(1);
+  }
+  if (page.hasNewer) {
+    writer.tag(3, WIRE_VARINT);
     writer.varint(1);
   }
   return writer.bytes();
