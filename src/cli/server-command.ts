@@ -74,6 +74,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
       admins: flags.admin,
       retention: { maxAgeMs: flags.historyMaxAge, maxPerRoom: flags.historyMaxPerRoom },
       durability: flags.durability,
+      searchLanguage: flags.searchLanguage,
     });
   } catch (error) {
     const reason = /EADDRINUSE/.test(String(error))

@@ -28,6 +28,7 @@ export interface ServerFlags {
   historyMaxAge: number;
   historyMaxPerRoom: number;
   durability: "full" | "normal";
+  searchLanguage: string;
   auth: AuthMode;
   tlsCert?: string;
   tlsKey?: string;
@@ -166,6 +167,12 @@ export function serverOptions(): Option[] {
       .env("GRPC_CHAT_DURABILITY")
       .choices(["full", "normal"])
       .default("full"),
+    new Option(
+      "--search-language <name>",
+      "PostgreSQL only: the text search configuration of the word index (simple: no stemming; english, french, ...)",
+    )
+      .env("GRPC_CHAT_SEARCH_LANGUAGE")
+      .default("simple"),
     new Option("--auth <mode>", "open: guests chat under a free name; required: accounts only")
       .env("GRPC_CHAT_AUTH")
       .choices(["open", "required"])

@@ -45,6 +45,8 @@ export interface ChatServerOptions
   readonly busUrl?: string;
   /** How durable a commit is; see SqliteStoreOptions. Default "full". */
   readonly durability?: SqliteStoreOptions["durability"];
+  /** PostgreSQL's text search configuration for search (default "simple"). */
+  readonly searchLanguage?: string;
   readonly store?: Store;
   readonly bus?: Bus;
   readonly logger?: Logger;
@@ -84,6 +86,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         logger,
         ...(clock ? { now: () => clock.now() } : {}),
         ...(options.durability ? { durability: options.durability } : {}),
+        ...(options.searchLanguage ? { searchLanguage: options.searchLanguage } : {}),
       });
   const store = metrics ? metrics.timeStore(engines.store) : engines.store;
   const chat = createChat({

@@ -21,6 +21,8 @@ export interface EngineOptions {
   readonly busUrl?: string | undefined;
   readonly now?: () => number;
   readonly durability?: SqliteStoreOptions["durability"];
+  /** PostgreSQL's text search configuration for the word index (default "simple"). */
+  readonly searchLanguage?: string | undefined;
   readonly logger: Logger;
 }
 
@@ -71,6 +73,7 @@ export async function openEngines(
     url: dbUrl,
     ...(schema ? { schema } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.searchLanguage ? { searchLanguage: options.searchLanguage } : {}),
     // Building the search indexes of a big existing table takes a while at start.
     onSearchIndexProgress: ({ index, step, steps, phase, done, total }) =>
       options.logger.info(
