@@ -34,6 +34,13 @@ export function refusedWith(outcome: Outcome, code: number, what: string): strin
   return outcome.message;
 }
 
+/** A new account on `client`'s server, as the headers its calls carry. */
+export async function account(client: AnyClient, username: string): Promise<Headers> {
+  const password = "correct horse battery";
+  const token = okOf(await client.unary("register", { username, password }), "register");
+  return { authorization: `Bearer ${token.token}` };
+}
+
 export interface AnyClient {
   readonly name: string;
   unary(method: string, request: object, headers?: Headers): Promise<Outcome>;

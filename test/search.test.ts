@@ -6,14 +6,14 @@ import { after, before, describe, test } from "node:test";
 import { status } from "@grpc/grpc-js";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import { startTestServer } from "./helpers.ts";
-import { type AnyClient, clientsFor, type Headers, okOf, refusedWith } from "./http-clients.ts";
-
-const PASSWORD = "correct horse battery";
-
-async function account(client: AnyClient, username: string): Promise<Headers> {
-  const token = okOf(await client.unary("register", { username, password: PASSWORD }), "register");
-  return { authorization: `Bearer ${token.token}` };
-}
+import {
+  type AnyClient,
+  account,
+  clientsFor,
+  type Headers,
+  okOf,
+  refusedWith,
+} from "./http-clients.ts";
 
 interface Hit {
   message: { room: string; text: string; id: string; username: string };
