@@ -1,6 +1,8 @@
 // The search bench's queries, each kind a list drawn from the corpus with its
 // own seed (the same on every run), and the loop that times them. Terms are
 // built already folded, as the core hands them to the store.
+
+import { parseSearch } from "../src/core/search-query.ts";
 import type { SearchQuery, SearchTerm, Store } from "../src/store/store.ts";
 import { type Corpus, type GeneratedMessage, NARROW_READER, WIDE_READER } from "./search-corpus.ts";
 import { pickOf, type Random, seeded, seedOf } from "./search-random.ts";
@@ -105,12 +107,16 @@ function substring(corpus: Corpus, random: Random, turn: number): QueryCase {
       const parts = (path ?? "").split("/").filter((p) => p !== "");
       const start = Math.floor(random() * parts.length);
       text = `/${parts.slice(start, start + 1 + Math.floor(random() * 2)).join("/")}`;
-    } else if (turn % 4 === 3 && message.identifiers.length) {
-      text = pickOf(random, message.identifiers);
+    } else if (turn % 4 === 3) {
+      // One with punctuation (sess.opts, max_retry_count()): getUserName is a word.
+      const punctuated = message.identifiers.filter((id) => /[^\p{L}\p{N}]/u.test(id));
+      if (punctuated.length) text = pickOf(random, punctuated);
     }
     if (text === undefined || text.length < 3) continue;
     const folded = fold(text);
-    return { terms: [{ kind: "substring", text: folded }], typed: folded };
+    const terms = parseSearch(folded).include;
+    if (terms.length !== 1 || terms[0]?.kind !== "substring") continue;
+    return { terms, typed: folded };
   }
 }
 

@@ -16,6 +16,7 @@ import { openPgStore } from "../src/store/pg-store.ts";
 import type { SearchQuery, StoredMessage } from "../src/store/store.ts";
 import { StoreUnavailableError } from "../src/store/store.ts";
 import { PG_URL, scratchSchemas } from "./engine-urls.ts";
+import { UNDO_VERSION_5 } from "./pg-versions.ts";
 import { manualClock } from "./store-contract.ts";
 
 const schema = scratchSchemas("search");
@@ -211,11 +212,6 @@ test("paging through windows of time gives every hit once, in order, as one sort
   }
 });
 
-const UNDO_VERSION_5 = (name: string) => `
-DROP FUNCTION ${name}.search_fold(text), ${name}.search_words(text), ${name}.search_keys(bigint, text)
-  CASCADE;
-DELETE FROM ${name}.schema_migrations WHERE version = 5`;
-
 const INDEX_OIDS = `SELECT c.relname, c.oid::bigint AS oid, i.indisvalid FROM pg_index i
   JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = $1 AND c.relname LIKE 'messages_search%' ORDER BY c.relname`;
@@ -260,7 +256,7 @@ test("a version 4 schema gets its search indexes built with progress; stopped in
     assert.deepEqual(
       left.map((r) => [r.relname, r.indisvalid]),
       [
-        ["messages_search_trigrams", false],
+        ["messages_search_pieces", false],
         ["messages_search_words_simple", true],
       ],
     );
@@ -284,7 +280,7 @@ test("a version 4 schema gets its search indexes built with progress; stopped in
       assert.deepEqual(
         now.map((r) => [r.relname, r.indisvalid]),
         [
-          ["messages_search_trigrams", true],
+          ["messages_search_pieces", true],
           ["messages_search_words_simple", true],
         ],
       );
@@ -356,7 +352,7 @@ test("searchLanguage: another configuration gets a word index of its own, the ol
   await client.connect();
   try {
     const indexes = (await client.query(INDEX_OIDS, [name])).rows.map((r) => r.relname);
-    assert.deepEqual(indexes, ["messages_search_trigrams", "messages_search_words_english"]);
+    assert.deepEqual(indexes, ["messages_search_pieces", "messages_search_words_english"]);
   } finally {
     await client.end();
   }

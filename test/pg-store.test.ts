@@ -4,6 +4,7 @@ import pg from "pg";
 import { openPgStore } from "../src/store/pg-store.ts";
 import { BackupUnsupportedError } from "../src/store/store.ts";
 import { PG_URL, scratchSchemas } from "./engine-urls.ts";
+import { UNDO_VERSION_5 } from "./pg-versions.ts";
 import { adminContract } from "./store-admin-contract.ts";
 import { storeContract } from "./store-contract.ts";
 import { governanceContract } from "./store-governance-contract.ts";
@@ -97,14 +98,6 @@ test("two nodes appending to the same rooms in opposite orders never deadlock", 
     await Promise.all([first.close(), second.close()]);
   }
 });
-
-// What version 5 added (its functions, and the indexes built on them), undone
-// again to turn a fresh schema back into version 4; pg_trgm is the database's
-// and stays.
-const UNDO_VERSION_5 = (name: string) => `
-DROP FUNCTION ${name}.search_fold(text), ${name}.search_words(text), ${name}.search_keys(bigint, text)
-  CASCADE;
-DELETE FROM ${name}.schema_migrations WHERE version = 5`;
 
 // What version 4 added, undone again to turn a fresh schema back into
 // version 3: versions 1 to 3 are never edited, so what remains is what they made.

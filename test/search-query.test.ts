@@ -48,6 +48,12 @@ test("punctuation inside a term makes it a substring; punctuation around a word 
   assert.deepEqual(parseSearch('"foo.png is"').include, [
     { kind: "substring", text: "foo.png is" },
   ]);
+  // Punctuation too short for the trigram index: its words find it, the text confirms it.
+  assert.deepEqual(parseSearch('"plan a, b"').include, [
+    { kind: "substring", text: "plan a, b" },
+    { kind: "words", words: ["plan", "a", "b"], prefix: false },
+  ]);
+  assert.deepEqual(parseSearch('-"a, b"').exclude, [{ kind: "substring", text: "a, b" }]);
 });
 
 test("exclusions and filters", () => {

@@ -648,7 +648,8 @@ test("a deleted or edited message's words leave the search index, its freed page
   const control = distinctive("qzw");
   const secrets = [deleted, replaced, inDoomedRoom];
   // Stored with the shared start of the term before it left out, so look
-  // for each word's end.
+  // for each word's end. Each is also in a file name, which the trigram
+  // index holds (it holds only pieces of text with punctuation).
   const tail = (word: string) => word.slice(-16);
   /** Which words' ends the file or its WAL holds as bytes, and which the word index's blocks hold. */
   const traces = (words: readonly string[]) => {
@@ -683,10 +684,10 @@ test("a deleted or edited message's words leave the search index, its freed page
   try {
     await store.append(Array.from({ length: 50 }, (_, i) => message("lobby", `before ${i}`)));
     const sent = await store.append([
-      message("lobby", `the ${deleted} plan`),
-      message("lobby", `the ${replaced} plan`),
-      message("lobby", `the ${control} plan`),
-      message("doomed", `the ${inDoomedRoom} plan`),
+      message("lobby", `the ${deleted} plan, in ${deleted}.md`),
+      message("lobby", `the ${replaced} plan, in ${replaced}.md`),
+      message("lobby", `the ${control} plan, in ${control}.md`),
+      message("doomed", `the ${inDoomedRoom} plan, in ${inDoomedRoom}.md`),
     ]);
     ids = sent.map((r) => r.message.id);
     await store.append(Array.from({ length: 50 }, (_, i) => message("lobby", `after ${i}`)));
@@ -699,6 +700,11 @@ test("a deleted or edited message's words leave the search index, its freed page
   vocab.close();
   const all = [...secrets, control];
   assert.deepEqual(traces(all), { file: all, index: all, trigrams: all });
+  assert.deepEqual(
+    traces(["before", "after"]).trigrams,
+    [],
+    "a text without punctuation has no trigrams",
+  );
 
   store = await openSqliteStore({ path });
   try {
@@ -717,7 +723,7 @@ test("a deleted or edited message's words leave the search index, its freed page
         })
       ).map((m) => m.text);
     // Same millisecond: in the order they were appended, newest first.
-    assert.deepEqual(await find("plan"), [`the ${control} plan`, "the new plan"]);
+    assert.deepEqual(await find("plan"), [`the ${control} plan, in ${control}.md`, "the new plan"]);
   } finally {
     await store.close();
   }

@@ -145,6 +145,33 @@ export function searchContract(name: string, open: (now: () => number) => Promis
       );
     }));
 
+  test(`${name}: a substring across white space is found by its punctuation, however short that part`, () =>
+    withStore(async (store, clock) => {
+      await say(
+        store,
+        clock,
+        "r",
+        "we are done. Next up: tests",
+        "we are done next up tests",
+        "plan a, b or c",
+        "plan a b or c",
+      );
+      const find = async (text: string) =>
+        texts(await store.search(query(clock, [substring(text)])));
+      assert.deepEqual(await find("done. next"), ["we are done. Next up: tests"]);
+      assert.deepEqual(await find("e. next up: t"), ["we are done. Next up: tests"]);
+      // "a," has no trigram: the search walks the texts instead of the index.
+      assert.deepEqual(await find("a, b"), ["plan a, b or c"]);
+      // An edit that takes the punctuation out takes the text out of the trigram index.
+      const [edited] = await store.search(query(clock, [substring("up: tests")]));
+      assert.ok(edited);
+      await store.append([
+        { ...chat("r", "we are done, next is tests"), kind: "edit", refId: edited.id },
+      ]);
+      assert.deepEqual(await find("up: tests"), []);
+      assert.deepEqual(await find("done, next"), ["we are done, next is tests"]);
+    }));
+
   test(`${name}: excluded terms remove hits, and a search may be only filters`, () =>
     withStore(async (store, clock) => {
       await say(store, clock, "r", "release notes", "release is blocked", "see blocked.txt");

@@ -1,3 +1,4 @@
+import { punctuatedPieces } from "../store/search-store.ts";
 import type { SearchTerm } from "../store/store.ts";
 import { ChatError } from "./chat-error.ts";
 
@@ -117,6 +118,11 @@ function parseTime(operator: string, value: string, endOfDay: boolean): number {
   );
 }
 
+/** Whether the trigram index can find a substring: a piece with punctuation of 3 characters or more. */
+function hasTrigrams(text: string): boolean {
+  return punctuatedPieces(text).some((piece) => [...piece].length >= MIN_SUBSTRING_CHARS);
+}
+
 /** A term from the words of a token: a substring when it holds punctuation worth matching. */
 function termOf(text: string, quoted: boolean): SearchTerm | undefined {
   // Punctuation typed around a word ("(deploy)", "done,") is not part of it;
@@ -204,6 +210,10 @@ export function parseSearch(query: string): ParsedSearch {
       if (!token.quoted && term.kind === "words") lastBareWord = include.length;
       else lastBareWord = -1;
       include.push(term);
+      // A quoted phrase whose punctuation is in pieces too short for a
+      // trigram ("a, b") is found by its words, adjacent, then checked.
+      const words = term.kind === "substring" && !hasTrigrams(term.text) && wordsOf(term.text);
+      if (words && words.length > 0) include.push({ kind: "words", words, prefix: false });
     }
   }
   if (include.length + exclude.length > MAX_TERMS) {

@@ -2,7 +2,7 @@
 // migrations, concurrently on a big table, with progress, carrying on after
 // an interruption.
 import type pg from "pg";
-import { INDEXED_ROWS, TRIGRAM_INDEX, wordIndexName } from "./pg-search-schema.ts";
+import { INDEXED_ROWS, pieceRows, TRIGRAM_INDEX, wordIndexName } from "./pg-search-schema.ts";
 
 /** How far along the search indexes' build is, for the operator watching the start. */
 export interface SearchIndexProgress {
@@ -62,7 +62,8 @@ export async function ensureSearchIndexes(
     },
     {
       name: TRIGRAM_INDEX,
-      columns: `${s}.search_fold(text) ${trigramOps}, ${s}.search_keys(time_ms, room)`,
+      columns: `${s}.search_pieces(text) ${trigramOps}, ${s}.search_keys(time_ms, room)`,
+      where: ` AND ${pieceRows(s)}`,
     },
   ];
   const pid = Number((await client.query("SELECT pg_backend_pid() AS pid")).rows[0]?.pid);
@@ -103,7 +104,7 @@ export async function ensureSearchIndexes(
       }
       options.onProgress?.({ ...progress, phase: "building", done: 0, total: 0 });
       const sql = `CREATE INDEX ${concurrent ? "CONCURRENTLY" : ""} IF NOT EXISTS ${index.name}
-        ON ${s}.messages USING gin (${index.columns}) WHERE ${INDEXED_ROWS}`;
+        ON ${s}.messages USING gin (${index.columns}) WHERE ${INDEXED_ROWS}${index.where ?? ""}`;
       if (concurrent) await watched(client.query(sql), pool, progress, options);
       else await client.query(sql);
       options.onProgress?.({ ...progress, phase: "done", done: 0, total: 0 });

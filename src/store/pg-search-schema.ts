@@ -68,6 +68,13 @@ BEGIN
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 20
     AS $b$ BEGIN RETURN %s; END $b$$f$, folded);
   EXECUTE format($f$
+    CREATE FUNCTION ${s}.search_pieces(body text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 30
+    AS $b$ BEGIN RETURN array_to_string(ARRAY(
+      SELECT piece FROM regexp_split_to_table(%s, '\\s+') AS piece
+      WHERE piece COLLATE %s ~ '[^[:alnum:]]'), ' '); END $b$$f$,
+    folded, coll);
+  EXECUTE format($f$
     CREATE FUNCTION ${s}.search_words(body text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 30
     AS $b$ BEGIN RETURN regexp_replace(%s COLLATE %s, '[^[:alnum:]]+', ' ', 'g'); END $b$$f$,
@@ -88,6 +95,13 @@ function quote(text: string): string {
 /** The predicate both indexes share, and that every search repeats so that they are used. */
 export const INDEXED_ROWS = "kind = 'chat' AND NOT deleted";
 
+/**
+ * The trigram index's further predicate: it holds only texts with a piece
+ * with punctuation (search-store.ts punctuatedPieces), which is all a
+ * substring search needs; a search with a substring repeats it.
+ */
+export const pieceRows = (s: string, text = "text") => `${s}.search_pieces(${text}) <> ''`;
+
 /** The word index's name says its text search configuration: another one is another index. */
 export const wordIndexName = (language: string) => `messages_search_words_${language}`;
-export const TRIGRAM_INDEX = "messages_search_trigrams";
+export const TRIGRAM_INDEX = "messages_search_pieces";

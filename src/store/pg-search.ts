@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
 import { DM_PREFIX } from "../wire/room-names.ts";
-import { INDEXED_ROWS, TRIGRAM_INDEX, wordIndexName } from "./pg-search-schema.ts";
+import { INDEXED_ROWS, pieceRows, TRIGRAM_INDEX, wordIndexName } from "./pg-search-schema.ts";
 import { hiddenRoomsSql, SearchStats } from "./pg-search-stats.ts";
 import {
   excludeQuery,
@@ -15,6 +15,7 @@ import {
   searchWindows,
 } from "./pg-search-terms.ts";
 import { MESSAGE_COLUMNS, toMessage } from "./rows.ts";
+import { punctuatedPieces } from "./search-store.ts";
 import type { SearchQuery, StoredMessage } from "./store.ts";
 
 /** Searches at once on a node; more wait for a connection. */
@@ -173,9 +174,15 @@ ORDER BY ${orderBy("h")}`;
       where.push(`${vector} @@ !! ${tsquery(exclude)}`);
     }
     const folded = `${s}.search_fold(m.text)`;
+    const pieces = `${s}.search_pieces(m.text)`;
     for (const term of query.include) {
-      if (term.kind === "substring")
-        where.push(`${folded} LIKE ${values.add(likePattern(term.text))}`);
+      if (term.kind !== "substring") continue;
+      // Its pieces with punctuation lie inside the text's own, which the
+      // trigram index holds; the folded text then confirms the whole.
+      const indexed = punctuatedPieces(term.text).filter((piece) => [...piece].length >= 3);
+      if (indexed.length > 0) where.push(pieceRows(s, "m.text"));
+      for (const piece of indexed) where.push(`${pieces} LIKE ${values.add(likePattern(piece))}`);
+      where.push(`${folded} LIKE ${values.add(likePattern(term.text))}`);
     }
     for (const term of query.exclude) {
       if (term.kind === "substring") {

@@ -19,6 +19,18 @@ export type SearchTerm =
    */
   | { readonly kind: "substring"; readonly text: string };
 
+/**
+ * What the trigram index holds of a folded text: its pieces (split at white
+ * space) that hold a character other than a letter or digit, such as
+ * `foo.png`, `sess.opts()` or a URL. A substring term always holds such a
+ * character, and each of its pieces lies inside one piece of any text that
+ * holds it, so the index finds every candidate from a fraction of the
+ * text's trigrams. Both stores index by this rule and query by it.
+ */
+export function punctuatedPieces(folded: string): string[] {
+  return folded.split(/\s+/u).filter((piece) => /[^\p{L}\p{N}]/u.test(piece));
+}
+
 /** Where a page of search hits continues: after this hit, in the page's order. */
 export interface SearchCursor {
   readonly timeMs: number;

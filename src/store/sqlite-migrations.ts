@@ -238,7 +238,10 @@ CREATE TABLE reset_codes (
     // a doc: time_ms * 65536 plus a counter within the millisecond, so the
     // index's own order is newest-first order and a search walks it and
     // stops at its limit. Both indexes are contentless (no second copy of the
-    // texts) and hold search_fold(text), the text as the core folds queries.
+    // texts). The words index holds search_fold(text), the text as the core
+    // folds queries; the trigram index only search_pieces(text), the folded
+    // text's pieces with punctuation (search-store.ts punctuatedPieces), since
+    // substrings are searched for their punctuation: a fifth of the trigrams.
     // secure-delete and the 'delete' command with the old text take a removed
     // message's tokens out of the index's pages, which secure_delete then
     // zeroes (contentless_delete=1 would only hide them behind tombstones).
@@ -300,8 +303,8 @@ BEGIN
     WHERE d.room = OLD.room AND d.id = OLD.id
       AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.doc = d.doc);
   INSERT INTO search_trigrams (search_trigrams, rowid, text)
-    SELECT 'delete', d.doc, search_fold(OLD.text) FROM search_docs d
-    WHERE d.room = OLD.room AND d.id = OLD.id
+    SELECT 'delete', d.doc, search_pieces(OLD.text) FROM search_docs d
+    WHERE d.room = OLD.room AND d.id = OLD.id AND search_pieces(OLD.text) <> ''
       AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.doc = d.doc);
   INSERT OR IGNORE INTO search_pending (doc)
     SELECT doc FROM search_docs WHERE room = OLD.room AND id = OLD.id AND NEW.deleted = 0;
@@ -322,8 +325,8 @@ BEGIN
     WHERE d.room = OLD.room AND d.id = OLD.id
       AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.doc = d.doc);
   INSERT INTO search_trigrams (search_trigrams, rowid, text)
-    SELECT 'delete', d.doc, search_fold(OLD.text) FROM search_docs d
-    WHERE d.room = OLD.room AND d.id = OLD.id
+    SELECT 'delete', d.doc, search_pieces(OLD.text) FROM search_docs d
+    WHERE d.room = OLD.room AND d.id = OLD.id AND search_pieces(OLD.text) <> ''
       AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.doc = d.doc);
   DELETE FROM search_pending
     WHERE doc = (SELECT doc FROM search_docs WHERE room = OLD.room AND id = OLD.id);

@@ -1,9 +1,10 @@
 // The write side of search: what migration 8's triggers need on the
 // connection, and the step that puts the texts they listed into FTS5.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { punctuatedPieces } from "./search-store.ts";
 
 /**
- * Registers search_fold on `db`, which migration 8's triggers call: every
+ * Registers search_fold and search_pieces on `db`, which migration 8's triggers call: every
  * connection that writes messages needs it. The same folding as the core's
  * for queries (NFKD, combining marks removed, lower case), so an indexed
  * text and a query meet however either was typed. It must stay what it was
@@ -12,6 +13,9 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
  */
 export function registerSearchFunctions(db: DatabaseSync): void {
   db.function("search_fold", { deterministic: true }, (text) => foldForSearch(String(text)));
+  db.function("search_pieces", { deterministic: true }, (text) =>
+    punctuatedPieces(foldForSearch(String(text))).join(" "),
+  );
   // Whether the folded text holds every substring of the first JSON list
   // and none of the second: one fold per candidate, however many there are.
   const lists = new Map<string, string[]>();
@@ -56,15 +60,21 @@ export class SearchIndex {
     this.#anyPending = db.prepare("SELECT 1 FROM search_pending LIMIT 1");
     // CROSS JOIN keeps this order: the few pending rows first, each then a
     // seek; the planner would otherwise walk all of search_docs.
-    const insert = (index: string) =>
+    const insert = (index: string, text: string, where = "") =>
       db.prepare(
         `INSERT INTO ${index} (rowid, text)
-         SELECT p.doc, search_fold(m.text) FROM search_pending p
+         SELECT p.doc, ${text}(m.text) FROM search_pending p
          CROSS JOIN search_docs d ON d.doc = p.doc
-         CROSS JOIN messages m ON m.room = d.room AND m.id = d.id`,
+         CROSS JOIN messages m ON m.room = d.room AND m.id = d.id ${where}`,
       );
-    this.#words = insert("search_words");
-    this.#trigrams = insert("search_trigrams");
+    this.#words = insert("search_words", "search_fold");
+    // Most texts have no piece with punctuation, and take no row there (the
+    // triggers' 'delete' passes them over by the same test).
+    this.#trigrams = insert(
+      "search_trigrams",
+      "search_pieces",
+      "WHERE search_pieces(m.text) <> ''",
+    );
     this.#clear = db.prepare("DELETE FROM search_pending");
   }
 

@@ -3,6 +3,7 @@
 // current); this reads it.
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { DM_PREFIX } from "../wire/room-names.ts";
+import { punctuatedPieces } from "./search-store.ts";
 import type { SearchQuery, SearchTerm, StoredMessage } from "./store.ts";
 
 /**
@@ -78,15 +79,19 @@ function phrase(term: Extract<SearchTerm, { kind: "words" }>): string {
 }
 
 /**
- * The trigrams a text holding `text` must have, each once; none for text of
- * fewer than three characters. The trigram index keeps no positions (half
- * the cost of indexing a message), so these only find candidates, which
- * the text itself then confirms.
+ * The trigrams the index holds for any text holding the substring `text`,
+ * each once: those of its pieces with punctuation (punctuatedPieces), which
+ * lie inside the text's own; none when those are shorter than three
+ * characters. The trigram index keeps no positions (half the cost of
+ * indexing a message), so these only find candidates, which the text itself
+ * then confirms.
  */
 function trigramsOf(text: string): string[] {
-  const chars = [...text];
   const all = new Set<string>();
-  for (let i = 0; i + 3 <= chars.length; i++) all.add(quoted(chars.slice(i, i + 3).join("")));
+  for (const piece of punctuatedPieces(text)) {
+    const chars = [...piece];
+    for (let i = 0; i + 3 <= chars.length; i++) all.add(quoted(chars.slice(i, i + 3).join("")));
+  }
   return [...all];
 }
 

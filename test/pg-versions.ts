@@ -1,0 +1,8 @@
+// What PostgreSQL schema version 5 (search) added, its functions and the
+// indexes built on them, undone again to turn a fresh schema back into
+// version 4, where the migration tests start; pg_trgm is the database's and
+// stays.
+export const UNDO_VERSION_5 = (name: string) => `
+DROP FUNCTION ${name}.search_fold(text), ${name}.search_pieces(text), ${name}.search_words(text),
+  ${name}.search_keys(bigint, text) CASCADE;
+DELETE FROM ${name}.schema_migrations WHERE version = 5`;
