@@ -4,7 +4,9 @@
 // search configuration.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import pg from "pg";
+import { fold, wordsOf } from "../src/core/search-query.ts";
 import type { SearchIndexProgress } from "../src/store/pg-search-indexes.ts";
 import {
   bucketCover,
@@ -13,6 +15,7 @@ import {
   searchWindows,
 } from "../src/store/pg-search-terms.ts";
 import { openPgStore } from "../src/store/pg-store.ts";
+import { punctuatedPieces } from "../src/store/search-store.ts";
 import type { SearchQuery, StoredMessage } from "../src/store/store.ts";
 import { StoreUnavailableError } from "../src/store/store.ts";
 import { PG_URL, scratchSchemas } from "./engine-urls.ts";
@@ -360,4 +363,55 @@ test("searchLanguage: another configuration gets a word index of its own, the ol
     openPgStore({ url: PG_URL, schema: name, searchLanguage: "klingon" }),
     /"klingon" is not a text search configuration.*simple, /,
   );
+});
+
+test("PostgreSQL folds, splits into words and finds the pieces with punctuation exactly as the core and SQLite do", async () => {
+  const name = schema();
+  await (await openPgStore({ url: PG_URL, schema: name, now: () => T0 })).close();
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  // ASCII alone takes the fast path; the rest NFKD and the marks' removal.
+  const chars = [
+    ..."aZ09 .,-_/:()\t\n",
+    "é",
+    "Å",
+    "ß",
+    "İ",
+    "ﬁ",
+    "½",
+    "Ｆ",
+    "й",
+    "😀",
+    "\u0301",
+    "\u00a0",
+    "٣",
+  ];
+  const text = fc.array(fc.constantFrom(...chars), { maxLength: 24 }).map((list) => list.join(""));
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(text, { minLength: 1, maxLength: 20 }), async (texts) => {
+        const { rows } = await client.query(
+          `SELECT t, ${name}.search_fold(t) AS folded, ${name}.search_words(t) AS words,
+                  ${name}.search_pieces(t) AS pieces
+           FROM unnest($1::text[]) AS t`,
+          [texts],
+        );
+        for (const row of rows) {
+          const folded = fold(row.t);
+          assert.equal(row.folded, folded, JSON.stringify(row.t));
+          assert.deepEqual(
+            String(row.words)
+              .split(" ")
+              .filter((w) => w !== ""),
+            wordsOf(folded),
+            JSON.stringify(row.t),
+          );
+          assert.equal(row.pieces, punctuatedPieces(folded).join(" "), JSON.stringify(row.t));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  } finally {
+    await client.end();
+  }
 });

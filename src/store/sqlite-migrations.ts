@@ -241,7 +241,7 @@ CREATE TABLE reset_codes (
     // texts). The words index holds search_fold(text), the text as the core
     // folds queries; the trigram index only search_pieces(text), the folded
     // text's pieces with punctuation (search-store.ts punctuatedPieces), since
-    // substrings are searched for their punctuation: a fifth of the trigrams.
+    // substrings are searched for their punctuation (a quarter of the size).
     // secure-delete and the 'delete' command with the old text take a removed
     // message's tokens out of the index's pages, which secure_delete then
     // zeroes (contentless_delete=1 would only hide them behind tombstones).
