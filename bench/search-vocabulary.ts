@@ -1,15 +1,11 @@
 // What the search bench's texts are made of: a vocabulary by rank (real chat
 // words first, accented ones among the middle ranks, made-up words after),
 // and the file names, URLs and identifiers developers paste into chat.
+import { foldForSearch } from "../src/store/search-store.ts";
 import { pickOf, type Random } from "./search-random.ts";
 
 /** As the store expects terms: NFKD, combining marks removed, lower case. */
-export function fold(text: string): string {
-  return text
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .toLowerCase();
-}
+export const fold = foldForSearch;
 
 // The vocabulary's head, most frequent first: the words chat is mostly made of.
 const HEAD = `the i to a and it is you that we in for on this of be have not with just

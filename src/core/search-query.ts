@@ -1,4 +1,4 @@
-import { punctuatedPieces } from "../store/search-store.ts";
+import { foldForSearch, punctuatedPieces } from "../store/search-store.ts";
 import type { SearchTerm } from "../store/store.ts";
 import { ChatError } from "./chat-error.ts";
 
@@ -27,16 +27,8 @@ const TRAILING = /[,;:!?.)\]}>'"]+$/u;
 const LEADING = /^[([{<'"]+/u;
 const OPERATORS = new Set(["from", "in", "before", "after", "has"]);
 
-/**
- * Folds text as the index does: compatibility decomposition, combining marks
- * removed, lower case. Per code point, so `foldWithOffsets` can map back.
- */
-export function fold(text: string): string {
-  return text
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .toLowerCase();
-}
+/** Folds text as the index does (search-store.ts); per code point, so `foldWithOffsets` can map back. */
+export const fold = foldForSearch;
 
 /**
  * The folded text, and for each of its UTF-16 units the code point index in

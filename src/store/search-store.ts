@@ -20,6 +20,21 @@ export type SearchTerm =
   | { readonly kind: "substring"; readonly text: string };
 
 /**
+ * Folds text as both stores' indexes and the core's queries do: compatibility
+ * decomposition (NFKD), combining marks removed, lower case, so that an
+ * indexed text and a query meet however either was typed. It must stay what
+ * it was when a text was indexed: SQLite takes a text out of its index by
+ * folding it again, and PostgreSQL's search_fold() (pg-search-schema.ts) is
+ * held to it by a test.
+ */
+export function foldForSearch(text: string): string {
+  return text
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase();
+}
+
+/**
  * What the trigram index holds of a folded text: its pieces (split at white
  * space) that hold a character other than a letter or digit, such as
  * `foo.png`, `sess.opts()` or a URL. A substring term always holds such a

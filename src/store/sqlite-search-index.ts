@@ -1,15 +1,12 @@
 // The write side of search: what migration 8's triggers need on the
 // connection, and the step that puts the texts they listed into FTS5.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { punctuatedPieces } from "./search-store.ts";
+import { foldForSearch, punctuatedPieces } from "./search-store.ts";
 
 /**
- * Registers search_fold and search_pieces on `db`, which migration 8's triggers call: every
- * connection that writes messages needs it. The same folding as the core's
- * for queries (NFKD, combining marks removed, lower case), so an indexed
- * text and a query meet however either was typed. It must stay what it was
- * when a text was indexed: the text is taken out of the index by folding it
- * again.
+ * Registers search_fold and search_pieces on `db`, which migration 8's
+ * triggers call: every connection that writes messages needs them. Both fold
+ * as the core folds queries (foldForSearch in search-store.ts).
  */
 export function registerSearchFunctions(db: DatabaseSync): void {
   db.function("search_fold", { deterministic: true }, (text) => foldForSearch(String(text)));
@@ -35,13 +32,6 @@ export function registerSearchFunctions(db: DatabaseSync): void {
       ? 1
       : 0;
   });
-}
-
-export function foldForSearch(text: string): string {
-  return text
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .toLowerCase();
 }
 
 /**
