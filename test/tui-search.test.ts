@@ -87,7 +87,8 @@ test("line mode: /search numbers hits newest first with room, time and sender; /
     await carol.send("coffee first", { room: "ops" });
     await carol.send("the deploy failed at step 3", { room: "ops" });
     await carol.send("rolling back", { room: "ops" });
-    for (let i = 1; i <= 6; i++) await carol.send(`after ${i}`, { room: "ops" });
+    // Few after it: the hit is among the newest messages a room shows when it opens.
+    for (let i = 1; i <= 2; i++) await carol.send(`after ${i}`, { room: "ops" });
     // The rocket is one code point and two UTF-16 units: the mark must not slip.
     await bob.send("🚀 deploy notes: see foo.png", { room: "dev" });
     const { room: direct } = await bob.openDirect("lena");
@@ -117,6 +118,11 @@ test("line mode: /search numbers hits newest first with room, time and sender; /
       new RegExp(`^${TIME} #ops carol: the deploy failed at step 3$`),
     );
     assert.match(page[mark + 2] ?? "", new RegExp(`^${TIME} #ops carol: rolling back$`));
+    // #ops was not open: it opens on the page around the hit alone, each line once.
+    const shown = linesAfter(cli, "/goto N opens hit N in its room.").filter((line) =>
+      line.endsWith("carol: the deploy failed at step 3"),
+    );
+    assert.equal(shown.length, 1, shown.join("\n"));
 
     // #ops is the room shown now: what lena types goes there.
     type("found it");

@@ -106,9 +106,10 @@ export class RoomCommands {
 
   /**
    * Opens a room and shows it: its last few messages, then live from just
-   * after them. An open room is only shown.
+   * after them. An open room is only shown. With `quiet` (a search hit shows
+   * its own page), no messages are shown, and live starts after the newest.
    */
-  async enter(room: string, label: string): Promise<void> {
+  async enter(room: string, label: string, options: { quiet?: boolean } = {}): Promise<void> {
     const ctx = this.#ctx;
     const live = ctx.live();
     if (!live) return;
@@ -117,10 +118,12 @@ export class RoomCommands {
       return ctx.tabsChanged();
     }
     // Asked first: a room this user may not use says so here, before a tab opens.
-    await ctx.client.history({ room, limit: 1 });
+    const { messages } = await ctx.client.history({ room, limit: 1 });
     ctx.tabs.open(room, label, true);
     ctx.tabsChanged();
-    const newest = await ctx.showHistory(room, HISTORY_ON_JOIN);
+    const newest = options.quiet
+      ? messages.at(-1)?.id
+      : await ctx.showHistory(room, HISTORY_ON_JOIN);
     live.join(newest === undefined ? { room } : { room, resumeAfterId: newest });
   }
 

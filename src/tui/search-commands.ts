@@ -198,7 +198,8 @@ export class SearchCommands {
     const label = ctx.tabs.has(room)
       ? ctx.tabs.label(room)
       : (state.labels.get(room) ?? (isDirectRoom(room) ? "@…" : `#${room}`));
-    await ctx.rooms.enter(room, label);
+    // A room opened here shows only the page around the hit, not also its newest messages.
+    await ctx.rooms.enter(room, label, { quiet: true });
     if (!ctx.tabs.has(room)) return;
     if (label === "@…") void ctx.rooms.lookUpPeer(room);
     ctx.show({
