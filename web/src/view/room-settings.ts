@@ -69,6 +69,8 @@ export class RoomSettingsView {
     const element = el("fieldset", "settings-section");
     element.append(el("legend", "", "Privacy"));
     const result = resultLine();
+    // A change asked for and not yet answered: a redraw meanwhile shows it, not the old state.
+    const pending = new Map<"inviteOnly" | "readOnly", boolean>();
     const box = (label: string, hint: string, key: "inviteOnly" | "readOnly") => {
       const input = el("input");
       input.type = "checkbox";
@@ -83,14 +85,20 @@ export class RoomSettingsView {
       input.addEventListener("change", () => {
         const wanted = input.checked;
         input.disabled = true;
-        updateRoom(model, room, { [key]: wanted }).then(
-          () => result.ok(`${label}: ${wanted ? "on" : "off"}.`),
-          (error: unknown) => {
-            input.checked = !wanted;
-            input.disabled = false;
-            result.fail(error);
-          },
-        );
+        pending.set(key, wanted);
+        updateRoom(model, room, { [key]: wanted })
+          .then(
+            () => result.ok(`${label}: ${wanted ? "on" : "off"}.`),
+            (error: unknown) => {
+              input.checked = !wanted;
+              input.disabled = false;
+              result.fail(error);
+            },
+          )
+          .finally(() => {
+            pending.delete(key);
+            section.update();
+          });
       });
       element.append(row);
       return input;
@@ -103,17 +111,19 @@ export class RoomSettingsView {
     const readOnly = box("Read only", "Only moderators and the owner post.", "readOnly");
     const who = el("p", "hint");
     element.append(who, result.element);
-    return {
+    const section: Section = {
       element,
       update() {
         const settings = model.moderation.of(room).settings;
         const owner = model.moderation.isOwner(room);
-        inviteOnly.checked = settings?.inviteOnly ?? false;
-        readOnly.checked = settings?.readOnly ?? false;
-        inviteOnly.disabled = readOnly.disabled = !owner || settings === undefined;
+        inviteOnly.checked = pending.get("inviteOnly") ?? settings?.inviteOnly ?? false;
+        readOnly.checked = pending.get("readOnly") ?? settings?.readOnly ?? false;
+        inviteOnly.disabled = !owner || settings === undefined || pending.has("inviteOnly");
+        readOnly.disabled = !owner || settings === undefined || pending.has("readOnly");
         who.textContent = owner ? "" : "Only the room's owner changes these.";
       },
     };
+    return section;
   }
 
   #topic(): Section {
