@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { status } from "@grpc/grpc-js";
 import { type Command, Option } from "commander";
 import { ChatClientError, createChatClient } from "../client/chat-client.ts";
 import { ChatController, type ChatView } from "../tui/chat-controller.ts";
 import { runLineMode } from "../tui/line-mode.ts";
+import { lineInput } from "./line-input.ts";
 import { readToken, saveToken } from "./token-file.ts";
 
 interface ClientFlags {
@@ -59,8 +59,7 @@ export function addClientCommand(program: Command): void {
       // ink draws no live screen when CI is set, so a CI job on a terminal gets lines.
       const fullScreen =
         !options.line && !process.env.CI && process.stdin.isTTY && process.stdout.isTTY;
-      const lines = createInterface({ input: process.stdin, terminal: false });
-      const input = lines[Symbol.asyncIterator]();
+      const input = lineInput(process.stdin);
       const token = options.token ?? readToken(options.server);
       let name = options.name;
       // Logged in, the account's name is the one used: nothing to ask.
@@ -84,7 +83,7 @@ export function addClientCommand(program: Command): void {
       let code: number;
       try {
         if (fullScreen) {
-          lines.close();
+          input.close();
           const { runFullScreen } = await import("../tui/full-screen.ts");
           code = await runFullScreen({ controllerFor, server: options.server, username });
         } else {

@@ -1,8 +1,8 @@
-import { createInterface } from "node:readline";
 import { create } from "@bufbuild/protobuf";
 import { type Command, Option } from "commander";
 import { GrpcChannel } from "../client/grpc-channel.ts";
 import { type AuthToken, ResetPasswordRequestSchema } from "../gen/chat_pb.js";
+import { lineInput } from "./line-input.ts";
 import { saveToken } from "./token-file.ts";
 
 /** `grpc-chat reset-password <code>`: a new password with the code an admin gave, read from standard input. */
@@ -19,8 +19,8 @@ export function addResetPasswordCommand(program: Command): void {
     )
     .action(async (code: string, options: { server: string }) => {
       if (process.stdin.isTTY) process.stdout.write("New password: ");
-      const lines = createInterface({ input: process.stdin, terminal: false });
-      const password = ((await lines[Symbol.asyncIterator]().next()).value ?? "").trim();
+      const lines = lineInput(process.stdin);
+      const password = ((await lines.next()).value ?? "").trim();
       lines.close();
       const channel = new GrpcChannel({ address: options.server, username: "" });
       try {
