@@ -42,7 +42,12 @@ export interface LiveChatOptions {
   /** The rooms to be in, each with where it starts (default: live at its head). */
   readonly rooms: readonly RoomStart[];
   readonly backoff?: Partial<BackoffOptions>;
-  /** A connection live this long resets the backoff. Default 10,000 ms. */
+  /**
+   * A connection live (welcomed, every room resumed) this long resets the
+   * backoff. Default 0: live is healthy, so a link that drops often is
+   * rejoined after a short wait each time; a server that refuses or fails
+   * the resume never goes live, and the waits grow.
+   */
   readonly healthyAfterMs?: number;
   /** Most sends waiting for the server at once; past it send() refuses. Default 1000. */
   readonly maxPending?: number;
@@ -197,7 +202,7 @@ export class LiveChat implements LiveFeed {
         this.#outbox.refuseAll(error);
         break;
       }
-      const healthyAfter = this.#options.healthyAfterMs ?? 10_000;
+      const healthyAfter = this.#options.healthyAfterMs ?? 0;
       this.#backoff.resetIfHealthy(liveSince, healthyAfter);
       const inMs = this.#backoff.next();
       this.stats.reconnects += 1;

@@ -11,7 +11,7 @@ import { settleWithin, wakeableDelay } from "./waits.ts";
 
 export interface SeedChatOptions {
   readonly backoff?: Partial<BackoffOptions>;
-  /** A stream open this long resets the backoff. Default 10,000 ms. */
+  /** A stream open (JoinChat answered) this long resets the backoff. Default 0: open is healthy. */
   readonly healthyAfterMs?: number;
 }
 
@@ -141,7 +141,7 @@ export class SeedChat implements LiveFeed {
     }
     this.#stream = undefined;
     const error = await stream.ended;
-    this.#backoff.resetIfHealthy(liveSince, this.#options.healthyAfterMs ?? 10_000);
+    this.#backoff.resetIfHealthy(liveSince, this.#options.healthyAfterMs ?? 0);
     return (
       error ??
       (this.#closing

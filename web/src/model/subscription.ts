@@ -34,8 +34,12 @@ export interface SubscriptionHost {
   state(state: ConnectionState): void;
 }
 
-/** A connection live this long resets the backoff. */
-const HEALTHY_MS = 10_000;
+/**
+ * A connection live this long resets the backoff: 0, live (every room
+ * resumed) is healthy, so a link that drops often is rejoined after a short
+ * wait each time, while a server that fails the resume backs off.
+ */
+const HEALTHY_MS = 0;
 /** How often a live connection is checked with a Ping (a silent network drop ends no fetch). */
 const PING_EVERY_MS = 30_000;
 const PING_TIMEOUT_MS = 10_000;
