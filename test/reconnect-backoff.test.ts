@@ -1,6 +1,7 @@
 // A link that drops often: every time the client is back in its rooms it
 // counts as healthy, so the next drop costs one short wait, not a longer one.
 import assert from "node:assert/strict";
+import { type AddressInfo, createServer } from "node:net";
 import { test } from "node:test";
 import { LiveChat } from "../src/client/live-chat.ts";
 import { NO_ABUSE_LIMITS } from "../src/core/limits.ts";
@@ -94,5 +95,39 @@ test("a stream cut 20 times in 20 s: the client is back within 1 s of each cut, 
     steady.close();
     await proxy.close();
     await server.stop();
+  }
+});
+
+test("a server that never lets the session go live: the waits keep growing", async () => {
+  // Accepts each connection and drops it at once, as a server failing every resume looks.
+  const refuser = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => refuser.listen(0, "127.0.0.1", resolve));
+  const { port } = refuser.address() as AddressInfo;
+  const client = testClient({ address: `127.0.0.1:${port}` }, { username: "hopeful" });
+  const live = new LiveChat(client, { rooms: [{ room: "lobby" }] });
+  const waits: { attempt: number; inMs: number }[] = [];
+  try {
+    await within(
+      (async () => {
+        for await (const event of live) {
+          if (event.type === "state" && event.state.kind === "reconnecting") {
+            waits.push(event.state);
+            if (waits.length === 3) return;
+          }
+        }
+      })(),
+      10_000,
+      "three reconnects",
+    );
+    assert.deepEqual(
+      waits.map((w) => w.attempt),
+      [1, 2, 3],
+    );
+    // Each wait is between half and all of 500 ms, 1 s, 2 s.
+    assert.ok(waits[2] !== undefined && waits[2].inMs >= 1_000, `third wait ${waits[2]?.inMs} ms`);
+  } finally {
+    await live.close();
+    client.close();
+    await new Promise((resolve) => refuser.close(resolve));
   }
 });
