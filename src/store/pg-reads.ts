@@ -13,7 +13,7 @@ const columns = (alias: string) =>
  * first-added order, `mine` for the viewer (the parameter `viewer`); one
  * probe of the reactions' primary key per message.
  */
-function withReactions(s: string, page: string, viewer: string): string {
+export function withReactions(s: string, page: string, viewer: string): string {
   return `SELECT ${columns("m")}, r.reactions FROM (${page}) AS m
 LEFT JOIN LATERAL (
   SELECT json_agg(json_build_array(emoji, n, mine) ORDER BY first) AS reactions FROM (

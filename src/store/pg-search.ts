@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
 import { DM_PREFIX } from "../wire/room-names.ts";
+import { withReactions } from "./pg-reads.ts";
 import { INDEXED_ROWS, pieceRows, TRIGRAM_INDEX, wordIndexName } from "./pg-search-schema.ts";
 import { hiddenRoomsSql, SearchStats } from "./pg-search-stats.ts";
 import {
@@ -144,17 +145,10 @@ export class PgSearch {
   ORDER BY ${orderBy("m")} LIMIT ${limit})`;
       });
     const viewer = values.add(query.reader);
+    const page = `SELECT * FROM (${parts.join("\nUNION ALL\n")}) AS windows LIMIT ${limit}`;
     return `${this.#with(query, values)}
-SELECT h.*, r.reactions FROM (
-  SELECT * FROM (${parts.join("\nUNION ALL\n")}) AS windows LIMIT ${limit}
-) AS h
-LEFT JOIN LATERAL (
-  SELECT json_agg(json_build_array(emoji, n, mine) ORDER BY first) AS reactions FROM (
-    SELECT emoji, count(*) AS n, bool_or(user_id = ${viewer}::text) AS mine, min(added_id) AS first
-    FROM ${s}.reactions WHERE room = h.room AND message_id = h.id GROUP BY emoji
-  ) AS g
-) AS r ON true
-ORDER BY ${orderBy("h")}`;
+${withReactions(s, page, viewer)}
+ORDER BY ${orderBy("m")}`;
   }
 
   /** What every window's rows must meet: the terms, the filters, and who may read them. */
