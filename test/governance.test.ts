@@ -2,33 +2,15 @@
 // gRPC-Web make the same calls and get the same answers; the seed's wire is
 // held to the same bans and mutes.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import type { RunningChatServer } from "../src/server/chat-server.ts";
-import { startTestServer } from "./helpers.ts";
-import {
-  type AnyClient,
-  account,
-  clientsFor,
-  type Headers,
-  okOf,
-  refusedWith,
-} from "./http-clients.ts";
+import { account, type Headers, okOf, onEveryTransport, refusedWith } from "./http-clients.ts";
 
 describe("rooms a team governs, on every transport", () => {
-  let server: RunningChatServer;
-  let clients: AnyClient[];
-  before(async () => {
-    server = await startTestServer({ httpPort: 0 });
-    clients = clientsFor(server);
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server.stop();
-  });
+  const on = onEveryTransport();
 
   test("an invite-only room cannot be probed, lets in whom it invites, and holds mutes and bans", async () => {
-    for (const [index, client] of clients.entries()) {
+    for (const [index, client] of on.clients.entries()) {
       const t = `${index}`;
       const room = `private-${t}`;
       const owner = await account(client, `owner${t}`);
@@ -217,7 +199,7 @@ describe("rooms a team governs, on every transport", () => {
   });
 
   test("a room just created is in its owner's list before anyone writes in it, and a private one in no one else's", async () => {
-    for (const [index, client] of clients.entries()) {
+    for (const [index, client] of on.clients.entries()) {
       const t = `${index}`;
       const owner = await account(client, `maker${t}`);
       const other = await account(client, `passer${t}`);

@@ -3,6 +3,7 @@
 // @connectrpc/connect-node), so a test can make the same calls on each and
 // compare what comes back.
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { create, type DescMethod, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -13,7 +14,9 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { ChatService } from "../src/gen/chat_pb.js";
+import type { RunningChatServer } from "../src/server/chat-server.ts";
 import { chatServiceDefinition, RETRY_AFTER_METADATA } from "../src/wire/grpc-service.ts";
+import { startTestServer } from "./helpers.ts";
 
 export type Outcome =
   | { readonly ok: JsonValue }
@@ -148,6 +151,35 @@ function nativeClient(address: string): AnyClient {
       return { events: events(), stop: () => call.cancel() };
     },
     close: () => client.close(),
+  };
+}
+
+/**
+ * A test server with its HTTP port, and a client of each transport, started
+ * before the tests of the suite (or file) this is called in and stopped after.
+ */
+export function onEveryTransport(): {
+  readonly server: RunningChatServer;
+  readonly clients: readonly AnyClient[];
+} {
+  let server: RunningChatServer | undefined;
+  let clients: AnyClient[] = [];
+  before(async () => {
+    server = await startTestServer({ httpPort: 0 });
+    clients = clientsFor(server);
+  });
+  after(async () => {
+    for (const client of clients) client.close();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      assert.ok(server, "the server starts in before()");
+      return server;
+    },
+    get clients() {
+      return clients;
+    },
   };
 }
 

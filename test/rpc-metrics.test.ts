@@ -3,25 +3,14 @@
 // Debian's prometheus package) on a real scrape.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { after, before, test } from "node:test";
-import type { RunningChatServer } from "../src/server/chat-server.ts";
-import { isCaughtUp, liveUser, nextMatching, startTestServer } from "./helpers.ts";
-import { type AnyClient, clientsFor } from "./http-clients.ts";
+import { test } from "node:test";
+import { isCaughtUp, liveUser, nextMatching } from "./helpers.ts";
+import { type AnyClient, onEveryTransport } from "./http-clients.ts";
 
-let server: RunningChatServer;
-let clients: AnyClient[];
-
-before(async () => {
-  server = await startTestServer({ httpPort: 0 });
-  clients = clientsFor(server);
-});
-after(async () => {
-  for (const client of clients) client.close();
-  await server.stop();
-});
+const on = onEveryTransport();
 
 async function scrape(): Promise<string> {
-  return (await fetch(new URL("/metrics", server.httpUrl))).text();
+  return (await fetch(new URL("/metrics", on.server.httpUrl))).text();
 }
 
 /** The value of one series, by its labels in any order (0 when absent). */
@@ -57,20 +46,20 @@ async function scrapeUntil(ready: (text: string) => boolean, what: string): Prom
 }
 
 test("calls are counted by method, type, code and transport; unary calls are timed", async () => {
-  const [native, connect, grpcWeb] = clients as [AnyClient, AnyClient, AnyClient];
+  const [native, connect, grpcWeb] = on.clients as [AnyClient, AnyClient, AnyClient];
   await native.unary("ping", {});
   await native.unary("ping", {});
   await connect.unary("ping", {});
   await grpcWeb.unary("history", { room: "lobby", limit: 5000 });
   // A method the table keeps off the HTTP port is counted there as UNIMPLEMENTED.
-  const refused = await fetch(new URL("/chat.ChatService/Session", server.httpUrl), {
+  const refused = await fetch(new URL("/chat.ChatService/Session", on.server.httpUrl), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: "{}",
   });
   assert.equal(refused.status, 501);
   // A Session its client half-closes ends OK; a Subscribe its client cancels ends Canceled.
-  const ann = await liveUser(server, "ann");
+  const ann = await liveUser(on.server, "ann");
   await nextMatching(ann.events, isCaughtUp, "ann's caught_up");
   ann.session.close();
   ann.client.close();

@@ -2,16 +2,14 @@
 // owner of a message finds with its highlights, errors in words, and History
 // opened around a hit.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import type { RunningChatServer } from "../src/server/chat-server.ts";
-import { startTestServer } from "./helpers.ts";
 import {
   type AnyClient,
   account,
-  clientsFor,
   type Headers,
   okOf,
+  onEveryTransport,
   refusedWith,
 } from "./http-clients.ts";
 
@@ -21,23 +19,14 @@ interface Hit {
 }
 
 describe("search, on every transport", () => {
-  let server: RunningChatServer;
-  let clients: AnyClient[];
-  before(async () => {
-    server = await startTestServer({ httpPort: 0 });
-    clients = clientsFor(server);
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server.stop();
-  });
+  const on = onEveryTransport();
 
   const search = async (client: AnyClient, headers: Headers, request: Record<string, unknown>) =>
     (okOf(await client.unary("search", request, headers), `${client.name}: search`).hits ??
       []) as Hit[];
 
   test("a third user never finds a direct message or a private room's message, by any query", async () => {
-    for (const [index, client] of clients.entries()) {
+    for (const [index, client] of on.clients.entries()) {
       const t = `${index}`;
       const ann = await account(client, `ann${t}`);
       const bob = await account(client, `bob${t}`);
@@ -94,7 +83,7 @@ describe("search, on every transport", () => {
   });
 
   test("a hit carries its message as it is now, with highlighted ranges in code points", async () => {
-    for (const [index, client] of clients.entries()) {
+    for (const [index, client] of on.clients.entries()) {
       const t = `${index}`;
       const ann = await account(client, `hana${t}`);
       const room = `cafe${t}`;
@@ -125,7 +114,7 @@ describe("search, on every transport", () => {
   });
 
   test("a query that cannot be parsed, or says nothing, is refused with a sentence", async () => {
-    for (const [index, client] of clients.entries()) {
+    for (const [index, client] of on.clients.entries()) {
       const ann = await account(client, `quinn${index}`);
       for (const [query, words] of [
         ['"unclosed', /not closed/],
@@ -144,7 +133,7 @@ describe("search, on every transport", () => {
   });
 
   test("pages follow one another by token, and History opens the page around a hit", async () => {
-    const [client] = clients;
+    const [client] = on.clients;
     assert.ok(client);
     const ann = await account(client, "paula");
     const ids: string[] = [];
@@ -198,7 +187,7 @@ describe("search, on every transport", () => {
   });
 
   test("searching faster than the server allows is refused, saying when to try again", async () => {
-    const [client] = clients;
+    const [client] = on.clients;
     assert.ok(client);
     const ann = await account(client, "rapid");
     // The burst is 20 and the rate 2 a second: 40 searches at once cannot all pass.
