@@ -28,12 +28,20 @@ export interface FanoutResult {
 
 const TEXT = /^b (\d+) (\d+) (\d+\.\d+) /;
 
+/** How a client joins the room: the seed's ChatStream unless said otherwise. */
+export type ConnectClient<Address> = (
+  address: Address,
+  name: string,
+  onMessage: (text: string) => void,
+) => Promise<SeedConnection>;
+
 /** `connected` is called once every client is in the room, before sending starts. */
-export async function runFanout(
+export async function runFanout<Address = string>(
   /** One address, or several nodes of a cluster: clients take them in turn. */
-  address: string | readonly string[],
+  address: Address | readonly Address[],
   params: FanoutParams,
   connected: () => void = () => {},
+  connectClient: ConnectClient<Address> = connectSeed as unknown as ConnectClient<Address>,
 ): Promise<FanoutResult> {
   const { clients, senders, window } = params;
   const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
@@ -54,7 +62,7 @@ export async function runFanout(
   const connections: SeedConnection[] = [];
   for (let i = 0; i < clients; i++) {
     connections.push(
-      await connectSeed(addressOf(address, i), `c${i}`, (text) => {
+      await connectClient(addressOf(address, i), `c${i}`, (text) => {
         if (text.startsWith("probe")) {
           if (!probed[i]) probesSeen += 1;
           probed[i] = true;
@@ -156,6 +164,6 @@ export async function runFanout(
   };
 }
 
-function addressOf(address: string | readonly string[], i: number): string {
-  return typeof address === "string" ? address : (address[i % address.length] as string);
+function addressOf<Address>(address: Address | readonly Address[], i: number): Address {
+  return Array.isArray(address) ? (address[i % address.length] as Address) : (address as Address);
 }

@@ -4,6 +4,8 @@
 // interleaved, at least twice each, a fresh server each run.
 //   fanout --clients 8 --senders 4 [--rate 0] [--seconds 10] [--bytes 100] [--window 64]
 //          [--nodes 2: ours as a cluster on PostgreSQL and Redis, clients spread over the nodes]
+//          [--transport native,connect,connect-json,grpc-web [--tls]: our Subscribe on each,
+//           server CPU per delivery against native's; --tls: TLS, HTTP/2 on the HTTP port]
 //   capacity --clients 20000 [--workers 4] [--per-connection 100 above 15,000 streams]
 //   history --stored 1000000 --limit 500      (ours only: the reference stores nothing)
 //   ingest --senders 50 [--seconds 10] [--window 32] [--processes 2] [--batch 0] [--nodes 2]   (ours only)
@@ -26,6 +28,8 @@ import { type AbuseWay, refusals } from "./refusals.ts";
 import { capacity, fanout, history, ingest, type RunOptions, type Summary } from "./scenarios.ts";
 import { search } from "./search.ts";
 import type { ServerKind } from "./servers.ts";
+import { STREAM_TRANSPORTS, type StreamTransport } from "./stream-load.ts";
+import { transportFanout } from "./transport-scenario.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,6 +43,8 @@ const { values, positionals } = parseArgs({
     processes: { type: "string" },
     batch: { type: "string" },
     compare: { type: "boolean", default: false },
+    transport: { type: "string" },
+    tls: { type: "boolean", default: false },
     runs: { type: "string" },
     server: { type: "string", default: "ours" },
     "cpu-prof": { type: "boolean", default: false },
@@ -106,10 +112,40 @@ const ingestWith = (batch: number) =>
     options,
   );
 
+const transportsWith = (clients: number, senders: number, rate: number, tls: boolean) =>
+  transportFanout(
+    {
+      clients,
+      senders,
+      rate,
+      seconds,
+      bytes,
+      window: number(values.window, 64),
+      transports: (values.transport ?? STREAM_TRANSPORTS.join(",")).split(",").map((t) => {
+        if (!STREAM_TRANSPORTS.includes(t as StreamTransport))
+          throw new Error(`--transport takes ${STREAM_TRANSPORTS.join(", ")}; not "${t}"`);
+        return t as StreamTransport;
+      }),
+      tls,
+    },
+    options,
+  );
+
 const scenario = positionals[0];
 const summaries: Summary[] = [];
 switch (scenario) {
   case "fanout":
+    if (values.transport) {
+      summaries.push(
+        ...(await transportsWith(
+          number(values.clients, 100),
+          number(values.senders, 4),
+          Number(values.rate),
+          values.tls,
+        )),
+      );
+      break;
+    }
     summaries.push(
       await fanoutWith(number(values.clients, 8), number(values.senders, 4), Number(values.rate)),
     );

@@ -1,7 +1,7 @@
 // The servers a benchmark runs against, each started fresh as its own process:
 // ours (every message persisted to SQLite, abuse limits off) and the
 // reference (bench/ceiling.ts). Reads their CPU time and memory from /proc.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +16,10 @@ export type ServerKind = "ours" | "ceiling";
 export interface BenchServer {
   readonly kind: ServerKind;
   readonly address: string;
+  /** Our HTTP port (Connect, gRPC-Web), as a URL; empty for the reference. */
+  readonly httpUrl: string;
+  /** The certificate it serves when started with `tls`. */
+  readonly ca?: Buffer;
   readonly pid: number;
   /** CPU seconds (user + system, all threads) used so far. */
   cpuSeconds(): number;
@@ -38,9 +42,12 @@ export async function startServer(
     bus?: string;
     nodeArgs?: string[];
     durability?: "full" | "normal";
+    /** Both ports over TLS, with a self-signed certificate made for the run (ours only). */
+    tls?: boolean;
   } = {},
 ): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), "grpc-chat-bench-"));
+  const tls = options.tls && kind === "ours" ? selfSigned(dir) : undefined;
   const args =
     kind === "ceiling"
       ? [CEILING, "--port", "0"]
@@ -51,24 +58,33 @@ export async function startServer(
           ...["--db", options.db ?? join(dir, "chat.db"), "--log-level", "warn"],
           ...["--durability", options.durability ?? "full"],
           ...(options.bus ? ["--bus", options.bus] : []),
+          ...(tls ? ["--tls-cert", tls.certPath, "--tls-key", tls.keyPath] : []),
           // This measures the message path, not the limits.
           ...NO_LIMIT_FLAGS,
         ];
   const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const address = await new Promise<string>((resolve, reject) => {
-    if (!child.stdout) return reject(new Error("no stdout"));
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const match = /listening on (127\.0\.0\.1:\d+)/.exec(line);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once("exit", () => reject(new Error(`the ${kind} server exited before it listened`)));
-  });
+  const { address, httpUrl } = await new Promise<{ address: string; httpUrl: string }>(
+    (resolve, reject) => {
+      if (!child.stdout) return reject(new Error("no stdout"));
+      let address = "";
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        address ||= /listening on (127\.0\.0\.1:\d+)/.exec(line)?.[1] ?? "";
+        // Ours says where its HTTP port is on the next line; the reference has none.
+        const httpUrl = /HTTP API, .* at (\S+)/.exec(line)?.[1];
+        if (address && (kind === "ceiling" || httpUrl))
+          resolve({ address, httpUrl: httpUrl ?? "" });
+      });
+      child.once("exit", () => reject(new Error(`the ${kind} server exited before it listened`)));
+    },
+  );
   const pid = child.pid as number;
   return {
     kind,
     address,
+    httpUrl,
+    ...(tls ? { ca: tls.cert } : {}),
     pid,
     cpuSeconds() {
       const stat = procStat(pid);
@@ -85,6 +101,22 @@ export async function startServer(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A certificate for 127.0.0.1 and localhost, made with the system's openssl. */
+function selfSigned(dir: string): { certPath: string; keyPath: string; cert: Buffer } {
+  const certPath = join(dir, "cert.pem");
+  const keyPath = join(dir, "key.pem");
+  execFileSync(
+    "openssl",
+    [
+      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+      ...["-keyout", keyPath, "-out", certPath, "-days", "1", "-subj", "/CN=localhost"],
+      ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+    ],
+    { stdio: "ignore" },
+  );
+  return { certPath, keyPath, cert: readFileSync(certPath) };
 }
 
 /** Established TCP connections to `port` on this machine (to check one connection per client). */
@@ -136,6 +168,7 @@ export async function startCluster(
   return {
     kind: "ours",
     address: first.address,
+    httpUrl: first.httpUrl,
     addresses: servers.map((s) => s.address),
     pid: first.pid,
     cpuSeconds: () => servers.reduce((sum, s) => sum + s.cpuSeconds(), 0),
