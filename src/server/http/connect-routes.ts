@@ -17,7 +17,7 @@ import { admit } from "../method-gate.ts";
 import { type MethodRule, ruleOf } from "../methods.ts";
 import { observeEnd, type RpcMetrics } from "../rpc-metrics.ts";
 import type { ChatServiceImpl } from "../service-impl.ts";
-import { failureStatus } from "../status.ts";
+import { failureStatus, type StatusLogger } from "../status.ts";
 import { ConnectLiveCall } from "./connect-call.ts";
 
 /** The client's address and port, as the HTTP server saw them. */
@@ -34,6 +34,15 @@ export function peerOf(request: IncomingMessage | Http2ServerRequest): {
 
 type Run = (input: unknown, call: unknown) => unknown;
 
+/** A failure as Connect's error: the native port's code and sentence, and when to retry. */
+export function toConnectError(error: unknown, logger: StatusLogger): ConnectError {
+  if (error instanceof ConnectError) return error;
+  const { code, details, retryAfterMs } = failureStatus(error, logger);
+  const metadata =
+    retryAfterMs === undefined ? undefined : { [RETRY_AFTER_METADATA]: String(retryAfterMs) };
+  return new ConnectError(details, code as Code, metadata);
+}
+
 /**
  * ChatService over Connect and gRPC-Web, built from the same implementation
  * as the native port and admitted by the same method table: what the table
@@ -42,14 +51,7 @@ type Run = (input: unknown, call: unknown) => unknown;
  */
 export function connectRoutes(context: HandlerContext, impl: ChatServiceImpl, metrics: RpcMetrics) {
   const { chat, logger } = context;
-
-  const toConnectError = (error: unknown): ConnectError => {
-    if (error instanceof ConnectError) return error;
-    const { code, details, retryAfterMs } = failureStatus(error, logger);
-    const metadata =
-      retryAfterMs === undefined ? undefined : { [RETRY_AFTER_METADATA]: String(retryAfterMs) };
-    return new ConnectError(details, code as Code, metadata);
-  };
+  const connectError = (error: unknown) => toConnectError(error, logger);
 
   const admitted = (rule: MethodRule<never>, request: unknown, ctx: ConnectContext) =>
     admit(
@@ -69,9 +71,9 @@ export function connectRoutes(context: HandlerContext, impl: ChatServiceImpl, me
         ended(0);
         return reply;
       } catch (error) {
-        const connectError = toConnectError(error);
-        ended(connectError.code);
-        throw connectError;
+        const refusal = connectError(error);
+        ended(refusal.code);
+        throw refusal;
       }
     };
   };
@@ -89,7 +91,7 @@ export function connectRoutes(context: HandlerContext, impl: ChatServiceImpl, me
         // Nothing is open yet: the refusal is the whole answer.
         live.sink.end(toChatError(error));
       }
-      yield* call.events(toConnectError);
+      yield* call.events(connectError);
     };
   };
 

@@ -8,6 +8,7 @@ import type { HandlerContext } from "../context.ts";
 import type { ChatServiceImpl } from "../service-impl.ts";
 import { STATUS } from "../status.ts";
 import { connectRoutes, PEER, peerOf } from "./connect-routes.ts";
+import { directStreams } from "./direct-streams.ts";
 import type { ServerMetrics } from "./metrics.ts";
 import { nativeOnlyMethod, refuseNativeOnly } from "./native-only.ts";
 import { refuseUndecodable } from "./refuse-undecodable.ts";
@@ -116,6 +117,8 @@ export function createHttpTransport(
     readMaxBytes: MAX_REQUEST_BYTES,
   });
 
+  const directStream = directStreams(context, service, metrics.rpc, MAX_REQUEST_BYTES);
+
   /** CORS for an allowed other origin; true when the request was a preflight and is answered. */
   const crossOrigin = (request: Request, response: Response): boolean => {
     const origin = request.headers.origin;
@@ -159,6 +162,7 @@ export function createHttpTransport(
         metrics.rpc.of(nativeOnly, "http").start()(STATUS.UNIMPLEMENTED);
         return refuseNativeOnly(request, response);
       }
+      if (directStream(request, response, path)) return;
       api(request, response);
       return;
     }
