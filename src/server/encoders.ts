@@ -7,7 +7,6 @@ import {
   SYSTEM_USERNAME,
 } from "../core/types.ts";
 import {
-  type ChatMessage,
   ChatMessageSchema,
   EventSchema,
   type Message,
@@ -17,21 +16,28 @@ import {
   ReactionSchema,
   ResumeOutcome,
 } from "../gen/chat_pb.js";
-import { encodeAckEvent, encodeChatMessage, encodeMessageEvent } from "../wire/message-encoding.ts";
+import {
+  encodeAckEvent,
+  encodeChatMessage,
+  encodeChatMessageFrames,
+  encodeMessageEvent,
+  type SeedLine,
+} from "../wire/message-encoding.ts";
 import { presenceText } from "../wire/presence-text.ts";
 import { formatSeedTime } from "../wire/seed-time.ts";
 import { MODERATION_KINDS, reportInfo, roomSettings } from "./governance-encoding.ts";
 import { grpcCode } from "./status.ts";
 
-export function toSeedMessage(message: StoredMessage): ChatMessage {
-  return create(ChatMessageSchema, {
+/** A stored message as the seed's ChatMessage, with `text` for its own. */
+function seedFields(message: StoredMessage, text = message.text): SeedLine {
+  return {
     userId: message.userId,
     username: message.username,
-    message: message.text,
+    message: text,
     timestamp: formatSeedTime(message.timeMs),
     room: message.room,
-    id: BigInt(message.id),
-  });
+    id: message.id,
+  };
 }
 
 const KINDS: Record<StoredMessage["kind"], MessageKind> = {
@@ -80,17 +86,17 @@ function messageFields(message: StoredMessage): Omit<Message, "$typeName"> {
  * edit is a line from the editor saying so, with the new text; a delete a
  * line saying a message was removed; reactions are not shown.
  */
-function seedLine(message: StoredMessage): Uint8Array | null {
+function seedLine(message: StoredMessage): SeedLine | null {
   switch (message.kind) {
     case "chat":
     case "system":
       // A tombstone says nothing; the delete's own line told of it.
       if (message.deleted) return null;
-      return encodeChatMessage(toSeedMessage(message));
+      return seedFields(message);
     case "edit":
       // Read back after a delete, an edit has no text left: the delete's own line says enough.
       if (message.text === "") return null;
-      return encodeChatMessage(toSeedMessage({ ...message, text: `(edited) ${message.text}` }));
+      return seedFields(message, `(edited) ${message.text}`);
     case "delete":
       return systemLine(`${message.username} removed a message`, message.timeMs, message.room);
     default:
@@ -98,38 +104,50 @@ function seedLine(message: StoredMessage): Uint8Array | null {
   }
 }
 
+/**
+ * A page of history (oldest first) as the seed's GetChatHistory streams it:
+ * newest first, each line a gRPC frame, all in one buffer.
+ */
+export function seedHistoryFrames(messages: readonly StoredMessage[]): Uint8Array {
+  const lines: SeedLine[] = [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const line = seedLine(messages[i] as StoredMessage);
+    if (line) lines.push(line);
+  }
+  return encodeChatMessageFrames(lines);
+}
+
 export function toMessage(message: StoredMessage): Message {
   return create(MessageSchema, messageFields(message));
 }
 
-function systemLine(text: string, timeMs: number, room = ""): Uint8Array {
-  return encodeChatMessage(
-    create(ChatMessageSchema, {
-      userId: SYSTEM_USER_ID,
-      username: SYSTEM_USERNAME,
-      message: text,
-      timestamp: formatSeedTime(timeMs),
-      room,
-    }),
-  );
+function systemLine(text: string, timeMs: number, room = ""): SeedLine {
+  return {
+    userId: SYSTEM_USER_ID,
+    username: SYSTEM_USERNAME,
+    message: text,
+    timestamp: formatSeedTime(timeMs),
+    room,
+    id: 0,
+  };
 }
 
 /** The seed's stream shape: the log's messages, system lines and notices as ChatMessage; nothing else. */
 export const seedEncoder: Encoder = (payload) => {
   switch (payload.type) {
-    case "message":
-      return payload.announced ? null : seedLine(payload.message);
-    case "presence":
-      return systemLine(
-        presenceText(
-          payload.users.map((u) => u.username),
-          payload.online,
-        ),
-        payload.timeMs,
-        payload.room,
+    case "message": {
+      const line = payload.announced ? null : seedLine(payload.message);
+      return line && encodeChatMessage(line);
+    }
+    case "presence": {
+      const text = presenceText(
+        payload.users.map((u) => u.username),
+        payload.online,
       );
+      return encodeChatMessage(systemLine(text, payload.timeMs, payload.room));
+    }
     case "notice":
-      return systemLine(payload.text, payload.timeMs);
+      return encodeChatMessage(systemLine(payload.text, payload.timeMs));
     // A topic reaches the seed's clients as the system line it is stored as.
     default:
       return null;

@@ -11,6 +11,9 @@ import { toServiceError } from "./grpc-status.ts";
 import { clientAddress } from "./identity.ts";
 import type { LiveCall } from "./live-stream.ts";
 
+/** gRPC's frame header: a compression flag and a 4-byte length. */
+const FRAME_PREFIX = 5;
+
 /** A grpc-js server call we can write to: server-streaming or bidirectional. */
 export type WritableCall = Writable & {
   readonly cancelled: boolean;
@@ -33,12 +36,23 @@ function http2StreamOf(call: WritableCall): ServerHttp2Stream | undefined {
   return looksRight ? (stream as ServerHttp2Stream) : undefined;
 }
 
+/** The messages in one or more whole gRPC frames, without copies. */
+function* messagesIn(frames: Uint8Array): Generator<Uint8Array> {
+  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+  for (let at = 0; at < frames.byteLength; ) {
+    const end = at + FRAME_PREFIX + view.getUint32(at + 1);
+    yield unframed(frames.subarray(at, end));
+    at = end;
+  }
+}
+
 /**
  * A grpc-js call as the core's StreamSink. The bytes arrive framed, shared by
- * every stream. They go straight to the HTTP/2 stream (`direct`), corked for
- * the rest of the tick so that a group of messages leaves in one write; or
- * through grpc-js without their prefix, when its insides are not the ones we
- * know (or `direct: false` asks for it).
+ * every stream; one write may hold several whole frames (a page of history).
+ * They go straight to the HTTP/2 stream (`direct`), corked for the rest of
+ * the tick so that a group of messages leaves in one write; or through
+ * grpc-js a message at a time without their prefix, when its insides are not
+ * the ones we know (or `direct: false` asks for it).
  */
 export function grpcSink(
   call: WritableCall,
@@ -61,8 +75,13 @@ export function grpcSink(
       ...common,
       direct: false,
       write: (bytes) => {
-        options.fallback?.wrote();
-        return call.write(unframed(bytes));
+        // grpc-js frames each message itself, so each frame goes in a write of its own.
+        let ready = true;
+        for (const message of messagesIn(bytes)) {
+          options.fallback?.wrote();
+          ready = call.write(message) && ready;
+        }
+        return ready;
       },
       onDrain: (callback) => call.once("drain", callback),
     };

@@ -4,6 +4,7 @@ import type { ChatStream } from "../core/chat-stream.ts";
 import { DEFAULT_ROOM, type Identity } from "../core/types.ts";
 import { JoinResponseSchema, MessageResponseSchema } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
+import { seedHistoryFrames } from "./encoders.ts";
 import { checkClaim, seedIdentity } from "./identity.ts";
 import { finishStream, openLiveStream } from "./live-stream.ts";
 import { Pipeline, STREAM_SENDS_IN_FLIGHT } from "./pipeline.ts";
@@ -129,12 +130,11 @@ export function seedService(
         limit: request.messageLimit,
         includeSystem: request.includeSystemMessages,
       });
-      // The seed streams history newest first, framed once each, as live messages are.
+      // One buffer of frames, written once: a protobuf-es object, a date, a
+      // copy and a write per message were most of what this call cost.
       const { sink } = call.live;
-      for (const message of messages.reverse()) {
-        const bytes = sink.encoder({ type: "message", message });
-        if (bytes) sink.write(bytes);
-      }
+      const frames = seedHistoryFrames(messages);
+      if (frames.byteLength > 0) sink.write(frames);
       sink.end(undefined);
     },
   };
