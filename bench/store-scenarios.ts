@@ -1,10 +1,12 @@
 // The store's two figures: how fast the newest page comes back from a big
-// room (history), and how many acknowledged (committed) messages per second
+// room (history: the same page through our History and the seed's
+// GetChatHistory), and how many acknowledged (committed) messages per second
 // the default store takes from many senders at once (ingest).
 import { build } from "hdr-histogram-js";
 import { createChatClient } from "../src/client/chat-client.ts";
 import { openSqliteStore } from "../src/store/sqlite-store.ts";
 import type { NewMessage } from "../src/store/store.ts";
+import { DEFAULT_ROOM } from "../src/wire/room-names.ts";
 
 const BATCH = 2_000;
 
@@ -37,34 +39,72 @@ export interface HistoryResult {
   readonly latencyMs: { p50: number; p90: number; p99: number; max: number };
 }
 
-/** Times `calls` History calls for the newest `limit` messages of `room`, one at a time. */
+/** The same page read two ways: our History RPC, and the seed's GetChatHistory. */
+export interface HistoryResults {
+  readonly history: HistoryResult;
+  readonly seed: HistoryResult;
+}
+
+/** The seed's GetChatHistory reads only this room, so the bench fills it for both reads. */
+export const HISTORY_ROOM = DEFAULT_ROOM;
+
+function timer() {
+  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
+  return {
+    async time(read: () => Promise<number>, limit: number) {
+      const started = performance.now();
+      const got = await read();
+      histogram.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
+      if (got !== limit) throw new Error(`got ${got} of ${limit}`);
+    },
+    result(calls: number): HistoryResult {
+      const ms = (p: number) => histogram.getValueAtPercentile(p) / 1000;
+      return {
+        calls,
+        latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), max: histogram.maxValue / 1000 },
+      };
+    },
+  };
+}
+
+/**
+ * Times `calls` History calls and `calls` GetChatHistory calls (as the
+ * seed's client asks: system lines included) for the newest `limit`
+ * messages of HISTORY_ROOM, one call at a time, the two taking turns so
+ * that both see the same server state.
+ */
 export async function runHistory(
   address: string,
-  room: string,
   limit: number,
   calls = 200,
-): Promise<HistoryResult> {
+): Promise<HistoryResults> {
   const client = createChatClient({ address, username: "reader" });
-  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
+  const ours = timer();
+  const seed = timer();
+  const readOurs = async () =>
+    (await client.history({ room: HISTORY_ROOM, limit })).messages.length;
+  const readSeed = async () => (await client.seedHistory(limit, true)).length;
   try {
     await client.join();
     // The first calls warm the caches and the JIT; they are not counted.
-    for (let i = 0; i < 20; i++) await client.history({ room, limit });
+    for (let i = 0; i < 20; i++) {
+      await readOurs();
+      await readSeed();
+    }
     for (let i = 0; i < calls; i++) {
-      const started = performance.now();
-      const page = await client.history({ room, limit });
-      histogram.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
-      if (page.messages.length !== limit)
-        throw new Error(`got ${page.messages.length} of ${limit}`);
+      // Each goes first in turn, so neither always follows the other's garbage.
+      if (i % 2 === 0) {
+        await ours.time(readOurs, limit);
+        await seed.time(readSeed, limit);
+      } else {
+        await seed.time(readSeed, limit);
+        await ours.time(readOurs, limit);
+      }
     }
   } finally {
     client.close();
   }
-  const ms = (p: number) => histogram.getValueAtPercentile(p) / 1000;
-  return {
-    calls,
-    latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), max: histogram.maxValue / 1000 },
-  };
+  return { history: ours.result(calls), seed: seed.result(calls) };
 }
 
 export interface IngestResult {
