@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCapacity } from "./capacity.ts";
+import { fsyncLatency } from "./disk.ts";
 import { type FanoutParams, runFanout } from "./fanout.ts";
 import { connectionsTo, type ServerKind, startCluster, startServer } from "./servers.ts";
 import {
@@ -123,17 +124,28 @@ export async function fanout(params: FanoutParams, options: RunOptions): Promise
   const label = `fanout C=${params.clients} S=${params.senders}${params.rate ? ` at ${params.rate}/s` : ""}${options.nodes > 1 ? `, ours on ${options.nodes} nodes` : ""}`;
   const kind = options.compare ? "ours" : options.server;
   if (params.rate > 0) {
-    // Light load: the figure that matters is the tail latency.
+    // Light load: the figure that matters is the tail latency. At full
+    // durability each message waits for its commit's fsync, which the
+    // target allows on top of the reference.
     const ours = of(kind, (r) => r.latencyMs.p99);
     const reference = options.compare ? of("ceiling", (r) => r.latencyMs.p99) : undefined;
+    const disk = fsyncLatency();
+    const full = options.durability === "full";
+    const allowed = 1 + (full ? disk.p99 : 0);
+    print(`this disk's fsync: p50 ${disk.p50.toFixed(2)} ms, p99 ${disk.p99.toFixed(2)} ms`, {
+      scenario: "fsync",
+      ...disk,
+    });
     return {
-      scenario: `${label}: p99 latency`,
+      scenario: `${label}: p99 latency, durability ${options.durability}`,
       ours,
       ...(reference === undefined ? {} : { reference }),
       unit: "ms",
-      target: "within 1 ms of the reference",
-      met: reference !== undefined && ours <= reference + 1,
-      detail: `p50 ${of(kind, (r) => r.latencyMs.p50).toFixed(2)} ms`,
+      target: full
+        ? `within fsync p99 (${disk.p99.toFixed(2)} ms) + 1 ms of the reference`
+        : "within 1 ms of the reference",
+      met: reference !== undefined && ours <= reference + allowed,
+      detail: `p50 ${of(kind, (r) => r.latencyMs.p50).toFixed(2)} ms; fsync p50 ${disk.p50.toFixed(2)} p99 ${disk.p99.toFixed(2)} ms`,
     };
   }
   const ours = of(kind, (r) => r.deliveriesPerSecond);
