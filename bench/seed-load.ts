@@ -60,12 +60,16 @@ export function lengthField(bytes: Uint8Array, field: number): Uint8Array | unde
   return undefined;
 }
 
-const utf8 = new TextDecoder();
+/** Bytes as UTF-8 text, through a Buffer view (no copy): faster than TextDecoder on short texts. */
+export function utf8Text(bytes: Uint8Array | undefined): string {
+  return bytes
+    ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")
+    : "";
+}
 
 /** A ChatMessage's text (field 3). */
 function messageText(bytes: Buffer): string {
-  const text = lengthField(bytes, 3);
-  return text ? utf8.decode(text) : "";
+  return utf8Text(lengthField(bytes, 3));
 }
 
 /** One client connection of its own (grpc-js would otherwise share one between clients). */

@@ -14,7 +14,7 @@ import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { SendRequestSchema, SubscribeRequestSchema } from "../src/gen/chat_pb.js";
 import { USER_ID_METADATA } from "../src/wire/grpc-service.ts";
 import type { SeedConnection } from "./seed-load.ts";
-import { lengthField } from "./seed-load.ts";
+import { lengthField, utf8Text } from "./seed-load.ts";
 
 export const STREAM_TRANSPORTS = ["native", "connect", "connect-json", "grpc-web"] as const;
 export type StreamTransport = (typeof STREAM_TRANSPORTS)[number];
@@ -37,7 +37,6 @@ const CONTENT_TYPES: Record<StreamTransport, string> = {
 const SUBSCRIBE_PATH = "/chat.ChatService/Subscribe";
 const SEND_PATH = "/chat.ChatService/Send";
 const ROOM = "lobby";
-const utf8 = new TextDecoder();
 
 function envelope(payload: Uint8Array): Buffer {
   const bytes = Buffer.allocUnsafe(payload.byteLength + 5);
@@ -70,7 +69,7 @@ function eventText(transport: StreamTransport, payload: Buffer): string | undefi
   }
   const message = lengthField(payload, 2);
   const text = message && lengthField(message, 6);
-  return text ? utf8.decode(text) : undefined;
+  return text ? utf8Text(text) : undefined;
 }
 
 function h2(url: string, ca: Buffer | undefined): Promise<ClientHttp2Session> {
