@@ -10,6 +10,7 @@ import { framed, unframed } from "./frames.ts";
 import { toServiceError } from "./grpc-status.ts";
 import { clientAddress } from "./identity.ts";
 import type { LiveCall } from "./live-stream.ts";
+import { tickCork } from "./tick-cork.ts";
 
 /** gRPC's frame header: a compression flag and a 4-byte length. */
 const FRAME_PREFIX = 5;
@@ -87,11 +88,7 @@ export function grpcSink(
     };
   }
   let headersSent = false;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    http2.uncork();
-  };
+  const corker = tickCork(http2);
   return {
     ...common,
     direct: true,
@@ -102,11 +99,7 @@ export function grpcSink(
         headersSent = true;
         call.sendMetadata(new Metadata());
       }
-      if (!corked) {
-        corked = true;
-        http2.cork();
-        process.nextTick(uncork);
-      }
+      corker.cork();
       return http2.write(bytes);
     },
     onDrain: (callback) => http2.once("drain", callback),

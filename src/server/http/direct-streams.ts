@@ -40,6 +40,7 @@ import { admit } from "../method-gate.ts";
 import { type MethodRule, ruleOf } from "../methods.ts";
 import { observeEnd, type RpcMetrics } from "../rpc-metrics.ts";
 import type { ChatServiceImpl } from "../service-impl.ts";
+import { tickCork } from "../tick-cork.ts";
 import { UndecodableRequest } from "../undecodable.ts";
 import { peerOf, toConnectError } from "./connect-routes.ts";
 import { head, type Request, type Response } from "./static-files.ts";
@@ -187,11 +188,10 @@ function responseCall(
   // false) with no 'drain' to follow.
   const out: ServerHttp2Stream | ServerResponse =
     "stream" in response ? (response as Http2ServerResponse).stream : (response as ServerResponse);
-  const corkable = "stream" in response ? out : (request.socket as Socket);
+  const corker = tickCork("stream" in response ? out : (request.socket as Socket));
   const { address, peer } = peerOf(request);
   let ended = false;
   let closed = false;
-  let corked = false;
   const cancels: Array<() => void> = [];
   const dones: Array<() => void> = [];
   response.once("close", () => {
@@ -199,20 +199,12 @@ function responseCall(
     if (!ended) for (const cancel of cancels.splice(0)) cancel();
     for (const done of dones.splice(0)) done();
   });
-  const uncork = () => {
-    corked = false;
-    corkable.uncork();
-  };
   const gone = () => closed || out.destroyed || out.writableEnded;
   const sink: StreamSink = {
     encoder: sinkEncoder,
     write(bytes) {
       if (ended || gone()) return true;
-      if (!corked) {
-        corked = true;
-        corkable.cork();
-        process.nextTick(uncork);
-      }
+      corker.cork();
       return out.write(bytes);
     },
     onDrain: (callback) => out.once("drain", callback),
@@ -221,7 +213,7 @@ function responseCall(
       ended = true;
       if (gone()) return;
       // What this tick wrote goes before the last frame.
-      if (corked) uncork();
+      corker.flush();
       response.end(ending(error));
     },
   };
