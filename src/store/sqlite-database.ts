@@ -74,6 +74,14 @@ export function openDatabase(input: WorkerInput, turns: BackupTurns): MessageDat
     // A deleted message's text, and an edited one's old text, must leave the
     // file: freed cells and pages are zeroed rather than left for reuse.
     db.exec("PRAGMA secure_delete = ON");
+    // An append is a statement with triggers (the search index's), so SQLite
+    // keeps a statement journal for it, which otherwise spills to a temporary
+    // file after 64 KiB and is then written there for the rest of the
+    // transaction: in memory, acknowledged single sends went from 17,000-20,000
+    // to 36,000-38,000 a second (`npm run bench -- ingest`). It also keeps the
+    // pages such a journal saves, an erased text's among them, out of any
+    // file. Nothing here builds temporary tables large enough to matter.
+    db.exec("PRAGMA temp_store = MEMORY");
     // Before anything writes messages: the search index's triggers call it.
     registerSearchFunctions(db);
     migrate(db, input.path, input.nowMs);
