@@ -4,7 +4,7 @@ import pg from "pg";
 import { openPgStore } from "../src/store/pg-store.ts";
 import { BackupUnsupportedError } from "../src/store/store.ts";
 import { PG_URL, scratchSchemas } from "./engine-urls.ts";
-import { UNDO_VERSION_5 } from "./pg-versions.ts";
+import { UNDO_VERSION_5, UNDO_VERSION_6 } from "./pg-versions.ts";
 import { adminContract } from "./store-admin-contract.ts";
 import { storeContract } from "./store-contract.ts";
 import { governanceContract } from "./store-governance-contract.ts";
@@ -145,6 +145,7 @@ test("a version 2 schema gets version 3: its messages stay, and its rooms can be
       )
     ).rows.map((row) => [Number(row.version), Number(row.applied_at_ms)]);
   try {
+    await client.query(UNDO_VERSION_6(name));
     await client.query(UNDO_VERSION_5(name));
     await client.query(UNDO_VERSION_4(name));
     await client.query(
@@ -200,6 +201,7 @@ test("a version 2 schema gets version 3: its messages stay, and its rooms can be
       [3, T0 + 100],
       [4, T0 + 100],
       [5, T0 + 100],
+      [6, T0 + 100],
     ]);
   } finally {
     await client.end();
@@ -247,6 +249,7 @@ test("a version 3 schema gets version 4: its accounts are enabled, and can be ad
       )
     ).rows.map((row) => [Number(row.version), Number(row.applied_at_ms)]);
   try {
+    await client.query(UNDO_VERSION_6(name));
     await client.query(UNDO_VERSION_5(name));
     await client.query(UNDO_VERSION_4(name));
     assert.deepEqual(await migrations(), [
@@ -288,6 +291,7 @@ test("a version 3 schema gets version 4: its accounts are enabled, and can be ad
       [3, T0],
       [4, T0 + 100],
       [5, T0 + 100],
+      [6, T0 + 100],
     ]);
   } finally {
     await client.end();

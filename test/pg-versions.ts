@@ -1,3 +1,9 @@
+// What PostgreSQL schema version 6 (webhooks) added, undone again: the
+// migration tests undo it before version 5.
+export const UNDO_VERSION_6 = (name: string) => `
+DROP TABLE ${name}.webhooks;
+DELETE FROM ${name}.schema_migrations WHERE version = 6`;
+
 // What PostgreSQL schema version 5 (search) added, its functions and the
 // indexes built on them, undone again to turn a fresh schema back into
 // version 4, where the migration tests start; pg_trgm is the database's and

@@ -213,6 +213,17 @@ test("a database written before migrations opens as version 1 and is migrated, r
     assert.equal(next?.message.id, 4);
     assert.equal(await store.lastId("side"), 1);
     assert.equal((await store.after("lobby", 0, 10)).prunedThrough, 0);
+    const hook = {
+      id: "h-bot",
+      secretHash: "ab".repeat(32),
+      room: "lobby",
+      name: "bot",
+      createdBy: u,
+      createdMs: T0 + 100,
+      revokedMs: 0,
+    };
+    assert.equal(await store.createWebhook(hook), true);
+    assert.deepEqual(await store.webhooks("lobby"), [hook]);
   } finally {
     await store.close();
   }
@@ -227,6 +238,7 @@ test("a database written before migrations opens as version 1 and is migrated, r
     [6, T0 + 100],
     [7, T0 + 100],
     [8, T0 + 100],
+    [9, T0 + 100],
   ]);
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 5);
   check.close();
@@ -313,6 +325,7 @@ test("a version 2 database gets version 3: its claimed user ids become public id
     [6, T0 + 100],
     [7, T0 + 100],
     [8, T0 + 100],
+    [9, T0 + 100],
   ]);
   // Only the message appended after the upgrade carries the claimed id.
   assert.deepEqual(
@@ -410,6 +423,7 @@ test("a version 3 database gets version 4: every room's topic is empty, its rows
     [6, T0 + 100],
     [7, T0 + 100],
     [8, T0 + 100],
+    [9, T0 + 100],
   ]);
   assert.deepEqual(
     check
@@ -444,7 +458,7 @@ test("a database from a newer server is refused and left as it was", async () =>
   const after = new DatabaseSync(path, { readOnly: true });
   assert.deepEqual(
     appliedMigrations(after).map(([version]) => version),
-    [1, 2, 3, 4, 5, 6, 7, 8, 99],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 99],
   );
   assert.equal(after.prepare("SELECT text FROM messages").get()?.text, "kept");
   after.close();

@@ -110,6 +110,10 @@ class FlakyStore implements Store {
   addressBans: Store["addressBans"] = (...args) => this.#inner.addressBans(...args);
   createInvite: Store["createInvite"] = (...args) => this.#inner.createInvite(...args);
   redeemInvite: Store["redeemInvite"] = (...args) => this.#inner.redeemInvite(...args);
+  createWebhook: Store["createWebhook"] = (...args) => this.#inner.createWebhook(...args);
+  webhookBySecret: Store["webhookBySecret"] = (...args) => this.#inner.webhookBySecret(...args);
+  webhooks: Store["webhooks"] = (...args) => this.#inner.webhooks(...args);
+  revokeWebhook: Store["revokeWebhook"] = (...args) => this.#inner.revokeWebhook(...args);
   addReport: Store["addReport"] = (...args) => this.#inner.addReport(...args);
   reports: Store["reports"] = (...args) => this.#inner.reports(...args);
   resolveReport: Store["resolveReport"] = (...args) => this.#inner.resolveReport(...args);

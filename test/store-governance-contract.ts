@@ -1,5 +1,5 @@
 // What every Store must do as a GovernanceStore: room records and roles,
-// bans and mutes, address bans, invites, reports, audit, admins and the ids
+// bans and mutes, address bans, invites, webhooks, reports, audit, admins and the ids
 // a ban erases. Run on every engine next to storeContract.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -13,6 +13,7 @@ import {
   type Sanction,
   type Store,
   StoreUnavailableError,
+  type WebhookRecord,
 } from "../src/store/store.ts";
 import { type ManualClock, manualClock } from "./store-contract.ts";
 
@@ -66,6 +67,17 @@ const invite = (codeHash: string, extra: Partial<InviteRecord> = {}): InviteReco
   expiresMs: T0 + HOUR,
   usesLeft: 1,
   unlimited: false,
+  ...extra,
+});
+
+const hook = (name: string, extra: Partial<WebhookRecord> = {}): WebhookRecord => ({
+  id: `h-${name}`,
+  secretHash: name.repeat(64).slice(0, 64),
+  room: "r",
+  name,
+  createdBy: "a-mod",
+  createdMs: T0,
+  revokedMs: 0,
   ...extra,
 });
 
@@ -453,6 +465,70 @@ export function governanceContract(
       assert.equal(rooms.filter((room) => room === "r").length, 3);
     }));
 
+  test(`${name}: a webhook's name is unique among the room's working hooks; revoked ones stay listed`, () =>
+    withStore(async (store) => {
+      const a = hook("a", { createdMs: T0 + 2 });
+      const b = hook("b", { createdMs: T0 + 1 });
+      assert.equal(await store.createWebhook(a), true);
+      assert.equal(await store.createWebhook(b), true);
+      // The same name in another room is another hook.
+      const elsewhere = hook("c", { id: "h-c2", room: "r2", name: "a" });
+      assert.equal(await store.createWebhook(elsewhere), true);
+
+      // A taken name stores nothing, not even its id or secret.
+      const taken = hook("x", { name: "a", createdMs: T0 + 3 });
+      assert.equal(await store.createWebhook(taken), false);
+      assert.equal(await store.webhookBySecret(taken.secretHash), undefined);
+      assert.deepEqual(await store.webhooks("r"), [b, a], "oldest first");
+
+      assert.deepEqual(await store.webhookBySecret(a.secretHash), a);
+      assert.equal(await store.webhookBySecret(hook("z").secretHash), undefined, "unknown hash");
+      assert.deepEqual(await store.webhooks("nowhere"), []);
+
+      const revoked = { ...a, revokedMs: T0 + 10 };
+      assert.deepEqual(await store.revokeWebhook("r", "a", T0 + 10), revoked);
+      assert.equal(await store.revokeWebhook("r", "a", T0 + 11), undefined, "already revoked");
+      assert.equal(await store.revokeWebhook("r", "nobody", T0 + 11), undefined);
+      assert.equal(await store.revokeWebhook("r3", "a", T0 + 11), undefined, "another room");
+      assert.deepEqual(await store.webhookBySecret(a.secretHash), revoked);
+      assert.deepEqual(await store.webhooks("r2"), [elsewhere]);
+
+      // Once revoked, its name is free again; the revoked hook stays listed.
+      const again = hook("y", { name: "a", createdMs: T0 + 20 });
+      assert.equal(await store.createWebhook(again), true);
+      assert.deepEqual(await store.webhooks("r"), [b, revoked, again]);
+      assert.equal(await store.createWebhook(hook("w", { name: "a", createdMs: T0 + 21 })), false);
+      assert.deepEqual(await store.revokeWebhook("r", "a", T0 + 30), {
+        ...again,
+        revokedMs: T0 + 30,
+      });
+    }));
+
+  test(`${name}: webhooks of one name created at once: one is stored`, () =>
+    withStore(async (store) => {
+      const created = await Promise.all(
+        ["p", "q", "s", "t", "u", "v"].map((id) => store.createWebhook(hook(id, { name: "same" }))),
+      );
+      assert.equal(created.filter(Boolean).length, 1, `${created}`);
+      assert.equal((await store.webhooks("r")).length, 1);
+    }));
+
+  test(`${name}: deleting a room deletes its webhooks, revoked or not, and no other room's`, () =>
+    withStore(async (store) => {
+      const kept = hook("k", { room: "kept" });
+      await store.createWebhook(hook("a"));
+      await store.createWebhook(hook("b"));
+      await store.revokeWebhook("r", "b", T0 + 1);
+      await store.createWebhook(kept);
+      await store.deleteRoom("r");
+      assert.deepEqual(await store.webhooks("r"), []);
+      assert.equal(await store.webhookBySecret(hook("a").secretHash), undefined);
+      assert.equal(await store.webhookBySecret(hook("b").secretHash), undefined);
+      assert.deepEqual(await store.webhooks("kept"), [kept]);
+      // The names are free in the room started again.
+      assert.equal(await store.createWebhook(hook("a")), true);
+    }));
+
   test(`${name}: reports page newest first per room; open ones only unless asked`, () =>
     withStore(async (store) => {
       const ids: number[] = [];
@@ -609,6 +685,7 @@ export function governanceContract(
       await store.setSanction(sanction());
       await store.setAddressBan(addressBan("203.0.113.0/24"));
       await store.createInvite(invite("k", { usesLeft: 2 }));
+      await store.createWebhook(hook("h"));
       const reportId = await store.addReport(report("r", 1));
       const auditId = await store.addAudit(audit("r", "ban"));
       await store.setAdmin("a-una", true);
@@ -620,6 +697,7 @@ export function governanceContract(
       assert.deepEqual(await store.sanctions("r", clock.now()), [sanction()]);
       assert.equal((await store.addressBans(clock.now())).length, 1);
       assert.equal(await store.redeemInvite(invite("k").codeHash, T0), "r");
+      assert.deepEqual(await store.webhooks("r"), [hook("h")]);
       assert.deepEqual(
         (await store.reports("r", { limit: 10, includeResolved: true })).map((r) => r.id),
         [reportId],
@@ -638,5 +716,6 @@ export function governanceContract(
     await assert.rejects(store.roomRecord("r"), unavailable);
     await assert.rejects(store.setAdmin("a-una", true), unavailable);
     await assert.rejects(store.redeemInvite("00", T0), unavailable);
+    await assert.rejects(store.createWebhook(hook("a")), unavailable);
   });
 }

@@ -139,6 +139,7 @@ test("a version 4 database gets version 5: its messages read as before and can b
       [6, T0 + 100],
       [7, T0 + 100],
       [8, T0 + 100],
+      [9, T0 + 100],
     ],
   );
   check.close();
@@ -346,6 +347,7 @@ test("a version 5 database gets version 6: its messages stay, and its rooms can 
       [6, T0 + 100],
       [7, T0 + 100],
       [8, T0 + 100],
+      [9, T0 + 100],
     ],
   );
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 3);
@@ -535,6 +537,7 @@ test("a version 6 database gets version 7: its accounts are enabled, and can be 
       [6, 0],
       [7, T0 + 100],
       [8, T0 + 100],
+      [9, T0 + 100],
     ],
   );
   assert.deepEqual(

@@ -25,6 +25,7 @@ export const ROOM_TABLES = [
   "room_roles",
   "sanctions",
   "invites",
+  "webhooks",
   "reports",
 ];
 

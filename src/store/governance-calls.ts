@@ -12,6 +12,7 @@ import type {
   RoomRole,
   Sanction,
   UserId,
+  WebhookRecord,
 } from "./store.ts";
 
 export type GovernanceMethod = keyof GovernanceStore;
@@ -100,6 +101,22 @@ export abstract class GovernanceCalls implements GovernanceStore {
 
   redeemInvite(codeHash: string, nowMs: number): Promise<RoomId | undefined> {
     return this.governance("redeemInvite", [codeHash, nowMs]);
+  }
+
+  createWebhook(hook: WebhookRecord): Promise<boolean> {
+    return this.governance("createWebhook", [hook]);
+  }
+
+  webhookBySecret(secretHash: string): Promise<WebhookRecord | undefined> {
+    return this.governance("webhookBySecret", [secretHash]);
+  }
+
+  webhooks(room: RoomId): Promise<WebhookRecord[]> {
+    return this.governance("webhooks", [room]);
+  }
+
+  revokeWebhook(room: RoomId, name: string, nowMs: number): Promise<WebhookRecord | undefined> {
+    return this.governance("revokeWebhook", [room, name, nowMs]);
   }
 
   addReport(report: NewReport): Promise<number> {

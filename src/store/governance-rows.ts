@@ -9,6 +9,7 @@ import type {
   RoomRecord,
   RoomRole,
   Sanction,
+  WebhookRecord,
 } from "./store.ts";
 
 export const ROOM_RECORD_COLUMNS = "room, owner, invite_only, read_only, created_ms";
@@ -16,6 +17,7 @@ export const SANCTION_COLUMNS = "room, user_id, kind, until_ms, reason, by_id, c
 export const ADDRESS_BAN_COLUMNS = "cidr, until_ms, reason, by_id, created_ms";
 export const INVITE_COLUMNS =
   "code_hash, room, created_by, created_ms, expires_ms, uses_left, unlimited";
+export const WEBHOOK_COLUMNS = "id, secret_hash, room, name, created_by, created_ms, revoked_ms";
 export const REPORT_COLUMNS =
   "id, room, message_id, reporter, reason, created_ms, resolved_by, resolution, resolved_ms";
 export const AUDIT_COLUMNS = "id, actor, action, room, target, reason, detail, created_ms";
@@ -53,6 +55,18 @@ export function toAddressBan(row: Row): AddressBan {
     reason: String(row.reason),
     byId: String(row.by_id),
     createdMs: Number(row.created_ms),
+  };
+}
+
+export function toWebhook(row: Row): WebhookRecord {
+  return {
+    id: String(row.id),
+    secretHash: String(row.secret_hash),
+    room: String(row.room),
+    name: String(row.name),
+    createdBy: String(row.created_by),
+    createdMs: Number(row.created_ms),
+    revokedMs: Number(row.revoked_ms),
   };
 }
 

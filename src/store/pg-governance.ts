@@ -1,4 +1,4 @@
-// The PostgreSQL store's governance SQL (schema version 3's tables); PgStore
+// The PostgreSQL store's governance SQL (schema versions 3 and 6's tables); PgStore
 // runs each call through its call tracking (see GovernanceCalls).
 import type pg from "pg";
 import {
@@ -16,6 +16,8 @@ import {
   toRoleMap,
   toRoomRecord,
   toSanction,
+  toWebhook,
+  WEBHOOK_COLUMNS,
 } from "./governance-rows.ts";
 import { isTransient } from "./pg-errors.ts";
 import type {
@@ -32,9 +34,10 @@ import type {
   RoomRole,
   Sanction,
   UserId,
+  WebhookRecord,
 } from "./store.ts";
 
-/** Roles, room records, bans, invites, reports, audit and admins on PostgreSQL. */
+/** Roles, room records, bans, invites, webhooks, reports, audit and admins on PostgreSQL. */
 export class PgGovernance implements GovernanceStore {
   readonly #pool: pg.Pool;
   readonly #s: string;
@@ -231,6 +234,53 @@ export class PgGovernance implements GovernanceStore {
       [codeHash, nowMs],
     );
     return rows[0] ? String(rows[0].room) : undefined;
+  }
+
+  /**
+   * Only a working hook's name conflicts (the partial index), so a clash of
+   * id or secret throws rather than reading as a taken name; of two creates
+   * of one name at once, the second waits for the first and stores nothing.
+   */
+  async createWebhook(hook: WebhookRecord): Promise<boolean> {
+    const { id, secretHash, room, name, createdBy, createdMs, revokedMs } = hook;
+    const { rowCount } = await this.#pool.query(
+      `INSERT INTO ${this.#s}.webhooks (${WEBHOOK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (room, name) WHERE revoked_ms = 0 DO NOTHING`,
+      [id, secretHash, room, name, createdBy, createdMs, revokedMs],
+    );
+    return rowCount === 1;
+  }
+
+  async webhookBySecret(secretHash: string): Promise<WebhookRecord | undefined> {
+    const rows = await this.#rows(
+      `SELECT ${WEBHOOK_COLUMNS} FROM ${this.#s}.webhooks WHERE secret_hash = $1`,
+      [secretHash],
+    );
+    return rows[0] ? toWebhook(rows[0]) : undefined;
+  }
+
+  // Hooks made in the same millisecond list in id order, as on SQLite.
+  async webhooks(room: RoomId): Promise<WebhookRecord[]> {
+    const rows = await this.#rows(
+      `SELECT ${WEBHOOK_COLUMNS} FROM ${this.#s}.webhooks WHERE room = $1 ORDER BY created_ms, id`,
+      [room],
+    );
+    return rows.map(toWebhook);
+  }
+
+  // The partial index allows one working hook of a name, so at most one row changes.
+  async revokeWebhook(
+    room: RoomId,
+    name: string,
+    nowMs: number,
+  ): Promise<WebhookRecord | undefined> {
+    const rows = await this.#rows(
+      `UPDATE ${this.#s}.webhooks SET revoked_ms = $3
+       WHERE room = $1 AND name = $2 AND revoked_ms = 0
+       RETURNING ${WEBHOOK_COLUMNS}`,
+      [room, name, nowMs],
+    );
+    return rows[0] ? toWebhook(rows[0]) : undefined;
   }
 
   async addReport(report: NewReport): Promise<number> {

@@ -8,8 +8,8 @@ import { StoreUnavailableError } from "./store.ts";
  * (sqlite-migrations.ts) but starting where SQLite's schema is today: one
  * version with messages, rooms (with each room's last id, so ids are given
  * under the room's row lock), topics, accounts and tokens; version 2 is
- * SQLite's 5, version 3 its 6, version 4 its 7. Append new versions; never
- * edit one that has shipped.
+ * SQLite's 5, version 3 its 6, version 4 its 7, version 6 its 9. Append new
+ * versions; never edit one that has shipped.
  */
 const MIGRATIONS: readonly { version: number; sql: (schema: string) => string }[] = [
   {
@@ -188,6 +188,23 @@ CREATE TABLE ${s}.reset_codes (
     // run concurrently and carry on after an interruption.
     version: 5,
     sql: (s) => searchFunctionsSql(s),
+  },
+  {
+    // SQLite's version 9: incoming webhooks (see sqlite-migrations.ts). The
+    // partial index is what makes a name unique among a room's working hooks.
+    version: 6,
+    sql: (s) => `
+CREATE TABLE ${s}.webhooks (
+  id          text   COLLATE "C" PRIMARY KEY,
+  secret_hash text   NOT NULL UNIQUE,
+  room        text   COLLATE "C" NOT NULL,
+  name        text   NOT NULL,
+  created_by  text   NOT NULL,
+  created_ms  bigint NOT NULL,
+  revoked_ms  bigint NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX webhooks_working_name ON ${s}.webhooks (room, name) WHERE revoked_ms = 0;
+`,
   },
 ];
 

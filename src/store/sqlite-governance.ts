@@ -1,4 +1,4 @@
-// The SQLite store's governance SQL (migration 6's tables), run on the
+// The SQLite store's governance SQL (migrations 6 and 9's tables), run on the
 // worker's connection; calls arrive as GovernanceCall data (see dispatch).
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import type { GovernanceCall, SyncGovernance } from "./governance-calls.ts";
@@ -18,6 +18,8 @@ import {
   toRoleMap,
   toRoomRecord,
   toSanction,
+  toWebhook,
+  WEBHOOK_COLUMNS,
 } from "./governance-rows.ts";
 import type {
   AddressBan,
@@ -33,14 +35,15 @@ import type {
   RoomRole,
   Sanction,
   UserId,
+  WebhookRecord,
 } from "./store.ts";
 
 const bit = (value: boolean | undefined) => (value === undefined ? null : value ? 1 : 0);
 
 /**
- * Roles, room records, bans, invites, reports, audit and admins. Everything
- * here is small and rare, so statements are prepared on first use and kept
- * rather than all at open.
+ * Roles, room records, bans, invites, webhooks, reports, audit and admins.
+ * Everything here is small and rare, so statements are prepared on first use
+ * and kept rather than all at open.
  */
 export class SqliteGovernance implements SyncGovernance {
   readonly #db: DatabaseSync;
@@ -200,6 +203,42 @@ export class SqliteGovernance implements SyncGovernance {
        RETURNING room`,
     ).get(codeHash, nowMs);
     return row ? String(row.room) : undefined;
+  }
+
+  // Only a working hook's name conflicts (the partial index); a clash of id
+  // or secret is not a taken name, so it throws.
+  createWebhook(hook: WebhookRecord): boolean {
+    const { id, secretHash, room, name, createdBy, createdMs, revokedMs } = hook;
+    const { changes } = this.#sql(
+      `INSERT INTO webhooks (${WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (room, name) WHERE revoked_ms = 0 DO NOTHING`,
+    ).run(id, secretHash, room, name, createdBy, createdMs, revokedMs);
+    return Number(changes) > 0;
+  }
+
+  webhookBySecret(secretHash: string): WebhookRecord | undefined {
+    const row = this.#sql(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE secret_hash = ?`).get(
+      secretHash,
+    );
+    return row ? toWebhook(row) : undefined;
+  }
+
+  // Hooks made in the same millisecond list in id order, the same on every engine.
+  webhooks(room: RoomId): WebhookRecord[] {
+    return this.#sql(
+      `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE room = ? ORDER BY created_ms, id`,
+    )
+      .all(room)
+      .map(toWebhook);
+  }
+
+  // The partial index allows one working hook of a name, so at most one row changes.
+  revokeWebhook(room: RoomId, name: string, nowMs: number): WebhookRecord | undefined {
+    const row = this.#sql(
+      `UPDATE webhooks SET revoked_ms = ? WHERE room = ? AND name = ? AND revoked_ms = 0
+       RETURNING ${WEBHOOK_COLUMNS}`,
+    ).get(nowMs, room, name);
+    return row ? toWebhook(row) : undefined;
   }
 
   addReport(report: NewReport): number {

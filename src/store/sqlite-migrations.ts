@@ -339,6 +339,28 @@ INSERT INTO meta (key, value)
   WHERE EXISTS (SELECT 1 FROM messages);
 `),
   },
+  {
+    // Incoming webhooks. Like invites, a hook keeps only its secret's hash.
+    // A revoked hook keeps its row (it is still listed, and its secret still
+    // found, as revoked), so a name is unique only among the room's working
+    // hooks: the partial index holds that, even for two creates at once.
+    // Listing a room's hooks and deleting a room read the whole table, as
+    // for invites: a server has few.
+    version: 9,
+    apply: (db) =>
+      db.exec(`
+CREATE TABLE webhooks (
+  id          TEXT    NOT NULL PRIMARY KEY,
+  secret_hash TEXT    NOT NULL UNIQUE,
+  room        TEXT    NOT NULL,
+  name        TEXT    NOT NULL,
+  created_by  TEXT    NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  revoked_ms  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX webhooks_working_name ON webhooks (room, name) WHERE revoked_ms = 0;
+`),
+  },
 ];
 
 /** The newest schema version this code knows. */
