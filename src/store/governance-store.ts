@@ -46,6 +46,21 @@ export interface InviteRecord {
   readonly unlimited: boolean;
 }
 
+/** An incoming webhook: whoever holds its secret may post to its room. */
+export interface WebhookRecord {
+  /** The public part, also the sender's user id of what it posts (`h-…`). */
+  readonly id: UserId;
+  /** SHA-256 of the secret, hex: the secret itself is never stored. */
+  readonly secretHash: string;
+  readonly room: RoomId;
+  /** Unique among the room's hooks that are not revoked; the sender's name by default. */
+  readonly name: string;
+  readonly createdBy: UserId;
+  readonly createdMs: number;
+  /** When it was revoked; 0 while it works. */
+  readonly revokedMs: number;
+}
+
 export interface NewReport {
   readonly room: RoomId;
   readonly messageId: MessageId;
@@ -132,6 +147,18 @@ export interface GovernanceStore {
    * uses left, in one transaction; resolves to its room, or undefined.
    */
   redeemInvite(codeHash: string, nowMs: number): Promise<RoomId | undefined>;
+
+  /**
+   * Stores a new hook; resolves false, storing nothing, when the room already
+   * has a hook of that name that is not revoked.
+   */
+  createWebhook(hook: WebhookRecord): Promise<boolean>;
+  /** The hook with this secret hash, revoked or not. */
+  webhookBySecret(secretHash: string): Promise<WebhookRecord | undefined>;
+  /** The room's hooks, revoked ones too, oldest first. */
+  webhooks(room: RoomId): Promise<WebhookRecord[]>;
+  /** Revokes the room's working hook of that name; resolves it, or undefined when there is none. */
+  revokeWebhook(room: RoomId, name: string, nowMs: number): Promise<WebhookRecord | undefined>;
 
   /** Stores a report; resolves to its id. */
   addReport(report: NewReport): Promise<number>;
