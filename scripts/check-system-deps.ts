@@ -1,7 +1,8 @@
 // Some tests drive programs from outside npm: tmux (the full-screen client in a
 // real terminal), Debian's Python gRPC (the interop client), Debian's
 // Chromium (the web client, driven by playwright-core, which downloads no
-// browser of its own) and Prometheus's promtool (the metrics linter). Find them, or
+// browser of its own), Prometheus's promtool (the metrics linter) and curl
+// (what posts to a webhook). Find them, or
 // install them where we can (root on Debian, as in CI), or say exactly what
 // to run; a test suite that skips them quietly would be lying.
 import { spawnSync } from "node:child_process";
@@ -18,6 +19,7 @@ function missing(): string[] {
   if (!ok("tmux", ["-V"])) packages.push("tmux");
   // The TLS test makes its certificate with openssl.
   if (!ok("openssl", ["version"])) packages.push("openssl");
+  if (!ok("curl", ["--version"])) packages.push("curl");
   // The metrics test lints a real scrape with Prometheus's own promtool.
   if (!ok("promtool", ["--version"])) packages.push("prometheus");
   if (!ok(CHROMIUM, ["--version"])) packages.push("chromium");

@@ -70,6 +70,7 @@ const message = fc.record({
       .map((r) => create(ReactionChangeSchema, r)),
     { nil: undefined, freq: 3 },
   ),
+  bot: fc.oneof(fc.constant(false), fc.constant(false), fc.boolean()),
 });
 /** Equal bytes, whichever Uint8Array subclass holds them. */
 const same = (actual: Uint8Array, expected: Uint8Array) =>

@@ -212,6 +212,9 @@ describe("in open mode", () => {
       listReports: { room: theirs },
       resolveReport: { room: theirs, reportId: "1" },
       listAudit: { room: theirs },
+      createWebhook: { room: theirs, name: "spy" },
+      listWebhooks: { room: theirs },
+      revokeWebhook: { room: theirs, name: "spy" },
     };
     for (const [name, rule] of rows) {
       if (!rule.room || name === "getChatHistory") continue;

@@ -54,6 +54,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
         guestSendsPerAddress: flags.guestSendsPerAddress,
         guestNamesPerMinute: flags.guestNamesPerMinute,
         searchesPerMinute: flags.searchesPerMinute,
+        webhookPostsPerMinute: flags.webhookPostsPerMinute,
         maxNameChars: flags.maxNameChars,
         maxRoomChars: flags.maxRoomChars,
         maxHistory: flags.maxHistory,

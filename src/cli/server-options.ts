@@ -41,6 +41,7 @@ export interface ServerFlags {
   guestSendsPerAddress: number;
   guestNamesPerMinute: number;
   searchesPerMinute: number;
+  webhookPostsPerMinute: number;
   maxNameChars: number;
   maxRoomChars: number;
   maxHistory: number;
@@ -237,6 +238,12 @@ export function serverOptions(): Option[] {
       "--searches-per-minute <n>",
       "searches one user may run per minute, up to 20 at once (0: no limit)",
       "searchesPerMinute",
+      1_000_000,
+    ),
+    limit(
+      "--webhook-posts-per-minute <n>",
+      "posts each incoming webhook may make per minute, a third of that at once (0: no limit)",
+      "webhookPostsPerMinute",
       1_000_000,
     ),
     limit("--max-name-chars <n>", "longest username, in characters", "maxNameChars", 256, 1),

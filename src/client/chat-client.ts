@@ -60,6 +60,7 @@ import {
   sendMessages,
 } from "./seed-calls.ts";
 import { type ChatSession, sessionOverCall } from "./session-call.ts";
+import { WebhookCalls } from "./webhook-calls.ts";
 
 export type { ChangeAck } from "./change-calls.ts";
 export type * from "./client-types.ts";
@@ -93,6 +94,8 @@ export class ChatClient {
    * one method each: the nineteen calls would add a hundred lines here.
    */
   readonly governance = new GovernanceCalls(() => this.#channel);
+  /** Incoming webhooks of rooms we moderate. */
+  readonly webhooks = new WebhookCalls(() => this.#channel);
 
   constructor(options: ChatClientOptions) {
     this.#options = options;

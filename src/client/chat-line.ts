@@ -50,6 +50,8 @@ export interface ChatLine {
   readonly reactions?: readonly LineReaction[];
   /** Set on a change entry: it changes an earlier message instead of saying something. */
   readonly change?: LineChange;
+  /** Sent by a webhook or a bot, not a person. */
+  readonly bot?: boolean;
 }
 
 function changeOf(message: Message): LineChange | undefined {
@@ -88,6 +90,7 @@ export function toChatLine(message: Message): ChatLine {
     deleted: message.deleted,
     reactions: message.reactions.map(({ emoji, count, mine }) => ({ emoji, count, mine })),
     ...(change === undefined ? {} : { change }),
+    ...(message.bot ? { bot: true } : {}),
   };
 }
 

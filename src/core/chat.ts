@@ -27,6 +27,7 @@ import { Sends } from "./sends.ts";
 import { ChatStats } from "./stats.ts";
 import { DEFAULT_ROOM, type Identity, type RoomId, type StoredMessage } from "./types.ts";
 import { DEFAULT_TYPING_EXPIRY_MS, Typing } from "./typing.ts";
+import { Webhooks } from "./webhooks.ts";
 
 export type { ChatOptions, CoreLogger, StreamOptions } from "./chat-options.ts";
 export type { SendInput } from "./chat-stream.ts";
@@ -55,6 +56,8 @@ export class Chat {
   readonly governance: Governance;
   /** Full-text search of what a reader may read. */
   readonly search: Search;
+  /** Incoming webhooks: secret addresses that post to a room. */
+  readonly webhooks: Webhooks;
   /** Whether joins and leaves are stored as lines of the log. */
   readonly joinLines: boolean;
   readonly stats = new ChatStats();
@@ -162,6 +165,15 @@ export class Chat {
       publisher,
       rules,
       checkReply: (sender, room, id) => this.changes.checkReplyTarget(sender, room, id),
+    });
+    this.webhooks = new Webhooks({
+      store,
+      clock: this.#clock,
+      rules,
+      audit,
+      sends: this.#sends,
+      maxNameChars: limits.maxNameChars,
+      postsPerMinute: limits.webhookPostsPerMinute,
     });
     const presenceMaxRoom = options.presenceMaxRoom ?? 200;
     this.#signals = new RoomSignals({

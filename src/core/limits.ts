@@ -39,6 +39,8 @@ export interface Limits {
   readonly guestNamesPerMinute: number;
   /** Searches one user may run per minute (up to 20 at once); 0: no limit. Default 120. */
   readonly searchesPerMinute: number;
+  /** Posts each incoming webhook may make per minute (a third of that at once); 0: no limit. Default 60. */
+  readonly webhookPostsPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -59,6 +61,7 @@ export const DEFAULT_LIMITS: Limits = {
   guestSendsPerAddress: 30,
   guestNamesPerMinute: 20,
   searchesPerMinute: 120,
+  webhookPostsPerMinute: 60,
 };
 
 /** The same limits with every abuse limit off: for benchmarks and load tests. */

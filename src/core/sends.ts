@@ -78,6 +78,23 @@ export class Sends {
     }
   }
 
+  /**
+   * Stores and delivers a message from a webhook (`sender` is the hook). Its
+   * room's moderators made it, so it is not held to the room's rules or a
+   * user's send rate (Webhooks keeps a rate per hook).
+   */
+  async sendFromHook(sender: Identity, input: SendInput): Promise<AppendResult> {
+    try {
+      this.#options.ensureRunning();
+      const [result] = await this.#append([this.#newChatMessage(sender, input)]);
+      if (!result) throw new ChatError("internal", "The store returned nothing for a message.");
+      if (!result.duplicate) this.#publish(result.message);
+      return result;
+    } catch (error) {
+      throw this.#refused(error);
+    }
+  }
+
   async sendBatch(
     sender: Identity,
     roomId: RoomId,

@@ -282,6 +282,13 @@ export declare type Message = Message$1<"chat.Message"> & {
    * @generated from field: chat.ReactionChange reaction = 14;
    */
   reaction?: ReactionChange | undefined;
+
+  /**
+   * Sent by a webhook or a bot, not a person: clients show a bot mark.
+   *
+   * @generated from field: bool bot = 15;
+   */
+  bot: boolean;
 };
 
 /**
@@ -2270,6 +2277,135 @@ export declare type InviteCode = Message$1<"chat.InviteCode"> & {
 export declare const InviteCodeSchema: GenMessage<InviteCode>;
 
 /**
+ * @generated from message chat.CreateWebhookRequest
+ */
+export declare type CreateWebhookRequest = Message$1<"chat.CreateWebhookRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * Unique among the room's working hooks; what its messages are sent as.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message chat.CreateWebhookRequest.
+ * Use `create(CreateWebhookRequestSchema)` to create a new message.
+ */
+export declare const CreateWebhookRequestSchema: GenMessage<CreateWebhookRequest>;
+
+/**
+ * @generated from message chat.Webhook
+ */
+export declare type Webhook = Message$1<"chat.Webhook"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The user id its messages carry (they are marked as a bot's).
+   *
+   * @generated from field: string user_id = 3;
+   */
+  userId: string;
+
+  /**
+   * Only in CreateWebhook's answer: the path to POST to on the HTTP port,
+   * /hooks/<secret>. Whoever holds it can post to the room.
+   *
+   * @generated from field: string path = 4;
+   */
+  path: string;
+
+  /**
+   * @generated from field: string created_by = 5;
+   */
+  createdBy: string;
+
+  /**
+   * @generated from field: int64 created_at_ms = 6;
+   */
+  createdAtMs: bigint;
+
+  /**
+   * 0 while it works.
+   *
+   * @generated from field: int64 revoked_at_ms = 7;
+   */
+  revokedAtMs: bigint;
+};
+
+/**
+ * Describes the message chat.Webhook.
+ * Use `create(WebhookSchema)` to create a new message.
+ */
+export declare const WebhookSchema: GenMessage<Webhook>;
+
+/**
+ * @generated from message chat.ListWebhooksRequest
+ */
+export declare type ListWebhooksRequest = Message$1<"chat.ListWebhooksRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message chat.ListWebhooksRequest.
+ * Use `create(ListWebhooksRequestSchema)` to create a new message.
+ */
+export declare const ListWebhooksRequestSchema: GenMessage<ListWebhooksRequest>;
+
+/**
+ * @generated from message chat.ListWebhooksResponse
+ */
+export declare type ListWebhooksResponse = Message$1<"chat.ListWebhooksResponse"> & {
+  /**
+   * @generated from field: repeated chat.Webhook webhooks = 1;
+   */
+  webhooks: Webhook[];
+};
+
+/**
+ * Describes the message chat.ListWebhooksResponse.
+ * Use `create(ListWebhooksResponseSchema)` to create a new message.
+ */
+export declare const ListWebhooksResponseSchema: GenMessage<ListWebhooksResponse>;
+
+/**
+ * @generated from message chat.RevokeWebhookRequest
+ */
+export declare type RevokeWebhookRequest = Message$1<"chat.RevokeWebhookRequest"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message chat.RevokeWebhookRequest.
+ * Use `create(RevokeWebhookRequestSchema)` to create a new message.
+ */
+export declare const RevokeWebhookRequestSchema: GenMessage<RevokeWebhookRequest>;
+
+/**
  * @generated from message chat.RedeemInviteRequest
  */
 export declare type RedeemInviteRequest = Message$1<"chat.RedeemInviteRequest"> & {
@@ -4027,6 +4163,38 @@ export declare const ChatService: GenService<{
     methodKind: "unary";
     input: typeof RedeemInviteRequestSchema;
     output: typeof RedeemInviteResponseSchema;
+  },
+  /**
+   * An incoming webhook: a secret address on the HTTP port (POST
+   * /hooks/<secret>) that posts to the room as the hook. The secret is in
+   * this answer only. Moderators.
+   *
+   * @generated from rpc chat.ChatService.CreateWebhook
+   */
+  createWebhook: {
+    methodKind: "unary";
+    input: typeof CreateWebhookRequestSchema;
+    output: typeof WebhookSchema;
+  },
+  /**
+   * The room's webhooks, revoked ones too, without their secrets. Moderators.
+   *
+   * @generated from rpc chat.ChatService.ListWebhooks
+   */
+  listWebhooks: {
+    methodKind: "unary";
+    input: typeof ListWebhooksRequestSchema;
+    output: typeof ListWebhooksResponseSchema;
+  },
+  /**
+   * Its address stops working at once. Moderators.
+   *
+   * @generated from rpc chat.ChatService.RevokeWebhook
+   */
+  revokeWebhook: {
+    methodKind: "unary";
+    input: typeof RevokeWebhookRequestSchema;
+    output: typeof WebhookSchema;
   },
   /**
    * The user's streams leave the room at once; they may rejoin unless the

@@ -10,6 +10,7 @@ import { seedService } from "./seed-service.ts";
 import type { ChatServiceImpl } from "./service-impl.ts";
 import { sessionService } from "./session-service.ts";
 import { unaryService } from "./unary-service.ts";
+import { webhookService } from "./webhook-service.ts";
 
 /**
  * ChatService, every method, free of any transport: the native port
@@ -25,6 +26,7 @@ export function chatService(context: HandlerContext): ChatServiceImpl {
     ...roomService(context),
     ...changeService(context),
     ...governanceService(context),
+    ...webhookService(context),
     ...moderationService(context),
     ...adminService(context),
     ...searchService(context),

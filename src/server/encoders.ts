@@ -6,6 +6,7 @@ import {
   SYSTEM_USER_ID,
   SYSTEM_USERNAME,
 } from "../core/types.ts";
+import { isBotUserId } from "../core/webhooks.ts";
 import {
   ChatMessageSchema,
   EventSchema,
@@ -78,6 +79,7 @@ function messageFields(message: StoredMessage): Omit<Message, "$typeName"> {
           count: message.count ?? 0,
         })
       : undefined,
+    bot: isBotUserId(message.userId),
   };
 }
 

@@ -98,6 +98,9 @@ export const METHODS: MethodTable = {
   createInvite: { ...ours, access: "moderator", rate: "none", room: named },
   // A code is a secret worth guessing: each try counts as a sign-in attempt.
   redeemInvite: { ...ours, access: "guest", rate: "attempts" },
+  createWebhook: { ...ours, access: "moderator", rate: "none", room: named },
+  listWebhooks: { ...ours, access: "moderator", rate: "none", room: named },
+  revokeWebhook: { ...ours, access: "moderator", rate: "none", room: named },
   kick: { ...ours, access: "moderator", rate: "none", room: named },
   ban: { ...ours, access: "moderator", rate: "none", room: named },
   unban: { ...ours, access: "moderator", rate: "none", room: named },

@@ -88,6 +88,7 @@ function readMessage(reader: Reader): Message {
     editedAtMs: 0n,
     deleted: false,
     reactions: [],
+    bot: false,
   };
   while (reader.offset < reader.end) {
     const tag = reader.varint32();

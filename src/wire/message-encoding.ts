@@ -115,7 +115,8 @@ function plain(message: Fields<Message>): boolean {
     message.editedAtMs === 0n &&
     !message.deleted &&
     message.reactions.length === 0 &&
-    message.reaction === undefined
+    message.reaction === undefined &&
+    !message.bot
   );
 }
 

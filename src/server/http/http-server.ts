@@ -3,6 +3,7 @@ import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { Socket } from "node:net";
 import { cors, createContextValues } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
+import { WEBHOOK_PATH_PREFIX } from "../../core/webhooks.ts";
 import { RETRY_AFTER_METADATA, USER_ID_METADATA } from "../../wire/grpc-service.ts";
 import type { HandlerContext } from "../context.ts";
 import type { ChatServiceImpl } from "../service-impl.ts";
@@ -20,6 +21,7 @@ import {
   sendText,
   serveStatic,
 } from "./static-files.ts";
+import { handleWebhook } from "./webhook-route.ts";
 
 export interface HttpTransportOptions {
   /** Serve HTTPS (HTTP/2, and HTTP/1.1 for older clients) with this certificate; plain HTTP/1.1 without. */
@@ -165,6 +167,9 @@ export function createHttpTransport(
       if (directStream(request, response, path)) return;
       api(request, response);
       return;
+    }
+    if (path.startsWith(WEBHOOK_PATH_PREFIX)) {
+      return handleWebhook(chat, request, response, path.slice(WEBHOOK_PATH_PREFIX.length));
     }
     switch (path) {
       case "/healthz":
