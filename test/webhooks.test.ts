@@ -10,7 +10,15 @@ import { promisify } from "node:util";
 import { status } from "@grpc/grpc-js";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
 import { manualClock } from "./core-helpers.ts";
-import { liveUser, nextMatching, refusal, startTestServer, testClient, within } from "./helpers.ts";
+import {
+  liveUser,
+  nextMatching,
+  refusal,
+  spawnCli,
+  startTestServer,
+  testClient,
+  within,
+} from "./helpers.ts";
 import { type SeedChatMessage, seedUser } from "./seed-client.ts";
 
 const run = promisify(execFile);
@@ -199,4 +207,39 @@ test("a hook posting faster than its rate gets 429 with Retry-After, and its oth
     ["tick 0", "tick 1", "tick 4"],
   );
   owner.session.close();
+});
+
+test("the terminal client makes, lists and revokes a room's webhook, and shows its posts with a bot mark", async () => {
+  const cli = spawnCli([
+    "client",
+    "--server",
+    server.address,
+    "--name",
+    "tess",
+    "--room",
+    "#tools",
+  ]);
+  const type = (line: string) => cli.child.stdin.write(`${line}\n`);
+  try {
+    await cli.waitForLine(/^(No messages yet\.|Last \d+ messages:)$/);
+    type("/webhook new CI");
+    const made = await cli.waitForLine(/shown only now: \/hooks\/\S+/);
+    const path = /(\/hooks\/\S+)/.exec(made)?.[1] ?? "";
+    await cli.waitForLine(/^ {2}curl -d 'build passed' http:\/\/SERVER:8080\/hooks\//);
+    refill();
+    assert.equal((await curl(path, "build 42 passed")).status, 200);
+    // The server's clock stands still in 2023, so the client shows the date too.
+    await cli.waitForLine(/^\[[-\d :]+\] CI \[bot\]: build 42 passed$/);
+    type("/webhooks");
+    await cli.waitForLine(/^CI {2}works, made \d{4}-\d{2}-\d{2}$/);
+    type("/webhook revoke CI");
+    await cli.waitForLine('Webhook "CI" revoked: its address no longer posts to #tools.');
+    assert.equal((await curl(path, "after revoking")).status, 404);
+    type("/webhook");
+    await cli.waitForLine("Usage: /webhook new [name], /webhook revoke name, or /webhooks");
+    type("exit");
+    assert.equal(await cli.exited, 0);
+  } finally {
+    cli.child.kill();
+  }
 });

@@ -7,6 +7,7 @@ import type { RoomCommands } from "./room-commands.ts";
 import { SearchCommands, type SearchContext } from "./search-commands.ts";
 import { SEED_NOTICE, seedRefusal } from "./seed-mode.ts";
 import type { SendCommands } from "./send-commands.ts";
+import { WebhookCommands } from "./webhook-commands.ts";
 
 /** What a typed line needs of the controller: the commands' handlers and a few facts. */
 export interface DispatchContext extends SearchContext {
@@ -37,11 +38,13 @@ export interface DispatchContext extends SearchContext {
 export class CommandDispatch {
   readonly #ctx: DispatchContext;
   readonly #search: SearchCommands;
+  readonly #webhooks: WebhookCommands;
   #batch: string[] | undefined;
 
   constructor(ctx: DispatchContext) {
     this.#ctx = ctx;
     this.#search = new SearchCommands(ctx);
+    this.#webhooks = new WebhookCommands(ctx);
   }
 
   /** Handles one typed line. Resolves to false when the user asked to leave. */
@@ -126,6 +129,11 @@ export class CommandDispatch {
       case "bans":
       case "invite-code":
         await ctx.moderation.run(command);
+        return true;
+      case "webhook-new":
+      case "webhooks":
+      case "webhook-revoke":
+        await this.#webhooks.run(command);
         return true;
       case "help":
         for (const text of helpLines(ctx.maxHistory())) ctx.info(text);

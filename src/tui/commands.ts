@@ -5,6 +5,7 @@ import {
   parseModerationCommand,
 } from "./moderation-parse.ts";
 import { parseSearchCommand, SEARCH_HELP, type SearchCommand } from "./search-commands.ts";
+import { parseWebhookCommand, WEBHOOK_HELP, type WebhookCommand } from "./webhook-commands.ts";
 
 /** Which message a command is about: your newest here ("last"), or the number /ids shows. */
 export type MessageTarget = "last" | number;
@@ -37,7 +38,8 @@ export type Command =
   | { readonly kind: "empty" }
   | { readonly kind: "usage"; readonly text: string }
   | ModerationCommand
-  | SearchCommand;
+  | SearchCommand
+  | WebhookCommand;
 
 export const DEFAULT_HISTORY = 10;
 
@@ -63,6 +65,7 @@ export const helpLines = (maxHistory: number): readonly string[] => [
   "/login [name]     log in to your account (asks for the password)",
   "/logout       log out (the token is revoked); /whoami says who you are",
   ...MODERATION_HELP,
+  ...WEBHOOK_HELP,
   "/help         this list",
   "/quit, exit   leave the chat",
   "Start a message with // to send a line that begins with /.",
@@ -156,7 +159,8 @@ export function parseCommand(line: string, maxHistory: number): Command {
     default:
       return (
         parseSearchCommand(name, line) ??
-        parseModerationCommand(name, line) ?? {
+        parseModerationCommand(name, line) ??
+        parseWebhookCommand(name, line) ?? {
           kind: "usage",
           text: `Unknown command ${name}. Type /help for the list.`,
         }

@@ -5,6 +5,7 @@ import type { DisplayItem, Quote } from "./chat-view.ts";
 import { colourFor, formatTime, inert } from "./format.ts";
 import { markupRows, type Span } from "./markup-spans.ts";
 import {
+  BOT_MARK,
   DELETED_TEXT,
   describeChange,
   EDITED_MARK,
@@ -107,6 +108,7 @@ function MessageLine({
           null,
           number,
           h(Text, { color: colourFor(line.username), bold: true }, inert(line.username)),
+          line.bot ? h(Text, { dimColor: true }, ` ${BOT_MARK}`) : null,
           ": ",
           body,
           line.editedAtMs && !line.deleted ? h(Text, { dimColor: true }, ` ${EDITED_MARK}`) : null,

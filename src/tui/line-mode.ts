@@ -9,6 +9,7 @@ import {
 import { describeState, formatTime, inert } from "./format.ts";
 import { ansiRow, markupRows } from "./markup-spans.ts";
 import {
+  BOT_MARK,
   DELETED_TEXT,
   describeChange,
   EDITED_MARK,
@@ -46,7 +47,7 @@ export function formatLine(
       const number = format.showIds && line.id > 0 ? `#${line.id} ` : "";
       const quote = quoteText(line, item.quote);
       const about = quote === undefined ? "" : ` (${quote})`;
-      return `[${formatTime(line.timeMs)}] ${where}${number}${inert(line.username)}${about}: ${messageBody(line, format)}`;
+      return `[${formatTime(line.timeMs)}] ${where}${number}${inert(line.username)}${line.bot ? ` ${BOT_MARK}` : ""}${about}: ${messageBody(line, format)}`;
     }
     case "change":
       return `[${formatTime(item.entry.timeMs)}] ${where}${describeChange(item.entry)}`;

@@ -40,3 +40,5 @@ export function quoteText(line: ChatLine, quote: Quote | undefined): string | un
 
 export const DELETED_TEXT = "message deleted";
 export const EDITED_MARK = "(edited)";
+/** After the sender's name of what a webhook or a bot sent: not a person. */
+export const BOT_MARK = "[bot]";

@@ -29,6 +29,9 @@ const NEEDS: Partial<Record<Command["kind"], readonly [command: string, needs: s
   react: ["/react", "reactions"],
   reply: ["/reply", "replies"],
   ids: ["/ids", "message numbers"],
+  "webhook-new": ["/webhook", "webhooks"],
+  webhooks: ["/webhooks", "webhooks"],
+  "webhook-revoke": ["/webhook", "webhooks"],
 };
 
 /** Why `command` cannot be done on a seed-only server; undefined when it can. */
