@@ -115,3 +115,34 @@ export async function resolveReport(
   model.moderation.of(room).openReports.delete(id);
   model.changed("rooms");
 }
+
+/** A room's incoming webhook as the settings show it. */
+export interface HookView {
+  readonly name: string;
+  readonly createdAtMs: number;
+  readonly revoked: boolean;
+}
+
+const hookView = (hook: { name: string; createdAtMs: bigint; revokedAtMs: bigint }): HookView => ({
+  name: hook.name,
+  createdAtMs: Number(hook.createdAtMs),
+  revoked: hook.revokedAtMs > 0n,
+});
+
+/** A new webhook; `url` is where tools POST to, shown only now (the secret is in it). */
+export async function createWebhook(
+  model: ChatModel,
+  room: string,
+  name: string,
+): Promise<{ hook: HookView; url: string }> {
+  const hook = await call(model.client.createWebhook({ room, name }));
+  return { hook: hookView(hook), url: `${location.origin}${hook.path}` };
+}
+
+export async function listWebhooks(model: ChatModel, room: string): Promise<HookView[]> {
+  return (await call(model.client.listWebhooks({ room }))).webhooks.map(hookView);
+}
+
+export async function revokeWebhook(model: ChatModel, room: string, name: string): Promise<void> {
+  await call(model.client.revokeWebhook({ room, name }));
+}

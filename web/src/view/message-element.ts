@@ -32,6 +32,11 @@ export function messageElement(line: Line, context: LineContext): HTMLElement {
   element.classList.toggle("deleted", line.deleted);
   if ((line.replyTo ?? 0) > 0) element.append(quoteElement(line, context));
   const meta = header(line.username, timeElement(line.timeMs));
+  if (line.bot) {
+    const badge = el("span", "bot", "bot");
+    badge.title = "Sent by a webhook or a bot, not a person";
+    meta.firstElementChild?.after(badge);
+  }
   const editedMs = line.editedAtMs ?? 0;
   if (editedMs > 0 && !line.deleted) {
     const edited = el("span", "edited", "(edited)");

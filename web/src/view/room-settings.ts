@@ -4,12 +4,13 @@ import { createInvite, setRole, type Target, updateRoom } from "../model/room-ad
 import { busy, button, type Dialog, labelled, openDialog, resultLine } from "./dialog.ts";
 import { byId, el } from "./dom.ts";
 import { bansSection, reportsSection, type Section } from "./room-reports.ts";
+import { webhooksSection } from "./webhooks-section.ts";
 
 /**
  * The current room's settings, from the Settings button in the header:
  * privacy (owners change it, others see it), the topic, the staff (owners
- * appoint and hand on), an invite link, and for staff the report queue and
- * the bans and mutes in force. Redrawn in place as the room changes.
+ * appoint and hand on), an invite link, and for staff the webhooks, the
+ * report queue and the bans and mutes in force. Redrawn in place as the room changes.
  */
 export class RoomSettingsView {
   readonly #model: ChatModel;
@@ -56,6 +57,7 @@ export class RoomSettingsView {
       this.#topic(),
       this.#roles(name),
       this.#invite(name),
+      webhooksSection(model, name),
       reportsSection(model, name),
       bansSection(model, name),
     ];
