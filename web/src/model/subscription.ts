@@ -51,7 +51,9 @@ const PING_TIMEOUT_MS = 10_000;
  */
 export class Subscription {
   readonly #host: SubscriptionHost;
-  readonly #backoff = new Backoff({ initialMs: 500, maxMs: 5_000 });
+  // The first wait after a drop is 125-250 ms: on a busy machine the
+  // reconnect and resume themselves take most of the second a user allows.
+  readonly #backoff = new Backoff({ initialMs: 250, maxMs: 5_000 });
   #generation = 0;
   #abort: AbortController | undefined;
   #welcomed = false;
