@@ -777,6 +777,13 @@ export declare type Member = Message$1<"chat.Member"> & {
    * @generated from field: string username = 2;
    */
   username: string;
+
+  /**
+   * A bot or a webhook, not a person: clients show a bot mark.
+   *
+   * @generated from field: bool bot = 3;
+   */
+  bot: boolean;
 };
 
 /**
@@ -1569,6 +1576,30 @@ export declare type WhoAmIResponse = Message$1<"chat.WhoAmIResponse"> & {
    * @generated from field: bool admin = 5;
    */
   admin: boolean;
+
+  /**
+   * Where unread mentions are emailed (SetEmail); empty: nowhere.
+   *
+   * @generated from field: string email = 6;
+   */
+  email: string;
+
+  /**
+   * A bot's token: the rooms it may use, and whether it may read them.
+   *
+   * @generated from field: bool bot = 7;
+   */
+  bot: boolean;
+
+  /**
+   * @generated from field: repeated string bot_rooms = 8;
+   */
+  botRooms: string[];
+
+  /**
+   * @generated from field: bool bot_reads = 9;
+   */
+  botReads: boolean;
 };
 
 /**
@@ -1711,6 +1742,14 @@ export declare type RoomInfo = Message$1<"chat.RoomInfo"> & {
    * @generated from field: chat.RoomRole role = 12;
    */
   role: RoomRole;
+
+  /**
+   * How you are told about it (SetNotify); unspecified means the default:
+   * mentions (and every message in a DM).
+   *
+   * @generated from field: chat.NotifyLevel notify = 13;
+   */
+  notify: NotifyLevel;
 };
 
 /**
@@ -3633,6 +3672,291 @@ export declare type TextRange = Message$1<"chat.TextRange"> & {
 export declare const TextRangeSchema: GenMessage<TextRange>;
 
 /**
+ * @generated from message chat.CreateBotRequest
+ */
+export declare type CreateBotRequest = Message$1<"chat.CreateBotRequest"> & {
+  /**
+   * The rules of a username; bots share the names of people.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The rooms it may post in (and read, with `read`); at least one. Not
+   * direct-message rooms.
+   *
+   * @generated from field: repeated string rooms = 2;
+   */
+  rooms: string[];
+
+  /**
+   * Whether it may read the rooms (Session, Subscribe, History); a bot
+   * that only posts needs no reading.
+   *
+   * @generated from field: bool read = 3;
+   */
+  read: boolean;
+
+  /**
+   * Optional: where the server POSTs the rooms' messages (http or https).
+   *
+   * @generated from field: string outgoing_url = 4;
+   */
+  outgoingUrl: string;
+
+  /**
+   * @generated from field: chat.BotTrigger trigger = 5;
+   */
+  trigger: BotTrigger;
+
+  /**
+   * For BOT_TRIGGER_WORDS: a message containing any of these words (any
+   * case) triggers it; 1-20 words.
+   *
+   * @generated from field: repeated string trigger_words = 6;
+   */
+  triggerWords: string[];
+};
+
+/**
+ * Describes the message chat.CreateBotRequest.
+ * Use `create(CreateBotRequestSchema)` to create a new message.
+ */
+export declare const CreateBotRequestSchema: GenMessage<CreateBotRequest>;
+
+/**
+ * @generated from message chat.Bot
+ */
+export declare type Bot = Message$1<"chat.Bot"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * The user id of whoever made it.
+   *
+   * @generated from field: string owner_id = 3;
+   */
+  ownerId: string;
+
+  /**
+   * @generated from field: repeated string rooms = 4;
+   */
+  rooms: string[];
+
+  /**
+   * @generated from field: bool read = 5;
+   */
+  read: boolean;
+
+  /**
+   * @generated from field: int64 created_at_ms = 6;
+   */
+  createdAtMs: bigint;
+
+  /**
+   * 0 while its token works.
+   *
+   * @generated from field: int64 revoked_at_ms = 7;
+   */
+  revokedAtMs: bigint;
+
+  /**
+   * Only in CreateBot's and a renewing RevokeBot's answers: send as
+   * authorization: Bearer <token>.
+   *
+   * @generated from field: string token = 8;
+   */
+  token: string;
+
+  /**
+   * @generated from field: string outgoing_url = 9;
+   */
+  outgoingUrl: string;
+
+  /**
+   * @generated from field: chat.BotTrigger trigger = 10;
+   */
+  trigger: BotTrigger;
+
+  /**
+   * @generated from field: repeated string trigger_words = 11;
+   */
+  triggerWords: string[];
+
+  /**
+   * Only in CreateBot's answer: the key of the X-Chat-Signature header's
+   * HMAC-SHA256 over "<X-Chat-Timestamp>.<body>".
+   *
+   * @generated from field: string signing_secret = 12;
+   */
+  signingSecret: string;
+
+  /**
+   * Outgoing deliveries: the last failure (empty: none since the last
+   * success) and when it was; messages delivered, and failed attempts,
+   * since this node started.
+   *
+   * @generated from field: string last_error = 13;
+   */
+  lastError: string;
+
+  /**
+   * @generated from field: int64 last_error_at_ms = 14;
+   */
+  lastErrorAtMs: bigint;
+
+  /**
+   * @generated from field: uint64 delivered = 15;
+   */
+  delivered: bigint;
+
+  /**
+   * @generated from field: uint64 failed = 16;
+   */
+  failed: bigint;
+};
+
+/**
+ * Describes the message chat.Bot.
+ * Use `create(BotSchema)` to create a new message.
+ */
+export declare const BotSchema: GenMessage<Bot>;
+
+/**
+ * @generated from message chat.ListBotsRequest
+ */
+export declare type ListBotsRequest = Message$1<"chat.ListBotsRequest"> & {
+};
+
+/**
+ * Describes the message chat.ListBotsRequest.
+ * Use `create(ListBotsRequestSchema)` to create a new message.
+ */
+export declare const ListBotsRequestSchema: GenMessage<ListBotsRequest>;
+
+/**
+ * @generated from message chat.ListBotsResponse
+ */
+export declare type ListBotsResponse = Message$1<"chat.ListBotsResponse"> & {
+  /**
+   * @generated from field: repeated chat.Bot bots = 1;
+   */
+  bots: Bot[];
+};
+
+/**
+ * Describes the message chat.ListBotsResponse.
+ * Use `create(ListBotsResponseSchema)` to create a new message.
+ */
+export declare const ListBotsResponseSchema: GenMessage<ListBotsResponse>;
+
+/**
+ * @generated from message chat.RevokeBotRequest
+ */
+export declare type RevokeBotRequest = Message$1<"chat.RevokeBotRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * A new token replaces the old one (the bot keeps its name and rooms).
+   *
+   * @generated from field: bool renew = 2;
+   */
+  renew: boolean;
+};
+
+/**
+ * Describes the message chat.RevokeBotRequest.
+ * Use `create(RevokeBotRequestSchema)` to create a new message.
+ */
+export declare const RevokeBotRequestSchema: GenMessage<RevokeBotRequest>;
+
+/**
+ * @generated from message chat.SetNotifyRequest
+ */
+export declare type SetNotifyRequest = Message$1<"chat.SetNotifyRequest"> & {
+  /**
+   * Empty means "lobby".
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * Unspecified goes back to the default (mentions).
+   *
+   * @generated from field: chat.NotifyLevel level = 2;
+   */
+  level: NotifyLevel;
+};
+
+/**
+ * Describes the message chat.SetNotifyRequest.
+ * Use `create(SetNotifyRequestSchema)` to create a new message.
+ */
+export declare const SetNotifyRequestSchema: GenMessage<SetNotifyRequest>;
+
+/**
+ * @generated from message chat.SetNotifyResponse
+ */
+export declare type SetNotifyResponse = Message$1<"chat.SetNotifyResponse"> & {
+  /**
+   * @generated from field: chat.NotifyLevel level = 1;
+   */
+  level: NotifyLevel;
+};
+
+/**
+ * Describes the message chat.SetNotifyResponse.
+ * Use `create(SetNotifyResponseSchema)` to create a new message.
+ */
+export declare const SetNotifyResponseSchema: GenMessage<SetNotifyResponse>;
+
+/**
+ * @generated from message chat.SetEmailRequest
+ */
+export declare type SetEmailRequest = Message$1<"chat.SetEmailRequest"> & {
+  /**
+   * Empty stops the emails.
+   *
+   * @generated from field: string email = 1;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message chat.SetEmailRequest.
+ * Use `create(SetEmailRequestSchema)` to create a new message.
+ */
+export declare const SetEmailRequestSchema: GenMessage<SetEmailRequest>;
+
+/**
+ * @generated from message chat.SetEmailResponse
+ */
+export declare type SetEmailResponse = Message$1<"chat.SetEmailResponse"> & {
+  /**
+   * @generated from field: string email = 1;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message chat.SetEmailResponse.
+ * Use `create(SetEmailResponseSchema)` to create a new message.
+ */
+export declare const SetEmailResponseSchema: GenMessage<SetEmailResponse>;
+
+/**
  * @generated from enum chat.MessageKind
  */
 export enum MessageKind {
@@ -3795,6 +4119,68 @@ export enum ModerationKind {
  * Describes the enum chat.ModerationKind.
  */
 export declare const ModerationKindSchema: GenEnum<ModerationKind>;
+
+/**
+ * @generated from enum chat.BotTrigger
+ */
+export enum BotTrigger {
+  /**
+   * Mentions of the bot (@name).
+   *
+   * @generated from enum value: BOT_TRIGGER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: BOT_TRIGGER_MENTIONS = 1;
+   */
+  MENTIONS = 1,
+
+  /**
+   * @generated from enum value: BOT_TRIGGER_ALL = 2;
+   */
+  ALL = 2,
+
+  /**
+   * @generated from enum value: BOT_TRIGGER_WORDS = 3;
+   */
+  WORDS = 3,
+}
+
+/**
+ * Describes the enum chat.BotTrigger.
+ */
+export declare const BotTriggerSchema: GenEnum<BotTrigger>;
+
+/**
+ * @generated from enum chat.NotifyLevel
+ */
+export enum NotifyLevel {
+  /**
+   * @generated from enum value: NOTIFY_LEVEL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: NOTIFY_LEVEL_ALL = 1;
+   */
+  ALL = 1,
+
+  /**
+   * @generated from enum value: NOTIFY_LEVEL_MENTIONS = 2;
+   */
+  MENTIONS = 2,
+
+  /**
+   * @generated from enum value: NOTIFY_LEVEL_OFF = 3;
+   */
+  OFF = 3,
+}
+
+/**
+ * Describes the enum chat.NotifyLevel.
+ */
+export declare const NotifyLevelSchema: GenEnum<NotifyLevel>;
 
 /**
  * ---- The seed's RPCs (wire-identical to the original) ----
@@ -4434,6 +4820,66 @@ export declare const ChatService: GenService<{
     methodKind: "unary";
     input: typeof SearchRequestSchema;
     output: typeof SearchResponseSchema;
+  },
+  /**
+   * ---- Bots and notifications ----
+   * A bot: an account of its own that a user (or an admin) makes, with a
+   * token scoped to the rooms it may post in, and whether it may read them.
+   * It uses the same calls as people. With an outgoing URL the server POSTs
+   * the rooms' messages (all, mentions of the bot, or trigger words) to it,
+   * signed, in order, retried for up to an hour; a JSON reply with `text`
+   * posts back as the bot. The token (and the signing secret) are in this
+   * answer only. Accounts.
+   *
+   * @generated from rpc chat.ChatService.CreateBot
+   */
+  createBot: {
+    methodKind: "unary";
+    input: typeof CreateBotRequestSchema;
+    output: typeof BotSchema;
+  },
+  /**
+   * Your bots (an admin's: every bot), with their outgoing delivery state.
+   *
+   * @generated from rpc chat.ChatService.ListBots
+   */
+  listBots: {
+    methodKind: "unary";
+    input: typeof ListBotsRequestSchema;
+    output: typeof ListBotsResponseSchema;
+  },
+  /**
+   * Revokes the bot's token at once (and stops its outgoing hook); with
+   * `renew`, answers a new token instead. The bot's owner, or an admin.
+   *
+   * @generated from rpc chat.ChatService.RevokeBot
+   */
+  revokeBot: {
+    methodKind: "unary";
+    input: typeof RevokeBotRequestSchema;
+    output: typeof BotSchema;
+  },
+  /**
+   * How the caller is told about a room: every message, mentions (and DMs),
+   * or nothing. Every client and email follow it. Members.
+   *
+   * @generated from rpc chat.ChatService.SetNotify
+   */
+  setNotify: {
+    methodKind: "unary";
+    input: typeof SetNotifyRequestSchema;
+    output: typeof SetNotifyResponseSchema;
+  },
+  /**
+   * The address mentions and DMs left unread are emailed to (empty: none).
+   * Accounts.
+   *
+   * @generated from rpc chat.ChatService.SetEmail
+   */
+  setEmail: {
+    methodKind: "unary";
+    input: typeof SetEmailRequestSchema;
+    output: typeof SetEmailResponseSchema;
   },
 }>;
 

@@ -1,5 +1,6 @@
 import { accountService } from "./account-service.ts";
 import { adminService } from "./admin-service.ts";
+import { botService } from "./bot-service.ts";
 import { changeService } from "./change-service.ts";
 import type { HandlerContext } from "./context.ts";
 import { governanceService } from "./governance-service.ts";
@@ -27,6 +28,7 @@ export function chatService(context: HandlerContext): ChatServiceImpl {
     ...changeService(context),
     ...governanceService(context),
     ...webhookService(context),
+    ...botService(context),
     ...moderationService(context),
     ...adminService(context),
     ...searchService(context),

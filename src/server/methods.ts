@@ -101,6 +101,12 @@ export const METHODS: MethodTable = {
   createWebhook: { ...ours, access: "moderator", rate: "none", room: named },
   listWebhooks: { ...ours, access: "moderator", rate: "none", room: named },
   revokeWebhook: { ...ours, access: "moderator", rate: "none", room: named },
+  // Who owns the bot is checked by the core (admins may revoke any).
+  createBot: { ...ours, access: "account", rate: "none" },
+  listBots: { ...ours, access: "account", rate: "none" },
+  revokeBot: { ...ours, access: "account", rate: "none" },
+  setNotify: { ...ours, access: "member", rate: "none", room: named },
+  setEmail: { ...ours, access: "account", rate: "none" },
   kick: { ...ours, access: "moderator", rate: "none", room: named },
   ban: { ...ours, access: "moderator", rate: "none", room: named },
   unban: { ...ours, access: "moderator", rate: "none", room: named },
