@@ -24,6 +24,7 @@ import {
   WhoAmIRequestSchema,
   type WhoAmIResponse,
 } from "../gen/chat_pb.js";
+import { BotCalls, NotifyCalls, notifyLevelName } from "./bot-calls.ts";
 import {
   type ChangeAck,
   deleteMessage,
@@ -96,6 +97,10 @@ export class ChatClient {
   readonly governance = new GovernanceCalls(() => this.#channel);
   /** Incoming webhooks of rooms we moderate. */
   readonly webhooks = new WebhookCalls(() => this.#channel);
+  /** Bots we own: make, list, revoke. */
+  readonly bots = new BotCalls(() => this.#channel);
+  /** How we are told about rooms, and where unread mentions are emailed. */
+  readonly notify = new NotifyCalls(() => this.#channel);
 
   constructor(options: ChatClientOptions) {
     this.#options = options;
@@ -162,6 +167,8 @@ export class ChatClient {
       username: r.username,
       account: r.account,
       expiresMs: Number(r.expiresAtMs),
+      email: r.email,
+      bot: r.bot,
     };
   }
 
@@ -285,6 +292,7 @@ export class ChatClient {
         unread: room.unread,
         mentions: room.mentions,
         lastReadId: Number(room.lastReadId),
+        notify: notifyLevelName(room.notify),
       })),
       nextPageToken: r.nextPageToken,
     };

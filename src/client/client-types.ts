@@ -16,6 +16,8 @@ export interface RoomEntry {
   readonly mentions: number;
   /** Our read marker (0: none). */
   readonly lastReadId: number;
+  /** How we are told about it: every message, mentions (and DMs), or nothing. */
+  readonly notify: "all" | "mentions" | "off";
 }
 
 export interface ChatClientOptions {
@@ -42,6 +44,10 @@ export interface Principal {
   readonly account: boolean;
   /** When the token expires (ms since the epoch); 0 for a guest. */
   readonly expiresMs: number;
+  /** From whoAmI: where unread mentions are emailed ("" nowhere). */
+  readonly email?: string;
+  /** From whoAmI: the token is a bot's. */
+  readonly bot?: boolean;
 }
 
 /** A login: the token to keep (it is shown once) and who it is for. */
