@@ -33,6 +33,7 @@ export async function authorize(
   room: RoomId | undefined,
   rules: RoomRules,
   maxRoomChars: number,
+  posting = false,
 ): Promise<void> {
   const who = callerIdentity(caller);
   switch (access) {
@@ -59,7 +60,9 @@ export async function authorize(
         return authorize(caller, "admin", undefined, rules, maxRoomChars);
       }
       checkAccess(callerId(caller), room, maxRoomChars);
-      if (access === "member") await rules.checkRead(who, room);
+      // A bot that may only post is let through to the send's own checks.
+      if (access === "member" && posting && who?.botScope) await rules.checkAct(who, room, "post");
+      else if (access === "member") await rules.checkRead(who, room);
       else if (who === undefined) throw new ChatError("permission_denied", "Sign in first.");
       else await rules.checkRank(who, room, access);
     }

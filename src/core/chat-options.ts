@@ -2,7 +2,9 @@ import type { Bus, ClusterClaims } from "../bus/bus.ts";
 import type { Store } from "../store/store.ts";
 import type { AuthMode } from "./caller.ts";
 import type { Clock } from "./clock.ts";
+import type { DigestMail } from "./email-digests.ts";
 import type { Limits } from "./limits.ts";
+import type { HookPoster, OutgoingHooksOptions } from "./outgoing-hooks.ts";
 import type { Retention } from "./retention.ts";
 import type { DeliveryOptions } from "./room-cursor.ts";
 import type { RoomTailsOptions } from "./room-tails.ts";
@@ -13,7 +15,24 @@ export interface CoreLogger {
   warn(details: object, message: string): void;
 }
 
+/** Email digests of unread mentions (--smtp-url). */
+export interface EmailOptions {
+  readonly send: (mail: DigestMail) => Promise<void>;
+  /** How long a mention waits unread before it is mailed (--email-delay). */
+  readonly delayMs: number;
+  /** Where the HTTP port is reached, for unsubscribe links. */
+  readonly publicUrl: string;
+  /** How often due digests are looked for. Default: a tenth of the delay, 1-30 s. */
+  readonly sweepMs?: number;
+}
+
 export interface ChatOptions {
+  /** Where bots' outgoing hooks are POSTed; without it they are not delivered. */
+  readonly hookPoster?: HookPoster;
+  /** Timings of outgoing hooks (tests shorten them). */
+  readonly hooks?: Pick<OutgoingHooksOptions, "leaseMs" | "pollMs" | "giveUpMs" | "firstRetryMs">;
+  /** Without it no emails are sent. */
+  readonly email?: EmailOptions;
   /** Accounts that are server admins, by name (--admin). */
   readonly admins?: readonly string[];
   /** How often admins granted on the database and address bans are read again (ms). */

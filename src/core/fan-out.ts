@@ -21,6 +21,9 @@ export class RoomFanOut {
   readonly #stats: ChatStats;
   readonly #typing: Typing | undefined;
 
+  /** Told of each message delivered here, from this node or another (bots' hooks wake on it). */
+  onStored: ((room: RoomId) => void) | undefined;
+
   constructor(tails: RoomTails | undefined, stats: ChatStats, typing?: Typing) {
     this.#tails = tails;
     this.#stats = stats;
@@ -81,6 +84,7 @@ export class RoomFanOut {
     if (payload.type === "message") {
       this.#stats.messagesFannedOut += 1;
       this.#bringIntoDirect(room, payload.message.id, envelope.origin);
+      this.onStored?.(room);
     }
   }
 

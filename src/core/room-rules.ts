@@ -197,6 +197,8 @@ export class RoomRules {
 
   /** Throws unless `who` may read the room (after its name and the DM rule are checked). */
   async checkRead(who: Identity | undefined, room: RoomId): Promise<RoomPolicy> {
+    if (who?.botScope && (!who.botScope.read || !who.botScope.rooms.has(room)))
+      throw botRefusal(room, "read");
     const policy = await this.policy(room);
     const admin = who !== undefined && this.isAdmin(who);
     const refusal = policy.readRefusal(who?.userId, admin, this.#clock.now());
@@ -206,6 +208,7 @@ export class RoomRules {
 
   /** Throws unless `who` may do `act` in the room. */
   async checkAct(who: Identity, room: RoomId, act: Act): Promise<RoomPolicy> {
+    if (who.botScope && !who.botScope.rooms.has(room)) throw botRefusal(room, "post in");
     const policy = await this.policy(room);
     const refusal = policy.actRefusal(who.userId, this.isAdmin(who), act, this.#clock.now());
     if (refusal) throw refusal;
@@ -231,4 +234,12 @@ export class RoomRules {
   async rankOf(who: Identity, room: RoomId): Promise<Rank> {
     return (await this.policy(room)).rankOf(who.userId, this.isAdmin(who));
   }
+}
+
+/** A bot's token names the rooms it may use; its owner changes them by making a new bot. */
+function botRefusal(room: RoomId, verb: "read" | "post in"): ChatError {
+  return new ChatError(
+    "permission_denied",
+    `This bot's token may not ${verb} ${room}; its owner chose which rooms it may use, and whether it may read them.`,
+  );
 }

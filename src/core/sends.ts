@@ -24,6 +24,8 @@ export interface SendsOptions {
   readonly rules: RoomRules;
   /** Throws unless the message `replyTo` of the room can be answered by `sender`. */
   readonly checkReply: (sender: Identity, room: RoomId, replyTo: number) => Promise<void>;
+  /** Told of each message stored by this node (one node per message, so one email). */
+  readonly stored?: (message: StoredMessage) => void;
 }
 
 /**
@@ -173,5 +175,6 @@ export class Sends {
   #publish(message: StoredMessage, origin?: Outlet): void {
     this.#options.stats.messagesStored += 1;
     this.#options.publisher.publish(message.room, { type: "message", message }, origin);
+    this.#options.stored?.(message);
   }
 }

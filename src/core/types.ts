@@ -19,4 +19,12 @@ export const SYSTEM_USERNAME = "System";
 export interface Identity {
   readonly userId: UserId;
   readonly username: string;
+  /** Set for a bot's token: what its owner let it do. */
+  readonly botScope?: BotScope;
+}
+
+/** The rooms a bot's token may post in, and whether it may read them too. */
+export interface BotScope {
+  readonly rooms: ReadonlySet<string>;
+  readonly read: boolean;
 }

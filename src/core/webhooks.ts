@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { WebhookRecord } from "../store/governance-store.ts";
 import type { AppendResult, Store } from "../store/store.ts";
 import type { AuditLog } from "./audit-log.ts";
+import { BOT_ID_PREFIX } from "./bots.ts";
 import { asChatError, ChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
 import { checkUsername } from "./names.ts";
@@ -15,7 +16,7 @@ const WEBHOOK_ID_PREFIX = "h-";
 
 /** Whether a message's sender is a webhook or a bot rather than a person. */
 export function isBotUserId(userId: string): boolean {
-  return userId.startsWith(WEBHOOK_ID_PREFIX);
+  return userId.startsWith(WEBHOOK_ID_PREFIX) || userId.startsWith(BOT_ID_PREFIX);
 }
 
 /** Where a hook's secret goes on the HTTP port. */

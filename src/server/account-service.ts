@@ -44,15 +44,20 @@ export function accountService(
       return create(LogoutResponseSchema, {});
     },
 
-    whoAmI: (_request, { caller }) => {
+    whoAmI: async (_request, { caller }) => {
       if (caller.kind === "anonymous") return create(WhoAmIResponseSchema, {});
       const account = caller.kind === "account";
+      const scope = account ? caller.identity.botScope : undefined;
       return create(WhoAmIResponseSchema, {
         userId: account ? caller.identity.userId : caller.userId,
         username: identities.nameOf(caller) ?? "",
         account,
         expiresAtMs: BigInt(account ? caller.expiresMs : 0),
         admin: account && chat.governance.rules.isAdmin(caller.identity),
+        email: account && !scope ? await chat.notify.emailOf(caller.identity) : "",
+        bot: scope !== undefined,
+        botRooms: scope ? [...scope.rooms] : [],
+        botReads: scope?.read ?? false,
       });
     },
   };

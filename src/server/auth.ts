@@ -1,4 +1,5 @@
 import type { Access } from "../core/access.ts";
+import { isBotToken } from "../core/bots.ts";
 import type { Caller } from "../core/caller.ts";
 import type { Chat } from "../core/chat.ts";
 import { ChatError } from "../core/chat-error.ts";
@@ -35,6 +36,7 @@ export async function authenticate(
         'The authorization metadata must be "Bearer <token>", with the token from Login or Register.',
       );
     }
+    if (isBotToken(token)) return authenticateBot(chat, token);
     return chat.accounts.authenticate(token);
   }
   const secret = header(USER_ID_METADATA);
@@ -48,4 +50,19 @@ export async function authenticate(
     );
   }
   return { kind: "anonymous" };
+}
+
+/** A bot's token: an account whose every room check also asks the token's scope. */
+async function authenticateBot(chat: Chat, token: string): Promise<Caller> {
+  const identity = await chat.bots.authenticate(token);
+  if (!identity) {
+    chat.stats.authFailed("bad_token");
+    throw new ChatError(
+      "unauthenticated",
+      "The bot's token is not valid (unknown or revoked); its owner can make a new one with RevokeBot and renew.",
+    );
+  }
+  chat.identities.seen(identity);
+  // A bot's token lasts until revoked.
+  return { kind: "account", identity, tokenHash: "", expiresMs: 0 };
 }

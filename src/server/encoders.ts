@@ -162,9 +162,10 @@ const OUTCOMES: Record<Outcome, ResumeOutcome> = {
   reset: ResumeOutcome.RESET,
 };
 
-const member = (identity: Identity) => ({
+export const member = (identity: Identity) => ({
   userId: identity.userId,
   username: identity.username,
+  bot: isBotUserId(identity.userId),
 });
 
 function event(kind: MessageInitShape<typeof EventSchema>["kind"]): Uint8Array {

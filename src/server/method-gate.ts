@@ -25,7 +25,8 @@ export async function admit(
   chat.governance.addressBans.check(address);
   const caller = await authenticate(chat, header, rule.access);
   const room = rule.room ? (rule.room as (request: unknown) => string)(request) : undefined;
-  await authorize(caller, rule.access, room, chat.governance.rules, chat.limits.maxRoomChars);
+  const { rules } = chat.governance;
+  await authorize(caller, rule.access, room, rules, chat.limits.maxRoomChars, rule.posts === true);
   if (rule.rate === "attempts") await chat.rateLimits.attempt(address);
   const searcher = rule.rate === "searches" ? callerIdentity(caller) : undefined;
   if (searcher) await chat.rateLimits.search(searcher.userId);

@@ -26,6 +26,8 @@ export interface MethodRule<Request> {
    * about the whole server, which a room role does not cover (admins only).
    */
   readonly room?: (request: Request) => string | undefined;
+  /** The call posts to its room: a bot whose token may post there but not read may make it. */
+  readonly posts?: true;
 }
 
 type ChatMethods = (typeof ChatService)["method"];
@@ -68,7 +70,7 @@ export const METHODS: MethodTable = {
   // Browsers have no client or bidirectional streams.
   session: { ...ours, transports: NATIVE, access: "guest", rate: "sends" },
   subscribe: { ...ours, access: "guest", rate: "none" },
-  send: { ...ours, access: "member", rate: "sends", room: named },
+  send: { ...ours, access: "member", rate: "sends", room: named, posts: true },
   history: { ...ours, access: "member", rate: "none", room: named },
   ping: { ...ours, access: "guest", rate: "none" },
   getServerInfo: { ...ours, access: "anyone", rate: "none" },

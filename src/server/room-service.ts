@@ -7,6 +7,8 @@ import {
   OpenDirectResponseSchema,
   SetTopicResponseSchema,
 } from "../gen/chat_pb.js";
+import type { NotifyLevel as LevelName } from "../store/integration-store.ts";
+import { notifyLevel } from "./bot-service.ts";
 import type { HandlerContext } from "./context.ts";
 import { roomRole } from "./governance-encoding.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
@@ -34,6 +36,8 @@ export function roomService(
         size,
         after,
       );
+      const levels =
+        who === undefined ? new Map<string, LevelName>() : await chat.notify.levels(who);
       const unread =
         reader === undefined
           ? new Map()
@@ -57,6 +61,7 @@ export function roomService(
             inviteOnly: r.inviteOnly,
             readOnly: r.readOnly,
             role: roomRole(r.rank),
+            notify: notifyLevel(levels.get(r.room)),
           };
         }),
         nextPageToken: next === undefined ? "" : encodePageToken([next]),

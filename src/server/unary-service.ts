@@ -10,7 +10,7 @@ import {
   ServerInfoSchema,
 } from "../gen/chat_pb.js";
 import type { HandlerContext } from "./context.ts";
-import { toMessage } from "./encoders.ts";
+import { member, toMessage } from "./encoders.ts";
 import { toMessageId, toReplyTo } from "./live-stream.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
 import type { ChatServicePart } from "./service-impl.ts";
@@ -76,7 +76,7 @@ export function unaryService(
         after && { username: after[0] ?? "", userId: after[1] ?? "" },
       );
       return create(ListMembersResponseSchema, {
-        members: page.members,
+        members: page.members.map(member),
         nextPageToken: page.next ? encodePageToken([page.next.username, page.next.userId]) : "",
         onlineCount: page.onlineCount,
       });

@@ -1,0 +1,340 @@
+import { createHmac } from "node:crypto";
+import type { BotRecord } from "../store/integration-store.ts";
+import type { Store } from "../store/store.ts";
+import { mentions } from "../wire/mentions.ts";
+import type { CoreLogger } from "./chat-options.ts";
+import type { Clock } from "./clock.ts";
+import type { Identity, RoomId, StoredMessage } from "./types.ts";
+
+/** What a POST to an outgoing hook came back with. */
+export interface HookResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Sends one request; rejects on a network failure or timeout. */
+export type HookPoster = (
+  url: string,
+  body: string,
+  headers: Readonly<Record<string, string>>,
+) => Promise<HookResponse>;
+
+export interface OutgoingHooksOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  /** This node's name for the delivery lease. */
+  readonly nodeId: string;
+  readonly post: HookPoster;
+  /** Posts a hook's reply to the room as its bot. */
+  readonly reply: (bot: Identity, room: RoomId, text: string, replyTo: number) => Promise<void>;
+  readonly logger: CoreLogger | undefined;
+  /** How long a lease holds without renewal. Default 15 s. */
+  readonly leaseMs?: number;
+  /** How often a hook looks for messages it was not woken for (other nodes', a lost lease). Default 2 s. */
+  readonly pollMs?: number;
+  /** How long one message is retried before it is given up. Default 1 hour. */
+  readonly giveUpMs?: number;
+  /** The first wait after a failure; it doubles up to a minute. Default 1 s. */
+  readonly firstRetryMs?: number;
+}
+
+/** One hook's outcomes on this node, for its owner and the metrics. */
+export interface DeliveryState {
+  lastError: string;
+  lastErrorMs: number;
+  delivered: number;
+  failed: number;
+}
+
+const PAGE = 100;
+const MAX_RETRY_MS = 60_000;
+
+/** The header a receiver checks: hex HMAC-SHA256, keyed by the signing secret, over "<timestamp>.<body>". */
+export function signHook(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+}
+
+/** Whether `message` fires `bot`'s hook. */
+function triggers(bot: BotRecord, message: StoredMessage): boolean {
+  const hook = bot.outgoing;
+  if (!hook || message.kind !== "chat" || message.userId === bot.userId) return false;
+  if (hook.trigger === "all") return true;
+  if (hook.trigger === "mentions") return mentions(message.text, bot.username);
+  const text = message.text.toLowerCase();
+  return hook.words.some((word) => mentions(text, word));
+}
+
+/**
+ * Bots' outgoing hooks. Each hook is one loop, on the node holding its lease
+ * (so in a cluster a message goes to a hook once, not once per node): it reads
+ * each room's log after the hook's stored cursor, POSTs what triggers it in
+ * order, and moves the cursor only after the receiver answered 2xx. A failure
+ * is retried with backoff, holding back the messages behind it, until the
+ * message is an hour old; a crash between a POST and the cursor's move sends
+ * it again, with the same message id for the receiver to drop.
+ */
+export class OutgoingHooks {
+  readonly #options: OutgoingHooksOptions;
+  readonly #loops = new Map<string, HookLoop>();
+  readonly #states = new Map<string, DeliveryState>();
+  #stopped = false;
+
+  constructor(options: OutgoingHooksOptions) {
+    this.#options = options;
+  }
+
+  /** Starts a loop for every working hook in the store; loops started elsewhere are found by `refresh`. */
+  async start(): Promise<void> {
+    await this.refresh();
+  }
+
+  /** Loads the hooks again: bots made or revoked on other nodes. */
+  async refresh(): Promise<void> {
+    const bots = await this.#options.store.outgoingBots();
+    const working = new Set(bots.map((bot) => bot.userId));
+    for (const bot of bots) this.changed(bot);
+    for (const [userId, loop] of this.#loops) if (!working.has(userId)) this.#stop(userId, loop);
+  }
+
+  /** A bot was made, renewed or revoked. */
+  changed(bot: BotRecord): void {
+    if (this.#stopped) return;
+    const running = this.#loops.get(bot.userId);
+    if (running) this.#stop(bot.userId, running);
+    if (bot.revokedMs !== 0 || !bot.outgoing) return;
+    const loop = new HookLoop(bot, this.#options, this.state(bot.userId));
+    this.#loops.set(bot.userId, loop);
+    loop.run().catch((error: unknown) => {
+      this.#options.logger?.warn({ err: error, bot: bot.username }, "an outgoing hook stopped");
+    });
+  }
+
+  /** A message was stored in `room`: its hooks look now rather than at their next poll. */
+  wake(room: RoomId): void {
+    for (const loop of this.#loops.values()) if (loop.watches(room)) loop.wake();
+  }
+
+  state(userId: string): DeliveryState {
+    let state = this.#states.get(userId);
+    if (!state) {
+      state = { lastError: "", lastErrorMs: 0, delivered: 0, failed: 0 };
+      this.#states.set(userId, state);
+    }
+    return state;
+  }
+
+  /** Every hook's counts, for the metrics. */
+  totals(): { delivered: number; failed: number } {
+    let delivered = 0;
+    let failed = 0;
+    for (const state of this.#states.values()) {
+      delivered += state.delivered;
+      failed += state.failed;
+    }
+    return { delivered, failed };
+  }
+
+  close(): void {
+    this.#stopped = true;
+    for (const [userId, loop] of this.#loops) this.#stop(userId, loop);
+  }
+
+  #stop(userId: string, loop: HookLoop): void {
+    loop.stop();
+    this.#loops.delete(userId);
+  }
+}
+
+class HookLoop {
+  readonly #bot: BotRecord;
+  readonly #options: OutgoingHooksOptions;
+  readonly #state: DeliveryState;
+  readonly #rooms: ReadonlySet<RoomId>;
+  #running = true;
+  #woken = false;
+  #wakeUp: (() => void) | undefined;
+  #endWait: (() => void) | undefined;
+
+  constructor(bot: BotRecord, options: OutgoingHooksOptions, state: DeliveryState) {
+    this.#bot = bot;
+    this.#options = options;
+    this.#state = state;
+    this.#rooms = new Set(bot.rooms);
+  }
+
+  watches(room: RoomId): boolean {
+    return this.#rooms.has(room);
+  }
+
+  wake(): void {
+    this.#woken = true;
+    this.#wakeUp?.();
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#endWait?.();
+  }
+
+  async run(): Promise<void> {
+    while (this.#running) {
+      this.#woken = false;
+      try {
+        if (await this.#holdLease()) await this.#deliverAll();
+      } catch (error) {
+        this.#options.logger?.warn(
+          { err: error, bot: this.#bot.username },
+          "an outgoing hook could not read its rooms; it tries again shortly",
+        );
+      }
+      if (!this.#woken) await this.#wait(this.#options.pollMs ?? 2_000);
+    }
+  }
+
+  /** Everything new in each room, in order; returns early when stopped. */
+  async #deliverAll(): Promise<void> {
+    const { store } = this.#options;
+    const cursors = await store.botCursors(this.#bot.userId);
+    for (const { room, deliveredId } of cursors) {
+      let cursor = deliveredId;
+      for (;;) {
+        if (!(await this.#holdLease())) return;
+        const page = await store.after(room, cursor, PAGE);
+        const start = cursor;
+        let interrupted = false;
+        for (const message of page.messages) {
+          interrupted =
+            !this.#running || (triggers(this.#bot, message) && !(await this.#deliver(message)));
+          if (interrupted) break;
+          cursor = message.id;
+        }
+        if (cursor > start) await store.advanceBotCursor(this.#bot.userId, room, cursor);
+        if (interrupted) return;
+        if (page.messages.length < PAGE) break;
+      }
+    }
+  }
+
+  /**
+   * POSTs one message until the receiver takes it or it is an hour old
+   * (true), or until the loop stops or loses its lease (false: the cursor
+   * stays before it, for whoever delivers next).
+   */
+  async #deliver(message: StoredMessage): Promise<boolean> {
+    const { clock } = this.#options;
+    const hook = this.#bot.outgoing;
+    if (!hook) return true;
+    const body = JSON.stringify({
+      room: message.room,
+      id: message.id,
+      sender: message.username,
+      sender_id: message.userId,
+      text: message.text,
+      time_ms: message.timeMs,
+      time: new Date(message.timeMs).toISOString(),
+      bot: this.#bot.username,
+    });
+    let waitMs = this.#options.firstRetryMs ?? 1_000;
+    const giveUpMs = this.#options.giveUpMs ?? 3_600_000;
+    while (this.#running) {
+      const timestamp = String(Math.floor(clock.now() / 1000));
+      const failure = await this.#attempt(
+        hook.url,
+        body,
+        {
+          "content-type": "application/json",
+          "x-chat-timestamp": timestamp,
+          "x-chat-signature": signHook(hook.signingSecret, timestamp, body),
+          "x-chat-message-id": `${message.room}/${message.id}`,
+        },
+        message,
+      );
+      if (failure === undefined) {
+        this.#state.delivered += 1;
+        return true;
+      }
+      this.#state.failed += 1;
+      this.#state.lastError = failure;
+      this.#state.lastErrorMs = clock.now();
+      if (clock.now() - message.timeMs >= giveUpMs) {
+        this.#state.lastError = `gave up on ${message.room} #${message.id} after an hour: ${failure}`;
+        return true;
+      }
+      // New messages do not cut a backoff short: they wait behind this one.
+      await this.#wait(waitMs, false);
+      waitMs = Math.min(waitMs * 2, MAX_RETRY_MS);
+      // Another node may have taken the hook over while we waited; it resends this one.
+      if (!(await this.#holdLease())) return false;
+    }
+    return false;
+  }
+
+  /** Renews the lease; false (and the loop stops delivering) once another node holds it. */
+  async #holdLease(): Promise<boolean> {
+    const { store, clock, nodeId } = this.#options;
+    const leaseMs = this.#options.leaseMs ?? 15_000;
+    return store.leaseBot(this.#bot.userId, nodeId, clock.now(), leaseMs);
+  }
+
+  /** undefined when the receiver took it; else why not, in a sentence. */
+  async #attempt(
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+    message: StoredMessage,
+  ): Promise<string | undefined> {
+    let response: HookResponse;
+    try {
+      response = await this.#options.post(url, body, headers);
+    } catch (error) {
+      return `could not reach ${url}: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (response.status < 200 || response.status > 299) {
+      return `${url} answered HTTP ${response.status}`;
+    }
+    const text = replyText(response);
+    if (text !== undefined) {
+      const bot: Identity = {
+        userId: this.#bot.userId,
+        username: this.#bot.username,
+        botScope: { rooms: this.#rooms, read: this.#bot.canRead },
+      };
+      await this.#options.reply(bot, message.room, text, message.id).catch((error: unknown) => {
+        this.#state.lastError = `its reply was refused: ${error instanceof Error ? error.message : String(error)}`;
+        this.#state.lastErrorMs = this.#options.clock.now();
+      });
+    }
+    return undefined;
+  }
+
+  /** Resolves after `ms`, or as soon as the loop is stopped (or, if `wakeable`, woken). */
+  #wait(ms: number, wakeable = true): Promise<void> {
+    return new Promise((resolve) => {
+      const stop = this.#options.clock.every(ms, () => done());
+      const done = () => {
+        stop();
+        this.#wakeUp = undefined;
+        this.#endWait = undefined;
+        resolve();
+      };
+      if (wakeable) this.#wakeUp = done;
+      this.#endWait = done;
+    });
+  }
+}
+
+/** A JSON answer's `text`, posted back as the bot. */
+function replyText(response: HookResponse): string | undefined {
+  if (!response.contentType.includes("json") || response.body.trim() === "") return undefined;
+  try {
+    const parsed: unknown = JSON.parse(response.body);
+    if (parsed && typeof parsed === "object" && "text" in parsed) {
+      const { text } = parsed as { text: unknown };
+      if (typeof text === "string" && text.trim() !== "") return text;
+    }
+  } catch {
+    // Not JSON after all: nothing to post back.
+  }
+  return undefined;
+}
