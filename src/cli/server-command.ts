@@ -76,6 +76,10 @@ async function runServer(flags: ServerFlags): Promise<void> {
       retention: { maxAgeMs: flags.historyMaxAge, maxPerRoom: flags.historyMaxPerRoom },
       durability: flags.durability,
       searchLanguage: flags.searchLanguage,
+      ...(flags.smtpUrl ? { smtpUrl: flags.smtpUrl } : {}),
+      emailFrom: flags.emailFrom,
+      emailDelayMs: flags.emailDelay,
+      ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
     });
   } catch (error) {
     const reason = /EADDRINUSE/.test(String(error))

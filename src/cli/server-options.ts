@@ -2,7 +2,12 @@ import { InvalidArgumentError, Option } from "commander";
 import type { AuthMode } from "../core/caller.ts";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.ts";
 import { DEFAULT_DELIVERY } from "../core/room-cursor.ts";
-import { DEFAULT_DB, DEFAULT_PORT } from "../server/chat-server.ts";
+import {
+  DEFAULT_DB,
+  DEFAULT_EMAIL_DELAY_MS,
+  DEFAULT_EMAIL_FROM,
+  DEFAULT_PORT,
+} from "../server/chat-server.ts";
 import { ROOM_CHARS_CEILING } from "../wire/grpc-service.ts";
 import { parseAge, wholeNumber } from "./parse.ts";
 
@@ -32,6 +37,10 @@ export interface ServerFlags {
   auth: AuthMode;
   tlsCert?: string;
   tlsKey?: string;
+  smtpUrl?: string;
+  emailFrom: string;
+  emailDelay: number;
+  publicUrl?: string;
   tokenTtl: number;
   sendRate: number;
   sendBurst: number;
@@ -182,6 +191,21 @@ export function serverOptions(): Option[] {
       "GRPC_CHAT_TLS_CERT",
     ),
     new Option("--tls-key <file>", "PEM private key of --tls-cert").env("GRPC_CHAT_TLS_KEY"),
+    new Option(
+      "--smtp-url <url>",
+      "smtp://user:pass@host:port (or smtps://): email mentions and DMs left unread to accounts that gave an address",
+    ).env("GRPC_CHAT_SMTP_URL"),
+    new Option("--email-from <address>", "the From: of those emails")
+      .env("GRPC_CHAT_EMAIL_FROM")
+      .default(DEFAULT_EMAIL_FROM),
+    new Option("--email-delay <age>", "how long a mention or DM waits unread before it is emailed")
+      .env("GRPC_CHAT_EMAIL_DELAY")
+      .default(DEFAULT_EMAIL_DELAY_MS, "10m")
+      .argParser(parseAge),
+    new Option(
+      "--public-url <url>",
+      "the HTTP port's address as people reach it, for links in emails (default: its local address)",
+    ).env("GRPC_CHAT_PUBLIC_URL"),
     new Option("--token-ttl <age>", "how long a login token lasts")
       .env("GRPC_CHAT_TOKEN_TTL")
       .default(30 * 86_400_000, "30d")

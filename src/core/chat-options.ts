@@ -20,8 +20,8 @@ export interface EmailOptions {
   readonly send: (mail: DigestMail) => Promise<void>;
   /** How long a mention waits unread before it is mailed (--email-delay). */
   readonly delayMs: number;
-  /** Where the HTTP port is reached, for unsubscribe links. */
-  readonly publicUrl: string;
+  /** Where the HTTP port is reached (no trailing slash), for unsubscribe links. */
+  readonly publicUrl: () => string;
   /** How often due digests are looked for. Default: a tenth of the delay, 1-30 s. */
   readonly sweepMs?: number;
 }

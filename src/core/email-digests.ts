@@ -26,8 +26,8 @@ export interface EmailDigestsOptions {
   readonly send: (mail: DigestMail) => Promise<void>;
   /** How long a mention or DM waits unread before it is mailed. */
   readonly delayMs: number;
-  /** Where the HTTP port is reached from outside, for the unsubscribe link. */
-  readonly publicUrl: string;
+  /** Where the HTTP port is reached from outside (no trailing slash), for the unsubscribe link. */
+  readonly publicUrl: () => string;
   /** The key unsubscribe links are signed with (kept with the history). */
   readonly key: string;
   readonly logger: CoreLogger | undefined;
@@ -166,7 +166,7 @@ export class EmailDigests {
       }
       // Read before the digest was due: nothing to send.
       if (total === 0) return false;
-      const unsubscribeUrl = `${this.#options.publicUrl}${UNSUBSCRIBE_PATH}?u=${encodeURIComponent(userId)}&s=${this.#sign(userId)}`;
+      const unsubscribeUrl = `${this.#options.publicUrl()}${UNSUBSCRIBE_PATH}?u=${encodeURIComponent(userId)}&s=${this.#sign(userId)}`;
       await this.#options.send({
         to: email,
         subject: `${total} unread ${total === 1 ? "mention" : "mentions"} for ${account.username}`,

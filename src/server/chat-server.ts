@@ -11,6 +11,7 @@ import { FallbackWrites } from "./fallback-writes.ts";
 import { createGrpcTransport, type GrpcTransportOptions } from "./grpc.ts";
 import { createHttpTransport, type HttpTransport } from "./http/http-server.ts";
 import { ServerMetrics } from "./http/metrics.ts";
+import { fetchHookPoster, smtpEmail } from "./integrations.ts";
 import { NO_RPC_METRICS } from "./rpc-metrics.ts";
 
 export interface ChatServerOptions
@@ -50,6 +51,14 @@ export interface ChatServerOptions
   readonly store?: Store;
   readonly bus?: Bus;
   readonly logger?: Logger;
+  /** smtp://…: mentions and DMs left unread are emailed (--smtp-url). Default: no emails. */
+  readonly smtpUrl?: string;
+  /** The From: of those emails (--email-from). */
+  readonly emailFrom?: string;
+  /** How long a mention waits unread before it is emailed (--email-delay). Default 10 minutes. */
+  readonly emailDelayMs?: number;
+  /** The HTTP port's address as people reach it, for links in emails (--public-url). Default: its local address. */
+  readonly publicUrl?: string;
 }
 
 export interface RunningChatServer {
@@ -70,6 +79,8 @@ export interface RunningChatServer {
 
 export const DEFAULT_PORT = 50051;
 export const DEFAULT_DB = "./data/chat.db";
+export const DEFAULT_EMAIL_FROM = "grpc-chat <chat@localhost>";
+export const DEFAULT_EMAIL_DELAY_MS = 10 * 60_000;
 
 export async function startChatServer(options: ChatServerOptions = {}): Promise<RunningChatServer> {
   const host = options.host ?? "0.0.0.0";
@@ -89,8 +100,20 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         ...(options.searchLanguage ? { searchLanguage: options.searchLanguage } : {}),
       });
   const store = metrics ? metrics.timeStore(engines.store) : engines.store;
+  let publicUrl = options.publicUrl?.replace(/\/+$/, "");
+  const email =
+    options.smtpUrl === undefined
+      ? undefined
+      : smtpEmail({
+          smtpUrl: options.smtpUrl,
+          from: options.emailFrom ?? DEFAULT_EMAIL_FROM,
+          delayMs: options.emailDelayMs ?? DEFAULT_EMAIL_DELAY_MS,
+          publicUrl: () => publicUrl ?? "",
+        });
   const chat = createChat({
+    hookPoster: fetchHookPoster,
     ...options,
+    ...(email ? { email } : {}),
     store,
     bus: options.bus ?? engines.bus,
     ...("claims" in engines ? { claims: engines.claims } : {}),
@@ -129,6 +152,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   }
   const dialHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   const hostPart = dialHost.includes(":") ? `[${dialHost}]` : dialHost;
+  if (httpPort !== undefined) {
+    publicUrl ??= `${options.tls ? "https" : "http"}://${hostPart}:${httpPort}`;
+  }
   let stopping: Promise<void> | undefined;
 
   return {
@@ -149,6 +175,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         chat.shutdown("The server is shutting down.");
         await Promise.all([transport.close(graceMs), http?.close(graceMs)]);
         await chat.close();
+        email?.close();
       })();
       return stopping;
     },

@@ -3,6 +3,7 @@ import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { Socket } from "node:net";
 import { cors, createContextValues } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
+import { UNSUBSCRIBE_PATH } from "../../core/email-digests.ts";
 import { WEBHOOK_PATH_PREFIX } from "../../core/webhooks.ts";
 import { RETRY_AFTER_METADATA, USER_ID_METADATA } from "../../wire/grpc-service.ts";
 import type { HandlerContext } from "../context.ts";
@@ -21,6 +22,7 @@ import {
   sendText,
   serveStatic,
 } from "./static-files.ts";
+import { handleUnsubscribe } from "./unsubscribe-route.ts";
 import { handleWebhook } from "./webhook-route.ts";
 
 export interface HttpTransportOptions {
@@ -172,6 +174,8 @@ export function createHttpTransport(
       return handleWebhook(chat, request, response, path.slice(WEBHOOK_PATH_PREFIX.length));
     }
     switch (path) {
+      case UNSUBSCRIBE_PATH:
+        return handleUnsubscribe(chat, request, response);
       case "/healthz":
         return sendText(response, 200, "ok");
       case "/readyz": {
