@@ -5,6 +5,7 @@ import { type ServerInfo, type ServerInfoSource, utf8Bytes } from "../server-inf
 import type { Saved, Session } from "../storage.ts";
 import { fill, listRooms } from "./history.ts";
 import { Moderation } from "./moderation.ts";
+import { NotifyLevels } from "./notify-levels.ts";
 import { Outbox, type Outgoing } from "./outbox.ts";
 import { ReadMarkers } from "./read-markers.ts";
 import { Room } from "./room.ts";
@@ -32,6 +33,7 @@ export class ChatModel {
   readonly readMarkers: ReadMarkers;
   readonly typing: Typing;
   readonly moderation = new Moderation(this);
+  readonly notify = new NotifyLevels(this);
   readonly me = { userId: "", name: "" };
   readonly session: Session;
   readonly client: ChatClient;
@@ -127,6 +129,7 @@ export class ChatModel {
     this.outbox.stop();
     this.readMarkers.stop();
     this.moderation.stop();
+    this.notify.stop();
     this.#listeners.clear();
   }
 

@@ -50,6 +50,7 @@ export function applyEvent(model: ChatModel, event: Event): void {
       if (room.direct && room.peer === "" && line.userId !== model.me.userId) {
         room.peer = line.username;
       }
+      if (delivery === "new") model.notify.arrived(room, line);
       model.changed("messages");
       model.changed("rooms");
       return;

@@ -76,6 +76,7 @@ export async function listRooms(model: ChatModel): Promise<void> {
           room = new Room(info.name, { peer, open: false });
           model.rooms.set(info.name, room);
         } else if (room === undefined) names.push(info.name);
+        model.notify.listed(info.name, info.notify);
         if (room === undefined) continue;
         const readId = Number(info.lastReadId);
         room.markRead(readId);

@@ -199,21 +199,24 @@ export class Room {
   }
 
   /**
-   * Messages from others above the read marker, and whether one names the
-   * user: the server's count (ListRooms) while the marker is where it was
+   * Messages from others above the read marker, and how many name the
+   * user: the server's counts (ListRooms) while the marker is where it was
    * counted, plus what arrived since; only what is loaded once it has moved.
    */
-  unread(selfId: string, selfName: string): { count: number; mentioned: boolean } {
+  unread(
+    selfId: string,
+    selfName: string,
+  ): { count: number; mentions: number; mentioned: boolean } {
     const listed = this.listed !== undefined && this.readId <= this.listed.readId;
     const above = listed ? Math.max(this.readId, this.listed?.headId ?? 0) : this.readId;
     let count = listed ? (this.listed?.count ?? 0) : 0;
-    let mentioned = listed && (this.listed?.mentions ?? 0) > 0;
+    let named = listed ? (this.listed?.mentions ?? 0) : 0;
     for (const line of this.#lines.values()) {
       if (!isUnread(line, above, selfId)) continue;
       count += 1;
-      mentioned ||= mentions(line.text, selfName);
+      if (mentions(line.text, selfName)) named += 1;
     }
-    return { count, mentioned };
+    return { count, mentions: named, mentioned: named > 0 };
   }
 
   /** Whether a message from someone else waits above the marker among those loaded. */
