@@ -5,9 +5,11 @@ import { Composer } from "./composer.ts";
 import { byId } from "./dom.ts";
 import { openMemberActions, openReportDialog } from "./member-actions.ts";
 import { MessageList } from "./messages.ts";
+import { DesktopNotifications } from "./notifications.ts";
 import { RoomSettingsView } from "./room-settings.ts";
 import { mountSearch } from "./search-box.ts";
 import { Sidebar } from "./sidebar.ts";
+import { TabBadge } from "./tab-badge.ts";
 
 /**
  * The chat page around a model: draws what changed, turns the user's input
@@ -19,6 +21,7 @@ export class ChatView {
   readonly #sidebar: Sidebar;
   readonly #composer: Composer;
   readonly #settings: RoomSettingsView;
+  readonly #badge = new TabBadge();
   readonly #topicForm = byId<HTMLFormElement>("topic-form");
   readonly #topicInput = byId<HTMLInputElement>("topic-input");
   readonly #editTopic = byId<HTMLButtonElement>("edit-topic");
@@ -41,6 +44,7 @@ export class ChatView {
     this.#composer = new Composer(model, this.#messages, signal);
     this.#sidebar = new Sidebar(model, (target) => openMemberActions(model, target), signal);
     this.#settings = new RoomSettingsView(model, signal);
+    new DesktopNotifications(model, signal);
     mountSearch(model, (id) => this.#messages.jumpTo(id), signal);
     const on = <K extends keyof WindowEventMap>(
       target: HTMLElement | Window,
@@ -79,6 +83,7 @@ export class ChatView {
       byId(id).replaceChildren();
     }
     this.#composer.clear();
+    this.#badge.show(0);
   }
 
   focus(): void {
@@ -110,14 +115,10 @@ export class ChatView {
     if (changes.has("rooms") || changes.has("messages") || changes.has("me")) {
       this.#settings.render();
     }
-    let unread = 0;
-    for (const r of model.rooms.values()) {
-      // The room in front counts too while the page is hidden.
-      if (r.name !== model.current || !model.visible)
-        unread += r.unread(model.me.userId, model.me.name).count;
-    }
+    // Counted at each room's notification level: an "off" room never asks for attention.
+    const unread = model.notify.total();
     byId("menu-unread").textContent = unread > 0 && model.visible ? String(unread) : "";
-    document.title = unread > 0 ? `(${unread}) grpc-chat` : "grpc-chat";
+    this.#badge.show(unread);
   }
 
   #state(state: ConnectionState): void {

@@ -3,14 +3,16 @@ import { RoomRole } from "../model/moderation.ts";
 import { createInvite, setRole, type Target, updateRoom } from "../model/room-admin.ts";
 import { busy, button, type Dialog, labelled, openDialog, resultLine } from "./dialog.ts";
 import { byId, el } from "./dom.ts";
+import { notifySection } from "./notify-section.ts";
 import { bansSection, reportsSection, type Section } from "./room-reports.ts";
 import { webhooksSection } from "./webhooks-section.ts";
 
 /**
  * The current room's settings, from the Settings button in the header:
- * privacy (owners change it, others see it), the topic, the staff (owners
- * appoint and hand on), an invite link, and for staff the webhooks, the
- * report queue and the bans and mutes in force. Redrawn in place as the room changes.
+ * how the user is notified, privacy (owners change it, others see it), the
+ * topic, the staff (owners appoint and hand on), an invite link, and for
+ * staff the webhooks, the report queue and the bans and mutes in force.
+ * Redrawn in place as the room changes.
  */
 export class RoomSettingsView {
   readonly #model: ChatModel;
@@ -53,6 +55,7 @@ export class RoomSettingsView {
     });
     model.moderation.refresh(name);
     const sections = [
+      notifySection(model, name),
       this.#privacy(name),
       this.#topic(),
       this.#roles(name),
