@@ -263,7 +263,11 @@ export class ChatClient {
       }),
     );
     return {
-      members: response.members.map(({ userId, username }) => ({ userId, username })),
+      members: response.members.map(({ userId, username, bot }) => ({
+        userId,
+        username,
+        ...(bot ? { bot } : {}),
+      })),
       nextPageToken: response.nextPageToken,
       onlineCount: response.onlineCount,
     };

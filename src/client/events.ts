@@ -22,6 +22,8 @@ export { applyChange, type ChatLine, type LineChange, type LineReaction, toChatL
 export interface Member {
   readonly userId: string;
   readonly username: string;
+  /** A bot or a webhook, not a person (absent: a person). */
+  readonly bot?: boolean;
 }
 
 /** How a join started delivery: live at the head, resumed, or reset (the resume point meant nothing). */
@@ -117,7 +119,7 @@ const RESUME: Record<number, ResumeKind> = {
 };
 
 const members = (list: readonly Member[]): Member[] =>
-  list.map(({ userId, username }) => ({ userId, username }));
+  list.map(({ userId, username, bot }) => ({ userId, username, ...(bot ? { bot } : {}) }));
 
 /** The plain form of an Event; acks and refusals are not here (they answer sends). */
 export function toSessionEvent(event: Event): SessionEvent | undefined {

@@ -82,6 +82,8 @@ export class RoomAdmin {
   async claimOnJoin(joiner: Identity, policy: RoomPolicy): Promise<void> {
     const { room } = policy;
     if (policy.record || policy.claimTried || isDirectRoom(room) || room === DEFAULT_ROOM) return;
+    // A bot answers to its owner; it does not come to own the rooms it is put in.
+    if (joiner.botScope) return;
     policy.claimTried = true;
     const { store, clock, rules } = this.#options;
     const created = await asChatError(

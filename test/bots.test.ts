@@ -1,0 +1,132 @@
+// Bots against a real server: a user makes one, and its token posts only in
+// the rooms it was given, reads them only if allowed, and stops at once when
+// revoked. What it sends, and the bot itself in member lists, carry a bot
+// mark. Outgoing hooks are in test/outgoing-hooks.test.ts.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { status } from "@grpc/grpc-js";
+import type { RunningChatServer } from "../src/server/chat-server.ts";
+import { isText, liveUser, nextMatching, refusal, startTestServer, testClient } from "./helpers.ts";
+
+let server: RunningChatServer;
+before(async () => {
+  server = await startTestServer({ admins: ["root"] });
+});
+after(() => server.stop());
+
+async function account(name: string) {
+  const client = testClient(server, { username: name });
+  await client.register(name, "correct horse battery");
+  return client;
+}
+
+test("a bot's token posts only in its rooms, reads only if allowed, and is revoked at once", async () => {
+  const owner = await account("owen");
+  const made = await owner.bots.create({ name: "deploybot", rooms: ["ops"] });
+  assert.match(made.userId, /^b-/);
+  assert.match(made.token, /^bot_/);
+  assert.equal(made.read, false);
+  const bot = testClient(server, { username: "deploybot", token: made.token });
+  const me = await bot.whoAmI();
+  assert.deepEqual([me.userId, me.username, me.bot], [made.userId, "deploybot", true]);
+
+  const reader = await liveUser(server, "rita", { room: "ops" });
+  await bot.send("deployed v1.2", { room: "ops" });
+  const heard = await nextMatching(reader.events, isText("deployed v1.2"), "the bot's message");
+  assert.ok(heard.type === "message");
+  assert.equal(heard.message.username, "deploybot");
+  assert.equal(heard.message.bot, true);
+
+  const elsewhere = await refusal(bot.send("hello lobby", { room: "lobby" }));
+  assert.equal(elsewhere.code, status.PERMISSION_DENIED);
+  assert.match(elsewhere.message, /may not post in lobby/);
+  const reading = await refusal(bot.history({ room: "ops", limit: 10 }));
+  assert.equal(reading.code, status.PERMISSION_DENIED);
+  assert.match(reading.message, /may not read ops/);
+  const making = await refusal(bot.bots.create({ name: "child", rooms: ["ops"] }));
+  assert.equal(making.code, status.PERMISSION_DENIED);
+
+  // Someone else's bot is not theirs to revoke, nor to see.
+  const stranger = await account("stella");
+  assert.equal((await refusal(stranger.bots.revoke("deploybot"))).code, status.NOT_FOUND);
+  assert.deepEqual(await stranger.bots.list(), []);
+  assert.deepEqual(
+    (await owner.bots.list()).map((b) => [b.name, b.token, b.revokedMs]),
+    [["deploybot", "", 0]],
+  );
+
+  await owner.bots.revoke("deploybot");
+  const revoked = await refusal(bot.send("still here?", { room: "ops" }));
+  assert.equal(revoked.code, status.UNAUTHENTICATED);
+  const renewed = await owner.bots.revoke("deploybot", { renew: true });
+  assert.match(renewed.token, /^bot_/);
+  const again = testClient(server, { username: "deploybot", token: renewed.token });
+  await again.send("back again", { room: "ops" });
+  await nextMatching(reader.events, isText("back again"), "the renewed bot's message");
+  const page = await reader.client.history({ room: "ops", limit: 50 });
+  assert.deepEqual(
+    page.messages.filter((m) => m.username === "deploybot").map((m) => m.text),
+    ["deployed v1.2", "back again"],
+    "nothing the revoked token tried was stored",
+  );
+  for (const c of [owner, bot, again, stranger, reader.client]) c.close();
+});
+
+test("a reading bot joins its rooms like a person, and shows with a bot mark among the members", async () => {
+  const owner = await account("odile");
+  const made = await owner.bots.create({ name: "watcher", rooms: ["dev"], read: true });
+  const bot = testClient(server, { username: "watcher", token: made.token });
+  const session = bot.openSession();
+  const events = session[Symbol.asyncIterator]();
+  await nextMatching(events, (e) => e.type === "welcome", "the bot's welcome");
+  await session.join("dev");
+  const outside = await refusal(session.join("lobby"));
+  assert.equal(outside.code, status.PERMISSION_DENIED);
+
+  const person = await liveUser(server, "pat", { room: "dev" });
+  await person.session.send("hello watcher", { room: "dev" });
+  await nextMatching(events, isText("hello watcher"), "the person's message at the bot");
+  const { members } = await person.client.listMembers({ room: "dev" });
+  assert.deepEqual(
+    members.map((m) => [m.username, m.bot === true]),
+    [
+      ["pat", false],
+      ["watcher", true],
+    ],
+  );
+  // The name is the bot's: no one registers or wears it.
+  const taken = testClient(server, { username: "watcher" });
+  assert.equal(
+    (await refusal(taken.register("watcher", "correct horse battery"))).code,
+    status.ALREADY_EXISTS,
+  );
+  session.close();
+  for (const c of [owner, bot, person.client, taken]) c.close();
+});
+
+test("a bot is refused rooms its owner could not post in, direct messages, and bad hooks, with a sentence", async () => {
+  const owner = await account("orla");
+  const { userId } = await owner.whoAmI();
+  const cases: Array<[Parameters<typeof owner.bots.create>[0], number, RegExp]> = [
+    [{ name: "nobot", rooms: [] }, status.INVALID_ARGUMENT, /Name 1-20 rooms/],
+    [{ name: "dmbot", rooms: [`dm:${userId}:z`] }, status.INVALID_ARGUMENT, /direct-message/],
+    [
+      { name: "urlbot", rooms: ["ops"], outgoingUrl: "ftp://example.org/" },
+      status.INVALID_ARGUMENT,
+      /http or https/,
+    ],
+    [
+      { name: "wordbot", rooms: ["ops"], outgoingUrl: "http://127.0.0.1:9/", trigger: "words" },
+      status.INVALID_ARGUMENT,
+      /1-20 of them/,
+    ],
+    [{ name: "tamsin", rooms: ["ops"] }, status.ALREADY_EXISTS, /already taken/],
+  ];
+  await account("tamsin").then((c) => c.close());
+  for (const [request, code, sentence] of cases) {
+    const error = await refusal(owner.bots.create(request));
+    assert.equal(error.code, code, `${request.name}: ${error.message}`);
+    assert.match(error.message, sentence);
+  }
+  owner.close();
+});
