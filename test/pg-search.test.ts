@@ -19,7 +19,7 @@ import { punctuatedPieces } from "../src/store/search-store.ts";
 import type { SearchQuery, StoredMessage } from "../src/store/store.ts";
 import { StoreUnavailableError } from "../src/store/store.ts";
 import { PG_URL, scratchSchemas } from "./engine-urls.ts";
-import { UNDO_VERSION_5, UNDO_VERSION_6 } from "./pg-versions.ts";
+import { UNDO_VERSION_5, UNDO_VERSION_6, UNDO_VERSION_7 } from "./pg-versions.ts";
 import { manualClock } from "./store-contract.ts";
 
 const schema = scratchSchemas("search");
@@ -225,6 +225,7 @@ test("a version 4 schema gets its search indexes built with progress; stopped in
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {
+    await client.query(UNDO_VERSION_7(name));
     await client.query(UNDO_VERSION_6(name));
     await client.query(UNDO_VERSION_5(name));
     // Enough rows for a concurrent build that takes a while.

@@ -1,3 +1,10 @@
+// What PostgreSQL schema version 7 (bots, notification levels, emails,
+// digests) added, undone again: the migration tests undo it before version 6.
+export const UNDO_VERSION_7 = (name: string) => `
+DROP TABLE ${name}.bots, ${name}.bot_cursors, ${name}.notify_levels, ${name}.account_emails,
+  ${name}.email_digests;
+DELETE FROM ${name}.schema_migrations WHERE version = 7`;
+
 // What PostgreSQL schema version 6 (webhooks) added, undone again: the
 // migration tests undo it before version 5.
 export const UNDO_VERSION_6 = (name: string) => `

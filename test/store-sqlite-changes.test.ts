@@ -140,6 +140,7 @@ test("a version 4 database gets version 5: its messages read as before and can b
       [7, T0 + 100],
       [8, T0 + 100],
       [9, T0 + 100],
+      [10, T0 + 100],
     ],
   );
   check.close();
@@ -348,6 +349,7 @@ test("a version 5 database gets version 6: its messages stay, and its rooms can 
       [7, T0 + 100],
       [8, T0 + 100],
       [9, T0 + 100],
+      [10, T0 + 100],
     ],
   );
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 3);
@@ -538,6 +540,7 @@ test("a version 6 database gets version 7: its accounts are enabled, and can be 
       [7, T0 + 100],
       [8, T0 + 100],
       [9, T0 + 100],
+      [10, T0 + 100],
     ],
   );
   assert.deepEqual(

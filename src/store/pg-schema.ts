@@ -8,7 +8,8 @@ import { StoreUnavailableError } from "./store.ts";
  * (sqlite-migrations.ts) but starting where SQLite's schema is today: one
  * version with messages, rooms (with each room's last id, so ids are given
  * under the room's row lock), topics, accounts and tokens; version 2 is
- * SQLite's 5, version 3 its 6, version 4 its 7, version 6 its 9. Append new
+ * SQLite's 5, version 3 its 6, version 4 its 7, version 6 its 9, version 7
+ * its 10. Append new
  * versions; never edit one that has shipped.
  */
 const MIGRATIONS: readonly { version: number; sql: (schema: string) => string }[] = [
@@ -204,6 +205,53 @@ CREATE TABLE ${s}.webhooks (
   revoked_ms  bigint NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX webhooks_working_name ON ${s}.webhooks (room, name) WHERE revoked_ms = 0;
+`,
+  },
+  {
+    // SQLite's version 10: bots, their cursors and delivery leases, per-room
+    // notification levels, email addresses and waiting digests (see
+    // sqlite-migrations.ts). Keys sort by their bytes ("C"), as SQLite sorts them.
+    version: 7,
+    sql: (s) => `
+CREATE TABLE ${s}.bots (
+  user_id        text    COLLATE "C" PRIMARY KEY,
+  owner_id       text    COLLATE "C" NOT NULL,
+  rooms          text    NOT NULL,
+  can_read       boolean NOT NULL,
+  token_hash     text    NOT NULL,
+  created_ms     bigint  NOT NULL,
+  revoked_ms     bigint  NOT NULL DEFAULT 0,
+  out_url        text    NOT NULL DEFAULT '',
+  out_trigger    text    NOT NULL DEFAULT 'mentions',
+  out_words      text    NOT NULL DEFAULT '[]',
+  out_secret     text    NOT NULL DEFAULT '',
+  lease_node     text    NOT NULL DEFAULT '',
+  lease_until_ms bigint  NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX bots_token_hash ON ${s}.bots (token_hash) WHERE token_hash <> '';
+CREATE INDEX bots_owner ON ${s}.bots (owner_id);
+CREATE TABLE ${s}.bot_cursors (
+  user_id      text   COLLATE "C" NOT NULL,
+  room         text   COLLATE "C" NOT NULL,
+  delivered_id bigint NOT NULL,
+  PRIMARY KEY (user_id, room)
+);
+CREATE TABLE ${s}.notify_levels (
+  user_id text COLLATE "C" NOT NULL,
+  room    text COLLATE "C" NOT NULL,
+  level   text NOT NULL CHECK (level IN ('all', 'off')),
+  PRIMARY KEY (user_id, room)
+);
+CREATE INDEX notify_levels_room ON ${s}.notify_levels (room, user_id);
+CREATE TABLE ${s}.account_emails (
+  user_id text COLLATE "C" PRIMARY KEY,
+  email   text NOT NULL
+);
+CREATE TABLE ${s}.email_digests (
+  user_id text   COLLATE "C" PRIMARY KEY,
+  due_ms  bigint NOT NULL
+);
+CREATE INDEX email_digests_due ON ${s}.email_digests (due_ms);
 `,
   },
 ];

@@ -361,6 +361,58 @@ CREATE TABLE webhooks (
 CREATE UNIQUE INDEX webhooks_working_name ON webhooks (room, name) WHERE revoked_ms = 0;
 `),
   },
+  {
+    // Bots, their outgoing hooks' progress, and what users asked to be told
+    // about. A bot is an account too (the accounts row holds its name); a
+    // revoked token keeps the row with an empty hash, so only working hashes
+    // are unique. The lease lets one node of a cluster deliver a bot's hook.
+    // notify_levels is read by user and by room (a message's notifications,
+    // a room deleted); bot_cursors holds a row per bot and room, few enough
+    // for a room's deletion to read the whole table.
+    version: 10,
+    apply: (db) =>
+      db.exec(`
+CREATE TABLE bots (
+  user_id        TEXT    NOT NULL PRIMARY KEY,
+  owner_id       TEXT    NOT NULL,
+  rooms          TEXT    NOT NULL,
+  can_read       INTEGER NOT NULL,
+  token_hash     TEXT    NOT NULL,
+  created_ms     INTEGER NOT NULL,
+  revoked_ms     INTEGER NOT NULL DEFAULT 0,
+  out_url        TEXT    NOT NULL DEFAULT '',
+  out_trigger    TEXT    NOT NULL DEFAULT 'mentions',
+  out_words      TEXT    NOT NULL DEFAULT '[]',
+  out_secret     TEXT    NOT NULL DEFAULT '',
+  lease_node     TEXT    NOT NULL DEFAULT '',
+  lease_until_ms INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX bots_token_hash ON bots (token_hash) WHERE token_hash <> '';
+CREATE INDEX bots_owner ON bots (owner_id);
+CREATE TABLE bot_cursors (
+  user_id      TEXT    NOT NULL,
+  room         TEXT    NOT NULL,
+  delivered_id INTEGER NOT NULL,
+  PRIMARY KEY (user_id, room)
+) WITHOUT ROWID;
+CREATE TABLE notify_levels (
+  user_id TEXT NOT NULL,
+  room    TEXT NOT NULL,
+  level   TEXT NOT NULL CHECK (level IN ('all', 'off')),
+  PRIMARY KEY (user_id, room)
+) WITHOUT ROWID;
+CREATE INDEX notify_levels_room ON notify_levels (room, user_id);
+CREATE TABLE account_emails (
+  user_id TEXT NOT NULL PRIMARY KEY,
+  email   TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE email_digests (
+  user_id TEXT    NOT NULL PRIMARY KEY,
+  due_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX email_digests_due ON email_digests (due_ms);
+`),
+  },
 ];
 
 /** The newest schema version this code knows. */
