@@ -135,6 +135,23 @@ class FlakyStore implements Store {
   importRoom: Store["importRoom"] = (...args) => this.#inner.importRoom(...args);
   importMessages: Store["importMessages"] = (...args) => this.#inner.importMessages(...args);
   backup: Store["backup"] = (...args) => this.#inner.backup(...args);
+  createBot: Store["createBot"] = (...args) => this.#inner.createBot(...args);
+  bot: Store["bot"] = (...args) => this.#inner.bot(...args);
+  botByToken: Store["botByToken"] = (...args) => this.#inner.botByToken(...args);
+  bots: Store["bots"] = (...args) => this.#inner.bots(...args);
+  outgoingBots: Store["outgoingBots"] = (...args) => this.#inner.outgoingBots(...args);
+  setBotToken: Store["setBotToken"] = (...args) => this.#inner.setBotToken(...args);
+  botCursors: Store["botCursors"] = (...args) => this.#inner.botCursors(...args);
+  advanceBotCursor: Store["advanceBotCursor"] = (...args) => this.#inner.advanceBotCursor(...args);
+  leaseBot: Store["leaseBot"] = (...args) => this.#inner.leaseBot(...args);
+  setNotify: Store["setNotify"] = (...args) => this.#inner.setNotify(...args);
+  notifyLevels: Store["notifyLevels"] = (...args) => this.#inner.notifyLevels(...args);
+  notifyLevelsIn: Store["notifyLevelsIn"] = (...args) => this.#inner.notifyLevelsIn(...args);
+  setEmail: Store["setEmail"] = (...args) => this.#inner.setEmail(...args);
+  emailOf: Store["emailOf"] = (...args) => this.#inner.emailOf(...args);
+  scheduleDigest: Store["scheduleDigest"] = (...args) => this.#inner.scheduleDigest(...args);
+  takeDueDigests: Store["takeDueDigests"] = (...args) => this.#inner.takeDueDigests(...args);
+  nextDigestMs: Store["nextDigestMs"] = (...args) => this.#inner.nextDigestMs(...args);
   close: Store["close"] = () => this.#inner.close();
 }
 

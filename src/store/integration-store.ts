@@ -79,15 +79,19 @@ export interface IntegrationStore {
   /** The users in `userIds` who set `room` to "off" or "all". */
   notifyLevelsIn(room: RoomId, userIds: readonly UserId[]): Promise<ReadonlyMap<UserId, NotifyLevel>>;
 
-  /** `email` for `userId`'s account; "" removes it. */
+  /**
+   * `email` for `userId`'s account; "" removes it. A user id with no account
+   * stores nothing, so an address never outlives the account it was set for.
+   */
   setEmail(userId: UserId, email: string): Promise<void>;
   /** The address, or "" when there is none. */
   emailOf(userId: UserId): Promise<string>;
   /** A digest for `userId` due at `dueMs`, unless one is already waiting (which keeps its time). */
   scheduleDigest(userId: UserId, dueMs: number): Promise<void>;
   /**
-   * Removes and answers up to `limit` digests due at `nowMs`: of many nodes
-   * asking at once each digest goes to exactly one.
+   * Removes and answers up to `limit` digests due at `nowMs` (those due
+   * first, when more are due): of many nodes asking at once each digest goes
+   * to exactly one.
    */
   takeDueDigests(nowMs: number, limit: number): Promise<UserId[]>;
   /** When the next digest is due (undefined: none waits). */

@@ -2,7 +2,6 @@ import pg from "pg";
 import { DM_PREFIX } from "../wire/room-names.ts";
 import {
   type AdminCall,
-  AdminCalls,
   type AdminMethod,
   type AdminResult,
   dispatchAdmin,
@@ -13,10 +12,18 @@ import {
   type GovernanceMethod,
   type GovernanceResult,
 } from "./governance-calls.ts";
+import {
+  dispatchIntegration,
+  type IntegrationCall,
+  IntegrationCalls,
+  type IntegrationMethod,
+  type IntegrationResult,
+} from "./integration-calls.ts";
 import { PgAdmin } from "./pg-admin.ts";
 import { AppendLanes } from "./pg-append.ts";
 import { isTransient, unavailableIfTransient } from "./pg-errors.ts";
 import { PgGovernance } from "./pg-governance.ts";
+import { PgIntegrations } from "./pg-integrations.ts";
 import {
   afterSql,
   historySql,
@@ -37,6 +44,7 @@ import type {
   AppendResult,
   GovernanceStore,
   HistoryOptions,
+  IntegrationStore,
   MessageId,
   NewMessage,
   RetentionPolicy,
@@ -130,7 +138,7 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
  * grouped by AppendLanes (pg-append.ts) but tracked here like every other
  * call, so that close() waits for them too.
  */
-class PgStore extends AdminCalls implements Store {
+class PgStore extends IntegrationCalls implements Store {
   readonly epoch: string;
   readonly idKey: string;
   readonly #pool: pg.Pool;
@@ -140,6 +148,7 @@ class PgStore extends AdminCalls implements Store {
   readonly #appends: AppendLanes;
   readonly #governance: PgGovernance;
   readonly #admin: PgAdmin;
+  readonly #integrations: PgIntegrations;
   readonly #search: PgSearch;
   #closing = false;
 
@@ -154,6 +163,7 @@ class PgStore extends AdminCalls implements Store {
     this.#appends = new AppendLanes(pool, schema, now, meta.lanes);
     this.#governance = new PgGovernance(pool, schema);
     this.#admin = new PgAdmin(pool, schema);
+    this.#integrations = new PgIntegrations(pool, schema);
     this.#search = new PgSearch(pool, schema, meta.searchLanguage, now);
     this.#s = schema;
     this.#now = now;
@@ -362,6 +372,17 @@ class PgStore extends AdminCalls implements Store {
   ): Promise<AdminResult<M>> {
     const call = { method, args } as AdminCall;
     return this.#track(() => dispatchAdmin(this.#admin, call) as Promise<AdminResult<M>>);
+  }
+
+  // Likewise each IntegrationStore method (see IntegrationCalls) runs PgIntegrations'.
+  protected override integration<M extends IntegrationMethod>(
+    method: M,
+    args: Parameters<IntegrationStore[M]>,
+  ): Promise<IntegrationResult<M>> {
+    const call = { method, args } as IntegrationCall;
+    return this.#track(
+      () => dispatchIntegration(this.#integrations, call) as Promise<IntegrationResult<M>>,
+    );
   }
 
   search(query: SearchQuery): Promise<StoredMessage[]> {

@@ -16,6 +16,7 @@ import { SqliteAdmin } from "./sqlite-admin.ts";
 import type { BackupTurns } from "./sqlite-backup.ts";
 import { SqliteChanges } from "./sqlite-changes.ts";
 import { SqliteGovernance } from "./sqlite-governance.ts";
+import { SqliteIntegrations } from "./sqlite-integrations.ts";
 import { migrate } from "./sqlite-migrations.ts";
 import type { CallOutcome, GroupOutcome, WorkerInput } from "./sqlite-protocol.ts";
 import { type PruneJob, Pruner } from "./sqlite-prune.ts";
@@ -107,6 +108,8 @@ export class MessageDatabase {
   readonly governance: SqliteGovernance;
   /** Accounts, whole rooms, exports, imports and backups: AdminStore's SQL. */
   readonly admin: SqliteAdmin;
+  /** Bots, notification levels, emails and digests: IntegrationStore's SQL. */
+  readonly integrations: SqliteIntegrations;
   /** SearchStore's SQL. */
   readonly search: SqliteSearch;
   /** Indexing for search the messages stored before there was an index. */
@@ -177,6 +180,7 @@ export class MessageDatabase {
     this.#changes = new SqliteChanges(db);
     this.#markers = new SqliteReadMarkers(db);
     this.governance = new SqliteGovernance(db);
+    this.integrations = new SqliteIntegrations(db);
     this.admin = new SqliteAdmin(
       db,
       {

@@ -3,6 +3,7 @@
 // and are rebuilt on the other side.
 import type { AdminCall } from "./admin-calls.ts";
 import type { GovernanceCall } from "./governance-calls.ts";
+import type { IntegrationCall } from "./integration-calls.ts";
 import type { SearchIndexProgress } from "./sqlite-search-backfill.ts";
 import type { UnreadRoom } from "./sqlite-unread.ts";
 import {
@@ -130,6 +131,8 @@ export type Request =
   | { readonly id: number; readonly op: "governance"; readonly call: GovernanceCall }
   /** Any AdminStore method, the same way; a backup is answered once its copy is done. */
   | { readonly id: number; readonly op: "admin"; readonly call: AdminCall }
+  /** Any IntegrationStore method, the same way. */
+  | { readonly id: number; readonly op: "integration"; readonly call: IntegrationCall }
   | { readonly id: number; readonly op: "close" };
 
 /** What each op resolves with. */
@@ -157,6 +160,8 @@ export interface Results {
   governance: unknown;
   /** What the AdminStore method resolves with (AdminResult of the call's method). */
   admin: unknown;
+  /** What the IntegrationStore method resolves with (IntegrationResult of the call's method). */
+  integration: unknown;
   close: undefined;
 }
 

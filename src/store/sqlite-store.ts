@@ -1,7 +1,13 @@
 import { Worker } from "node:worker_threads";
-import { type AdminCall, AdminCalls, type AdminMethod, type AdminResult } from "./admin-calls.ts";
+import type { AdminCall, AdminMethod, AdminResult } from "./admin-calls.ts";
 import type { GovernanceCall, GovernanceMethod, GovernanceResult } from "./governance-calls.ts";
 import { GroupCommit, type WaitingAppend } from "./group-commit.ts";
+import {
+  type IntegrationCall,
+  IntegrationCalls,
+  type IntegrationMethod,
+  type IntegrationResult,
+} from "./integration-calls.ts";
 import { storedMessage } from "./rows.ts";
 import { closedError, openError, storeError, workerStoppedError } from "./sqlite-errors.ts";
 import {
@@ -21,6 +27,7 @@ import type {
   AppendResult,
   GovernanceStore,
   HistoryOptions,
+  IntegrationStore,
   MessageId,
   NewMessage,
   RetentionPolicy,
@@ -158,7 +165,7 @@ function firstMessage(worker: Worker): Promise<OpenReply> {
  * group, in one transaction with one time; each call still succeeds or fails
  * on its own. Made by `openSqliteStore`.
  */
-export class SqliteStore extends AdminCalls implements Store {
+export class SqliteStore extends IntegrationCalls implements Store {
   readonly epoch: string;
   readonly idKey: string;
   /** The database file, or ":memory:". */
@@ -351,6 +358,15 @@ export class SqliteStore extends AdminCalls implements Store {
   ): Promise<AdminResult<M>> {
     const call = { method, args } as AdminCall;
     return this.#call({ op: "admin", call }) as Promise<AdminResult<M>>;
+  }
+
+  // Likewise each IntegrationStore method (see IntegrationCalls), run by SqliteIntegrations.
+  protected override integration<M extends IntegrationMethod>(
+    method: M,
+    args: Parameters<IntegrationStore[M]>,
+  ): Promise<IntegrationResult<M>> {
+    const call = { method, args } as IntegrationCall;
+    return this.#call({ op: "integration", call }) as Promise<IntegrationResult<M>>;
   }
 
   /** One statement on the worker (see SqliteSearch), then the hits read as `message` reads them. */

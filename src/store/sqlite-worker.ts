@@ -245,6 +245,9 @@ function handle(db: MessageDatabase, request: Request): void {
     case "admin":
       admin(db, request);
       break;
+    case "integration":
+      reply(request.id, () => db.integrations.run(request.call));
+      break;
     case "close":
       // Shutdown does not wait for retention: a prune ends after its current
       // batch and reports what it removed. A backup is waited for. Search

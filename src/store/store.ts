@@ -1,10 +1,12 @@
 import type { AdminStore } from "./admin-store.ts";
 import type { GovernanceStore } from "./governance-store.ts";
+import type { IntegrationStore } from "./integration-store.ts";
 import type { SearchStore } from "./search-store.ts";
 
 export type * from "./admin-store.ts";
 export { BackupUnsupportedError, ImportConflictError } from "./admin-store.ts";
 export type * from "./governance-store.ts";
+export type * from "./integration-store.ts";
 export type * from "./search-store.ts";
 
 /** A room's name. The seed's RPCs all use the room "lobby". */
@@ -210,7 +212,7 @@ export class StoreUnavailableError extends Error {
  * and times: it gives each appended message the room's next id and the
  * server's time. Implementations must pass `test/store-contract.ts`.
  */
-export interface Store extends GovernanceStore, AdminStore, SearchStore {
+export interface Store extends GovernanceStore, AdminStore, SearchStore, IntegrationStore {
   /**
    * A name for this history that changes when the history is replaced (a new
    * database): a resume id from another epoch means nothing here.
