@@ -27,10 +27,28 @@ export const ROOM_TABLES = [
   "invites",
   "webhooks",
   "reports",
+  // A bot's cursor and a user's level in the room; the bot's `rooms` list
+  // keeps the name, so a room made again under it is still the bot's.
+  "bot_cursors",
+  "notify_levels",
 ];
 
-/** Tables holding rows of an account besides `accounts` and `tokens`, keyed by `user_id`. */
-export const ACCOUNT_TABLES = ["reset_codes", "room_roles", "admins", "read_markers"];
+/**
+ * Tables holding rows of an account besides `accounts` and `tokens`, keyed by
+ * `user_id`. The bots an account owns are deleted with it, as accounts of
+ * their own, in the same transaction.
+ */
+export const ACCOUNT_TABLES = [
+  "reset_codes",
+  "room_roles",
+  "admins",
+  "read_markers",
+  "bots",
+  "bot_cursors",
+  "notify_levels",
+  "account_emails",
+  "email_digests",
+];
 
 export const LISTING_COLUMNS = `${ACCOUNT_COLUMNS}, disabled`;
 

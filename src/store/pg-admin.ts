@@ -79,13 +79,24 @@ export class PgAdmin implements AdminStore {
         userId,
       ]);
       if (rowCount !== 1) return false;
-      await this.#deleteTokens(client, userId);
-      for (const table of ACCOUNT_TABLES) {
-        await client.query(`DELETE FROM ${s}.${table} WHERE user_id = $1`, [userId]);
+      // Its bots go with it: nobody would be left who may revoke them but an
+      // admin. (A bot whose creation commits while this runs is not seen, and
+      // stays for an admin to revoke.)
+      const bots = await client.query(
+        `DELETE FROM ${s}.accounts WHERE user_id IN
+           (SELECT user_id FROM ${s}.bots WHERE owner_id = $1)
+         RETURNING user_id`,
+        [userId],
+      );
+      for (const id of [userId, ...bots.rows.map((row) => String(row.user_id))]) {
+        await this.#deleteTokens(client, id);
+        for (const table of ACCOUNT_TABLES) {
+          await client.query(`DELETE FROM ${s}.${table} WHERE user_id = $1`, [id]);
+        }
+        // Its owner role went with the rest: the room is left to the server's
+        // admins, as when an owner steps down.
+        await client.query(`UPDATE ${s}.room_records SET owner = '' WHERE owner = $1`, [id]);
       }
-      // Its owner role went with the rest: the room is left to the server's
-      // admins, as when an owner steps down.
-      await client.query(`UPDATE ${s}.room_records SET owner = '' WHERE owner = $1`, [userId]);
       return true;
     });
   }

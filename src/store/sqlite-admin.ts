@@ -97,15 +97,25 @@ export class SqliteAdmin implements SyncAdmin {
     return this.#transaction(() => {
       const { changes } = this.#sql("DELETE FROM accounts WHERE user_id = ?").run(userId);
       if (Number(changes) === 0) return false;
-      this.#deleteTokens(userId);
-      for (const table of ACCOUNT_TABLES) {
-        this.#sql(`DELETE FROM ${table} WHERE user_id = ?`).run(userId);
-      }
-      // Its owner role went with the rest: the room is left to the server's
-      // admins, as when an owner steps down.
-      this.#sql("UPDATE room_records SET owner = '' WHERE owner = ?").run(userId);
+      // Its bots go with it: nobody would be left who may revoke them.
+      const bots = this.#sql("SELECT user_id FROM bots WHERE owner_id = ?")
+        .all(userId)
+        .map((row) => String(row.user_id));
+      for (const bot of bots) this.#sql("DELETE FROM accounts WHERE user_id = ?").run(bot);
+      for (const id of [userId, ...bots]) this.#deleteRowsOf(id);
       return true;
     });
+  }
+
+  /** Everything of an account but its `accounts` row. */
+  #deleteRowsOf(userId: UserId): void {
+    this.#deleteTokens(userId);
+    for (const table of ACCOUNT_TABLES) {
+      this.#sql(`DELETE FROM ${table} WHERE user_id = ?`).run(userId);
+    }
+    // Its owner role went with the rest: the room is left to the server's
+    // admins, as when an owner steps down.
+    this.#sql("UPDATE room_records SET owner = '' WHERE owner = ?").run(userId);
   }
 
   setPasswordHash(userId: UserId, passwordHash: string): boolean {
