@@ -4,10 +4,11 @@ import pg from "pg";
 import { openPgStore } from "../src/store/pg-store.ts";
 import { BackupUnsupportedError } from "../src/store/store.ts";
 import { PG_URL, scratchSchemas } from "./engine-urls.ts";
-import { UNDO_VERSION_5, UNDO_VERSION_6 } from "./pg-versions.ts";
+import { UNDO_VERSION_5, UNDO_VERSION_6, UNDO_VERSION_7 } from "./pg-versions.ts";
 import { adminContract } from "./store-admin-contract.ts";
 import { storeContract } from "./store-contract.ts";
 import { governanceContract } from "./store-governance-contract.ts";
+import { integrationContract } from "./store-integration-contract.ts";
 import { searchContract } from "./store-search-contract.ts";
 
 // Each test gets a schema of its own, dropped at the end.
@@ -18,6 +19,8 @@ storeContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), n
 governanceContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
 
 adminContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
+
+integrationContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
 
 searchContract("PgStore", (now) => openPgStore({ url: PG_URL, schema: schema(), now }));
 
@@ -145,6 +148,7 @@ test("a version 2 schema gets version 3: its messages stay, and its rooms can be
       )
     ).rows.map((row) => [Number(row.version), Number(row.applied_at_ms)]);
   try {
+    await client.query(UNDO_VERSION_7(name));
     await client.query(UNDO_VERSION_6(name));
     await client.query(UNDO_VERSION_5(name));
     await client.query(UNDO_VERSION_4(name));
@@ -202,6 +206,7 @@ test("a version 2 schema gets version 3: its messages stay, and its rooms can be
       [4, T0 + 100],
       [5, T0 + 100],
       [6, T0 + 100],
+      [7, T0 + 100],
     ]);
   } finally {
     await client.end();
@@ -249,6 +254,7 @@ test("a version 3 schema gets version 4: its accounts are enabled, and can be ad
       )
     ).rows.map((row) => [Number(row.version), Number(row.applied_at_ms)]);
   try {
+    await client.query(UNDO_VERSION_7(name));
     await client.query(UNDO_VERSION_6(name));
     await client.query(UNDO_VERSION_5(name));
     await client.query(UNDO_VERSION_4(name));
@@ -280,7 +286,10 @@ test("a version 3 schema gets version 4: its accounts are enabled, and can be ad
       assert.equal(await store.takeResetCode("cc".repeat(32), T0 + 100), "a-bob");
       const [kept] = await store.exportMessages("lobby", 0, 10);
       assert.deepEqual([kept?.text, kept?.reactors], ["hi", [{ emoji: "👍", users: ["a-una"] }]]);
+      await store.setEmail("a-una", "una@example.test");
+      await store.setNotify("a-una", "lobby", "off");
       assert.equal(await store.deleteAccount("a-una"), true);
+      assert.equal(await store.emailOf("a-una"), "");
       assert.equal(await store.deleteRoom("lobby"), 1);
     } finally {
       await store.close();
@@ -292,6 +301,7 @@ test("a version 3 schema gets version 4: its accounts are enabled, and can be ad
       [4, T0 + 100],
       [5, T0 + 100],
       [6, T0 + 100],
+      [7, T0 + 100],
     ]);
   } finally {
     await client.end();

@@ -14,6 +14,7 @@ import { type NewMessage, StoreUnavailableError } from "../src/store/store.ts";
 import { adminContract } from "./store-admin-contract.ts";
 import { manualClock, storeContract } from "./store-contract.ts";
 import { governanceContract } from "./store-governance-contract.ts";
+import { integrationContract } from "./store-integration-contract.ts";
 import { searchContract } from "./store-search-contract.ts";
 
 /** The migrations a database file records, as [version, applied at ms], in order. */
@@ -72,6 +73,12 @@ governanceContract("SqliteStore (file)", (now) =>
 adminContract("SqliteStore (:memory:)", (now) => openSqliteStore({ path: ":memory:", now }));
 
 adminContract("SqliteStore (file)", (now) =>
+  openSqliteStore({ path: join(tempDir(), "chat.db"), now }),
+);
+
+integrationContract("SqliteStore (:memory:)", (now) => openSqliteStore({ path: ":memory:", now }));
+
+integrationContract("SqliteStore (file)", (now) =>
   openSqliteStore({ path: join(tempDir(), "chat.db"), now }),
 );
 
@@ -224,6 +231,20 @@ test("a database written before migrations opens as version 1 and is migrated, r
     };
     assert.equal(await store.createWebhook(hook), true);
     assert.deepEqual(await store.webhooks("lobby"), [hook]);
+    const bot = {
+      userId: "b-bot",
+      username: "Bot",
+      ownerId: u,
+      rooms: ["lobby"],
+      canRead: true,
+      tokenHash: "cd".repeat(32),
+      createdMs: T0 + 100,
+      revokedMs: 0,
+      outgoing: undefined,
+    };
+    const account = { ...bot, nameKey: "bot", passwordHash: "!" };
+    assert.equal(await store.createBot(account, bot, [{ room: "lobby", deliveredId: 4 }]), true);
+    assert.deepEqual(await store.botByToken(bot.tokenHash), bot);
   } finally {
     await store.close();
   }
@@ -239,6 +260,7 @@ test("a database written before migrations opens as version 1 and is migrated, r
     [7, T0 + 100],
     [8, T0 + 100],
     [9, T0 + 100],
+    [10, T0 + 100],
   ]);
   assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()?.n, 5);
   check.close();
@@ -326,6 +348,7 @@ test("a version 2 database gets version 3: its claimed user ids become public id
     [7, T0 + 100],
     [8, T0 + 100],
     [9, T0 + 100],
+    [10, T0 + 100],
   ]);
   // Only the message appended after the upgrade carries the claimed id.
   assert.deepEqual(
@@ -424,6 +447,7 @@ test("a version 3 database gets version 4: every room's topic is empty, its rows
     [7, T0 + 100],
     [8, T0 + 100],
     [9, T0 + 100],
+    [10, T0 + 100],
   ]);
   assert.deepEqual(
     check
@@ -458,7 +482,7 @@ test("a database from a newer server is refused and left as it was", async () =>
   const after = new DatabaseSync(path, { readOnly: true });
   assert.deepEqual(
     appliedMigrations(after).map(([version]) => version),
-    [1, 2, 3, 4, 5, 6, 7, 8, 9, 99],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 99],
   );
   assert.equal(after.prepare("SELECT text FROM messages").get()?.text, "kept");
   after.close();
