@@ -298,7 +298,8 @@ class HookLoop {
       const bot: Identity = {
         userId: this.#bot.userId,
         username: this.#bot.username,
-        botScope: { rooms: this.#rooms, read: this.#bot.canRead },
+        // The hook was sent the message it answers: quoting it reads nothing new.
+        botScope: { rooms: this.#rooms, read: true },
       };
       await this.#options.reply(bot, message.room, text, message.id).catch((error: unknown) => {
         this.#state.lastError = `its reply was refused: ${error instanceof Error ? error.message : String(error)}`;

@@ -77,7 +77,10 @@ export interface IntegrationStore {
   /** `userId`'s settings that are not "mentions". */
   notifyLevels(userId: UserId): Promise<ReadonlyMap<RoomId, NotifyLevel>>;
   /** The users in `userIds` who set `room` to "off" or "all". */
-  notifyLevelsIn(room: RoomId, userIds: readonly UserId[]): Promise<ReadonlyMap<UserId, NotifyLevel>>;
+  notifyLevelsIn(
+    room: RoomId,
+    userIds: readonly UserId[],
+  ): Promise<ReadonlyMap<UserId, NotifyLevel>>;
 
   /**
    * `email` for `userId`'s account; "" removes it. A user id with no account
