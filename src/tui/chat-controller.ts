@@ -12,6 +12,7 @@ import { HistoryReader } from "./history-reader.ts";
 import { MessageCommands } from "./message-commands.ts";
 import { ModerationCommands } from "./moderation-commands.ts";
 import { KnownRooms } from "./moderation-notices.ts";
+import { Notifier } from "./notify.ts";
 import { ReadMarks } from "./read-marks.ts";
 import { RoomCommands } from "./room-commands.ts";
 import { RoomTabs } from "./room-tabs.ts";
@@ -64,6 +65,7 @@ export class ChatController {
   readonly #known = new KnownRooms();
   readonly #reads: ReadMarks;
   readonly #typing: TypingSignal;
+  readonly #notifier: Notifier;
   readonly #commands: CommandDispatch;
   /** The room last shown: a different current room is one just switched to. */
   #shownRoom = "";
@@ -99,6 +101,12 @@ export class ChatController {
       info: (text) => this.#info(text),
       error: (text) => this.#error(text),
     });
+    this.#notifier = new Notifier({
+      tabs: this.#tabs,
+      // The seed's client never rang: its line mode stays byte for byte the same.
+      signals: () => (this.#seedOnly ? undefined : this.#view.terminal),
+      selfId: () => this.#self.userId,
+    });
     this.#reads = new ReadMarks({
       client,
       tabs: this.#tabs,
@@ -106,6 +114,7 @@ export class ChatController {
       newest: (room) => this.#live?.position(room)?.lastId ?? this.#messages.index.newest(room)?.id,
       seedOnly: () => this.#seedOnly,
       tabsChanged: () => this.#publishTabs(),
+      roomsListed: (rooms) => this.#notifier.take(rooms),
     });
     this.#typing = new TypingSignal(client);
     this.#messages = new MessageCommands({
@@ -158,6 +167,7 @@ export class ChatController {
       joinLines: () => this.#limits?.joinLines ?? false,
       known: this.#known,
       learnRoom: (room) => this.#learnRoom(room),
+      arrived: (line, mention) => this.#notifier.arrived(line, mention),
     });
     this.#commands = new CommandDispatch({
       client,
@@ -170,6 +180,7 @@ export class ChatController {
       moderation: this.#moderation,
       accounts: this.#accounts,
       history: this.#history,
+      notifier: this.#notifier,
       current: () => this.#tabs.current,
       maxHistory: () => this.#limits?.maxHistory ?? SEED_HISTORY_KEPT,
       seedOnly: () => this.#seedOnly,
@@ -302,6 +313,7 @@ export class ChatController {
   async quit(): Promise<void> {
     const feed = this.#feed;
     this.#reads.close();
+    this.#notifier.close();
     if (this.#shownRoom !== "") this.#typing.stopped(this.#shownRoom);
     if (feed) {
       const unsent = await feed.settle(SETTLE_ON_QUIT_MS);
@@ -341,6 +353,7 @@ export class ChatController {
       this.#shownRoom = current;
       this.#reads.shown(current);
     }
+    this.#notifier.tabsChanged();
     this.#view.setRooms(
       this.#tabs.list(),
       this.#tabs.current,

@@ -5,6 +5,7 @@ import {
   itemRoom,
   type RoomTab,
 } from "./chat-controller.ts";
+import type { TerminalSignals } from "./notify.ts";
 
 /** A shown item with a number that stays its own while older items are dropped. */
 export interface LoggedItem {
@@ -55,6 +56,8 @@ export class ChatLog implements ChatView {
   };
   #nextSeq = 0;
   #secret: ((value: string | undefined) => void) | undefined;
+  /** Set by the full-screen runner, which owns the terminal. */
+  terminal: TerminalSignals | undefined;
 
   constructor(limit = MAX_ITEMS) {
     this.#limit = limit;

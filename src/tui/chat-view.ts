@@ -1,5 +1,6 @@
 import type { ChatLine } from "../client/chat-client.ts";
 import type { ConnectionState } from "../client/live-chat.ts";
+import type { TerminalSignals } from "./notify.ts";
 import type { RoomTab } from "./room-tabs.ts";
 
 /** The message a reply answers, as the reply shows it; undefined when it is not known. */
@@ -73,4 +74,6 @@ export interface ChatView {
   setDivider?(room: string, lastReadId: number): void;
   /** Every room's messages are shown as they come (line mode), not only the current room's. */
   readonly showsEveryRoom?: boolean;
+  /** The bell and the title, for messages that call for the user; undefined: neither (piped output). */
+  readonly terminal?: TerminalSignals | undefined;
 }

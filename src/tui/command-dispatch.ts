@@ -3,6 +3,8 @@ import { helpLines, parseCommand } from "./commands.ts";
 import type { HistoryReader } from "./history-reader.ts";
 import type { MessageCommands } from "./message-commands.ts";
 import type { ModerationCommands } from "./moderation-commands.ts";
+import type { Notifier } from "./notify.ts";
+import { NotifyCommands } from "./notify-commands.ts";
 import type { RoomCommands } from "./room-commands.ts";
 import { SearchCommands, type SearchContext } from "./search-commands.ts";
 import { SEED_NOTICE, seedRefusal } from "./seed-mode.ts";
@@ -17,6 +19,7 @@ export interface DispatchContext extends SearchContext {
   readonly moderation: ModerationCommands;
   readonly accounts: AccountCommands;
   readonly history: HistoryReader;
+  readonly notifier: Notifier;
   /** The room shown. */
   current(): string;
   /** The most messages /history may ask for, on this server. */
@@ -39,12 +42,14 @@ export class CommandDispatch {
   readonly #ctx: DispatchContext;
   readonly #search: SearchCommands;
   readonly #webhooks: WebhookCommands;
+  readonly #notify: NotifyCommands;
   #batch: string[] | undefined;
 
   constructor(ctx: DispatchContext) {
     this.#ctx = ctx;
     this.#search = new SearchCommands(ctx);
     this.#webhooks = new WebhookCommands(ctx);
+    this.#notify = new NotifyCommands(ctx);
   }
 
   /** Handles one typed line. Resolves to false when the user asked to leave. */
@@ -134,6 +139,9 @@ export class CommandDispatch {
       case "webhooks":
       case "webhook-revoke":
         await this.#webhooks.run(command);
+        return true;
+      case "notify":
+        await this.#notify.run(command);
         return true;
       case "help":
         for (const text of helpLines(ctx.maxHistory())) ctx.info(text);

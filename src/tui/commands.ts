@@ -4,6 +4,7 @@ import {
   type ModerationCommand,
   parseModerationCommand,
 } from "./moderation-parse.ts";
+import { NOTIFY_HELP, type NotifyCommand, parseNotifyCommand } from "./notify-commands.ts";
 import { parseSearchCommand, SEARCH_HELP, type SearchCommand } from "./search-commands.ts";
 import { parseWebhookCommand, WEBHOOK_HELP, type WebhookCommand } from "./webhook-commands.ts";
 
@@ -39,7 +40,8 @@ export type Command =
   | { readonly kind: "usage"; readonly text: string }
   | ModerationCommand
   | SearchCommand
-  | WebhookCommand;
+  | WebhookCommand
+  | NotifyCommand;
 
 export const DEFAULT_HISTORY = 10;
 
@@ -66,6 +68,7 @@ export const helpLines = (maxHistory: number): readonly string[] => [
   "/logout       log out (the token is revoked); /whoami says who you are",
   ...MODERATION_HELP,
   ...WEBHOOK_HELP,
+  ...NOTIFY_HELP,
   "/help         this list",
   "/quit, exit   leave the chat",
   "Start a message with // to send a line that begins with /.",
@@ -160,7 +163,8 @@ export function parseCommand(line: string, maxHistory: number): Command {
       return (
         parseSearchCommand(name, line) ??
         parseModerationCommand(name, line) ??
-        parseWebhookCommand(name, line) ?? {
+        parseWebhookCommand(name, line) ??
+        parseNotifyCommand(name, line) ?? {
           kind: "usage",
           text: `Unknown command ${name}. Type /help for the list.`,
         }

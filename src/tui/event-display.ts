@@ -45,6 +45,8 @@ export interface DisplayTarget {
   readonly known: KnownRooms;
   /** Asks the server for a room's kind and staff, into `known`. */
   learnRoom(room: string): void;
+  /** A live message (not history) arrived; `mention` when it names us. */
+  arrived(line: ChatLine, mention: boolean): void;
 }
 
 /**
@@ -68,8 +70,8 @@ export class EventDisplay {
     return this.#topics.get(room);
   }
 
-  /** A message or change entry, live or from history. */
-  message(line: ChatLine): void {
+  /** A message or change entry, from history or (`live`) as it is said. */
+  message(line: ChatLine, live = false): void {
     const { tabs, messages, reads } = this.#target;
     if (line.change) {
       const changed = messages.index.apply(line, this.#target.self().userId);
@@ -84,6 +86,8 @@ export class EventDisplay {
     }
     const mention = tabs.note(line, me.username);
     tabs.noteShown(line.room, line.id);
+    // Told before the tabs, so the title changes once, naming this message.
+    if (live) this.#target.arrived(line, mention);
     // The views know the room's name before they show its line.
     this.#target.tabsChanged();
     messages.index.record(line);
@@ -96,7 +100,7 @@ export class EventDisplay {
     const target = this.#target;
     switch (event.type) {
       case "message":
-        this.message(event.message);
+        this.message(event.message, true);
         return;
       case "presence": {
         if (target.joinLines()) return;

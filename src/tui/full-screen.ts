@@ -3,6 +3,7 @@ import { createElement as h } from "react";
 import type { ChatController, ChatView } from "./chat-controller.ts";
 import { ChatLog } from "./chat-log.ts";
 import { ChatScreen } from "./chat-screen.ts";
+import { terminalSignals } from "./notify.ts";
 
 export interface FullScreenOptions {
   readonly controllerFor: (view: ChatView) => ChatController;
@@ -24,6 +25,8 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
  */
 export async function runFullScreen(options: FullScreenOptions): Promise<number> {
   const log = new ChatLog();
+  const signals = terminalSignals(process.stdout);
+  log.terminal = signals;
   const controller = options.controllerFor(log);
   const quit = Promise.withResolvers<undefined>();
   const started = controller.start();
@@ -69,6 +72,7 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
     await app.waitUntilExit();
     process.off("exit", leaveAltScreen);
     leaveAltScreen();
+    signals.restore();
     for (const signal of SIGNALS) process.off(signal, requestQuit);
   }
   if (!lost) return 0;

@@ -16,6 +16,7 @@ import {
   quoteText,
   reactionsText,
 } from "./message-text.ts";
+import { BEL } from "./notify.ts";
 
 const CONCEAL = "\u001b[8m";
 const REVEAL = "\u001b[28m";
@@ -82,6 +83,9 @@ export function createLineView(output: Writable, input?: AsyncIterator<string>):
   return {
     // Every room's messages are printed as they come: all of them are seen.
     showsEveryRoom: true,
+    // Like styles, the bell is for a person at a terminal; every line is read
+    // as it is printed, so there is no unread count for a title.
+    terminal: ansi ? { bell: () => output.write(BEL) } : undefined,
     setShowIds(show) {
       showIds = show;
     },

@@ -15,6 +15,8 @@ export interface ReadContext {
   /** The server speaks only the seed's protocol: it keeps no markers. */
   seedOnly(): boolean;
   tabsChanged(): void;
+  /** The server listed our rooms (their notification levels, say). */
+  roomsListed(rooms: readonly RoomEntry[]): void;
 }
 
 /**
@@ -76,6 +78,7 @@ export class ReadMarks {
       if (r.lastReadId > this.marker(r.room)) this.#markers.set(r.room, r.lastReadId);
       this.#ctx.tabs.setCounts(r.room, r.unread, r.mentions);
     }
+    this.#ctx.roomsListed(rooms);
   }
 
   /** Each open room's unread and mention counts as the server counts them now. */

@@ -32,6 +32,7 @@ const NEEDS: Partial<Record<Command["kind"], readonly [command: string, needs: s
   "webhook-new": ["/webhook", "webhooks"],
   webhooks: ["/webhooks", "webhooks"],
   "webhook-revoke": ["/webhook", "webhooks"],
+  notify: ["/notify", "notification settings"],
 };
 
 /** Why `command` cannot be done on a seed-only server; undefined when it can. */
