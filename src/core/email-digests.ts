@@ -169,7 +169,7 @@ export class EmailDigests {
       const unsubscribeUrl = `${this.#options.publicUrl()}${UNSUBSCRIBE_PATH}?u=${encodeURIComponent(userId)}&s=${this.#sign(userId)}`;
       await this.#options.send({
         to: email,
-        subject: `${total} unread ${total === 1 ? "mention" : "mentions"} for ${account.username}`,
+        subject: `${account.username}: ${total} unread ${total === 1 ? "message" : "messages"} for you (mentions and direct messages)`,
         text: `${lines.join("\n")}\nStop these emails: ${unsubscribeUrl}\n`,
         unsubscribeUrl,
       });
