@@ -13,7 +13,7 @@ import { isText, liveUser, nextMatching, startTestServer, testClient, within } f
 let server: RunningChatServer;
 before(async () => {
   // Short waits so an outage of a second is retried within the test.
-  server = await startTestServer({ hooks: { firstRetryMs: 50, pollMs: 200 } });
+  server = await startTestServer({ httpPort: 0, hooks: { firstRetryMs: 50, pollMs: 200 } });
 });
 after(() => server.stop());
 
@@ -132,6 +132,9 @@ test("what triggers a hook is POSTed signed, and a receiver that was down gets t
   );
   assert.match(failing.lastError, /could not reach/);
   assert.ok(failing.lastErrorMs > 0);
+  const metrics = await (await fetch(`${server.httpUrl}metrics`)).text();
+  const failed = /^grpc_chat_outgoing_hook_posts_total\{outcome="failed"\} (\d+)$/m.exec(metrics);
+  assert.ok(Number(failed?.[1]) > 0, "the failures are in the metrics");
 
   await receiver.start();
   const all = await receiver.until(4, "the messages held back while it was down");

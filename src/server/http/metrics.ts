@@ -196,5 +196,17 @@ export class ServerMetrics {
       "Encoded bytes waiting in live streams' queues for slow readers.",
       (g) => g.set(chat.queuedBytes()),
     );
+    new Counter({
+      name: "grpc_chat_outgoing_hook_posts_total",
+      help: "POSTs to bots' outgoing hooks from this node, by outcome (failed: an error or a non-2xx answer; retried).",
+      labelNames: ["outcome"],
+      registers: register,
+      collect() {
+        this.reset();
+        const totals = chat.outgoing?.totals() ?? { delivered: 0, failed: 0 };
+        this.inc({ outcome: "delivered" }, totals.delivered);
+        this.inc({ outcome: "failed" }, totals.failed);
+      },
+    });
   }
 }
