@@ -68,8 +68,9 @@ export class NotifyCommands {
         );
         return;
       }
-      const level = await ctx.client.notify.set(room, command.level);
-      ctx.notifier.setLevel(room, level);
+      const level = await ctx.notifier.set(room, command.level, (r, l) =>
+        ctx.client.notify.set(r, l),
+      );
       ctx.info(levelText(ctx.tabs.label(room), room, level));
     } catch (error) {
       ctx.error(ChatClientError.from(error).message);

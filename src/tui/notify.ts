@@ -62,6 +62,8 @@ export interface NotifierContext {
 export class Notifier {
   readonly #ctx: NotifierContext;
   readonly #levels = new Map<string, NotifyLevelName>();
+  /** Rooms whose level is being set: a room list answered meanwhile has the old one. */
+  readonly #setting = new Map<string, number>();
   #lastBellMs = Number.NEGATIVE_INFINITY;
   #bellTimer: NodeJS.Timeout | undefined;
   /** The room and words of the newest message that called, for the title. */
@@ -78,14 +80,28 @@ export class Notifier {
     return this.#levels.get(room) ?? "mentions";
   }
 
-  setLevel(room: string, level: NotifyLevelName): void {
-    this.#levels.set(room, level);
-    this.tabsChanged();
+  /** Sets a room's level with `call` (the server, which answers the level now set). */
+  async set(
+    room: string,
+    level: NotifyLevelName,
+    call: (room: string, level: NotifyLevelName) => Promise<NotifyLevelName>,
+  ): Promise<NotifyLevelName> {
+    this.#setting.set(room, (this.#setting.get(room) ?? 0) + 1);
+    try {
+      const now = await call(room, level);
+      this.#levels.set(room, now);
+      this.tabsChanged();
+      return now;
+    } finally {
+      const left = (this.#setting.get(room) ?? 1) - 1;
+      if (left > 0) this.#setting.set(room, left);
+      else this.#setting.delete(room);
+    }
   }
 
   /** The levels the server lists rooms with. */
   take(rooms: readonly RoomEntry[]): void {
-    for (const r of rooms) this.#levels.set(r.room, r.notify);
+    for (const r of rooms) if (!this.#setting.has(r.room)) this.#levels.set(r.room, r.notify);
   }
 
   /** A live message arrived (not history); `mention` when it names the user. */
