@@ -3,10 +3,20 @@
 // revoked. What it sends, and the bot itself in member lists, carry a bot
 // mark. Outgoing hooks are in test/outgoing-hooks.test.ts.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { status } from "@grpc/grpc-js";
 import type { RunningChatServer } from "../src/server/chat-server.ts";
-import { isText, liveUser, nextMatching, refusal, startTestServer, testClient } from "./helpers.ts";
+import {
+  isText,
+  liveUser,
+  nextMatching,
+  ROOT,
+  refusal,
+  spawnLines,
+  startTestServer,
+  testClient,
+} from "./helpers.ts";
 
 let server: RunningChatServer;
 before(async () => {
@@ -129,4 +139,33 @@ test("a bot is refused rooms its owner could not post in, direct messages, and b
     assert.match(error.message, sentence);
   }
   owner.close();
+});
+
+test("the README's example bot answers !time in its room, replying to the question", async () => {
+  const owner = await account("ezra");
+  const made = await owner.bots.create({ name: "clock", rooms: ["times"], read: true });
+  const bot = spawnLines(process.execPath, [join(ROOT, "examples", "time-bot.ts")], {
+    GRPC_CHAT_SERVER: server.address,
+    BOT_TOKEN: made.token,
+  });
+  try {
+    await bot.waitForLine("clock is answering !time in times", 10_000);
+    const person = await liveUser(server, "tess", { room: "times" });
+    // The bot is in the room and live: what is sent now reaches it.
+    const asked = await person.session.send("!time", { room: "times" });
+    const answer = await nextMatching(
+      person.events,
+      (e) => e.type === "message" && e.message.username === "clock",
+      "the bot's answer",
+      10_000,
+    );
+    assert.ok(answer.type === "message");
+    assert.match(answer.message.text, /^It is \d{4}-\d\d-\d\dT/);
+    assert.equal(answer.message.replyTo, asked.id);
+    assert.equal(answer.message.bot, true);
+    person.client.close();
+  } finally {
+    bot.child.kill();
+    owner.close();
+  }
 });

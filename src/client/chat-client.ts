@@ -169,6 +169,7 @@ export class ChatClient {
       expiresMs: Number(r.expiresAtMs),
       email: r.email,
       bot: r.bot,
+      botRooms: r.botRooms,
     };
   }
 

@@ -48,6 +48,8 @@ export interface Principal {
   readonly email?: string;
   /** From whoAmI: the token is a bot's. */
   readonly bot?: boolean;
+  /** From whoAmI, for a bot: the rooms its token may use. */
+  readonly botRooms?: readonly string[];
 }
 
 /** A login: the token to keep (it is shown once) and who it is for. */
