@@ -215,6 +215,7 @@ describe("in open mode", () => {
       createWebhook: { room: theirs, name: "spy" },
       listWebhooks: { room: theirs },
       revokeWebhook: { room: theirs, name: "spy" },
+      setNotify: { room: theirs, level: 1 },
     };
     for (const [name, rule] of rows) {
       if (!rule.room || name === "getChatHistory") continue;
