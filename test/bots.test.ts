@@ -13,6 +13,7 @@ import {
   nextMatching,
   ROOT,
   refusal,
+  spawnCli,
   spawnLines,
   startTestServer,
   testClient,
@@ -104,6 +105,16 @@ test("a reading bot joins its rooms like a person, and shows with a bot mark amo
       ["watcher", true],
     ],
   );
+  // The terminal client's /who marks it too.
+  const cli = spawnCli(["client", "--server", server.address, "--name", "quinn", "--room", "dev"]);
+  try {
+    await cli.waitForLine(/^(No messages yet\.|Last \d+ messages:)$/);
+    cli.child.stdin.write("/who\n");
+    await cli.waitForLine(/^Online in #?dev \(3\): .*watcher \[bot\]/);
+  } finally {
+    cli.child.stdin.end();
+    await cli.exited;
+  }
   // The name is the bot's: no one registers or wears it.
   const taken = testClient(server, { username: "watcher" });
   assert.equal(

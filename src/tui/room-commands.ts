@@ -3,6 +3,7 @@ import { ChatClientError } from "../client/chat-client.ts";
 import type { LiveChat } from "../client/live-chat.ts";
 import { isDirectRoom, isPublicRoomName, roomNameRule } from "../wire/room-names.ts";
 import type { Command } from "./commands.ts";
+import { BOT_MARK } from "./message-text.ts";
 import type { RoomTabs } from "./room-tabs.ts";
 
 /** What the room commands need of the controller. */
@@ -79,7 +80,9 @@ export class RoomCommands {
           if (!ctx.inRoom()) return;
           const room = ctx.tabs.current;
           const { members, onlineCount } = await ctx.client.listMembers({ room });
-          const names = members.map((m) => m.username).join(", ");
+          const names = members
+            .map((m) => (m.bot ? `${m.username} ${BOT_MARK}` : m.username))
+            .join(", ");
           const more =
             onlineCount > members.length ? ` and ${onlineCount - members.length} more` : "";
           return ctx.info(`Online in ${ctx.tabs.label(room)} (${onlineCount}): ${names}${more}`);

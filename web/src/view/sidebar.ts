@@ -168,6 +168,8 @@ export class Sidebar {
       this.toggle(false);
     });
     li.append(button);
+    // The server gives bots (b-…) and webhooks (h-…) ids no person has.
+    if (/^[bh]-/.test(userId)) li.append(el("span", "bot", "bot"));
     if (moderator) {
       const moderate = el("button", "moderate", "⋯");
       moderate.type = "button";
