@@ -101,11 +101,18 @@ export class OutgoingHooks {
   changed(bot: BotRecord): void {
     if (this.#stopped) return;
     const running = this.#loops.get(bot.userId);
+    const version = JSON.stringify([bot.revokedMs, bot.tokenHash, bot.rooms, bot.outgoing]);
+    // A refresh finds most bots as they were: their loops go on undisturbed.
+    if (running?.version === version) return;
     if (running) this.#stop(bot.userId, running);
     if (bot.revokedMs !== 0 || !bot.outgoing) return;
-    const loop = new HookLoop(bot, this.#options, this.state(bot.userId));
+    const loop = new HookLoop(bot, version, this.#options, this.state(bot.userId));
     this.#loops.set(bot.userId, loop);
-    loop.run().catch((error: unknown) => {
+    // Not before the loop it replaces has stopped: two loops of one node
+    // share its lease, and could both send a message.
+    const previous = running?.done.catch(() => undefined) ?? Promise.resolve();
+    loop.done = previous.then(() => loop.run());
+    loop.done.catch((error: unknown) => {
       this.#options.logger?.warn({ err: error, bot: bot.username }, "an outgoing hook stopped");
     });
   }
@@ -147,6 +154,10 @@ export class OutgoingHooks {
 }
 
 class HookLoop {
+  /** What of its bot the loop runs on; a refresh that finds the same leaves it be. */
+  readonly version: string;
+  /** Settles once the loop has stopped. */
+  done: Promise<void> = Promise.resolve();
   readonly #bot: BotRecord;
   readonly #options: OutgoingHooksOptions;
   readonly #state: DeliveryState;
@@ -156,7 +167,13 @@ class HookLoop {
   #wakeUp: (() => void) | undefined;
   #endWait: (() => void) | undefined;
 
-  constructor(bot: BotRecord, options: OutgoingHooksOptions, state: DeliveryState) {
+  constructor(
+    bot: BotRecord,
+    version: string,
+    options: OutgoingHooksOptions,
+    state: DeliveryState,
+  ) {
+    this.version = version;
     this.#bot = bot;
     this.#options = options;
     this.#state = state;
