@@ -115,7 +115,7 @@ test("a mention read in time sends nothing; unread ones send one digest; the lin
   const answer = await fetch(unsubscribe);
   assert.equal(answer.status, 200);
   assert.match(await answer.text(), /no more emails/);
-  assert.equal((await bob.whoAmI()).email, "");
+  assert.equal((await bob.whoAmI()).email, undefined);
   await carl.session.send("@bob are you there?", { room: "team" });
 
   const [, second] = await mailsUntil(2, "ann's digest of the DM");

@@ -167,9 +167,8 @@ export class ChatClient {
       username: r.username,
       account: r.account,
       expiresMs: Number(r.expiresAtMs),
-      email: r.email,
-      bot: r.bot,
-      botRooms: r.botRooms,
+      ...(r.email ? { email: r.email } : {}),
+      ...(r.bot ? { bot: true, botRooms: r.botRooms } : {}),
     };
   }
 

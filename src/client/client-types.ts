@@ -44,7 +44,7 @@ export interface Principal {
   readonly account: boolean;
   /** When the token expires (ms since the epoch); 0 for a guest. */
   readonly expiresMs: number;
-  /** From whoAmI: where unread mentions are emailed ("" nowhere). */
+  /** From whoAmI: where unread mentions are emailed (absent: nowhere). */
   readonly email?: string;
   /** From whoAmI: the token is a bot's. */
   readonly bot?: boolean;
