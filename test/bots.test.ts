@@ -54,6 +54,8 @@ test("a bot's token posts only in its rooms, reads only if allowed, and is revok
   const reading = await refusal(bot.history({ room: "ops", limit: 10 }));
   assert.equal(reading.code, status.PERMISSION_DENIED);
   assert.match(reading.message, /may not read ops/);
+  const searching = await refusal(bot.search({ query: "deployed" }));
+  assert.equal(searching.code, status.PERMISSION_DENIED);
   const making = await refusal(bot.bots.create({ name: "child", rooms: ["ops"] }));
   assert.equal(making.code, status.PERMISSION_DENIED);
 

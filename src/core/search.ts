@@ -64,6 +64,13 @@ export class Search {
 
   async search(reader: Identity, request: SearchRequest): Promise<SearchPage> {
     const { store, rules, clock } = this.#options;
+    // Search reads every room the reader may read, more than a bot's token names.
+    if (reader.botScope) {
+      throw new ChatError(
+        "permission_denied",
+        "A bot's token cannot search; read the rooms it was given with History.",
+      );
+    }
     const limit = request.limit || DEFAULT_SEARCH_LIMIT;
     if (limit < 1 || limit > MAX_SEARCH_LIMIT) {
       throw new ChatError(
