@@ -95,6 +95,7 @@ test("a reading bot joins its rooms like a person, and shows with a bot mark amo
   await session.join("dev");
   const outside = await refusal(session.join("lobby"));
   assert.equal(outside.code, status.PERMISSION_DENIED);
+  const ended = session.ended;
 
   const person = await liveUser(server, "pat", { room: "dev" });
   await person.session.send("hello watcher", { room: "dev" });
@@ -123,7 +124,10 @@ test("a reading bot joins its rooms like a person, and shows with a bot mark amo
     (await refusal(taken.register("watcher", "correct horse battery"))).code,
     status.ALREADY_EXISTS,
   );
-  session.close();
+  // Revoking the token ends what it opened, at once.
+  await owner.bots.revoke("watcher");
+  const why = await ended;
+  assert.match(why?.message ?? "", /token was revoked/);
   for (const c of [owner, bot, person.client, taken]) c.close();
 });
 

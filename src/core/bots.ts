@@ -49,6 +49,8 @@ export interface BotsOptions {
   readonly maxRoomChars: number;
   /** The bot's outgoing hook may have changed: deliveries start or stop. */
   readonly changed: (bot: BotRecord) => void;
+  /** Ends the user's live streams on every node, saying why. */
+  readonly endStreams: (userId: string, reason: string) => void;
 }
 
 /**
@@ -134,6 +136,13 @@ export class Bots {
     );
     if (!bot) throw new ChatError("not_found", `The bot "${found.username}" is gone.`);
     this.#options.changed(bot);
+    // What the old token opened ends with it.
+    this.#options.endStreams(
+      bot.userId,
+      renew
+        ? "This bot's token was replaced by its owner."
+        : "This bot's token was revoked by its owner.",
+    );
     return { bot, token };
   }
 

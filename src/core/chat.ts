@@ -203,6 +203,8 @@ export class Chat {
       maxNameChars: limits.maxNameChars,
       maxRoomChars: limits.maxRoomChars,
       changed: (bot) => this.outgoing?.changed(bot),
+      endStreams: (userId, reason) =>
+        this.governance.announce("", { kind: "account", userId, reason }),
     });
     this.digests =
       options.email &&
