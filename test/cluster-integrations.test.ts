@@ -32,6 +32,8 @@ test("in a cluster a hook post on one node reaches the other, and an outgoing ho
     "--bus",
     `${REDIS_URL}?prefix=${name}`,
     ...NO_LIMIT_FLAGS,
+    "--outgoing-hooks-private",
+    "on",
     "--port",
     "0",
   ];

@@ -12,7 +12,12 @@ import { Receiver } from "./hook-receiver.ts";
 let server: RunningChatServer;
 before(async () => {
   // Short waits so an outage of a second is retried within the test.
-  server = await startTestServer({ httpPort: 0, hooks: { firstRetryMs: 50, pollMs: 200 } });
+  // The receivers are on loopback, which hooks may reach only when allowed.
+  server = await startTestServer({
+    httpPort: 0,
+    outgoingHooksPrivate: true,
+    hooks: { firstRetryMs: 50, pollMs: 200 },
+  });
 });
 after(() => server.stop());
 

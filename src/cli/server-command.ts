@@ -80,6 +80,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
       emailFrom: flags.emailFrom,
       emailDelayMs: flags.emailDelay,
       ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+      outgoingHooksPrivate: flags.outgoingHooksPrivate,
     });
   } catch (error) {
     const reason = /EADDRINUSE/.test(String(error))

@@ -41,6 +41,7 @@ export interface ServerFlags {
   emailFrom: string;
   emailDelay: number;
   publicUrl?: string;
+  outgoingHooksPrivate: boolean;
   tokenTtl: number;
   sendRate: number;
   sendBurst: number;
@@ -202,6 +203,14 @@ export function serverOptions(): Option[] {
       .env("GRPC_CHAT_EMAIL_DELAY")
       .default(DEFAULT_EMAIL_DELAY_MS, "10m")
       .argParser(parseAge),
+    new Option(
+      "--outgoing-hooks-private <on|off>",
+      "let bots' outgoing hooks POST to this machine and private networks (loopback, 10/8, 192.168/16, ...): for local tools",
+    )
+      .env("GRPC_CHAT_OUTGOING_HOOKS_PRIVATE")
+      .choices(["on", "off"])
+      .default(false, "off")
+      .argParser((value) => value === "on"),
     new Option(
       "--public-url <url>",
       "the HTTP port's address as people reach it, for links in emails (default: its local address)",

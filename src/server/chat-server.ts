@@ -9,9 +9,10 @@ import { ConnectionsPerAddress } from "./connections.ts";
 import { describeDb, openEngines } from "./engines.ts";
 import { FallbackWrites } from "./fallback-writes.ts";
 import { createGrpcTransport, type GrpcTransportOptions } from "./grpc.ts";
+import { hookPoster } from "./hook-poster.ts";
 import { createHttpTransport, type HttpTransport } from "./http/http-server.ts";
 import { ServerMetrics } from "./http/metrics.ts";
-import { fetchHookPoster, smtpEmail } from "./integrations.ts";
+import { smtpEmail } from "./mailer.ts";
 import { NO_RPC_METRICS } from "./rpc-metrics.ts";
 
 export interface ChatServerOptions
@@ -59,6 +60,8 @@ export interface ChatServerOptions
   readonly emailDelayMs?: number;
   /** The HTTP port's address as people reach it, for links in emails (--public-url). Default: its local address. */
   readonly publicUrl?: string;
+  /** Outgoing hooks may reach loopback and private addresses (--outgoing-hooks-private). Default false. */
+  readonly outgoingHooksPrivate?: boolean;
 }
 
 export interface RunningChatServer {
@@ -111,7 +114,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
           publicUrl: () => publicUrl ?? "",
         });
   const chat = createChat({
-    hookPoster: fetchHookPoster,
+    hookPoster: hookPoster(options.outgoingHooksPrivate ?? false),
     ...options,
     ...(email ? { email } : {}),
     store,
