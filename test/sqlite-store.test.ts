@@ -240,6 +240,8 @@ test("a database written before migrations opens as version 1 and is migrated, r
       tokenHash: "cd".repeat(32),
       createdMs: T0 + 100,
       revokedMs: 0,
+      lastError: "",
+      lastErrorMs: 0,
       outgoing: undefined,
     };
     const account = { ...bot, nameKey: "bot", passwordHash: "!" };

@@ -144,6 +144,7 @@ class FlakyStore implements Store {
   botCursors: Store["botCursors"] = (...args) => this.#inner.botCursors(...args);
   advanceBotCursor: Store["advanceBotCursor"] = (...args) => this.#inner.advanceBotCursor(...args);
   leaseBot: Store["leaseBot"] = (...args) => this.#inner.leaseBot(...args);
+  setBotError: Store["setBotError"] = (...args) => this.#inner.setBotError(...args);
   setNotify: Store["setNotify"] = (...args) => this.#inner.setNotify(...args);
   notifyLevels: Store["notifyLevels"] = (...args) => this.#inner.notifyLevels(...args);
   notifyLevelsIn: Store["notifyLevelsIn"] = (...args) => this.#inner.notifyLevelsIn(...args);

@@ -35,6 +35,8 @@ const bot = (id: string, name: string, extra: Partial<BotRecord> = {}): BotRecor
   tokenHash: hash(id),
   createdMs: T0,
   revokedMs: 0,
+  lastError: "",
+  lastErrorMs: 0,
   outgoing: undefined,
   ...extra,
 });
@@ -174,6 +176,22 @@ export function integrationContract(
       const nodes = Array.from({ length: 6 }, (_, i) => `node-${i}`);
       const granted = await Promise.all(nodes.map((n) => store.leaseBot("b-m", n, T0, MINUTE)));
       assert.equal(granted.filter(Boolean).length, 1, `${granted}`);
+    }));
+
+  test(`${name}: a bot's last delivery error is kept with it, for any node to read`, () =>
+    withStore(async (store) => {
+      await make(store, bot("e", "Errs"));
+      assert.deepEqual(
+        [(await store.bot("b-e"))?.lastError, (await store.bot("b-e"))?.lastErrorMs],
+        ["", 0],
+      );
+      await store.setBotError("b-e", "https://x.example answered HTTP 500", T0 + 5);
+      await store.setBotError("b-nobody", "nothing to record it on", T0 + 6);
+      const [listed] = await store.bots("a-una");
+      assert.deepEqual(
+        [listed?.lastError, listed?.lastErrorMs],
+        ["https://x.example answered HTTP 500", T0 + 5],
+      );
     }));
 
   test(`${name}: notification levels: set, read per user and per room; "mentions" removes`, () =>

@@ -86,6 +86,8 @@ export class Bots {
       tokenHash: hashBotToken(token),
       createdMs: nowMs,
       revokedMs: 0,
+      lastError: "",
+      lastErrorMs: 0,
       outgoing,
     };
     // Deliveries start after what the rooms hold now: a new bot is not sent the past.

@@ -272,12 +272,11 @@ class HookLoop {
         return true;
       }
       this.#state.failed += 1;
-      this.#state.lastError = failure;
-      this.#state.lastErrorMs = clock.now();
       if (clock.now() - message.timeMs >= giveUpMs) {
-        this.#state.lastError = `gave up on ${message.room} #${message.id} after an hour: ${failure}`;
+        await this.#failed(`gave up on ${message.room} #${message.id} after an hour: ${failure}`);
         return true;
       }
+      await this.#failed(failure);
       // New messages do not cut a backoff short: they wait behind this one.
       await this.#wait(waitMs, false);
       waitMs = Math.min(waitMs * 2, MAX_RETRY_MS);
@@ -285,6 +284,21 @@ class HookLoop {
       if (!(await this.#holdLease())) return false;
     }
     return false;
+  }
+
+  /** Keeps the failure here and in the store, where its owner reads it from any node. */
+  async #failed(error: string): Promise<void> {
+    const atMs = this.#options.clock.now();
+    this.#state.lastError = error;
+    this.#state.lastErrorMs = atMs;
+    await this.#options.store
+      .setBotError(this.#bot.userId, error, atMs)
+      .catch((failure: unknown) => {
+        this.#options.logger?.warn(
+          { err: failure, bot: this.#bot.username },
+          "an outgoing hook's failure could not be stored",
+        );
+      });
   }
 
   /** Renews the lease; false (and the loop stops delivering) once another node holds it. */
@@ -318,10 +332,13 @@ class HookLoop {
         // The hook was sent the message it answers: quoting it reads nothing new.
         botScope: { rooms: this.#rooms, read: true },
       };
-      await this.#options.reply(bot, message.room, text, message.id).catch((error: unknown) => {
-        this.#state.lastError = `its reply was refused: ${error instanceof Error ? error.message : String(error)}`;
-        this.#state.lastErrorMs = this.#options.clock.now();
-      });
+      await this.#options
+        .reply(bot, message.room, text, message.id)
+        .catch((error: unknown) =>
+          this.#failed(
+            `its reply was refused: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
     }
     return undefined;
   }

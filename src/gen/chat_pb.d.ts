@@ -3800,9 +3800,9 @@ export declare type Bot = Message$1<"chat.Bot"> & {
   signingSecret: string;
 
   /**
-   * Outgoing deliveries: the last failure (empty: none since the last
-   * success) and when it was; messages delivered, and failed attempts,
-   * since this node started.
+   * Outgoing deliveries: the last failure (empty: none yet) and when it
+   * was, from whichever node delivered; messages delivered, and failed
+   * attempts, by the node that answers, since it started.
    *
    * @generated from field: string last_error = 13;
    */

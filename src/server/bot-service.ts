@@ -63,8 +63,10 @@ function botReply(
     trigger: bot.outgoing ? TRIGGERS[bot.outgoing.trigger] : BotTrigger.UNSPECIFIED,
     triggerWords: [...(bot.outgoing?.words ?? [])],
     signingSecret: secrets.signingSecret ?? "",
-    lastError: state?.lastError ?? "",
-    lastErrorAtMs: BigInt(state?.lastErrorMs ?? 0),
+    // The store's, written by whichever node delivers; this node's own may be newer.
+    ...(state && state.lastErrorMs > bot.lastErrorMs
+      ? { lastError: state.lastError, lastErrorAtMs: BigInt(state.lastErrorMs) }
+      : { lastError: bot.lastError, lastErrorAtMs: BigInt(bot.lastErrorMs) }),
     delivered: BigInt(state?.delivered ?? 0),
     failed: BigInt(state?.failed ?? 0),
   });

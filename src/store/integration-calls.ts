@@ -80,6 +80,10 @@ export abstract class IntegrationCalls extends AdminCalls implements Integration
     return this.integration("leaseBot", [userId, node, nowMs, leaseMs]);
   }
 
+  setBotError(userId: UserId, error: string, atMs: number): Promise<void> {
+    return this.integration("setBotError", [userId, error, atMs]);
+  }
+
   setNotify(userId: UserId, room: RoomId, level: NotifyLevel): Promise<void> {
     return this.integration("setNotify", [userId, room, level]);
   }

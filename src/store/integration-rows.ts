@@ -8,7 +8,7 @@ export const BOT_COLUMNS =
   "user_id, owner_id, rooms, can_read, token_hash, created_ms, revoked_ms, out_url, out_trigger, out_words, out_secret";
 
 /** A bot read with its account's name: `b` is bots, `a` accounts. */
-export const BOT_SELECT = `${BOT_COLUMNS.replaceAll(/(\w+)/g, "b.$1")}, a.username`;
+export const BOT_SELECT = `${BOT_COLUMNS.replaceAll(/(\w+)/g, "b.$1")}, b.last_error, b.last_error_ms, a.username`;
 
 type Row = Record<string, unknown>;
 
@@ -44,6 +44,8 @@ export function toBot(row: Row): BotRecord {
     tokenHash: String(row.token_hash),
     createdMs: Number(row.created_ms),
     revokedMs: Number(row.revoked_ms),
+    lastError: String(row.last_error ?? ""),
+    lastErrorMs: Number(row.last_error_ms ?? 0),
     outgoing:
       url === ""
         ? undefined

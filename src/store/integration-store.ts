@@ -27,6 +27,9 @@ export interface BotRecord {
   readonly createdMs: number;
   /** When its token was revoked; 0 while it works. */
   readonly revokedMs: number;
+  /** Its outgoing hook's last failure ("" none yet), on whichever node delivered, and when. */
+  readonly lastError: string;
+  readonly lastErrorMs: number;
   readonly outgoing: OutgoingHook | undefined;
 }
 
@@ -71,6 +74,9 @@ export interface IntegrationStore {
    * In a cluster only the holder delivers, so each message goes once.
    */
   leaseBot(userId: UserId, node: string, nowMs: number, leaseMs: number): Promise<boolean>;
+
+  /** Records the bot's outgoing hook's latest failure, for its owner to see from any node. */
+  setBotError(userId: UserId, error: string, atMs: number): Promise<void>;
 
   /** Sets `userId`'s level for `room`; "mentions" removes the setting. */
   setNotify(userId: UserId, room: RoomId, level: NotifyLevel): Promise<void>;

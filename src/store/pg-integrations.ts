@@ -155,6 +155,13 @@ export class PgIntegrations implements IntegrationStore {
     return rows.length > 0;
   }
 
+  async setBotError(userId: UserId, error: string, atMs: number): Promise<void> {
+    await this.#pool.query(
+      `UPDATE ${this.#s}.bots SET last_error = $2, last_error_ms = $3 WHERE user_id = $1`,
+      [userId, error, atMs],
+    );
+  }
+
   async setNotify(userId: UserId, room: RoomId, level: NotifyLevel): Promise<void> {
     const s = this.#s;
     if (level === "mentions") {

@@ -226,7 +226,9 @@ CREATE TABLE ${s}.bots (
   out_words      text    NOT NULL DEFAULT '[]',
   out_secret     text    NOT NULL DEFAULT '',
   lease_node     text    NOT NULL DEFAULT '',
-  lease_until_ms bigint  NOT NULL DEFAULT 0
+  lease_until_ms bigint  NOT NULL DEFAULT 0,
+  last_error     text    NOT NULL DEFAULT '',
+  last_error_ms  bigint  NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX bots_token_hash ON ${s}.bots (token_hash) WHERE token_hash <> '';
 CREATE INDEX bots_owner ON ${s}.bots (owner_id);

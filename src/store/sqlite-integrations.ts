@@ -139,6 +139,14 @@ export class SqliteIntegrations implements SyncIntegration {
     return Number(changes) > 0;
   }
 
+  setBotError(userId: UserId, error: string, atMs: number): void {
+    this.#sql("UPDATE bots SET last_error = ?, last_error_ms = ? WHERE user_id = ?").run(
+      error,
+      atMs,
+      userId,
+    );
+  }
+
   setNotify(userId: UserId, room: RoomId, level: NotifyLevel): void {
     if (level === "mentions") {
       this.#sql("DELETE FROM notify_levels WHERE user_id = ? AND room = ?").run(userId, room);

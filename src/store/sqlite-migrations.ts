@@ -385,7 +385,9 @@ CREATE TABLE bots (
   out_words      TEXT    NOT NULL DEFAULT '[]',
   out_secret     TEXT    NOT NULL DEFAULT '',
   lease_node     TEXT    NOT NULL DEFAULT '',
-  lease_until_ms INTEGER NOT NULL DEFAULT 0
+  lease_until_ms INTEGER NOT NULL DEFAULT 0,
+  last_error     TEXT    NOT NULL DEFAULT '',
+  last_error_ms  INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX bots_token_hash ON bots (token_hash) WHERE token_hash <> '';
 CREATE INDEX bots_owner ON bots (owner_id);
