@@ -17,7 +17,7 @@ import {
   signInAsGuest,
   waitForMessage,
 } from "./browser-helpers.ts";
-import { startTestServer } from "./helpers.ts";
+import { startTestServer, testClient } from "./helpers.ts";
 
 const run = promisify(execFile);
 
@@ -81,6 +81,35 @@ test("a moderator makes a webhook in the room's settings; its posts show with a 
     assert.equal(await post(url, "too late"), 404);
     assert.deepEqual(errors, []);
   } finally {
+    await server.stop();
+  }
+});
+
+test("a bot reading the room shows among its members with a bot mark", async () => {
+  const server = await startTestServer({ httpPort: 0, presenceTickMs: 20 });
+  const owner = testClient(server, { username: "bea" });
+  try {
+    await owner.register("bea", "correct horse battery");
+    const made = await owner.bots.create({ name: "greeter", rooms: ["hall"], read: true });
+    const bot = testClient(server, { username: "greeter", token: made.token });
+    const session = bot.openSession();
+    await session.join("hall");
+    const page = await openChat(browser, server.httpUrl ?? "");
+    const errors = pageErrors(page);
+    await signInAsGuest(page, "vera");
+    await joinFromPage(page, "hall");
+    const member = page.locator('#members li[data-user^="b-"]');
+    await member.waitFor();
+    assert.equal(await member.locator("button").first().textContent(), "greeter");
+    assert.equal(await member.locator(".bot").textContent(), "bot");
+    // A person has no mark.
+    assert.equal(await page.locator('#members li:not([data-user^="b-"]) .bot').count(), 0);
+    assert.deepEqual(errors, []);
+    session.close();
+    bot.close();
+    await page.close();
+  } finally {
+    owner.close();
     await server.stop();
   }
 });
