@@ -186,3 +186,38 @@ test("the README's example bot answers !time in its room, replying to the questi
     owner.close();
   }
 });
+
+test("the terminal client makes, lists and revokes a bot, and sets the email address", async () => {
+  const owner = testClient(server, { username: "tilda" });
+  const { token } = await owner.register("tilda", "correct horse battery");
+  const cli = spawnCli(["client", "--server", server.address, "--token", token, "--room", "ops"]);
+  const type = (line: string) => cli.child.stdin.write(`${line}\n`);
+  try {
+    await cli.waitForLine(/^(No messages yet\.|Last \d+ messages:)$/);
+    type("/email tilda@example.org");
+    await cli.waitForLine("Unread mentions and DMs will be emailed to tilda@example.org");
+    assert.equal((await owner.whoAmI()).email, "tilda@example.org");
+    type("/email not-an-address");
+    await cli.waitForLine(/is not an email address/);
+    type("/bot new pager ops read https://hooks.example.org/chat words Deploy page");
+    const tokenLine = await cli.waitForLine(/^Its token, shown only now: bot_/);
+    await cli.waitForLine(/^Its hook's signing secret, shown only now: \S+/);
+    const botToken = tokenLine.split(": ")[1] ?? "";
+    const bot = testClient(server, { username: "pager", token: botToken });
+    assert.equal((await bot.whoAmI()).username, "pager");
+    type("/bots");
+    await cli.waitForLine(
+      /^pager {2}works, reads and posts in #ops, POSTs words deploy page to https:\/\/hooks\.example\.org\/chat/,
+    );
+    type("/bot revoke pager");
+    await cli.waitForLine('Bot "pager" revoked: its token no longer works.');
+    assert.equal((await refusal(bot.whoAmI())).code, status.UNAUTHENTICATED);
+    type("/bot new");
+    await cli.waitForLine(/^Usage: \/bot new name room/);
+    bot.close();
+  } finally {
+    cli.child.stdin.end();
+    await cli.exited;
+    owner.close();
+  }
+});

@@ -1,4 +1,5 @@
 import type { AccountCommands } from "./account-commands.ts";
+import { BotCommands } from "./bot-commands.ts";
 import { helpLines, parseCommand } from "./commands.ts";
 import type { HistoryReader } from "./history-reader.ts";
 import type { MessageCommands } from "./message-commands.ts";
@@ -43,6 +44,7 @@ export class CommandDispatch {
   readonly #search: SearchCommands;
   readonly #webhooks: WebhookCommands;
   readonly #notify: NotifyCommands;
+  readonly #bots: BotCommands;
   #batch: string[] | undefined;
 
   constructor(ctx: DispatchContext) {
@@ -50,6 +52,7 @@ export class CommandDispatch {
     this.#search = new SearchCommands(ctx);
     this.#webhooks = new WebhookCommands(ctx);
     this.#notify = new NotifyCommands(ctx);
+    this.#bots = new BotCommands(ctx);
   }
 
   /** Handles one typed line. Resolves to false when the user asked to leave. */
@@ -142,6 +145,12 @@ export class CommandDispatch {
         return true;
       case "notify":
         await this.#notify.run(command);
+        return true;
+      case "bot-new":
+      case "bots":
+      case "bot-revoke":
+      case "email":
+        await this.#bots.run(command);
         return true;
       case "help":
         for (const text of helpLines(ctx.maxHistory())) ctx.info(text);

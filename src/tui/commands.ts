@@ -1,3 +1,4 @@
+import { BOT_HELP, type BotCommand, parseBotCommand } from "./bot-commands.ts";
 import {
   looksLikeInviteCode,
   MODERATION_HELP,
@@ -41,7 +42,8 @@ export type Command =
   | ModerationCommand
   | SearchCommand
   | WebhookCommand
-  | NotifyCommand;
+  | NotifyCommand
+  | BotCommand;
 
 export const DEFAULT_HISTORY = 10;
 
@@ -69,6 +71,7 @@ export const helpLines = (maxHistory: number): readonly string[] => [
   ...MODERATION_HELP,
   ...WEBHOOK_HELP,
   ...NOTIFY_HELP,
+  ...BOT_HELP,
   "/help         this list",
   "/quit, exit   leave the chat",
   "Start a message with // to send a line that begins with /.",
@@ -164,7 +167,8 @@ export function parseCommand(line: string, maxHistory: number): Command {
         parseSearchCommand(name, line) ??
         parseModerationCommand(name, line) ??
         parseWebhookCommand(name, line) ??
-        parseNotifyCommand(name, line) ?? {
+        parseNotifyCommand(name, line) ??
+        parseBotCommand(name, line) ?? {
           kind: "usage",
           text: `Unknown command ${name}. Type /help for the list.`,
         }

@@ -33,6 +33,10 @@ const NEEDS: Partial<Record<Command["kind"], readonly [command: string, needs: s
   webhooks: ["/webhooks", "webhooks"],
   "webhook-revoke": ["/webhook", "webhooks"],
   notify: ["/notify", "notification settings"],
+  "bot-new": ["/bot", "bots"],
+  bots: ["/bots", "bots"],
+  "bot-revoke": ["/bot", "bots"],
+  email: ["/email", "email"],
 };
 
 /** Why `command` cannot be done on a seed-only server; undefined when it can. */
