@@ -207,6 +207,7 @@ export class ChatClient {
       typingExpiryMs: r.typingExpiryMs,
       maxReactions: r.maxReactions,
       joinLines: r.joinLines,
+      publicUrl: r.publicUrl,
     };
   }
 

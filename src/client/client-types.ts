@@ -102,4 +102,6 @@ export interface ServerLimits {
    * need no line of their own (topics always arrive as lines).
    */
   readonly joinLines: boolean;
+  /** Where people reach the server's HTTP port ("" without one): webhook addresses start here. */
+  readonly publicUrl: string;
 }

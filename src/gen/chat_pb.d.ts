@@ -2005,6 +2005,15 @@ export declare type ServerInfo = Message$1<"chat.ServerInfo"> & {
    * @generated from field: bool join_lines = 13;
    */
   joinLines: boolean;
+
+  /**
+   * Where people reach the HTTP port (--public-url, else its local address),
+   * without a trailing slash: webhook addresses are this and their path.
+   * Empty when the server has no HTTP port.
+   *
+   * @generated from field: string public_url = 14;
+   */
+  publicUrl: string;
 };
 
 /**

@@ -127,7 +127,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const connections = new ConnectionsPerAddress(chat.limits.maxConnectionsPerIp);
   const fallback = new FallbackWrites(logger);
   metrics?.watch(chat, connections, fallback);
-  const context = { chat, logger, connections };
+  const context = { chat, logger, connections, publicUrl: () => publicUrl ?? "" };
   const service = chatService(context);
   const transport = createGrpcTransport(
     context,

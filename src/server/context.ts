@@ -7,4 +7,6 @@ export interface HandlerContext {
   readonly chat: Chat;
   readonly logger: Logger;
   readonly connections: ConnectionsPerAddress;
+  /** Where people reach the HTTP port; "" before it listens, or without one. */
+  readonly publicUrl: () => string;
 }

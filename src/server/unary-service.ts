@@ -100,6 +100,7 @@ export function unaryService(
         typingExpiryMs: chat.typingExpiryMs,
         maxReactions: limits.maxReactions,
         joinLines: chat.joinLines,
+        publicUrl: context.publicUrl(),
       });
     },
   };

@@ -58,10 +58,9 @@ export class WebhookCommands {
       switch (command.kind) {
         case "webhook-new": {
           const hook = await calls.create(room, command.name);
-          ctx.info(
-            `Webhook "${hook.name}" posts to #${room}. Its address, shown only now: ${hook.path} on this server's web address, e.g.`,
-          );
-          ctx.info(`  curl -d 'build passed' http://SERVER:8080${hook.path}`);
+          const base = (await ctx.client.serverInfo()).publicUrl || "http://SERVER:8080";
+          ctx.info(`Webhook "${hook.name}" posts to #${room}. Its address, shown only now:`);
+          ctx.info(`  curl -d 'build passed' ${base}${hook.path}`);
           ctx.info(`Anyone with it can post here; /webhook revoke ${hook.name} stops it.`);
           return;
         }
