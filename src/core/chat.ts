@@ -1,23 +1,23 @@
 import type { Bus, ClusterClaims } from "../bus/bus.ts";
 import type { AppendResult, Store } from "../store/store.ts";
-import { isDirectRoom } from "../wire/room-names.ts";
 import { Accounts } from "./accounts.ts";
-import { Bots } from "./bots.ts";
+import type { Bots } from "./bots.ts";
 import { Changes } from "./changes.ts";
 import { ChatError } from "./chat-error.ts";
 import type { ChatOptions, CoreLogger, StreamOptions } from "./chat-options.ts";
 import type { ChatStream, SendInput } from "./chat-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { EmailDigests } from "./email-digests.ts";
+import type { EmailDigests } from "./email-digests.ts";
 import { Envelope } from "./envelope.ts";
 import { RoomFanOut } from "./fan-out.ts";
 import { Governance } from "./governance.ts";
 import { Identities } from "./identities.ts";
+import { Integrations } from "./integrations.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { LiveStreams } from "./live-streams.ts";
 import { NodePresence } from "./node-presence.ts";
-import { NotifySettings } from "./notify-settings.ts";
-import { OutgoingHooks } from "./outgoing-hooks.ts";
+import type { NotifySettings } from "./notify-settings.ts";
+import type { OutgoingHooks } from "./outgoing-hooks.ts";
 import { Presence } from "./presence.ts";
 import { RateLimits } from "./rate-limits.ts";
 import { ReadMarkers } from "./read-markers.ts";
@@ -152,6 +152,24 @@ export class Chat {
       logger: this.#logger,
     });
     const { rules, audit } = this.governance;
+    const integrations = new Integrations({
+      options,
+      store,
+      clock: this.#clock,
+      nodeId: this.#bus.nodeId,
+      logger: this.#logger,
+      limits,
+      rules,
+      identities: this.identities,
+      sends: () => this.#sends,
+      readMarkers: () => this.readMarkers,
+      endStreams: (userId, reason) =>
+        this.governance.announce("", { kind: "account", userId, reason }),
+    });
+    this.bots = integrations.bots;
+    this.outgoing = integrations.outgoing;
+    this.digests = integrations.digests;
+    this.notify = integrations.notify;
     this.search = new Search({
       store,
       rules,
@@ -179,45 +197,8 @@ export class Chat {
       publisher,
       rules,
       checkReply: (sender, room, id) => this.changes.checkReplyTarget(sender, room, id),
-      ...(options.email ? { stored: (message) => this.#noteForEmail(message) } : {}),
+      ...(integrations.onStored ? { stored: integrations.onStored } : {}),
     });
-    this.notify = new NotifySettings(store);
-    this.outgoing =
-      options.hookPoster &&
-      new OutgoingHooks({
-        store,
-        clock: this.#clock,
-        nodeId: this.#bus.nodeId,
-        post: options.hookPoster,
-        reply: async (bot, room, text, replyTo) => {
-          await this.#sends.send(bot, { room, text, replyTo });
-        },
-        logger: this.#logger,
-        ...options.hooks,
-      });
-    this.bots = new Bots({
-      store,
-      clock: this.#clock,
-      rules,
-      identities: this.identities,
-      maxNameChars: limits.maxNameChars,
-      maxRoomChars: limits.maxRoomChars,
-      changed: (bot) => this.outgoing?.changed(bot),
-      endStreams: (userId, reason) =>
-        this.governance.announce("", { kind: "account", userId, reason }),
-    });
-    this.digests =
-      options.email &&
-      new EmailDigests({
-        store,
-        clock: this.#clock,
-        readMarkers: () => this.readMarkers,
-        send: options.email.send,
-        delayMs: options.email.delayMs,
-        publicUrl: options.email.publicUrl,
-        key: store.idKey,
-        logger: this.#logger,
-      });
     this.webhooks = new Webhooks({
       store,
       clock: this.#clock,
@@ -323,40 +304,7 @@ export class Chat {
         ...(options.logger ? { logger: options.logger } : {}),
       }),
     );
-    this.#startIntegrations(options);
-  }
-
-  #startIntegrations(options: ChatOptions): void {
-    const outgoing = this.outgoing;
-    if (outgoing) {
-      const refresh = () =>
-        outgoing.refresh().catch((error: unknown) => {
-          this.#logger?.warn({ err: error }, "reading the bots' outgoing hooks failed");
-        });
-      void refresh();
-      // Bots made or revoked on other nodes.
-      this.#timers.push(this.#clock.every(30_000, refresh), () => outgoing.close());
-    }
-    const digests = this.digests;
-    if (digests && options.email) {
-      const sweepMs =
-        options.email.sweepMs ?? Math.min(30_000, Math.max(1_000, options.email.delayMs / 10));
-      this.#timers.push(
-        this.#clock.every(sweepMs, () => {
-          digests.sweep().catch((error: unknown) => {
-            this.#logger?.warn({ err: error }, "sending email digests failed");
-          });
-        }),
-      );
-    }
-  }
-
-  /** Only a DM or a message naming someone can be meant for a person's inbox. */
-  #noteForEmail(message: StoredMessage): void {
-    if (!isDirectRoom(message.room) && !message.text.includes("@")) return;
-    this.digests?.noteMessage(message).catch((error: unknown) => {
-      this.#logger?.warn({ err: error }, "scheduling an email digest failed");
-    });
+    integrations.start(this.#timers);
   }
 
   now(): number {
