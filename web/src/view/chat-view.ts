@@ -1,6 +1,7 @@
 import { failure } from "../api.ts";
 import type { Change, ChatModel } from "../model/chat-model.ts";
 import type { ConnectionState } from "../model/subscription.ts";
+import { openAccountDialog } from "./account-dialog.ts";
 import { Composer } from "./composer.ts";
 import { byId } from "./dom.ts";
 import { openMemberActions, openReportDialog } from "./member-actions.ts";
@@ -62,6 +63,7 @@ export class ChatView {
       if (event.key === "Escape") this.#openTopic(false);
     });
     on(byId("reconnect"), "click", () => model.subscription.restart());
+    on(byId("account"), "click", () => openAccountDialog(model));
     on(window, "keydown", (event) => this.#shortcut(event));
     document.addEventListener("visibilitychange", () => this.#visibility(), { signal });
     on(window, "online", () => model.subscription.restart());
