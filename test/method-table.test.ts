@@ -149,6 +149,7 @@ describe("with accounts required", () => {
           editWindowMs: "90000",
           typingExpiryMs: 6000,
           maxReactions: 8,
+          publicUrl: (server.httpUrl ?? "").replace(/\/$/, ""),
         },
       });
     }

@@ -1,3 +1,4 @@
+import type { NotifyLevel } from "../store/integration-store.ts";
 import type { RoomId, StoredMessage, UserId } from "../store/store.ts";
 
 /**
@@ -25,6 +26,13 @@ export type SignalPayload =
       readonly room: RoomId;
       readonly userId: UserId;
       readonly lastReadId: number;
+    }
+  /** A user's notification level for a room changed: for that user's streams, on every node. */
+  | {
+      readonly type: "notify";
+      readonly room: RoomId;
+      readonly userId: UserId;
+      readonly level: NotifyLevel;
     }
   /** A user is typing in the room (until `ttlMs` from now), or stopped. */
   | {

@@ -1,6 +1,7 @@
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { type Event, ResumeOutcome } from "../gen/chat_pb.js";
 import { RETRY_AFTER_METADATA } from "../wire/grpc-service.ts";
+import { notifyLevelName } from "./bot-calls.ts";
 import {
   applyChange,
   type ChatLine,
@@ -68,6 +69,8 @@ export type SessionEvent =
   | { readonly type: "notice"; readonly text: string; readonly timeMs: number }
   /** Our read marker in a room moved (on this session or another of ours). */
   | { readonly type: "read"; readonly room: string; readonly lastReadId: number }
+  /** Our notification level for a room changed (on any of our sessions). */
+  | { readonly type: "notify"; readonly room: string; readonly level: "all" | "mentions" | "off" }
   /** Who is typing in a room now (empty: nobody). */
   | { readonly type: "typing"; readonly room: string; readonly typing: readonly Member[] }
   /**
@@ -185,6 +188,8 @@ export function toSessionEvent(event: Event): SessionEvent | undefined {
       return { type: "notice", text: kind.value.text, timeMs: Number(kind.value.serverTimeMs) };
     case "read":
       return { type: "read", room: kind.value.room, lastReadId: Number(kind.value.lastReadId) };
+    case "notify":
+      return { type: "notify", room: kind.value.room, level: notifyLevelName(kind.value.level) };
     case "typing":
       return { type: "typing", room: kind.value.room, typing: members(kind.value.typing) };
     case "moderated": {

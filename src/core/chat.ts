@@ -165,6 +165,7 @@ export class Chat {
       readMarkers: () => this.readMarkers,
       endStreams: (userId, reason) =>
         this.governance.announce("", { kind: "account", userId, reason }),
+      notifyChanged: (userId, room, level) => this.#signals.notifyLevel(userId, room, level),
     });
     this.bots = integrations.bots;
     this.outgoing = integrations.outgoing;

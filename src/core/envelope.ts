@@ -1,3 +1,4 @@
+import type { NotifyLevel } from "../store/integration-store.ts";
 import type { ChatErrorCode } from "./chat-error.ts";
 import type { ModerationKind, ReportView, RoomView } from "./governance-types.ts";
 import type { Identity, MessageId, RoomId, StoredMessage } from "./types.ts";
@@ -50,6 +51,12 @@ export type Outbound =
       readonly type: "read";
       readonly room: RoomId;
       readonly lastReadId: MessageId;
+    }
+  | {
+      /** The user's notification level for the room changed (on any of their sessions). */
+      readonly type: "notify";
+      readonly room: RoomId;
+      readonly level: NotifyLevel;
     }
   | {
       /** Who is typing in the room now; empty when nobody is any more. */

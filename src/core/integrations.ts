@@ -1,3 +1,4 @@
+import type { NotifyLevel } from "../store/integration-store.ts";
 import type { Store } from "../store/store.ts";
 import { isDirectRoom } from "../wire/room-names.ts";
 import { Bots } from "./bots.ts";
@@ -11,7 +12,7 @@ import { OutgoingHooks } from "./outgoing-hooks.ts";
 import type { ReadMarkers } from "./read-markers.ts";
 import type { RoomRules } from "./room-rules.ts";
 import type { Sends } from "./sends.ts";
-import type { StoredMessage, UserId } from "./types.ts";
+import type { RoomId, StoredMessage, UserId } from "./types.ts";
 
 /** What the integrations need of the rest of the chat. */
 export interface IntegrationsDeps {
@@ -28,6 +29,8 @@ export interface IntegrationsDeps {
   readonly readMarkers: () => ReadMarkers;
   /** Ends a user's live streams on every node, saying why. */
   readonly endStreams: (userId: UserId, reason: string) => void;
+  /** Tells a user's sessions on every node their new level for a room. */
+  readonly notifyChanged: (userId: UserId, room: RoomId, level: NotifyLevel) => void;
 }
 
 /**
@@ -45,7 +48,7 @@ export class Integrations {
   constructor(deps: IntegrationsDeps) {
     this.#deps = deps;
     const { options, store, clock, logger, limits } = deps;
-    this.notify = new NotifySettings(store);
+    this.notify = new NotifySettings(store, deps.notifyChanged);
     this.outgoing =
       options.hookPoster &&
       new OutgoingHooks({

@@ -2,7 +2,7 @@ import type { NotifyLevel } from "../store/integration-store.ts";
 import type { Store } from "../store/store.ts";
 import { asChatError, ChatError } from "./chat-error.ts";
 import { checkEmail } from "./email-digests.ts";
-import type { Identity, RoomId } from "./types.ts";
+import type { Identity, RoomId, UserId } from "./types.ts";
 
 /**
  * What each user asked to be told about: a level per room (every message,
@@ -11,13 +11,17 @@ import type { Identity, RoomId } from "./types.ts";
  */
 export class NotifySettings {
   readonly #store: Store;
+  readonly #announce: (userId: UserId, room: RoomId, level: NotifyLevel) => void;
 
-  constructor(store: Store) {
+  /** `announce` tells the user's every session, on every node, of a new level. */
+  constructor(store: Store, announce: (userId: UserId, room: RoomId, level: NotifyLevel) => void) {
     this.#store = store;
+    this.#announce = announce;
   }
 
   async set(who: Identity, room: RoomId, level: NotifyLevel): Promise<NotifyLevel> {
     await asChatError(this.#store.setNotify(who.userId, room, level));
+    this.#announce(who.userId, room, level);
     return level;
   }
 

@@ -1,4 +1,5 @@
 import type { Bus, BusPayload } from "../bus/bus.ts";
+import type { NotifyLevel } from "../store/integration-store.ts";
 import type { NewMessage, Store } from "../store/store.ts";
 import { presenceText } from "../wire/presence-text.ts";
 import type { CoreLogger } from "./chat-options.ts";
@@ -99,6 +100,12 @@ export class RoomSignals {
     this.#publish(room, payload);
   }
 
+  /** Tells every stream of the user, here and on other nodes, their level for the room now. */
+  notifyLevel(userId: UserId, room: RoomId, level: NotifyLevel): void {
+    this.#options.fanOut.toUser(userId, { type: "notify", room, level });
+    this.#publish(room, { type: "notify", room, userId, level });
+  }
+
   /** A signal from another node: true when it was one of these (else it is the room's to deliver). */
   receive(payload: BusPayload): boolean {
     const { fanOut, typing } = this.#options;
@@ -108,6 +115,13 @@ export class RoomSignals {
           type: "read",
           room: payload.room,
           lastReadId: payload.lastReadId,
+        });
+        return true;
+      case "notify":
+        fanOut.toUser(payload.userId, {
+          type: "notify",
+          room: payload.room,
+          level: payload.level,
         });
         return true;
       case "typing":

@@ -495,6 +495,15 @@ export declare type Event = Message$1<"chat.Event"> & {
      */
     value: ReportInfo;
     case: "report";
+  } | {
+    /**
+     * Your notification level for a room changed (SetNotify on any of your
+     * sessions), so every client follows it at once.
+     *
+     * @generated from field: chat.NotifyChanged notify = 17;
+     */
+    value: NotifyChanged;
+    case: "notify";
   } | { case: undefined; value?: undefined };
 };
 
@@ -503,6 +512,27 @@ export declare type Event = Message$1<"chat.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export declare const EventSchema: GenMessage<Event>;
+
+/**
+ * @generated from message chat.NotifyChanged
+ */
+export declare type NotifyChanged = Message$1<"chat.NotifyChanged"> & {
+  /**
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * @generated from field: chat.NotifyLevel level = 2;
+   */
+  level: NotifyLevel;
+};
+
+/**
+ * Describes the message chat.NotifyChanged.
+ * Use `create(NotifyChangedSchema)` to create a new message.
+ */
+export declare const NotifyChangedSchema: GenMessage<NotifyChanged>;
 
 /**
  * @generated from message chat.Welcome

@@ -6,16 +6,12 @@ import {
   BotSchema,
   BotTrigger,
   ListBotsResponseSchema,
-  NotifyLevel,
   SetEmailResponseSchema,
   SetNotifyResponseSchema,
 } from "../gen/chat_pb.js";
-import type {
-  BotRecord,
-  NotifyLevel as LevelName,
-  BotTrigger as TriggerName,
-} from "../store/integration-store.ts";
+import type { BotRecord, BotTrigger as TriggerName } from "../store/integration-store.ts";
 import type { HandlerContext } from "./context.ts";
+import { levelName, notifyLevel } from "./encoders.ts";
 import type { ChatServicePart } from "./service-impl.ts";
 
 const TRIGGERS: Record<TriggerName, BotTrigger> = {
@@ -27,22 +23,6 @@ const TRIGGERS: Record<TriggerName, BotTrigger> = {
 function triggerName(trigger: BotTrigger): TriggerName {
   if (trigger === BotTrigger.ALL) return "all";
   return trigger === BotTrigger.WORDS ? "words" : "mentions";
-}
-
-const LEVELS: Record<LevelName, NotifyLevel> = {
-  all: NotifyLevel.ALL,
-  mentions: NotifyLevel.MENTIONS,
-  off: NotifyLevel.OFF,
-};
-
-/** A level from the wire; unspecified is the default. */
-export function levelName(level: NotifyLevel): LevelName {
-  if (level === NotifyLevel.ALL) return "all";
-  return level === NotifyLevel.OFF ? "off" : "mentions";
-}
-
-export function notifyLevel(level: LevelName | undefined): NotifyLevel {
-  return LEVELS[level ?? "mentions"];
 }
 
 function botReply(

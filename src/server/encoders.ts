@@ -13,10 +13,12 @@ import {
   type Message,
   MessageKind,
   MessageSchema,
+  NotifyLevel,
   ReactionChangeSchema,
   ReactionSchema,
   ResumeOutcome,
 } from "../gen/chat_pb.js";
+import type { NotifyLevel as LevelName } from "../store/integration-store.ts";
 import {
   encodeAckEvent,
   encodeChatMessage,
@@ -219,6 +221,11 @@ export const eventEncoder: Encoder = (payload) => {
         case: "read",
         value: { room: payload.room, lastReadId: BigInt(payload.lastReadId) },
       });
+    case "notify":
+      return event({
+        case: "notify",
+        value: { room: payload.room, level: notifyLevel(payload.level) },
+      });
     case "typing":
       return event({
         case: "typing",
@@ -299,4 +306,20 @@ export function encoderFor(schema: DescMessage): Encoder {
   if (schema.typeName === EventSchema.typeName) return eventEncoder;
   // Export and Backup write their own whole messages; no live item has their shape.
   return () => null;
+}
+
+const LEVELS: Record<LevelName, NotifyLevel> = {
+  all: NotifyLevel.ALL,
+  mentions: NotifyLevel.MENTIONS,
+  off: NotifyLevel.OFF,
+};
+
+/** A level from the wire; unspecified is the default. */
+export function levelName(level: NotifyLevel): LevelName {
+  if (level === NotifyLevel.ALL) return "all";
+  return level === NotifyLevel.OFF ? "off" : "mentions";
+}
+
+export function notifyLevel(level: LevelName | undefined): NotifyLevel {
+  return LEVELS[level ?? "mentions"];
 }

@@ -8,8 +8,8 @@ import {
   SetTopicResponseSchema,
 } from "../gen/chat_pb.js";
 import type { NotifyLevel as LevelName } from "../store/integration-store.ts";
-import { notifyLevel } from "./bot-service.ts";
 import type { HandlerContext } from "./context.ts";
+import { notifyLevel } from "./encoders.ts";
 import { roomRole } from "./governance-encoding.ts";
 import { checkPageSize, decodePageToken, encodePageToken } from "./page-token.ts";
 import type { ChatServicePart } from "./service-impl.ts";

@@ -168,6 +168,7 @@ export class ChatController {
       known: this.#known,
       learnRoom: (room) => this.#learnRoom(room),
       arrived: (line, mention) => this.#notifier.arrived(line, mention),
+      notifyChanged: (room, level) => this.#notifier.changed(room, level),
     });
     this.#commands = new CommandDispatch({
       client,

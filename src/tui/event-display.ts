@@ -47,6 +47,8 @@ export interface DisplayTarget {
   learnRoom(room: string): void;
   /** A live message (not history) arrived; `mention` when it names us. */
   arrived(line: ChatLine, mention: boolean): void;
+  /** Our level for a room changed, on this session or another. */
+  notifyChanged(room: string, level: "all" | "mentions" | "off"): void;
 }
 
 /**
@@ -120,6 +122,9 @@ export class EventDisplay {
       }
       case "read":
         target.reads.known(event.room, event.lastReadId);
+        return;
+      case "notify":
+        target.notifyChanged(event.room, event.level);
         return;
       case "typing":
         target.typing(event.room, othersTyping(event.typing, target.self().userId));

@@ -99,6 +99,12 @@ export class Notifier {
     }
   }
 
+  /** The server says a room's level changed (set on this session or another). */
+  changed(room: string, level: NotifyLevelName): void {
+    this.#levels.set(room, level);
+    this.tabsChanged();
+  }
+
   /** The levels the server lists rooms with. */
   take(rooms: readonly RoomEntry[]): void {
     for (const r of rooms) if (!this.#setting.has(r.room)) this.#levels.set(r.room, r.notify);

@@ -65,6 +65,10 @@ export function applyEvent(model: ChatModel, event: Event): void {
       model.typing.heard(kind.value.room, kind.value.typing);
       return;
     }
+    case "notify": {
+      model.notify.heard(kind.value.room, kind.value.level);
+      return;
+    }
     case "caughtUp": {
       const room = model.rooms.get(kind.value.room);
       if (room === undefined) return;

@@ -49,6 +49,12 @@ export class NotifyLevels {
     if (!this.#setting.has(room)) this.#levels.set(room, levelFromWire(level));
   }
 
+  /** The server says the level changed, set on this page or another session. */
+  heard(room: string, level: NotifyLevel): void {
+    this.#levels.set(room, levelFromWire(level));
+    this.#model.changed("rooms");
+  }
+
   /** Stores the level on the server; throws the server's sentence when refused. */
   async set(room: string, level: Level): Promise<Level> {
     this.#setting.add(room);
