@@ -34,6 +34,9 @@ test("in a cluster a hook post on one node reaches the other, and an outgoing ho
     ...NO_LIMIT_FLAGS,
     "--outgoing-hooks-private",
     "on",
+    // One post at once, then one each 20 s: the second post, on the other node, must wait.
+    "--webhook-posts-per-minute",
+    "3",
     "--port",
     "0",
   ];
@@ -74,6 +77,13 @@ test("in a cluster a hook post on one node reaches the other, and an outgoing ho
       "the hook's post on a",
     );
     assert.ok(heard.type === "message" && heard.message.bot);
+    // The hook's rate is the cluster's, not each node's.
+    const tooSoon = await fetch(httpUrl(a, hook.path.slice(1)), {
+      method: "POST",
+      body: "pipeline 43 green",
+    });
+    assert.equal(tooSoon.status, 429, await tooSoon.text());
+    assert.ok(Number(tooSoon.headers.get("retry-after")) > 0);
 
     const sent: string[] = ["pipeline 42 green"];
     for (let i = 1; i <= 10; i += 1) {

@@ -207,7 +207,7 @@ export class Chat {
       audit,
       sends: this.#sends,
       maxNameChars: limits.maxNameChars,
-      postsPerMinute: limits.webhookPostsPerMinute,
+      rates: this.rateLimits,
     });
     const presenceMaxRoom = options.presenceMaxRoom ?? 200;
     this.#signals = new RoomSignals({

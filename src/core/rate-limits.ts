@@ -37,6 +37,7 @@ export class RateLimits {
   readonly #guestSends: RateLimiter;
   readonly #guestNames: RateLimiter;
   readonly #searches: RateLimiter;
+  readonly #hookPosts: RateLimiter;
   readonly #claims: ClusterClaims | undefined;
 
   constructor(options: RateLimitsOptions) {
@@ -51,6 +52,20 @@ export class RateLimits {
     const names = limits.guestNamesPerMinute;
     this.#guestNames = new RateLimiter(clock, names / 60, names);
     this.#searches = new RateLimiter(clock, limits.searchesPerMinute / 60, SEARCH_BURST);
+    const posts = limits.webhookPostsPerMinute;
+    this.#hookPosts = new RateLimiter(clock, posts / 60, Math.max(1, Math.ceil(posts / 3)));
+  }
+
+  /** Counts a post to the incoming webhook `hookId`; throws RESOURCE_EXHAUSTED past --webhook-posts-per-minute. */
+  async webhookPost(hookId: string): Promise<void> {
+    const waitMs = await this.#take("hook-posts", this.#hookPosts, hookId, 1);
+    if (waitMs > 0) {
+      throw new ChatError(
+        "resource_exhausted",
+        `This webhook is posting too fast; try again in ${describeWait(waitMs)}.`,
+        { retryAfterMs: waitMs },
+      );
+    }
   }
 
   /**

@@ -6,7 +6,7 @@ import { BOT_ID_PREFIX } from "./bots.ts";
 import { asChatError, ChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
 import { checkUsername } from "./names.ts";
-import { describeWait, RateLimiter } from "./rate-limiter.ts";
+import type { RateLimits } from "./rate-limits.ts";
 import type { RoomRules } from "./room-rules.ts";
 import type { Sends } from "./sends.ts";
 import type { Identity, RoomId } from "./types.ts";
@@ -35,8 +35,8 @@ export interface WebhooksOptions {
   readonly audit: AuditLog;
   readonly sends: Sends;
   readonly maxNameChars: number;
-  /** Posts a hook may make a minute, in bursts of up to a third of that; 0: no limit. */
-  readonly postsPerMinute: number;
+  /** Each hook's rate (--webhook-posts-per-minute), the cluster's when there is one. */
+  readonly rates: RateLimits;
 }
 
 /** What a POST to a hook carries. */
@@ -55,16 +55,9 @@ export interface HookPost {
  */
 export class Webhooks {
   readonly #options: WebhooksOptions;
-  readonly #posts: RateLimiter;
 
   constructor(options: WebhooksOptions) {
     this.#options = options;
-    const perMinute = options.postsPerMinute;
-    this.#posts = new RateLimiter(
-      options.clock,
-      perMinute / 60,
-      Math.max(1, Math.ceil(perMinute / 3)),
-    );
   }
 
   /** A new hook; its secret is in the answer only. Moderators. */
@@ -133,14 +126,7 @@ export class Webhooks {
         "No webhook has this address, or it was revoked; ask the room's moderators for a new one.",
       );
     }
-    const waitMs = this.#posts.take(hook.id);
-    if (waitMs > 0) {
-      throw new ChatError(
-        "resource_exhausted",
-        `This webhook is posting too fast; try again in ${describeWait(waitMs)}.`,
-        { retryAfterMs: waitMs },
-      );
-    }
+    await this.#options.rates.webhookPost(hook.id);
     const username =
       post.username === undefined || post.username.trim() === ""
         ? hook.name
