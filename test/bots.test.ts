@@ -221,3 +221,28 @@ test("the terminal client makes, lists and revokes a bot, and sets the email add
     owner.close();
   }
 });
+
+test("an admin deleting a bot's owner deletes the bot, and ends its streams", async () => {
+  const root = testClient(server, { username: "root" });
+  const { token: rootToken } = await root.register("root", "correct horse battery");
+  const owner = await account("doomed");
+  const made = await owner.bots.create({ name: "orphan", rooms: ["ops"], read: true });
+  const bot = testClient(server, { username: "orphan", token: made.token });
+  const session = bot.openSession();
+  await session.join("ops");
+  const cli = spawnCli([
+    "admin",
+    "--server",
+    server.address,
+    "--token",
+    rootToken,
+    "delete-user",
+    "doomed",
+  ]);
+  await cli.waitForLine("doomed is deleted.");
+  await cli.exited;
+  const why = await session.ended;
+  assert.match(why?.message ?? "", /owner was deleted/);
+  assert.equal((await refusal(bot.whoAmI())).code, status.UNAUTHENTICATED);
+  for (const c of [root, owner, bot]) c.close();
+});

@@ -87,6 +87,8 @@ export class Admin {
     const user = await this.#account(userRef);
     if (user.userId === by.userId)
       throw new ChatError("invalid_argument", "You cannot delete yourself.");
+    // Its bots go with it (the store deletes them), and so do their streams.
+    const bots = await asChatError(this.#options.store.bots(user.userId));
     await asChatError(this.#options.store.deleteAccount(user.userId));
     await this.#options.audit.record(by, "delete_user", "", {
       target: user.userId,
@@ -94,6 +96,12 @@ export class Admin {
       detail: user.username,
     });
     this.#endStreams(user, "This account was deleted by the server's admins.");
+    for (const bot of bots) {
+      this.#endStreams(
+        { userId: bot.userId, username: bot.username },
+        "This bot's owner was deleted by the server's admins.",
+      );
+    }
   }
 
   async deleteRoom(by: Identity, room: RoomId, reason: string): Promise<number> {
