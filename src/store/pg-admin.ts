@@ -1,6 +1,7 @@
 // The PostgreSQL store's AdminStore SQL (schema version 4's disabled flag
 // and reset codes, and every table an account or a room has rows in);
 // PgStore runs each call through its call tracking (see AdminCalls).
+
 import type pg from "pg";
 import {
   ACCOUNT_TABLES,
@@ -17,7 +18,7 @@ import {
   toExportedRooms,
 } from "./admin-rows.ts";
 import { checkLimit, ROOM_RECORD_COLUMNS } from "./governance-rows.ts";
-import { isTransient } from "./pg-errors.ts";
+import { inPgTransaction } from "./pg-transaction.ts";
 import { MESSAGE_COLUMNS } from "./rows.ts";
 import {
   type AccountListing,
@@ -61,7 +62,7 @@ export class PgAdmin implements AdminStore {
   }
 
   setDisabled(userId: UserId, disabled: boolean): Promise<boolean> {
-    return this.#transaction(async (client) => {
+    return inPgTransaction(this.#pool, async (client) => {
       const { rowCount } = await client.query(
         `UPDATE ${this.#s}.accounts SET disabled = $2 WHERE user_id = $1`,
         [userId, disabled],
@@ -74,7 +75,7 @@ export class PgAdmin implements AdminStore {
 
   deleteAccount(userId: UserId): Promise<boolean> {
     const s = this.#s;
-    return this.#transaction(async (client) => {
+    return inPgTransaction(this.#pool, async (client) => {
       const { rowCount } = await client.query(`DELETE FROM ${s}.accounts WHERE user_id = $1`, [
         userId,
       ]);
@@ -102,7 +103,7 @@ export class PgAdmin implements AdminStore {
   }
 
   setPasswordHash(userId: UserId, passwordHash: string): Promise<boolean> {
-    return this.#transaction(async (client) => {
+    return inPgTransaction(this.#pool, async (client) => {
       const { rowCount } = await client.query(
         `UPDATE ${this.#s}.accounts SET password_hash = $2 WHERE user_id = $1`,
         [userId, passwordHash],
@@ -143,7 +144,7 @@ export class PgAdmin implements AdminStore {
    */
   deleteRoom(room: RoomId): Promise<number> {
     const s = this.#s;
-    return this.#transaction(async (client) => {
+    return inPgTransaction(this.#pool, async (client) => {
       await client.query(`SELECT 1 FROM ${s}.rooms WHERE room = $1 FOR UPDATE`, [room]);
       const counted = await client.query(
         `SELECT count(*) AS n FROM ${s}.messages WHERE room = $1 AND kind IN ('chat', 'system')`,
@@ -159,25 +160,29 @@ export class PgAdmin implements AdminStore {
   exportRooms(): Promise<ExportedRoom[]> {
     const s = this.#s;
     // One snapshot for the three reads.
-    return this.#transaction(async (client) => {
-      const rooms = await client.query(
-        `SELECT room, topic FROM ${s}.rooms AS r
+    return inPgTransaction(
+      this.#pool,
+      async (client) => {
+        const rooms = await client.query(
+          `SELECT room, topic FROM ${s}.rooms AS r
          WHERE topic <> '' OR EXISTS (SELECT 1 FROM ${s}.messages AS m WHERE m.room = r.room)
          UNION
          SELECT c.room, coalesce((SELECT topic FROM ${s}.rooms AS t WHERE t.room = c.room), '')
          FROM ${s}.room_records AS c
          ORDER BY room`,
-      );
-      const records = await client.query(`SELECT ${ROOM_RECORD_COLUMNS} FROM ${s}.room_records`);
-      const roles = await client.query(
-        `SELECT room, user_id, role FROM ${s}.room_roles ORDER BY room, user_id`,
-      );
-      return toExportedRooms(
-        rooms.rows.map((row) => ({ room: String(row.room), topic: String(row.topic) })),
-        records.rows,
-        roles.rows,
-      );
-    }, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        );
+        const records = await client.query(`SELECT ${ROOM_RECORD_COLUMNS} FROM ${s}.room_records`);
+        const roles = await client.query(
+          `SELECT room, user_id, role FROM ${s}.room_roles ORDER BY room, user_id`,
+        );
+        return toExportedRooms(
+          rooms.rows.map((row) => ({ room: String(row.room), topic: String(row.topic) })),
+          records.rows,
+          roles.rows,
+        );
+      },
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    );
   }
 
   async exportMessages(
@@ -188,36 +193,40 @@ export class PgAdmin implements AdminStore {
     checkLimit(limit);
     const s = this.#s;
     // The messages and their reactions in one snapshot.
-    return this.#transaction(async (client) => {
-      const { rows } = await client.query(
-        `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages
+    return inPgTransaction(
+      this.#pool,
+      async (client) => {
+        const { rows } = await client.query(
+          `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages
          WHERE room = $1 AND id > $2 AND kind IN ('chat', 'system') ORDER BY id LIMIT $3`,
-        [room, afterId, limit],
-      );
-      const first = rows[0];
-      const last = rows.at(-1);
-      if (!first || !last) return [];
-      // Each reaction with the react entry that made it; the predicate
-      // repeats messages_changes' own so that index finds the entries.
-      const reactions = await client.query(
-        `SELECT r.message_id, r.emoji, r.user_id, r.added_id, (
+          [room, afterId, limit],
+        );
+        const first = rows[0];
+        const last = rows.at(-1);
+        if (!first || !last) return [];
+        // Each reaction with the react entry that made it; the predicate
+        // repeats messages_changes' own so that index finds the entries.
+        const reactions = await client.query(
+          `SELECT r.message_id, r.emoji, r.user_id, r.added_id, (
            SELECT max(e.id) FROM ${s}.messages AS e
            WHERE e.room = r.room AND e.ref_id = r.message_id AND e.ref_id <> 0
              AND e.kind <> 'chat' AND e.kind = 'react' AND e.text = r.emoji
              AND e.user_id = r.user_id
          ) AS reacted
          FROM ${s}.reactions AS r WHERE r.room = $1 AND r.message_id BETWEEN $2 AND $3`,
-        [room, first.id, last.id],
-      );
-      const reactors = collectReactors(reactions.rows as ReactorRow[]);
-      return rows.map((row) => toExportedMessage(row, reactors.get(Number(row.id))));
-    }, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+          [room, first.id, last.id],
+        );
+        const reactors = collectReactors(reactions.rows as ReactorRow[]);
+        return rows.map((row) => toExportedMessage(row, reactors.get(Number(row.id))));
+      },
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    );
   }
 
   importRoom(exported: ExportedRoom): Promise<void> {
     const { room, topic, record, roles } = exported;
     const s = this.#s;
-    return this.#transaction(async (client) => {
+    return inPgTransaction(this.#pool, async (client) => {
       await this.#lockRoom(client, room);
       const talked = await client.query(`SELECT 1 FROM ${s}.messages WHERE room = $1 LIMIT 1`, [
         room,
@@ -243,7 +252,7 @@ export class PgAdmin implements AdminStore {
   importMessages(room: RoomId, messages: readonly ExportedMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     const s = this.#s;
-    return this.#transaction(async (client) => {
+    return inPgTransaction(this.#pool, async (client) => {
       const newest = await this.#lockRoom(client, room);
       checkImport(room, messages, newest);
       const last = messages.at(-1);
@@ -300,23 +309,5 @@ export class PgAdmin implements AdminStore {
 
   async #rows(sql: string, values: unknown[]): Promise<pg.QueryResultRow[]> {
     return (await this.#pool.query(sql, values)).rows;
-  }
-
-  async #transaction<T>(body: (client: pg.PoolClient) => Promise<T>, begin = "BEGIN"): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken: unknown;
-    try {
-      await client.query(begin);
-      const result = await body(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      broken = error;
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      // A connection that failed is not handed to the next caller.
-      client.release(broken instanceof Error && isTransient(broken) ? broken : undefined);
-    }
   }
 }

@@ -1,5 +1,6 @@
 // The PostgreSQL store's governance SQL (schema versions 3 and 6's tables); PgStore
 // runs each call through its call tracking (see GovernanceCalls).
+
 import type pg from "pg";
 import {
   ADDRESS_BAN_COLUMNS,
@@ -19,7 +20,7 @@ import {
   toWebhook,
   WEBHOOK_COLUMNS,
 } from "./governance-rows.ts";
-import { isTransient } from "./pg-errors.ts";
+import { inPgTransaction } from "./pg-transaction.ts";
 import type {
   AddressBan,
   AuditRecord,
@@ -63,7 +64,7 @@ export class PgGovernance implements GovernanceStore {
   createRoom(record: RoomRecord): Promise<boolean> {
     const { room, owner, inviteOnly, readOnly, createdMs } = record;
     const s = this.#s;
-    return this.#transaction(async (client) => {
+    return inPgTransaction(this.#pool, async (client) => {
       await client.query(`INSERT INTO ${s}.rooms (room) VALUES ($1) ON CONFLICT DO NOTHING`, [
         room,
       ]);
@@ -102,7 +103,7 @@ export class PgGovernance implements GovernanceStore {
 
   setRole(room: RoomId, userId: UserId, role: RoomRole | undefined, nowMs: number): Promise<void> {
     const s = this.#s;
-    return this.#transaction(async (client) => {
+    return inPgTransaction(this.#pool, async (client) => {
       if (role !== "owner") {
         if (role === undefined) {
           await client.query(`DELETE FROM ${s}.room_roles WHERE room = $1 AND user_id = $2`, [
@@ -390,23 +391,5 @@ export class PgGovernance implements GovernanceStore {
        ON CONFLICT (room, user_id) DO UPDATE SET role = excluded.role`,
       [room, userId, role],
     );
-  }
-
-  async #transaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken: unknown;
-    try {
-      await client.query("BEGIN");
-      const result = await body(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      broken = error;
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      // A connection that failed is not handed to the next caller.
-      client.release(broken instanceof Error && isTransient(broken) ? broken : undefined);
-    }
   }
 }

@@ -2,6 +2,7 @@
 // runs each call through its call tracking (see IntegrationCalls). Several
 // nodes share these rows, so what must happen once (a digest taken, a lease
 // granted) is decided inside one statement.
+
 import type pg from "pg";
 import { checkLimit } from "./governance-rows.ts";
 import {
@@ -12,7 +13,7 @@ import {
   toBotCursor,
   toLevelMap,
 } from "./integration-rows.ts";
-import { isTransient } from "./pg-errors.ts";
+import { inPgTransaction } from "./pg-transaction.ts";
 import { ACCOUNT_COLUMNS } from "./rows.ts";
 import type {
   Account,
@@ -41,7 +42,7 @@ export class PgIntegrations implements IntegrationStore {
   // transaction, then inserts nothing, and stores nothing else either.
   createBot(account: Account, bot: BotRecord, cursors: readonly BotCursor[]): Promise<boolean> {
     const s = this.#s;
-    return this.#transaction(async (client) => {
+    return inPgTransaction(this.#pool, async (client) => {
       const { rowCount } = await client.query(
         `INSERT INTO ${s}.accounts (${ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT DO NOTHING`,
@@ -256,23 +257,5 @@ export class PgIntegrations implements IntegrationStore {
 
   async #rows(sql: string, values: unknown[]): Promise<pg.QueryResultRow[]> {
     return (await this.#pool.query(sql, values)).rows;
-  }
-
-  async #transaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken: unknown;
-    try {
-      await client.query("BEGIN");
-      const result = await body(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      broken = error;
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      // A connection that failed is not handed to the next caller.
-      client.release(broken instanceof Error && isTransient(broken) ? broken : undefined);
-    }
   }
 }

@@ -1,7 +1,8 @@
 // The SQLite store's integration SQL (migration 10's tables), run on the
 // worker's connection; calls arrive as IntegrationCall data (see
 // dispatchIntegration).
-import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+import type { DatabaseSync } from "node:sqlite";
 import { checkLimit } from "./governance-rows.ts";
 import {
   dispatchIntegration,
@@ -17,6 +18,7 @@ import {
   toLevelMap,
 } from "./integration-rows.ts";
 import { ACCOUNT_COLUMNS } from "./rows.ts";
+import { SqliteStatements } from "./sqlite-statements.ts";
 import type {
   Account,
   BotCursor,
@@ -34,11 +36,10 @@ const FROM_BOTS = "FROM bots b JOIN accounts a ON a.user_id = b.user_id";
  * Statements are prepared on first use and kept, as SqliteGovernance does.
  */
 export class SqliteIntegrations implements SyncIntegration {
-  readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #q: SqliteStatements;
 
   constructor(db: DatabaseSync) {
-    this.#db = db;
+    this.#q = new SqliteStatements(db);
   }
 
   /** One call that crossed from the main thread. */
@@ -49,21 +50,23 @@ export class SqliteIntegrations implements SyncIntegration {
   // The account is inserted as createAccount inserts one: without a conflict
   // target DO NOTHING covers both user_id and name_key, so a taken name stores nothing.
   createBot(account: Account, bot: BotRecord, cursors: readonly BotCursor[]): boolean {
-    return this.#transaction(() => {
-      const { changes } = this.#sql(
-        `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      ).run(
-        account.userId,
-        account.username,
-        account.nameKey,
-        account.passwordHash,
-        account.createdMs,
-      );
+    return this.#q.transaction(() => {
+      const { changes } = this.#q
+        .sql(
+          `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        )
+        .run(
+          account.userId,
+          account.username,
+          account.nameKey,
+          account.passwordHash,
+          account.createdMs,
+        );
       if (Number(changes) === 0) return false;
-      this.#sql(`INSERT INTO bots (${BOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-        ...botValues(bot).map((v) => (typeof v === "boolean" ? +v : v)),
-      );
-      const put = this.#sql(
+      this.#q
+        .sql(`INSERT INTO bots (${BOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(...botValues(bot).map((v) => (typeof v === "boolean" ? +v : v)));
+      const put = this.#q.sql(
         "INSERT INTO bot_cursors (user_id, room, delivered_id) VALUES (?, ?, ?)",
       );
       for (const { room, deliveredId } of cursors) put.run(bot.userId, room, deliveredId);
@@ -72,16 +75,16 @@ export class SqliteIntegrations implements SyncIntegration {
   }
 
   bot(userId: UserId): BotRecord | undefined {
-    const row = this.#sql(`SELECT ${BOT_SELECT} ${FROM_BOTS} WHERE b.user_id = ?`).get(userId);
+    const row = this.#q.sql(`SELECT ${BOT_SELECT} ${FROM_BOTS} WHERE b.user_id = ?`).get(userId);
     return row ? toBot(row) : undefined;
   }
 
   // A revoked bot's hash is "", which no token hashes to; the check keeps it so.
   botByToken(tokenHash: string): BotRecord | undefined {
     if (tokenHash === "") return undefined;
-    const row = this.#sql(`SELECT ${BOT_SELECT} ${FROM_BOTS} WHERE b.token_hash = ?`).get(
-      tokenHash,
-    );
+    const row = this.#q
+      .sql(`SELECT ${BOT_SELECT} ${FROM_BOTS} WHERE b.token_hash = ?`)
+      .get(tokenHash);
     return row ? toBot(row) : undefined;
   }
 
@@ -89,88 +92,98 @@ export class SqliteIntegrations implements SyncIntegration {
   bots(ownerId: UserId | undefined): BotRecord[] {
     const rows =
       ownerId === undefined
-        ? this.#sql(`SELECT ${BOT_SELECT} ${FROM_BOTS} ORDER BY b.created_ms, b.user_id`).all()
-        : this.#sql(
-            `SELECT ${BOT_SELECT} ${FROM_BOTS} WHERE b.owner_id = ? ORDER BY b.created_ms, b.user_id`,
-          ).all(ownerId);
+        ? this.#q.sql(`SELECT ${BOT_SELECT} ${FROM_BOTS} ORDER BY b.created_ms, b.user_id`).all()
+        : this.#q
+            .sql(
+              `SELECT ${BOT_SELECT} ${FROM_BOTS} WHERE b.owner_id = ? ORDER BY b.created_ms, b.user_id`,
+            )
+            .all(ownerId);
     return rows.map(toBot);
   }
 
   outgoingBots(): BotRecord[] {
-    return this.#sql(
-      `SELECT ${BOT_SELECT} ${FROM_BOTS}
+    return this.#q
+      .sql(
+        `SELECT ${BOT_SELECT} ${FROM_BOTS}
        WHERE b.out_url <> '' AND b.token_hash <> '' AND b.revoked_ms = 0
        ORDER BY b.created_ms, b.user_id`,
-    )
+      )
       .all()
       .map(toBot);
   }
 
   // RETURNING cannot read the joined account here, so the row is read after.
   setBotToken(userId: UserId, tokenHash: string, revokedMs: number): BotRecord | undefined {
-    const { changes } = this.#sql(
-      "UPDATE bots SET token_hash = ?, revoked_ms = ? WHERE user_id = ?",
-    ).run(tokenHash, revokedMs, userId);
+    const { changes } = this.#q
+      .sql("UPDATE bots SET token_hash = ?, revoked_ms = ? WHERE user_id = ?")
+      .run(tokenHash, revokedMs, userId);
     return Number(changes) === 0 ? undefined : this.bot(userId);
   }
 
   botCursors(userId: UserId): BotCursor[] {
-    return this.#sql("SELECT room, delivered_id FROM bot_cursors WHERE user_id = ? ORDER BY room")
+    return this.#q
+      .sql("SELECT room, delivered_id FROM bot_cursors WHERE user_id = ? ORDER BY room")
       .all(userId)
       .map(toBotCursor);
   }
 
   // Only for a bot that exists, so a delivery that outlives its bot leaves no row.
   advanceBotCursor(userId: UserId, room: RoomId, deliveredId: MessageId): void {
-    this.#sql(
-      `INSERT INTO bot_cursors (user_id, room, delivered_id)
+    this.#q
+      .sql(
+        `INSERT INTO bot_cursors (user_id, room, delivered_id)
        SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM bots WHERE user_id = ?1)
        ON CONFLICT (user_id, room) DO UPDATE SET
          delivered_id = max(delivered_id, excluded.delivered_id)`,
-    ).run(userId, room, deliveredId);
+      )
+      .run(userId, room, deliveredId);
   }
 
   // One statement: the check and the grant cannot be split by another node's.
   leaseBot(userId: UserId, node: string, nowMs: number, leaseMs: number): boolean {
-    const { changes } = this.#sql(
-      `UPDATE bots SET lease_node = ?1, lease_until_ms = ?2 + ?3
+    const { changes } = this.#q
+      .sql(
+        `UPDATE bots SET lease_node = ?1, lease_until_ms = ?2 + ?3
        WHERE user_id = ?4 AND (lease_node = ?1 OR lease_until_ms <= ?2)`,
-    ).run(node, nowMs, leaseMs, userId);
+      )
+      .run(node, nowMs, leaseMs, userId);
     return Number(changes) > 0;
   }
 
   setBotError(userId: UserId, error: string, atMs: number): void {
-    this.#sql("UPDATE bots SET last_error = ?, last_error_ms = ? WHERE user_id = ?").run(
-      error,
-      atMs,
-      userId,
-    );
+    this.#q
+      .sql("UPDATE bots SET last_error = ?, last_error_ms = ? WHERE user_id = ?")
+      .run(error, atMs, userId);
   }
 
   setNotify(userId: UserId, room: RoomId, level: NotifyLevel): void {
     if (level === "mentions") {
-      this.#sql("DELETE FROM notify_levels WHERE user_id = ? AND room = ?").run(userId, room);
+      this.#q.sql("DELETE FROM notify_levels WHERE user_id = ? AND room = ?").run(userId, room);
       return;
     }
-    this.#sql(
-      `INSERT INTO notify_levels (user_id, room, level) VALUES (?, ?, ?)
+    this.#q
+      .sql(
+        `INSERT INTO notify_levels (user_id, room, level) VALUES (?, ?, ?)
        ON CONFLICT (user_id, room) DO UPDATE SET level = excluded.level`,
-    ).run(userId, room, level);
+      )
+      .run(userId, room, level);
   }
 
   notifyLevels(userId: UserId): Map<RoomId, NotifyLevel> {
-    const rows = this.#sql(
-      "SELECT room, level FROM notify_levels WHERE user_id = ? ORDER BY room",
-    ).all(userId);
+    const rows = this.#q
+      .sql("SELECT room, level FROM notify_levels WHERE user_id = ? ORDER BY room")
+      .all(userId);
     return toLevelMap(rows, "room");
   }
 
   notifyLevelsIn(room: RoomId, userIds: readonly UserId[]): Map<UserId, NotifyLevel> {
     if (userIds.length === 0) return new Map();
-    const rows = this.#sql(
-      `SELECT user_id, level FROM notify_levels
+    const rows = this.#q
+      .sql(
+        `SELECT user_id, level FROM notify_levels
        WHERE room = ? AND user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id`,
-    ).all(room, JSON.stringify(userIds));
+      )
+      .all(room, JSON.stringify(userIds));
     return toLevelMap(rows, "user_id");
   }
 
@@ -178,67 +191,46 @@ export class SqliteIntegrations implements SyncIntegration {
   // and an address set meanwhile must not outlive it.
   setEmail(userId: UserId, email: string): void {
     if (email === "") {
-      this.#sql("DELETE FROM account_emails WHERE user_id = ?").run(userId);
+      this.#q.sql("DELETE FROM account_emails WHERE user_id = ?").run(userId);
       return;
     }
-    this.#sql(
-      `INSERT INTO account_emails (user_id, email)
+    this.#q
+      .sql(
+        `INSERT INTO account_emails (user_id, email)
        SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM accounts WHERE user_id = ?1)
        ON CONFLICT (user_id) DO UPDATE SET email = excluded.email`,
-    ).run(userId, email);
+      )
+      .run(userId, email);
   }
 
   emailOf(userId: UserId): string {
-    const row = this.#sql("SELECT email FROM account_emails WHERE user_id = ?").get(userId);
+    const row = this.#q.sql("SELECT email FROM account_emails WHERE user_id = ?").get(userId);
     return row ? String(row.email) : "";
   }
 
   scheduleDigest(userId: UserId, dueMs: number): void {
-    this.#sql(
-      "INSERT INTO email_digests (user_id, due_ms) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
-    ).run(userId, dueMs);
+    this.#q
+      .sql(
+        "INSERT INTO email_digests (user_id, due_ms) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
+      )
+      .run(userId, dueMs);
   }
 
   // One statement: what it answers is what it removed. Oldest due first.
   takeDueDigests(nowMs: number, limit: number): UserId[] {
     checkLimit(limit);
-    return this.#sql(
-      `DELETE FROM email_digests WHERE user_id IN (
+    return this.#q
+      .sql(
+        `DELETE FROM email_digests WHERE user_id IN (
          SELECT user_id FROM email_digests WHERE due_ms <= ? ORDER BY due_ms, user_id LIMIT ?
        ) RETURNING user_id`,
-    )
+      )
       .all(nowMs, limit)
       .map((row) => String(row.user_id));
   }
 
   nextDigestMs(): number | undefined {
-    const row = this.#sql("SELECT min(due_ms) AS due FROM email_digests").get();
+    const row = this.#q.sql("SELECT min(due_ms) AS due FROM email_digests").get();
     return row?.due === null || row?.due === undefined ? undefined : Number(row.due);
-  }
-
-  #sql(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  #transaction<T>(body: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = body();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      // The error that matters is the one above, not a failed rollback.
-      if (this.#db.isTransaction) {
-        try {
-          this.#db.exec("ROLLBACK");
-        } catch {}
-      }
-      throw error;
-    }
   }
 }
