@@ -18,10 +18,11 @@ import {
   startTestServer,
   testClient,
 } from "./helpers.ts";
+import { clientsFor, okOf, refusedWith } from "./http-clients.ts";
 
 let server: RunningChatServer;
 before(async () => {
-  server = await startTestServer({ admins: ["root"] });
+  server = await startTestServer({ httpPort: 0, admins: ["root"] });
 });
 after(() => server.stop());
 
@@ -245,4 +246,48 @@ test("an admin deleting a bot's owner deletes the bot, and ends its streams", as
   assert.match(why?.message ?? "", /owner was deleted/);
   assert.equal((await refusal(bot.whoAmI())).code, status.UNAUTHENTICATED);
   for (const c of [root, owner, bot]) c.close();
+});
+
+test("a bot's token is held to its rooms on every transport, the seed's wire included", async () => {
+  const owner = await account("ulla");
+  const made = await owner.bots.create({ name: "scoped", rooms: ["ops"] });
+  const bearer = { authorization: `Bearer ${made.token}` };
+  const clients = clientsFor(server);
+  try {
+    for (const client of clients) {
+      const what = `${client.name}: `;
+      okOf(await client.unary("send", { room: "ops", text: `from ${client.name}` }, bearer), what);
+      refusedWith(
+        await client.unary("send", { room: "lobby", text: "outside" }, bearer),
+        status.PERMISSION_DENIED,
+        `${what}a send outside its rooms`,
+      );
+      refusedWith(
+        await client.unary("history", { room: "ops", limit: 5 }, bearer),
+        status.PERMISSION_DENIED,
+        `${what}reading without read`,
+      );
+      refusedWith(
+        await client.unary("createBot", { name: "child", rooms: ["ops"] }, bearer),
+        status.PERMISSION_DENIED,
+        `${what}a bot making a bot`,
+      );
+      refusedWith(
+        await client.unary("revokeBot", { name: "scoped" }, { user_id: "a guest's secret here" }),
+        status.FAILED_PRECONDITION,
+        `${what}a guest revoking a bot`,
+      );
+    }
+    // The seed's wire names the lobby, which is not the bot's.
+    const [native] = clients;
+    assert.ok(native);
+    refusedWith(
+      await native.unary("joinChat", { userId: "", username: "scoped" }, bearer),
+      status.PERMISSION_DENIED,
+      "the seed's JoinChat",
+    );
+  } finally {
+    for (const client of clients) client.close();
+    owner.close();
+  }
 });

@@ -231,9 +231,25 @@ describe("in open mode", () => {
 
   test("an account-only method refuses a guest, saying what it needs", async () => {
     const guest = { user_id: "another guest's secret, long enough" };
-    for (const outcome of await unaryEverywhere(clients, "logout", {}, guest)) {
-      assert.equal(codeOf(outcome), status.FAILED_PRECONDITION);
-      assert.match((outcome as { message: string }).message, /account's token/);
+    const rows = Object.entries(METHODS).filter(([, rule]) => rule.access === "account");
+    assert.deepEqual(rows.map(([name]) => name).sort(), [
+      "createBot",
+      "listBots",
+      "logout",
+      "revokeBot",
+      "setEmail",
+    ]);
+    for (const [name, rule] of rows) {
+      const outcomes = await unaryEverywhere(
+        rule.transports.includes("http") ? clients : clients.slice(0, 1),
+        name,
+        {},
+        guest,
+      );
+      for (const outcome of outcomes) {
+        assert.equal(codeOf(outcome), status.FAILED_PRECONDITION, name);
+        assert.match((outcome as { message: string }).message, /account's token/, name);
+      }
     }
   });
 

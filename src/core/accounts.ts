@@ -40,7 +40,8 @@ const MAX_PASSWORD_CHARS = 1024;
 const NO_SUCH_ACCOUNT =
   "scrypt$15$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-function hashToken(token: string): string {
+/** How every secret a client holds (a token, a bot's token, a hook's secret) is kept: its SHA-256, hex. */
+export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 

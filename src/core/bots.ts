@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { BotRecord, BotTrigger, OutgoingHook } from "../store/integration-store.ts";
 import type { Store } from "../store/store.ts";
 import { isDirectRoom } from "../wire/room-names.ts";
+import { hashToken } from "./accounts.ts";
 import { asChatError, ChatError } from "./chat-error.ts";
 import type { Clock } from "./clock.ts";
 import type { Identities } from "./identities.ts";
@@ -23,10 +24,6 @@ const MAX_URL_CHARS = 2_000;
 
 export function isBotToken(token: string): boolean {
   return token.startsWith(BOT_TOKEN_PREFIX);
-}
-
-export function hashBotToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
 }
 
 /** What CreateBot asks for. */
@@ -83,7 +80,7 @@ export class Bots {
       ownerId: owner.userId,
       rooms,
       canRead: input.read,
-      tokenHash: hashBotToken(token),
+      tokenHash: hashToken(token),
       createdMs: nowMs,
       revokedMs: 0,
       lastError: "",
@@ -134,7 +131,7 @@ export class Bots {
     }
     const token = renew ? `${BOT_TOKEN_PREFIX}${randomBytes(32).toString("base64url")}` : "";
     const bot = await asChatError(
-      store.setBotToken(found.userId, renew ? hashBotToken(token) : "", renew ? 0 : clock.now()),
+      store.setBotToken(found.userId, renew ? hashToken(token) : "", renew ? 0 : clock.now()),
     );
     if (!bot) throw new ChatError("not_found", `The bot "${found.username}" is gone.`);
     this.#options.changed(bot);
@@ -150,7 +147,7 @@ export class Bots {
 
   /** The bot whose token this is, as the identity its calls carry; undefined when unknown or revoked. */
   async authenticate(token: string): Promise<Identity | undefined> {
-    const bot = await asChatError(this.#options.store.botByToken(hashBotToken(token)));
+    const bot = await asChatError(this.#options.store.botByToken(hashToken(token)));
     if (bot?.revokedMs !== 0) return undefined;
     return {
       userId: bot.userId,

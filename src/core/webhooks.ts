@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { WebhookRecord } from "../store/governance-store.ts";
 import type { AppendResult, Store } from "../store/store.ts";
+import { hashToken } from "./accounts.ts";
 import type { AuditLog } from "./audit-log.ts";
 import { BOT_ID_PREFIX } from "./bots.ts";
 import { asChatError, ChatError } from "./chat-error.ts";
@@ -23,10 +24,6 @@ export function isBotUserId(userId: string): boolean {
 export const WEBHOOK_PATH_PREFIX = "/hooks/";
 
 const MAX_HOOKS_PER_ROOM = 50;
-
-function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("hex");
-}
 
 export interface WebhooksOptions {
   readonly store: Store;
@@ -79,7 +76,7 @@ export class Webhooks {
     const secret = randomBytes(24).toString("base64url");
     const hook: WebhookRecord = {
       id: `${WEBHOOK_ID_PREFIX}${randomBytes(12).toString("base64url")}`,
-      secretHash: hashSecret(secret),
+      secretHash: hashToken(secret),
       room,
       name,
       createdBy: by.userId,
@@ -119,7 +116,7 @@ export class Webhooks {
 
   /** Posts `post` to the room of the hook whose secret this is. */
   async post(secret: string, post: HookPost): Promise<AppendResult> {
-    const hook = await asChatError(this.#options.store.webhookBySecret(hashSecret(secret)));
+    const hook = await asChatError(this.#options.store.webhookBySecret(hashToken(secret)));
     if (hook?.revokedMs !== 0) {
       throw new ChatError(
         "not_found",
