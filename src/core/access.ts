@@ -60,8 +60,9 @@ export async function authorize(
         return authorize(caller, "admin", undefined, rules, maxRoomChars);
       }
       checkAccess(callerId(caller), room, maxRoomChars);
-      // A bot that may only post is let through to the send's own checks.
-      if (access === "member" && posting && who?.botScope) await rules.checkAct(who, room, "post");
+      // A call that posts asks what posting needs (a bot's token may post
+      // where it may not read; a muted member may read but not post).
+      if (access === "member" && posting && who) await rules.checkAct(who, room, "post");
       else if (access === "member") await rules.checkRead(who, room);
       else if (who === undefined) throw new ChatError("permission_denied", "Sign in first.");
       else await rules.checkRank(who, room, access);

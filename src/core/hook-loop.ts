@@ -49,8 +49,9 @@ export class HookLoop {
     this.#rooms = new Set(bot.rooms);
   }
 
-  watches(room: RoomId): boolean {
-    return this.#rooms.has(room);
+  /** The rooms whose messages it delivers. */
+  get rooms(): ReadonlySet<RoomId> {
+    return this.#rooms;
   }
 
   wake(): void {

@@ -58,6 +58,8 @@ export interface DeliveryState {
 export class OutgoingHooks {
   readonly #options: OutgoingHooksOptions;
   readonly #loops = new Map<string, HookLoop>();
+  /** The loops by room they watch: a message wakes its room's hooks in one lookup. */
+  readonly #byRoom = new Map<RoomId, Set<HookLoop>>();
   readonly #states = new Map<string, DeliveryState>();
   #stopped = false;
 
@@ -89,6 +91,14 @@ export class OutgoingHooks {
     if (bot.revokedMs !== 0 || !bot.outgoing) return;
     const loop = new HookLoop(bot, version, this.#options, this.state(bot.userId));
     this.#loops.set(bot.userId, loop);
+    for (const room of bot.rooms) {
+      let loops = this.#byRoom.get(room);
+      if (!loops) {
+        loops = new Set();
+        this.#byRoom.set(room, loops);
+      }
+      loops.add(loop);
+    }
     // Not before the loop it replaces has stopped: two loops of one node
     // share its lease, and could both send a message.
     const previous = running?.done.catch(() => undefined) ?? Promise.resolve();
@@ -100,7 +110,8 @@ export class OutgoingHooks {
 
   /** A message was stored in `room`: its hooks look now rather than at their next poll. */
   wake(room: RoomId): void {
-    for (const loop of this.#loops.values()) if (loop.watches(room)) loop.wake();
+    const loops = this.#byRoom.get(room);
+    if (loops) for (const loop of loops) loop.wake();
   }
 
   state(userId: string): DeliveryState {
@@ -131,5 +142,10 @@ export class OutgoingHooks {
   #stop(userId: string, loop: HookLoop): void {
     loop.stop();
     this.#loops.delete(userId);
+    for (const room of loop.rooms) {
+      const loops = this.#byRoom.get(room);
+      loops?.delete(loop);
+      if (loops?.size === 0) this.#byRoom.delete(room);
+    }
   }
 }

@@ -26,7 +26,7 @@ export interface MethodRule<Request> {
    * about the whole server, which a room role does not cover (admins only).
    */
   readonly room?: (request: Request) => string | undefined;
-  /** The call posts to its room: a bot whose token may post there but not read may make it. */
+  /** The call posts to its room: the gate asks may-post (a mute refuses; a bot that may only post passes) rather than may-read. */
   readonly posts?: true;
 }
 
